@@ -1,0 +1,90 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#include "c2lImageFiles.h"
+
+#include "itkImageIOBase.h"
+#include "itkImageIOFactory.h"
+#include "itkMacro.h"
+
+#include <filesystem>
+
+namespace c2l
+{
+
+bool
+PathExists(const std::string & path)
+{
+  std::error_code error;
+  return std::filesystem::exists(path, error);
+}
+
+ImageFileInfo
+InspectImageFile(const std::string & path)
+{
+  if (!PathExists(path))
+  {
+    itkGenericExceptionMacro(<< "No such file: " << path);
+  }
+  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+  if (!io)
+  {
+    itkGenericExceptionMacro(<< path << " is not an image ITK can read (PNG, JPEG, TIFF, MetaImage, ...)");
+  }
+  io->SetFileName(path);
+  io->ReadImageInformation();
+  ImageFileInfo info;
+  info.Dimension = io->GetNumberOfDimensions();
+  info.Components = io->GetNumberOfComponents();
+  info.ComponentType = itk::ImageIOBase::GetComponentTypeAsString(io->GetComponentType());
+  info.EightBitColor =
+    io->GetComponentType() == itk::IOComponentEnum::UCHAR && (info.Components == 3 || info.Components == 4);
+  return info;
+}
+
+ImageFileInfo
+RequireColorImage(const std::string & path, const std::string & role)
+{
+  const auto info = InspectImageFile(path);
+  if (!info.EightBitColor)
+  {
+    itkGenericExceptionMacro(<< "The " << role << " " << path << " has " << info.Components << " " << info.ComponentType
+                             << " component(s) per pixel; stain normalisation needs 8-bit RGB or RGBA");
+  }
+  if (info.Dimension != 2 && info.Dimension != 3)
+  {
+    itkGenericExceptionMacro(<< "The " << role << " " << path << " is " << info.Dimension
+                             << "-D; give a 2-D image or a 3-D stack of patches");
+  }
+  return info;
+}
+
+void
+RequireWritable(const std::string & path, bool force, const std::string & inputPath)
+{
+  std::error_code error;
+  if (!inputPath.empty() && PathExists(path) && std::filesystem::equivalent(path, inputPath, error))
+  {
+    itkGenericExceptionMacro(<< "The output " << path << " is the input; choose another output file");
+  }
+  if (PathExists(path) && !force)
+  {
+    itkGenericExceptionMacro(<< path << " already exists; choose another name or pass --force to replace it");
+  }
+}
+
+} // namespace c2l

@@ -1,0 +1,86 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+
+// c2l: the command line of ITKSpatialTranscriptomics (central-to-local gene-conditioned diffusion
+// for spatial transcriptomics). One executable, one subcommand per step.
+
+#include "c2lCommands.h"
+
+#include "itkMacro.h"
+
+#include <algorithm>
+#include <iostream>
+
+namespace
+{
+/** Errors print as one line: the message says what is wrong and what to do. */
+int
+ReportError(std::string message)
+{
+  std::replace(message.begin(), message.end(), '\n', ' ');
+  while (!message.empty() && message.back() == ' ')
+  {
+    message.pop_back();
+  }
+  std::cerr << "c2l: error: " << message << std::endl;
+  return 1;
+}
+} // namespace
+
+int
+main(int argc, char * argv[])
+{
+  CLI::App app{ "c2l: gene-conditioned diffusion for spatial transcriptomics, as ITK filters" };
+  app.require_subcommand(1);
+  c2l::AddNormalizeCommand(app);
+  c2l::AddDemoCommand(app);
+  try
+  {
+    app.parse(argc, argv);
+  }
+  catch (const CLI::CallForHelp & e)
+  {
+    return app.exit(e);
+  }
+  catch (const CLI::CallForAllHelp & e)
+  {
+    return app.exit(e);
+  }
+  catch (const CLI::ParseError & e)
+  {
+    if (app.get_subcommands().empty() && argc > 1 && argv[1][0] != '-')
+    {
+      std::string commands;
+      for (const auto * command : app.get_subcommands({}))
+      {
+        commands += (commands.empty() ? "" : ", ") + command->get_name();
+      }
+      return ReportError("Unknown command \"" + std::string(argv[1]) + "\"; use one of: " + commands);
+    }
+    return ReportError(e.what() + std::string(" (see c2l --help)"));
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    return ReportError(e.GetDescription());
+  }
+  catch (const std::exception & e)
+  {
+    return ReportError(e.what());
+  }
+  return 0;
+}

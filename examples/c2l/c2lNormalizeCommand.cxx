@@ -1,0 +1,249 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+
+// c2l normalize: H&E stain normalisation of an image, a stack of patches, or (streamed region by
+// region) a slide larger than memory.
+
+#include "c2lCommands.h"
+#include "c2lImageFiles.h"
+#include "c2lProgressBar.h"
+
+#include "itkImageFileReader.h"
+#include "itkImageFileWriter.h"
+#include "itkShrinkImageFilter.h"
+#include "itkStainNormalizeFilter.h"
+#include "itkStreamingImageFilter.h"
+#include "itkVectorImage.h"
+
+#include <iostream>
+#include <memory>
+
+namespace c2l
+{
+namespace
+{
+
+struct NormalizeOptions
+{
+  std::string  method;
+  std::string  target;
+  std::string  targetParameters;
+  std::string  sourceParameters;
+  std::string  saveTargetParameters;
+  std::string  saveSourceParameters;
+  std::string  stainsPrefix;
+  unsigned int estimateShrink{ 1 };
+  unsigned int streamDivisions{ 0 };
+  bool         force{ false };
+  std::string  input;
+  std::string  output;
+};
+
+/** Estimate the source stains on a down-sampled, streamed read: the whole image is never in memory. */
+template <typename TImage>
+itk::StainParameters
+EstimateOnShrunkRead(const std::string & path, unsigned int factor, itk::StainNormalizationMethod method,
+                     const itk::StainEstimationOptions & options)
+{
+  auto reader = itk::ImageFileReader<TImage>::New();
+  reader->SetFileName(path);
+  auto shrink = itk::ShrinkImageFilter<TImage, TImage>::New();
+  shrink->SetInput(reader->GetOutput());
+  shrink->SetShrinkFactors(factor);
+  if (TImage::ImageDimension == 3)
+  {
+    shrink->SetShrinkFactor(2, 1); // a stack of patches keeps every patch
+  }
+  auto streamer = itk::StreamingImageFilter<TImage, TImage>::New();
+  streamer->SetInput(shrink->GetOutput());
+  streamer->SetNumberOfStreamDivisions(16);
+  streamer->Update();
+  const TImage * small = streamer->GetOutput();
+  const auto estimate = itk::EstimateStainParameters(reinterpret_cast<const unsigned char *>(small->GetBufferPointer()),
+                                                     small->GetBufferedRegion().GetNumberOfPixels(),
+                                                     small->GetNumberOfComponentsPerPixel(),
+                                                     method,
+                                                     options);
+  if (!estimate)
+  {
+    itkGenericExceptionMacro(<< "The input " << path << " shows no tissue at 1/" << factor
+                             << " scale; nothing to estimate (give --source-params or a smaller --estimate-shrink)");
+  }
+  return *estimate;
+}
+
+template <typename TImage>
+void
+WriteImage(const TImage * image, const std::string & path)
+{
+  auto writer = itk::ImageFileWriter<TImage>::New();
+  writer->SetInput(image);
+  writer->SetFileName(path);
+  writer->UseCompressionOn();
+  writer->Update();
+}
+
+template <unsigned int VDimension>
+void
+RunNormalize(const NormalizeOptions & o)
+{
+  using ImageType = itk::VectorImage<unsigned char, VDimension>;
+  using FilterType = itk::StainNormalizeFilter<ImageType>;
+
+  auto filter = FilterType::New();
+  bool methodGiven = !o.method.empty();
+  auto method =
+    methodGiven ? itk::StainNormalizationMethodFromString(o.method) : itk::StainNormalizationMethod::Macenko;
+
+  if (!o.target.empty())
+  {
+    RequireColorImage(o.target, "target");
+    filter->SetReferenceImage(itk::ReadImage<ImageType>(o.target));
+  }
+  else
+  {
+    const auto target = itk::StainParameters::ReadJSONFile(o.targetParameters);
+    if (methodGiven && target.Method != method)
+    {
+      itkGenericExceptionMacro(<< o.targetParameters << " holds " << target.Method << " parameters but --method is "
+                               << method << "; drop --method or use matching parameters");
+    }
+    method = target.Method;
+    filter->SetTargetParameters(target);
+  }
+  filter->SetMethod(method);
+
+  const bool stream = !o.sourceParameters.empty() || o.estimateShrink > 1;
+  if (!o.sourceParameters.empty())
+  {
+    filter->SetSourceParameters(itk::StainParameters::ReadJSONFile(o.sourceParameters));
+  }
+  else if (o.estimateShrink > 1)
+  {
+    filter->SetSourceParameters(
+      EstimateOnShrunkRead<ImageType>(o.input, o.estimateShrink, method, filter->GetEstimationOptions()));
+  }
+
+  auto reader = itk::ImageFileReader<ImageType>::New();
+  reader->SetFileName(o.input);
+  filter->SetInput(reader->GetOutput());
+  const bool stains = !o.stainsPrefix.empty();
+  filter->SetComputeConcentrations(stains);
+
+  auto progress = ProgressBar::New();
+  progress->Watch(filter, "normalize");
+
+  auto writer = itk::ImageFileWriter<ImageType>::New();
+  writer->SetInput(filter->GetOutput());
+  writer->SetFileName(o.output);
+  // Concentration images are written from memory, so they need the whole image at once.
+  const unsigned int divisions = o.streamDivisions > 0 ? o.streamDivisions : (stream && !stains ? 16 : 1);
+  writer->SetNumberOfStreamDivisions(divisions);
+  writer->Update();
+
+  if (!filter->GetInputHasTissue())
+  {
+    std::cerr << "c2l: warning: " << o.input << " has no tissue; it was copied unchanged" << std::endl;
+  }
+  if (stains)
+  {
+    WriteImage(filter->GetHematoxylinOutput(), o.stainsPrefix + "hematoxylin.mha");
+    WriteImage(filter->GetEosinOutput(), o.stainsPrefix + "eosin.mha");
+  }
+  if (!o.saveTargetParameters.empty())
+  {
+    filter->GetTargetParameters().WriteJSONFile(o.saveTargetParameters);
+  }
+  if (!o.saveSourceParameters.empty() && filter->GetInputHasTissue())
+  {
+    filter->GetSourceParameters().WriteJSONFile(o.saveSourceParameters);
+  }
+  std::cout << "source: " << filter->GetSourceParameters() << "\ntarget: " << filter->GetTargetParameters()
+            << "\nwrote " << o.output
+            << (divisions > 1 ? " (streamed in " + std::to_string(divisions) + " regions)" : "") << std::endl;
+}
+
+void
+Normalize(const NormalizeOptions & o)
+{
+  const auto info = RequireColorImage(o.input, "input");
+  // Check every output before any work, so that a refusal costs nothing and loses nothing.
+  RequireWritable(o.output, o.force, o.input);
+  for (const auto & path : { o.saveTargetParameters, o.saveSourceParameters })
+  {
+    if (!path.empty())
+    {
+      RequireWritable(path, o.force, o.input);
+    }
+  }
+  if (!o.stainsPrefix.empty())
+  {
+    RequireWritable(o.stainsPrefix + "hematoxylin.mha", o.force, o.input);
+    RequireWritable(o.stainsPrefix + "eosin.mha", o.force, o.input);
+  }
+  if (info.Dimension == 2)
+  {
+    RunNormalize<2>(o);
+  }
+  else
+  {
+    RunNormalize<3>(o);
+  }
+}
+
+} // namespace
+
+void
+AddNormalizeCommand(CLI::App & app)
+{
+  auto   options = std::make_shared<NormalizeOptions>();
+  auto * command = app.add_subcommand("normalize", "Normalise the H&E stain appearance of an image to a target's");
+  command->add_option("--method", options->method, "macenko (default), vahadane, reinhard or ruifrok")
+    ->check(CLI::IsMember({ "macenko", "vahadane", "reinhard", "ruifrok" }, CLI::ignore_case));
+  auto * target = command->add_option("--target", options->target, "Reference image whose stain appearance to match");
+  auto * targetParameters =
+    command->add_option("--target-params", options->targetParameters, "Saved target parameters (JSON)");
+  target->excludes(targetParameters);
+  command->add_option("--source-params",
+                      options->sourceParameters,
+                      "The input's own parameters (JSON): skips estimation and streams the input region by region");
+  command
+    ->add_option("--estimate-shrink",
+                 options->estimateShrink,
+                 "Estimate the input's stains on a read down-sampled by this factor, then stream (for slides "
+                 "larger than memory)")
+    ->check(CLI::PositiveNumber);
+  command->add_option(
+    "--stream-divisions", options->streamDivisions, "Regions to stream in (default: 16 when streaming)");
+  command->add_option("--save-target-params", options->saveTargetParameters, "Write the target parameters (JSON)");
+  command->add_option("--save-source-params", options->saveSourceParameters, "Write the input's parameters (JSON)");
+  command->add_option(
+    "--stains-out", options->stainsPrefix, "Also write PREFIXhematoxylin.mha and PREFIXeosin.mha (concentrations)");
+  command->add_flag("--force", options->force, "Replace output files that already exist");
+  command->add_option("INPUT", options->input, "8-bit RGB or RGBA image (2-D, or a 3-D stack of patches)")->required();
+  command->add_option("OUTPUT", options->output, "Normalised image")->required();
+  command->callback([options]() {
+    if (options->target.empty() && options->targetParameters.empty())
+    {
+      throw CLI::ValidationError("normalize needs a target: --target REF_IMAGE or --target-params P.json");
+    }
+    Normalize(*options);
+  });
+}
+
+} // namespace c2l

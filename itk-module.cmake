@@ -1,0 +1,18 @@
+# The top-level README describes the module.
+get_filename_component(MY_CURRENT_DIR "${CMAKE_CURRENT_LIST_FILE}" PATH)
+file(READ "${MY_CURRENT_DIR}/README.md" DOCUMENTATION)
+
+itk_module(SpatialTranscriptomics
+  DEPENDS
+    ITKCommon
+  TEST_DEPENDS
+    ITKTestKernel
+    ITKGoogleTest
+    ITKIOImageBase
+    ITKIOPNG
+    ITKIOMeta
+  DESCRIPTION
+    "${DOCUMENTATION}"
+  EXCLUDE_FROM_DEFAULT
+  ENABLE_SHARED
+)

@@ -1,0 +1,227 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+
+// The c2l executable as a user meets it: help on each command, results that round-trip through
+// saved parameters and streaming, and bad input answered by one line and a non-zero exit, with
+// nothing a user wrote overwritten.
+
+#include "itkImageFileWriter.h"
+#include "itkStainTestUtilities.h"
+
+#include "gtest/gtest.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace
+{
+namespace fs = std::filesystem;
+using itk::StainTest::RGBImageType;
+
+struct RunResult
+{
+  int         exitCode;
+  std::string output; // standard output and error together
+};
+
+class C2LCommandLine : public ::testing::Test
+{
+protected:
+  void
+  SetUp() override
+  {
+    m_Folder = fs::temp_directory_path() /
+               ("c2l-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(m_Folder);
+    fs::create_directories(m_Folder);
+    Write(itk::StainTest::MakeSyntheticTissue(128, 128, 3, itk::AlternativeHEStainMatrix()).GetPointer(), "source.png");
+    Write(itk::StainTest::MakeSyntheticTissue(128, 128, 4, itk::TypicalHEStainMatrix()).GetPointer(), "target.png");
+  }
+  void
+  TearDown() override
+  {
+    fs::remove_all(m_Folder);
+  }
+
+  std::string
+  Path(const std::string & name) const
+  {
+    return (m_Folder / name).string();
+  }
+
+  template <typename TImage>
+  void
+  Write(const TImage * image, const std::string & name) const
+  {
+    itk::WriteImage(image, Path(name));
+  }
+
+  RunResult
+  Run(const std::string & arguments) const
+  {
+    const std::string log = Path("log.txt");
+    const std::string command = std::string(C2L_EXECUTABLE) + " " + arguments + " > " + log + " 2>&1";
+    const int         status = std::system(command.c_str());
+    std::ifstream     in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    return { WEXITSTATUS(status), text.str() };
+  }
+
+  /** A failure prints exactly one line, "c2l: error: ...". */
+  static void
+  ExpectOneLineError(const RunResult & result, const std::string & mentions)
+  {
+    EXPECT_NE(result.exitCode, 0) << result.output;
+    EXPECT_EQ(result.output.rfind("c2l: error: ", 0), 0u) << result.output;
+    EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+    EXPECT_NE(result.output.find(mentions), std::string::npos) << result.output;
+  }
+
+  static std::string
+  FileBytes(const std::string & path)
+  {
+    std::ifstream     in(path, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    return bytes.str();
+  }
+
+  fs::path m_Folder;
+};
+
+TEST_F(C2LCommandLine, HelpListsCommandsAndOptions)
+{
+  const auto top = Run("--help");
+  EXPECT_EQ(top.exitCode, 0);
+  EXPECT_NE(top.output.find("normalize"), std::string::npos);
+  EXPECT_NE(top.output.find("demo"), std::string::npos);
+  const auto normalize = Run("normalize --help");
+  EXPECT_EQ(normalize.exitCode, 0);
+  for (const char * option : { "--method", "--target", "--target-params", "--save-target-params", "--stains-out" })
+  {
+    EXPECT_NE(normalize.output.find(option), std::string::npos) << option;
+  }
+  EXPECT_EQ(Run("demo --help").exitCode, 0);
+}
+
+TEST_F(C2LCommandLine, SavedTargetParametersReproduceTheReferenceRun)
+{
+  ASSERT_EQ(Run("normalize --target " + Path("target.png") + " --save-target-params " + Path("target.json") +
+                " --save-source-params " + Path("source.json") + " " + Path("source.png") + " " + Path("a.png"))
+              .exitCode,
+            0);
+  const auto second =
+    Run("normalize --target-params " + Path("target.json") + " " + Path("source.png") + " " + Path("b.png"));
+  ASSERT_EQ(second.exitCode, 0) << second.output;
+  const auto a = itk::StainTest::ReadRGB(Path("a.png"));
+  const auto b = itk::StainTest::ReadRGB(Path("b.png"));
+  EXPECT_EQ(itk::StainTest::MeanAbsoluteDifference(a, b), 0.0);
+
+  // Streamed region by region through a MetaImage, given the source parameters: the same pixels.
+  const auto streamed = Run("normalize --target-params " + Path("target.json") + " --source-params " +
+                            Path("source.json") + " --stream-divisions 5 " + Path("source.png") + " " + Path("c.mha"));
+  ASSERT_EQ(streamed.exitCode, 0) << streamed.output;
+  EXPECT_NE(streamed.output.find("streamed in 5 regions"), std::string::npos) << streamed.output;
+  EXPECT_EQ(itk::StainTest::MeanAbsoluteDifference(a, itk::StainTest::ReadRGB(Path("c.mha"))), 0.0);
+}
+
+TEST_F(C2LCommandLine, StainsOutWritesConcentrationImages)
+{
+  const auto result = Run("normalize --method vahadane --target " + Path("target.png") + " --stains-out " +
+                          Path("stains-") + " " + Path("source.png") + " " + Path("out.png"));
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_TRUE(fs::exists(Path("stains-hematoxylin.mha")));
+  EXPECT_TRUE(fs::exists(Path("stains-eosin.mha")));
+}
+
+TEST_F(C2LCommandLine, BlankInputIsCopiedWithAWarning)
+{
+  auto blank = RGBImageType::New();
+  blank->SetRegions(RGBImageType::RegionType({ { 0, 0 } }, { { 40, 30 } }));
+  blank->Allocate();
+  blank->FillBuffer(RGBImageType::PixelType(248));
+  Write(blank.GetPointer(), "blank.png");
+  const auto result = Run("normalize --target " + Path("target.png") + " " + Path("blank.png") + " " + Path("out.png"));
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_NE(result.output.find("no tissue"), std::string::npos) << result.output;
+  EXPECT_EQ(itk::StainTest::MeanAbsoluteDifference(blank, itk::StainTest::ReadRGB(Path("out.png"))), 0.0);
+}
+
+TEST_F(C2LCommandLine, BadInputGetsOneLineAndNonZeroExit)
+{
+  ExpectOneLineError(Run("normalize --target " + Path("target.png") + " " + Path("missing.png") + " " + Path("o.png")),
+                     "No such file");
+
+  using GrayImageType = itk::Image<unsigned char, 2>;
+  auto gray = GrayImageType::New();
+  gray->SetRegions(GrayImageType::RegionType({ { 0, 0 } }, { { 16, 16 } }));
+  gray->Allocate();
+  gray->FillBuffer(100);
+  Write(gray.GetPointer(), "gray.png");
+  ExpectOneLineError(Run("normalize --target " + Path("target.png") + " " + Path("gray.png") + " " + Path("o.png")),
+                     "8-bit RGB or RGBA");
+
+  std::ofstream(Path("broken.json")) << "{ \"format\": ";
+  ExpectOneLineError(
+    Run("normalize --target-params " + Path("broken.json") + " " + Path("source.png") + " " + Path("o.png")),
+    "not valid JSON");
+
+  std::ofstream(Path("notimage.png")) << "hello";
+  ExpectOneLineError(Run("normalize --target " + Path("notimage.png") + " " + Path("source.png") + " " + Path("o.png")),
+                     "notimage.png");
+
+  ExpectOneLineError(Run("normalize " + Path("source.png") + " " + Path("o.png")), "needs a target");
+  ExpectOneLineError(
+    Run("normalize --method nope --target " + Path("target.png") + " " + Path("source.png") + " " + Path("o.png")),
+    "--method");
+  ExpectOneLineError(Run("frobnicate"), "frobnicate");
+  EXPECT_FALSE(fs::exists(Path("o.png")));
+}
+
+TEST_F(C2LCommandLine, NeverOverwritesWithoutForce)
+{
+  std::ofstream(Path("precious.png")) << "user data";
+  ExpectOneLineError(
+    Run("normalize --target " + Path("target.png") + " " + Path("source.png") + " " + Path("precious.png")), "--force");
+  EXPECT_EQ(FileBytes(Path("precious.png")), "user data");
+
+  ExpectOneLineError(
+    Run("normalize --force --target " + Path("target.png") + " " + Path("source.png") + " " + Path("source.png")),
+    "is the input");
+  EXPECT_EQ(
+    Run("normalize --force --target " + Path("target.png") + " " + Path("source.png") + " " + Path("precious.png"))
+      .exitCode,
+    0);
+  EXPECT_NE(FileBytes(Path("precious.png")), "user data");
+}
+
+TEST_F(C2LCommandLine, DemoReportsEveryMethod)
+{
+  const auto result = Run("demo --size 128 --out " + Path("demo"));
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  for (const char * method : { "macenko", "vahadane", "reinhard", "ruifrok" })
+  {
+    EXPECT_TRUE(fs::exists(Path("demo/normalized-" + std::string(method) + ".png"))) << method;
+  }
+  EXPECT_TRUE(fs::exists(Path("demo/report.md")));
+  ExpectOneLineError(Run("demo --size 128 --out " + Path("demo")), "--force");
+}
+
+} // namespace
