@@ -120,6 +120,25 @@ LabToLinearRGB(double lightness, double a, double b)
              clip(0.055648 * x - 0.204043 * y + 1.057311 * z) } };
 }
 
+/** Linear light of each 8-bit sRGB value. */
+inline std::array<double, 256>
+LinearTable()
+{
+  std::array<double, 256> table{};
+  for (unsigned int v = 0; v < 256; ++v)
+  {
+    table[v] = SRGBToLinear(v);
+  }
+  return table;
+}
+
+/** L*a*b* of one 8-bit pixel, through a table of linear values. */
+inline std::array<double, 3>
+PixelLab(const std::array<double, 256> & linear, const unsigned char * p)
+{
+  return LinearRGBToLab(linear[p[0]], linear[p[1]], linear[p[2]]);
+}
+
 } // end namespace cielab
 } // end namespace itk
 

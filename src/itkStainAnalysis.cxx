@@ -18,68 +18,40 @@
 #include "itkStainAnalysis.h"
 
 #include "itkCIELab.h"
-#include "itkMacro.h"
-#include "itkMultiThreaderBase.h"
+#include "itkStainStatistics.h"
 #include "vnl/algo/vnl_symmetric_eigensystem.h"
 #include "vnl/vnl_matrix_fixed.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <mutex>
-#include <numeric>
 
 namespace itk
 {
 namespace
 {
+using stain::Matrix23;
 
-using Matrix23 = StainParameters::StainMatrixType;
-
-/** Run body(begin, end) over [0, n) in contiguous blocks on ITK's global thread pool. */
-template <typename TBody>
-void
-ParallelBlocks(std::size_t n, const TBody & body)
+/** 8-bit interleaved pixels, red, green and blue first. */
+struct PixelBuffer
 {
-  constexpr std::size_t minimumBlock = 1 << 15;
-  const auto            threader = MultiThreaderBase::New();
-  const std::size_t     workers = std::max<std::size_t>(1, threader->GetMaximumNumberOfThreads());
-  const std::size_t     blocks = std::min<std::size_t>(4 * workers, (n + minimumBlock - 1) / minimumBlock);
-  if (blocks <= 1)
-  {
-    body(std::size_t{ 0 }, n);
-    return;
-  }
-  threader->ParallelizeArray(
-    0, blocks, [&](SizeValueType block) { body(n * block / blocks, n * (block + 1) / blocks); }, nullptr);
-}
+  const unsigned char * Data;
+  std::size_t           Count;
+  unsigned int          Components;
 
-/** numpy.percentile(values, q) with its default linear interpolation; reorders \p values. */
-template <typename T>
-double
-Percentile(std::vector<T> & values, double q)
-{
-  const double      position = (values.size() - 1) * q / 100.0;
-  const std::size_t lower = static_cast<std::size_t>(std::floor(position));
-  const double      fraction = position - lower;
-  std::nth_element(values.begin(), values.begin() + lower, values.end());
-  const double a = values[lower];
-  if (fraction == 0.0 || lower + 1 >= values.size())
+  const unsigned char *
+  operator[](std::size_t i) const
   {
-    return a;
+    return Data + i * Components;
   }
-  const double b = *std::min_element(values.begin() + lower + 1, values.end());
-  return a + (b - a) * fraction;
-}
+};
 
-/** numpy.percentile over all red, green and blue values, from their histogram. */
+/** numpy.percentile of all red, green and blue values, read off their histogram. */
 double
 HistogramPercentile(const std::array<std::uint64_t, 256> & histogram, std::uint64_t count, double q)
 {
-  const double        position = (count - 1) * q / 100.0;
-  const std::uint64_t lower = static_cast<std::uint64_t>(std::floor(position));
-  const double        fraction = position - lower;
-  const auto          valueAtRank = [&](std::uint64_t rank) {
+  const auto ranks = stain::RanksOfPercentile(count, q);
+  const auto valueAtRank = [&](std::uint64_t rank) {
     std::uint64_t seen = 0;
     for (unsigned int v = 0; v < 256; ++v)
     {
@@ -91,72 +63,45 @@ HistogramPercentile(const std::array<std::uint64_t, 256> & histogram, std::uint6
     }
     return 255.0;
   };
-  const double a = valueAtRank(lower);
-  return fraction == 0.0 ? a : a + (valueAtRank(lower + 1) - a) * fraction;
-}
-
-/** TIAToolbox's rgb2od: -ln(max(v, 1) / 255), floored at 1e-6. */
-std::array<double, 256>
-OpticalDensityTable()
-{
-  std::array<double, 256> table{};
-  for (unsigned int v = 0; v < 256; ++v)
-  {
-    table[v] = std::max(-std::log(std::max(v, 1u) / 255.0), 1e-6);
-  }
-  return table;
-}
-
-/** Pseudo-inverse (S S^T)^-1 S of a 2x3 stain matrix: least-squares concentrations from OD. */
-Matrix23
-ConcentrationMatrix(const Matrix23 & s)
-{
-  double g[2][2];
-  for (int i = 0; i < 2; ++i)
-  {
-    for (int j = 0; j < 2; ++j)
-    {
-      g[i][j] = s[i][0] * s[j][0] + s[i][1] * s[j][1] + s[i][2] * s[j][2];
-    }
-  }
-  const double determinant = g[0][0] * g[1][1] - g[0][1] * g[1][0];
-  const double scale = std::abs(g[0][0] * g[1][1]);
-  if (!(std::abs(determinant) > 1e-10 * scale) || !std::isfinite(determinant))
-  {
-    itkGenericExceptionMacro(<< "The hematoxylin and eosin stain vectors are (nearly) parallel, so concentrations "
-                                "cannot be separated; estimate the stains on an image with more varied tissue, "
-                                "or give the stain matrix explicitly");
-  }
-  Matrix23 p{};
-  for (int k = 0; k < 3; ++k)
-  {
-    p[0][k] = (g[1][1] * s[0][k] - g[0][1] * s[1][k]) / determinant;
-    p[1][k] = (-g[1][0] * s[0][k] + g[0][0] * s[1][k]) / determinant;
-  }
-  return p;
+  const double a = valueAtRank(ranks.Lower);
+  return ranks.Fraction == 0.0 ? a : a + (valueAtRank(ranks.Lower + 1) - a) * ranks.Fraction;
 }
 
 /** The tissue mask of TIAToolbox's get_luminosity_tissue_mask, as a test on luminance, and
  * Macenko's transparency test. The contrast stretch alone would turn a blank slide's faint noise
  * into "tissue"; a pixel must also absorb some light (summed optical density) to count. */
-class LuminosityMask
+class TissueMask
 {
 public:
-  LuminosityMask(const unsigned char * pixels, std::size_t n, unsigned int components, double threshold,
-                 double minimumOpticalDensity)
+  TissueMask(const PixelBuffer & pixels, double threshold, double minimumOpticalDensity)
     : m_MinimumOpticalDensity(minimumOpticalDensity)
   {
     // 2nd and 98th percentiles over all colour values, as contrast_enhancer does.
-    std::array<std::uint64_t, 256> histogram{};
-    for (std::size_t i = 0; i < n; ++i)
+    struct Histogram
     {
-      const unsigned char * p = pixels + i * components;
-      ++histogram[p[0]];
-      ++histogram[p[1]];
-      ++histogram[p[2]];
-    }
-    double low = HistogramPercentile(histogram, 3 * n, 2.0);
-    double high = HistogramPercentile(histogram, 3 * n, 98.0);
+      std::array<std::uint64_t, 256> counts{};
+      Histogram &
+      operator+=(const Histogram & other)
+      {
+        for (unsigned int v = 0; v < 256; ++v)
+        {
+          counts[v] += other.counts[v];
+        }
+        return *this;
+      }
+    };
+    const auto histogram =
+      stain::ParallelSum<Histogram>(pixels.Count, [&](std::size_t begin, std::size_t end, Histogram & h) {
+        for (std::size_t i = begin; i < end; ++i)
+        {
+          const unsigned char * p = pixels[i];
+          ++h.counts[p[0]];
+          ++h.counts[p[1]];
+          ++h.counts[p[2]];
+        }
+      }).counts;
+    double low = HistogramPercentile(histogram, 3 * pixels.Count, 2.0);
+    double high = HistogramPercentile(histogram, 3 * pixels.Count, 98.0);
     if (low >= high)
     {
       const auto first = std::find_if(histogram.begin(), histogram.end(), [](std::uint64_t c) { return c > 0; });
@@ -201,9 +146,85 @@ public:
 private:
   std::array<std::array<double, 256>, 3> m_Luminance{};
   double                                 m_MaximumLuminance;
-  std::array<double, 256>                m_OpticalDensity{ OpticalDensityTable() };
+  std::array<double, 256>                m_OpticalDensity{ stain::OpticalDensityTable() };
   double                                 m_MinimumOpticalDensity;
 };
+
+/** Count, mean and covariance (numpy.cov: n - 1) of the tissue pixels' optical densities. */
+struct TissueStatistics
+{
+  std::uint64_t         Count{ 0 };
+  std::array<double, 3> Mean{};
+  double                Covariance[3][3]{};
+};
+
+TissueStatistics
+ComputeTissueStatistics(const PixelBuffer & pixels, const TissueMask & mask, const std::array<double, 256> & od)
+{
+  struct Sums
+  {
+    std::uint64_t count{ 0 };
+    double        first[3]{};
+    double        second[6]{};
+    Sums &
+    operator+=(const Sums & o)
+    {
+      count += o.count;
+      for (int k = 0; k < 3; ++k)
+      {
+        first[k] += o.first[k];
+      }
+      for (int k = 0; k < 6; ++k)
+      {
+        second[k] += o.second[k];
+      }
+      return *this;
+    }
+  };
+  const auto       sums = stain::ParallelSum<Sums>(pixels.Count, [&](std::size_t begin, std::size_t end, Sums & s) {
+    for (std::size_t i = begin; i < end; ++i)
+    {
+      const unsigned char * p = pixels[i];
+      if (!mask.IsTissue(p))
+      {
+        continue;
+      }
+      const double r = od[p[0]];
+      const double g = od[p[1]];
+      const double b = od[p[2]];
+      ++s.count;
+      s.first[0] += r;
+      s.first[1] += g;
+      s.first[2] += b;
+      s.second[0] += r * r;
+      s.second[1] += r * g;
+      s.second[2] += r * b;
+      s.second[3] += g * g;
+      s.second[4] += g * b;
+      s.second[5] += b * b;
+    }
+  });
+  TissueStatistics statistics;
+  statistics.Count = sums.count;
+  if (sums.count < 2)
+  {
+    return statistics;
+  }
+  for (int c = 0; c < 3; ++c)
+  {
+    statistics.Mean[c] = sums.first[c] / sums.count;
+  }
+  const int index[3][3] = { { 0, 1, 2 }, { 1, 3, 4 }, { 2, 4, 5 } };
+  for (int r = 0; r < 3; ++r)
+  {
+    for (int c = 0; c < 3; ++c)
+    {
+      statistics.Covariance[r][c] =
+        (sums.second[index[r][c]] - sums.count * statistics.Mean[r] * statistics.Mean[c]) / (sums.count - 1);
+    }
+  }
+  return statistics;
+}
 
 /** A monotone stand-in for atan2(y, x) in (-2, 2], cheaper than atan2 for ranking angles. */
 inline float
@@ -218,28 +239,11 @@ PseudoAngle(double y, double x)
 }
 
 /** The true angle of a pseudo-angle. */
-inline double
+double
 AngleOfPseudoAngle(double p)
 {
   const double x = 1.0 - std::abs(p);
   return std::atan2(std::copysign(1.0 - std::abs(x), p), x);
-}
-
-/** numpy.percentile of the angles, ranked by pseudo-angle and interpolated in true angle. */
-double
-AnglePercentile(std::vector<float> & pseudoAngles, double q)
-{
-  const double      position = (pseudoAngles.size() - 1) * q / 100.0;
-  const std::size_t lower = static_cast<std::size_t>(std::floor(position));
-  const double      fraction = position - lower;
-  std::nth_element(pseudoAngles.begin(), pseudoAngles.begin() + lower, pseudoAngles.end());
-  const double a = AngleOfPseudoAngle(pseudoAngles[lower]);
-  if (fraction == 0.0 || lower + 1 >= pseudoAngles.size())
-  {
-    return a;
-  }
-  const double b = AngleOfPseudoAngle(*std::min_element(pseudoAngles.begin() + lower + 1, pseudoAngles.end()));
-  return a + (b - a) * fraction;
 }
 
 /** Hematoxylin first: the vector with the larger red optical density; rows normalised. */
@@ -263,45 +267,18 @@ OrderAndNormalize(const std::array<double, 3> & v1, const std::array<double, 3> 
   return he;
 }
 
-/** Macenko et al. 2009, as TIAToolbox's MacenkoExtractor. \p od holds 3 values per tissue pixel. */
+/** Macenko et al. 2009, as TIAToolbox's MacenkoExtractor: the plane of the two largest
+ * eigenvectors of the OD covariance, and the stain vectors at the angular percentiles in it. */
 Matrix23
-MacenkoStainMatrix(const std::vector<float> & od, double angularPercentile)
+MacenkoStainMatrix(const PixelBuffer & pixels, const TissueMask & mask, const std::array<double, 256> & od,
+                   const TissueStatistics & statistics, double angularPercentile)
 {
-  const std::size_t n = od.size() / 3;
-  if (n < 2)
-  {
-    itkGenericExceptionMacro(<< "Only " << n << " tissue pixel(s): too few to estimate stains");
-  }
-  double mean[3] = { 0.0, 0.0, 0.0 };
-  for (std::size_t i = 0; i < n; ++i)
+  vnl_matrix_fixed<double, 3, 3> covariance;
+  for (int r = 0; r < 3; ++r)
   {
     for (int c = 0; c < 3; ++c)
     {
-      mean[c] += od[3 * i + c];
-    }
-  }
-  for (double & m : mean)
-  {
-    m /= n;
-  }
-  vnl_matrix_fixed<double, 3, 3> covariance(0.0);
-  for (std::size_t i = 0; i < n; ++i)
-  {
-    const double d[3] = { od[3 * i] - mean[0], od[3 * i + 1] - mean[1], od[3 * i + 2] - mean[2] };
-    for (int r = 0; r < 3; ++r)
-    {
-      for (int c = r; c < 3; ++c)
-      {
-        covariance(r, c) += d[r] * d[c];
-      }
-    }
-  }
-  for (int r = 0; r < 3; ++r)
-  {
-    for (int c = r; c < 3; ++c)
-    {
-      covariance(r, c) /= (n - 1);
-      covariance(c, r) = covariance(r, c);
+      covariance(r, c) = statistics.Covariance[r][c];
     }
   }
   // Eigenvalues ascending: the plane of the two largest, each pointing to positive red OD.
@@ -315,24 +292,33 @@ MacenkoStainMatrix(const std::vector<float> & od, double angularPercentile)
       basis[k][c] = sign * eigen.V(c, 2 - k);
     }
   }
-  std::vector<float> pseudoAngles(n);
-  ParallelBlocks(n, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i)
-    {
-      const float * p = &od[3 * i];
-      const double  x = basis[0][0] * p[0] + basis[0][1] * p[1] + basis[0][2] * p[2];
-      const double  y = basis[1][0] * p[0] + basis[1][1] * p[1] + basis[1][2] * p[2];
-      pseudoAngles[i] = PseudoAngle(y, x);
-    }
-  });
-  const double          minimumAngle = AnglePercentile(pseudoAngles, 100.0 - angularPercentile);
-  const double          maximumAngle = AnglePercentile(pseudoAngles, angularPercentile);
+  std::uint64_t count = 0;
+  const auto    angles = stain::Percentiles(
+    pixels.Count,
+    [&](std::size_t i, float & value) {
+      const unsigned char * p = pixels[i];
+      if (!mask.IsTissue(p))
+      {
+        return false;
+      }
+      const double r = od[p[0]];
+      const double g = od[p[1]];
+      const double b = od[p[2]];
+      value = PseudoAngle(basis[1][0] * r + basis[1][1] * g + basis[1][2] * b,
+                          basis[0][0] * r + basis[0][1] * g + basis[0][2] * b);
+      return true;
+    },
+    -2.0,
+    2.0,
+    { 100.0 - angularPercentile, angularPercentile },
+    count,
+    AngleOfPseudoAngle);
   std::array<double, 3> v1{};
   std::array<double, 3> v2{};
   for (int c = 0; c < 3; ++c)
   {
-    v1[c] = basis[0][c] * std::cos(minimumAngle) + basis[1][c] * std::sin(minimumAngle);
-    v2[c] = basis[0][c] * std::cos(maximumAngle) + basis[1][c] * std::sin(maximumAngle);
+    v1[c] = basis[0][c] * std::cos(angles[0]) + basis[1][c] * std::sin(angles[0]);
+    v2[c] = basis[0][c] * std::cos(angles[1]) + basis[1][c] * std::sin(angles[1]);
   }
   return OrderAndNormalize(v1, v2);
 }
@@ -376,20 +362,26 @@ SparseConcentrations(const double gram[2][2], const double b[2], double lambda)
  * min 0.5 |V - H W|^2 + lambda |H|_1 with H >= 0, W >= 0 and |w_k| <= 1 (the problem SPAMS'
  * trainDL solves for StainTools). Alternates exact per-pixel concentrations with Mairal et al.'s
  * block-coordinate stain update (each step lowers the objective), started from Macenko's stains,
- * so it is deterministic, unlike dictionary learning from a random start. */
+ * so it is deterministic, unlike dictionary learning from a random start. Each iteration visits
+ * every sample, so the fit uses at most VahadaneMaximumPixels tissue pixels, an even stride. */
 Matrix23
-VahadaneStainMatrix(const std::vector<float> & allOpticalDensities, const StainEstimationOptions & options)
+VahadaneStainMatrix(const PixelBuffer & pixels, const TissueMask & mask, const std::array<double, 256> & opticalDensity,
+                    const TissueStatistics & statistics, const StainEstimationOptions & options)
 {
-  Matrix23 w = MacenkoStainMatrix(allOpticalDensities, options.AngularPercentile);
-  // Each iteration visits every pixel: fit on at most VahadaneMaximumPixels, an even stride.
+  Matrix23              w = MacenkoStainMatrix(pixels, mask, opticalDensity, statistics, options.AngularPercentile);
   constexpr std::size_t VahadaneMaximumPixels = 100000;
-  const std::size_t     all = allOpticalDensities.size() / 3;
-  const std::size_t     stride = (all + VahadaneMaximumPixels - 1) / VahadaneMaximumPixels;
+  const std::size_t     stride = std::max<std::size_t>(1, statistics.Count / VahadaneMaximumPixels);
   std::vector<float>    od;
-  od.reserve(3 * (all / stride + 1));
-  for (std::size_t i = 0; i < all; i += stride)
+  for (std::size_t i = 0; i < pixels.Count; i += stride)
   {
-    od.insert(od.end(), &allOpticalDensities[3 * i], &allOpticalDensities[3 * i] + 3);
+    const unsigned char * p = pixels[i];
+    if (mask.IsTissue(p))
+    {
+      od.insert(od.end(),
+                { static_cast<float>(opticalDensity[p[0]]),
+                  static_cast<float>(opticalDensity[p[1]]),
+                  static_cast<float>(opticalDensity[p[2]]) });
+    }
   }
   const std::size_t n = od.size() / 3;
   const double      lambda = options.VahadaneRegularization;
@@ -452,54 +444,80 @@ VahadaneStainMatrix(const std::vector<float> & allOpticalDensities, const StainE
   return OrderAndNormalize(w[0], w[1]);
 }
 
-/** Lab of one 8-bit pixel, through a table of linear values. */
-inline std::array<double, 3>
-PixelLab(const std::array<double, 256> & linear, const unsigned char * p)
-{
-  return cielab::LinearRGBToLab(linear[p[0]], linear[p[1]], linear[p[2]]);
-}
-
-std::array<double, 256>
-LinearTable()
-{
-  std::array<double, 256> table{};
-  for (unsigned int v = 0; v < 256; ++v)
-  {
-    table[v] = cielab::SRGBToLinear(v);
-  }
-  return table;
-}
-
-/** Mean and population standard deviation of L*a*b* over all pixels (Reinhard). */
+/** Mean and population standard deviation of L*a*b* over all pixels (Reinhard, as TIAToolbox). */
 void
-LabStatistics(const unsigned char * pixels, std::size_t n, unsigned int components, StainParameters & result)
+LabStatistics(const PixelBuffer & pixels, StainParameters & result)
 {
-  const auto            linear = LinearTable();
-  std::mutex            mutex;
-  std::array<double, 6> totals{};
-  ParallelBlocks(n, [&](std::size_t begin, std::size_t end) {
-    std::array<double, 6> sums{};
+  const auto linear = cielab::LinearTable();
+  struct Sums
+  {
+    std::array<double, 6> values{};
+    Sums &
+    operator+=(const Sums & o)
+    {
+      for (int k = 0; k < 6; ++k)
+      {
+        values[k] += o.values[k];
+      }
+      return *this;
+    }
+  };
+  const auto sums = stain::ParallelSum<Sums>(pixels.Count, [&](std::size_t begin, std::size_t end, Sums & s) {
     for (std::size_t i = begin; i < end; ++i)
     {
-      const auto lab = PixelLab(linear, pixels + i * components);
+      const auto lab = cielab::PixelLab(linear, pixels[i]);
       for (int c = 0; c < 3; ++c)
       {
-        sums[c] += lab[c];
-        sums[3 + c] += lab[c] * lab[c];
+        s.values[c] += lab[c];
+        s.values[3 + c] += lab[c] * lab[c];
       }
-    }
-    const std::lock_guard<std::mutex> lock(mutex);
-    for (int k = 0; k < 6; ++k)
-    {
-      totals[k] += sums[k];
     }
   });
   for (int c = 0; c < 3; ++c)
   {
-    result.LabMean[c] = totals[c] / n;
+    result.LabMean[c] = sums.values[c] / pixels.Count;
     result.LabStandardDeviation[c] =
-      std::sqrt(std::max(0.0, totals[3 + c] / n - result.LabMean[c] * result.LabMean[c]));
+      std::sqrt(std::max(0.0, sums.values[3 + c] / pixels.Count - result.LabMean[c] * result.LabMean[c]));
   }
+}
+
+/** The percentile of each stain's least-squares concentration over all pixels (tissue and
+ * background, as TIAToolbox's normaliser). */
+StainParameters::ConcentrationsType
+ConcentrationPercentiles(const PixelBuffer & pixels, const std::array<double, 256> & od, const Matrix23 & stains,
+                         double percentile)
+{
+  const Matrix23                      p = stain::ConcentrationMatrix(stains);
+  StainParameters::ConcentrationsType result{};
+  for (int s = 0; s < 2; ++s)
+  {
+    // Per-channel terms of this stain's concentration, and the range they can span.
+    std::array<std::array<double, 256>, 3> term{};
+    double                                 low = 0.0;
+    double                                 high = 0.0;
+    for (int c = 0; c < 3; ++c)
+    {
+      for (unsigned int v = 0; v < 256; ++v)
+      {
+        term[c][v] = p[s][c] * od[v];
+      }
+      low += *std::min_element(term[c].begin(), term[c].end());
+      high += *std::max_element(term[c].begin(), term[c].end());
+    }
+    std::uint64_t count = 0;
+    result[s] = stain::Percentiles(
+      pixels.Count,
+      [&](std::size_t i, float & value) {
+        const unsigned char * q = pixels[i];
+        value = static_cast<float>(term[0][q[0]] + term[1][q[1]] + term[2][q[2]]);
+        return true;
+      },
+      low,
+      high,
+      { percentile },
+      count)[0];
+  }
+  return result;
 }
 
 } // end anonymous namespace
@@ -511,7 +529,7 @@ RuifrokStainMatrix()
 }
 
 std::optional<StainParameters>
-EstimateStainParameters(const unsigned char * pixels, std::size_t numberOfPixels, unsigned int componentsPerPixel,
+EstimateStainParameters(const unsigned char * data, std::size_t numberOfPixels, unsigned int componentsPerPixel,
                         StainNormalizationMethod method, const StainEstimationOptions & options)
 {
   if (componentsPerPixel < 3)
@@ -519,7 +537,7 @@ EstimateStainParameters(const unsigned char * pixels, std::size_t numberOfPixels
     itkGenericExceptionMacro(<< "Stain estimation needs red, green and blue: the pixels have " << componentsPerPixel
                              << " component(s); give an RGB, RGBA or >= 3-component vector image");
   }
-  if (numberOfPixels == 0 || pixels == nullptr)
+  if (numberOfPixels == 0 || data == nullptr)
   {
     itkGenericExceptionMacro(<< "Stain estimation got an empty image");
   }
@@ -533,36 +551,11 @@ EstimateStainParameters(const unsigned char * pixels, std::size_t numberOfPixels
                                 "Vahadane regularization and minimum optical density >= 0");
   }
 
-  const LuminosityMask mask(
-    pixels, numberOfPixels, componentsPerPixel, options.LuminosityThreshold, options.MinimumOpticalDensity);
-  const auto opticalDensity = OpticalDensityTable();
-
-  // Optical densities of the tissue pixels, in image order (blocks gathered, then concatenated).
-  std::mutex                                              mutex;
-  std::vector<std::pair<std::size_t, std::vector<float>>> gathered;
-  ParallelBlocks(numberOfPixels, [&](std::size_t begin, std::size_t end) {
-    std::vector<float> local;
-    local.reserve(3 * (end - begin));
-    for (std::size_t i = begin; i < end; ++i)
-    {
-      const unsigned char * p = pixels + i * componentsPerPixel;
-      if (mask.IsTissue(p))
-      {
-        local.push_back(static_cast<float>(opticalDensity[p[0]]));
-        local.push_back(static_cast<float>(opticalDensity[p[1]]));
-        local.push_back(static_cast<float>(opticalDensity[p[2]]));
-      }
-    }
-    const std::lock_guard<std::mutex> lock(mutex);
-    gathered.emplace_back(begin, std::move(local));
-  });
-  std::sort(gathered.begin(), gathered.end(), [](const auto & a, const auto & b) { return a.first < b.first; });
-  std::vector<float> tissue;
-  for (const auto & block : gathered)
-  {
-    tissue.insert(tissue.end(), block.second.begin(), block.second.end());
-  }
-  if (tissue.size() / 3 < options.MinimumTissuePixels)
+  const PixelBuffer pixels{ data, numberOfPixels, componentsPerPixel };
+  const TissueMask  mask(pixels, options.LuminosityThreshold, options.MinimumOpticalDensity);
+  const auto        od = stain::OpticalDensityTable();
+  const auto        statistics = ComputeTissueStatistics(pixels, mask, od);
+  if (statistics.Count < std::max<std::size_t>(2, options.MinimumTissuePixels))
   {
     return std::nullopt;
   }
@@ -572,198 +565,22 @@ EstimateStainParameters(const unsigned char * pixels, std::size_t numberOfPixels
   switch (method)
   {
     case StainNormalizationMethod::Reinhard:
-      LabStatistics(pixels, numberOfPixels, componentsPerPixel, result);
+      LabStatistics(pixels, result);
       result.Validate();
       return result;
     case StainNormalizationMethod::Macenko:
-      result.StainMatrix = MacenkoStainMatrix(tissue, options.AngularPercentile);
+      result.StainMatrix = MacenkoStainMatrix(pixels, mask, od, statistics, options.AngularPercentile);
       break;
     case StainNormalizationMethod::Vahadane:
-      result.StainMatrix = VahadaneStainMatrix(tissue, options);
+      result.StainMatrix = VahadaneStainMatrix(pixels, mask, od, statistics, options);
       break;
     case StainNormalizationMethod::Ruifrok:
       result.StainMatrix = RuifrokStainMatrix();
       break;
   }
-  tissue = std::vector<float>();
-
-  // Least-squares concentrations of every pixel (tissue and background, as TIAToolbox), and the
-  // percentile of each stain.
-  const Matrix23                         p = ConcentrationMatrix(result.StainMatrix);
-  std::vector<float>                     hematoxylin(numberOfPixels);
-  std::vector<float>                     eosin(numberOfPixels);
-  std::array<std::array<double, 256>, 6> term{};
-  for (unsigned int v = 0; v < 256; ++v)
-  {
-    for (int s = 0; s < 2; ++s)
-    {
-      for (int c = 0; c < 3; ++c)
-      {
-        term[3 * s + c][v] = p[s][c] * opticalDensity[v];
-      }
-    }
-  }
-  ParallelBlocks(numberOfPixels, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i)
-    {
-      const unsigned char * q = pixels + i * componentsPerPixel;
-      hematoxylin[i] = static_cast<float>(term[0][q[0]] + term[1][q[1]] + term[2][q[2]]);
-      eosin[i] = static_cast<float>(term[3][q[0]] + term[4][q[1]] + term[5][q[2]]);
-    }
-  });
-  result.MaxConcentrations[0] = Percentile(hematoxylin, options.ConcentrationPercentile);
-  result.MaxConcentrations[1] = Percentile(eosin, options.ConcentrationPercentile);
+  result.MaxConcentrations = ConcentrationPercentiles(pixels, od, result.StainMatrix, options.ConcentrationPercentile);
   result.Validate();
   return result;
-}
-
-StainColorMapper::StainColorMapper(const StainParameters & source, const StainParameters & target)
-  : m_Source(source)
-  , m_Target(target)
-{
-  if (source.Method != target.Method)
-  {
-    itkGenericExceptionMacro(<< "Source parameters are for " << source.Method << " but target parameters are for "
-                             << target.Method << "; estimate both with the same method");
-  }
-  source.Validate();
-  target.Validate();
-  if (source.UsesStainMatrix())
-  {
-    const auto opticalDensity = OpticalDensityTable();
-    const auto p = ConcentrationMatrix(source.StainMatrix);
-    m_ChannelFactor.resize(3 * 3 * 256);
-    m_ConcentrationTerm.resize(2 * 3 * 256);
-    for (int k = 0; k < 3; ++k)
-    {
-      for (int j = 0; j < 3; ++j)
-      {
-        double b = 0.0;
-        for (int s = 0; s < 2; ++s)
-        {
-          b += target.StainMatrix[s][k] * (target.MaxConcentrations[s] / source.MaxConcentrations[s]) * p[s][j];
-        }
-        for (unsigned int v = 0; v < 256; ++v)
-        {
-          m_ChannelFactor[(3 * k + j) * 256 + v] = static_cast<float>(std::exp(-b * opticalDensity[v]));
-        }
-      }
-    }
-    for (int s = 0; s < 2; ++s)
-    {
-      for (int j = 0; j < 3; ++j)
-      {
-        for (unsigned int v = 0; v < 256; ++v)
-        {
-          m_ConcentrationTerm[(3 * s + j) * 256 + v] = static_cast<float>(p[s][j] * opticalDensity[v]);
-        }
-      }
-    }
-  }
-  else
-  {
-    for (int c = 0; c < 3; ++c)
-    {
-      m_LabScale[c] = target.LabStandardDeviation[c] / source.LabStandardDeviation[c];
-      m_LabOffset[c] = target.LabMean[c] - source.LabMean[c] * m_LabScale[c];
-    }
-  }
-}
-
-void
-StainColorMapper::Map(const unsigned char * input, unsigned char * output, std::size_t numberOfPixels,
-                      unsigned int components) const
-{
-  if (components < 3)
-  {
-    itkGenericExceptionMacro(<< "Stain mapping needs red, green and blue: the pixels have " << components
-                             << " component(s)");
-  }
-  if (m_Source.UsesStainMatrix())
-  {
-    MapStains(input, output, numberOfPixels, components);
-  }
-  else
-  {
-    MapLab(input, output, numberOfPixels, components);
-  }
-  for (unsigned int c = 3; c < components; ++c)
-  {
-    for (std::size_t i = 0; i < numberOfPixels; ++i)
-    {
-      output[i * components + c] = input[i * components + c];
-    }
-  }
-}
-
-void
-StainColorMapper::MapStains(const unsigned char * input, unsigned char * output, std::size_t numberOfPixels,
-                            unsigned int components) const
-{
-  const float * f = m_ChannelFactor.data();
-  for (std::size_t i = 0; i < numberOfPixels; ++i)
-  {
-    const unsigned char * p = input + i * components;
-    unsigned char *       q = output + i * components;
-    const unsigned int    r = p[0];
-    const unsigned int    g = 256 + p[1];
-    const unsigned int    b = 512 + p[2];
-    for (unsigned int k = 0; k < 3; ++k)
-    {
-      const float * fk = f + 768 * k;
-      const float   value = 255.0f * fk[r] * fk[g] * fk[b];
-      // numpy's uint8 cast truncates; values above 255 saturate as in TIAToolbox.
-      q[k] = value >= 255.0f ? 255 : static_cast<unsigned char>(value);
-    }
-  }
-}
-
-void
-StainColorMapper::MapLab(const unsigned char * input, unsigned char * output, std::size_t numberOfPixels,
-                         unsigned int components) const
-{
-  static const auto linear = LinearTable();
-  // Thresholds of linear light between consecutive 8-bit sRGB codes: exact rounding without pow().
-  static const auto thresholds = [] {
-    std::array<double, 255> t{};
-    for (unsigned int k = 0; k < 255; ++k)
-    {
-      t[k] = cielab::SRGBToLinear(k + 0.5);
-    }
-    return t;
-  }();
-  for (std::size_t i = 0; i < numberOfPixels; ++i)
-  {
-    const auto lab = PixelLab(linear, input + i * components);
-    // Clip to the 8-bit Lab range that OpenCV (and so TIAToolbox) can represent.
-    const double lightness = std::min(100.0, std::max(0.0, lab[0] * m_LabScale[0] + m_LabOffset[0]));
-    const double a = std::min(127.0, std::max(-128.0, lab[1] * m_LabScale[1] + m_LabOffset[1]));
-    const double b = std::min(127.0, std::max(-128.0, lab[2] * m_LabScale[2] + m_LabOffset[2]));
-    const auto   rgb = cielab::LabToLinearRGB(lightness, a, b);
-    for (int c = 0; c < 3; ++c)
-    {
-      output[i * components + c] =
-        static_cast<unsigned char>(std::upper_bound(thresholds.begin(), thresholds.end(), rgb[c]) - thresholds.begin());
-    }
-  }
-}
-
-void
-StainColorMapper::Concentrations(const unsigned char * input, std::size_t numberOfPixels, unsigned int components,
-                                 float * hematoxylin, float * eosin) const
-{
-  if (!m_Source.UsesStainMatrix())
-  {
-    itkGenericExceptionMacro(<< "Stain concentrations need a stain-matrix method (Macenko, Vahadane or Ruifrok); "
-                                "Reinhard's method has none");
-  }
-  const float * t = m_ConcentrationTerm.data();
-  for (std::size_t i = 0; i < numberOfPixels; ++i)
-  {
-    const unsigned char * p = input + i * components;
-    hematoxylin[i] = t[p[0]] + t[256 + p[1]] + t[512 + p[2]];
-    eosin[i] = t[768 + p[0]] + t[1024 + p[1]] + t[1280 + p[2]];
-  }
 }
 
 } // end namespace itk

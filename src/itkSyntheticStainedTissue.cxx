@@ -139,10 +139,14 @@ GenerateSyntheticStainField(unsigned int width, unsigned int height, std::uint32
   {
     const double cx = width * Uniform(generator);
     const double cy = height * Uniform(generator);
-    const double radius = std::min(width, height) * (0.06 + 0.08 * Uniform(generator));
-    for (unsigned int y = 0; y < height; ++y)
+    const double radius = std::min(std::min(width, height), 400u) * (0.06 + 0.08 * Uniform(generator));
+    const auto   first = [](double v) { return static_cast<unsigned int>(std::max(0.0, std::floor(v))); };
+    const auto   last = [](double v, unsigned int size) {
+      return static_cast<unsigned int>(std::min<double>(size, std::ceil(v) + 1));
+    };
+    for (unsigned int y = first(cy - 1.2 * radius); y < last(cy + 1.2 * radius, height); ++y)
     {
-      for (unsigned int x = 0; x < width; ++x)
+      for (unsigned int x = first(cx - 1.2 * radius); x < last(cx + 1.2 * radius, width); ++x)
       {
         const double d = std::hypot(x - cx, y - cy) / radius;
         if (d < 1.2)
