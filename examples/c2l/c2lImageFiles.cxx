@@ -50,6 +50,11 @@ InspectImageFile(const std::string & path)
   ImageFileInfo info;
   info.Dimension = io->GetNumberOfDimensions();
   info.Components = io->GetNumberOfComponents();
+  info.NumberOfPixels = 1;
+  for (unsigned int d = 0; d < info.Dimension; ++d)
+  {
+    info.NumberOfPixels *= io->GetDimensions(d);
+  }
   info.ComponentType = itk::ImageIOBase::GetComponentTypeAsString(io->GetComponentType());
   info.EightBitColor =
     io->GetComponentType() == itk::IOComponentEnum::UCHAR && (info.Components == 3 || info.Components == 4);

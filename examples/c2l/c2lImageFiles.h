@@ -21,6 +21,7 @@
 // File checks shared by the c2l commands: what an image file holds, and never overwriting
 // anything a user wrote unless asked to.
 
+#include <cstddef>
 #include <string>
 
 namespace c2l
@@ -31,6 +32,7 @@ struct ImageFileInfo
 {
   unsigned int Dimension{ 0 };
   unsigned int Components{ 0 };
+  std::size_t  NumberOfPixels{ 0 };
   std::string  ComponentType;
   bool         EightBitColor{ false }; ///< unsigned char with 3 (RGB) or 4 (RGBA) components
 };

@@ -54,11 +54,19 @@ struct NormalizeOptions
   std::string  output;
 };
 
+/** Regions of about 4 megapixels (12 MB of RGB) when streaming. */
+unsigned int
+AutomaticStreamDivisions(std::size_t numberOfPixels)
+{
+  constexpr std::size_t regionPixels = std::size_t{ 1 } << 22;
+  return static_cast<unsigned int>(std::max<std::size_t>(1, (numberOfPixels + regionPixels - 1) / regionPixels));
+}
+
 /** Estimate the source stains on a down-sampled, streamed read: the whole image is never in memory. */
 template <typename TImage>
 itk::StainParameters
-EstimateOnShrunkRead(const std::string & path, unsigned int factor, itk::StainNormalizationMethod method,
-                     const itk::StainEstimationOptions & options)
+EstimateOnShrunkRead(const std::string & path, unsigned int factor, unsigned int divisions,
+                     itk::StainNormalizationMethod method, const itk::StainEstimationOptions & options)
 {
   auto reader = itk::ImageFileReader<TImage>::New();
   reader->SetFileName(path);
@@ -71,7 +79,7 @@ EstimateOnShrunkRead(const std::string & path, unsigned int factor, itk::StainNo
   }
   auto streamer = itk::StreamingImageFilter<TImage, TImage>::New();
   streamer->SetInput(shrink->GetOutput());
-  streamer->SetNumberOfStreamDivisions(16);
+  streamer->SetNumberOfStreamDivisions(divisions);
   streamer->Update();
   const TImage * small = streamer->GetOutput();
   const auto estimate = itk::EstimateStainParameters(reinterpret_cast<const unsigned char *>(small->GetBufferPointer()),
@@ -100,7 +108,7 @@ WriteImage(const TImage * image, const std::string & path)
 
 template <unsigned int VDimension>
 void
-RunNormalize(const NormalizeOptions & o)
+RunNormalize(const NormalizeOptions & o, std::size_t numberOfPixels)
 {
   using ImageType = itk::VectorImage<unsigned char, VDimension>;
   using FilterType = itk::StainNormalizeFilter<ImageType>;
@@ -128,7 +136,9 @@ RunNormalize(const NormalizeOptions & o)
   }
   filter->SetMethod(method);
 
-  const bool stream = !o.sourceParameters.empty() || o.estimateShrink > 1;
+  const bool         stream = !o.sourceParameters.empty() || o.estimateShrink > 1;
+  const bool         stains = !o.stainsPrefix.empty();
+  const unsigned int automatic = AutomaticStreamDivisions(numberOfPixels);
   if (!o.sourceParameters.empty())
   {
     filter->SetSourceParameters(itk::StainParameters::ReadJSONFile(o.sourceParameters));
@@ -136,13 +146,12 @@ RunNormalize(const NormalizeOptions & o)
   else if (o.estimateShrink > 1)
   {
     filter->SetSourceParameters(
-      EstimateOnShrunkRead<ImageType>(o.input, o.estimateShrink, method, filter->GetEstimationOptions()));
+      EstimateOnShrunkRead<ImageType>(o.input, o.estimateShrink, automatic, method, filter->GetEstimationOptions()));
   }
 
   auto reader = itk::ImageFileReader<ImageType>::New();
   reader->SetFileName(o.input);
   filter->SetInput(reader->GetOutput());
-  const bool stains = !o.stainsPrefix.empty();
   filter->SetComputeConcentrations(stains);
 
   auto progress = ProgressBar::New();
@@ -152,7 +161,7 @@ RunNormalize(const NormalizeOptions & o)
   writer->SetInput(filter->GetOutput());
   writer->SetFileName(o.output);
   // Concentration images are written from memory, so they need the whole image at once.
-  const unsigned int divisions = o.streamDivisions > 0 ? o.streamDivisions : (stream && !stains ? 16 : 1);
+  const unsigned int divisions = o.streamDivisions > 0 ? o.streamDivisions : (stream && !stains ? automatic : 1);
   writer->SetNumberOfStreamDivisions(divisions);
   writer->Update();
 
@@ -198,11 +207,11 @@ Normalize(const NormalizeOptions & o)
   }
   if (info.Dimension == 2)
   {
-    RunNormalize<2>(o);
+    RunNormalize<2>(o, info.NumberOfPixels);
   }
   else
   {
-    RunNormalize<3>(o);
+    RunNormalize<3>(o, info.NumberOfPixels);
   }
 }
 
@@ -228,8 +237,9 @@ AddNormalizeCommand(CLI::App & app)
                  "Estimate the input's stains on a read down-sampled by this factor, then stream (for slides "
                  "larger than memory)")
     ->check(CLI::PositiveNumber);
-  command->add_option(
-    "--stream-divisions", options->streamDivisions, "Regions to stream in (default: 16 when streaming)");
+  command->add_option("--stream-divisions",
+                      options->streamDivisions,
+                      "Regions to stream in (default when streaming: regions of about 4 megapixels)");
   command->add_option("--save-target-params", options->saveTargetParameters, "Write the target parameters (JSON)");
   command->add_option("--save-source-params", options->saveSourceParameters, "Write the input's parameters (JSON)");
   command->add_option(
