@@ -8,13 +8,14 @@ packages=(
   g++ cmake make pkg-config git
   # libraries the module links
   libinsighttoolkit5-dev libtorch-dev libopenslide-dev libvtk9-dev libhdf5-dev
-  nlohmann-json3-dev libcli11-dev
+  nlohmann-json3-dev libcli11-dev zlib1g-dev
   # LibTorch falls back to the slow reference BLAS without an optimised one
   libopenblas0-pthread
   # tests, benchmarks, style
   libgtest-dev libgmock-dev libbenchmark-dev clang-format-14
-  # reference scripts (never a runtime dependency), streaming benchmark tools, off-screen figures
-  python3 python3-numpy python3-torch libtiff-tools xvfb xauth
+  # reference scripts and independent test fixtures (h5py writes AnnData/HEST files; never a
+  # runtime dependency), pyramidal TIFFs for the slide benchmark (vips), off-screen figures
+  python3 python3-numpy python3-torch python3-h5py libtiff-tools libvips-tools xvfb xauth
 )
 
 missing=()
