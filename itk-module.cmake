@@ -5,6 +5,13 @@ file(READ "${MY_CURRENT_DIR}/README.md" DOCUMENTATION)
 itk_module(SpatialTranscriptomics
   DEPENDS
     ITKCommon
+  PRIVATE_DEPENDS
+    ITKIOImageBase
+    ITKIOJPEG
+    ITKIOPNG
+    ITKIOTIFF
+    ITKIOMeta
+    ITKImageGrid
   TEST_DEPENDS
     ITKTestKernel
     ITKGoogleTest

@@ -114,6 +114,11 @@ TEST_F(C2LCommandLine, HelpListsCommandsAndOptions)
   EXPECT_NE(top.output.find("demo"), std::string::npos);
   const auto normalize = Run("normalize --help");
   EXPECT_EQ(normalize.exitCode, 0);
+  for (const char * command : { "synth-slide", "extract", "inspect" })
+  {
+    EXPECT_NE(top.output.find(command), std::string::npos) << command;
+    EXPECT_EQ(Run(std::string(command) + " --help").exitCode, 0) << command;
+  }
   for (const char * option : { "--method", "--target", "--target-params", "--save-target-params", "--stains-out" })
   {
     EXPECT_NE(normalize.output.find(option), std::string::npos) << option;
@@ -222,6 +227,61 @@ TEST_F(C2LCommandLine, DemoReportsEveryMethod)
   }
   EXPECT_TRUE(fs::exists(Path("demo/report.md")));
   ExpectOneLineError(Run("demo --size 128 --out " + Path("demo")), "--force");
+}
+
+
+TEST_F(C2LCommandLine, SyntheticSlideExtractAndInspect)
+{
+  const auto made = Run("synth-slide --spots 30 --seed 5 --out " + Path("slide"));
+  ASSERT_EQ(made.exitCode, 0) << made.output;
+  EXPECT_TRUE(fs::exists(Path("slide/outs/filtered_feature_bc_matrix.h5")));
+  EXPECT_TRUE(fs::exists(Path("slide/outs/spatial/tissue_positions_list.csv")));
+  EXPECT_TRUE(fs::exists(Path("slide/ground_truth.json")));
+  ExpectOneLineError(Run("synth-slide --spots 30 --out " + Path("slide")), "already holds files");
+
+  // The image states no pixel size: it comes from the Visium spot diameter.
+  const auto extracted = Run("extract --slide " + Path("slide/image.tif") + " --spots " + Path("slide/outs") +
+                             " --fraction 0.25 --seed 2 --genes 20 --patch-px 64 --normalize macenko --target " +
+                             Path("target.png") + " --out " + Path("data.h5"));
+  ASSERT_EQ(extracted.exitCode, 0) << extracted.output;
+  EXPECT_NE(extracted.output.find("30 patches of 64 px at 1.75 um/px, 20 genes, 8 training / 22 test spots"),
+            std::string::npos)
+    << extracted.output;
+  EXPECT_NE(extracted.output.find("pixel size 0.5 um from the spot data"), std::string::npos) << extracted.output;
+
+  const auto inspected = Run("inspect " + Path("data.h5"));
+  ASSERT_EQ(inspected.exitCode, 0) << inspected.output;
+  EXPECT_NE(inspected.output.find("patch dataset: 30 patches of 64 x 64 px"), std::string::npos) << inspected.output;
+  EXPECT_NE(inspected.output.find("split: 8 training, 22 test"), std::string::npos) << inspected.output;
+  const auto slide = Run("inspect " + Path("slide/image.tif"));
+  EXPECT_NE(slide.output.find("not stated"), std::string::npos) << slide.output;
+  const auto outs = Run("inspect " + Path("slide/outs"));
+  EXPECT_NE(outs.output.find("spots: 30"), std::string::npos) << outs.output;
+
+  ExpectOneLineError(
+    Run("extract --slide " + Path("slide/image.tif") + " --spots " + Path("slide/outs") + " --out " + Path("data.h5")),
+    "--force");
+  ExpectOneLineError(
+    Run("extract --slide " + Path("slide/image.tif") + " --spots " + Path("nowhere") + " --out " + Path("other.h5")),
+    "No such file");
+  ExpectOneLineError(Run("extract --slide " + Path("source.png") + " --spots " + Path("slide/outs") +
+                         " --pixel-size 0.5 --out " + Path("other.h5")),
+                     "outside");
+  EXPECT_FALSE(fs::exists(Path("other.h5")));
+}
+
+TEST_F(C2LCommandLine, SlideWithoutAnyPixelSizeAsksForIt)
+{
+  fs::create_directories(Path("table/counts"));
+  fs::create_directories(Path("table/spots"));
+  std::ofstream(Path("table/counts/c.tsv")) << "\tA\tB\n1x1\t3\t4\n";
+  std::ofstream(Path("table/spots/s.tsv")) << "x\ty\tpixel_x\tpixel_y\n1\t1\t64\t64\n";
+  ExpectOneLineError(
+    Run("extract --slide " + Path("source.png") + " --spots " + Path("table") + " --out " + Path("t.h5")),
+    "--pixel-size");
+  const auto given = Run("extract --slide " + Path("source.png") + " --spots " + Path("table") +
+                         " --pixel-size 0.5 --patch-px 32 --patch-um 16 --out " + Path("t.h5"));
+  EXPECT_EQ(given.exitCode, 0) << given.output;
 }
 
 } // namespace

@@ -28,6 +28,12 @@ void
 AddNormalizeCommand(CLI::App & app);
 void
 AddDemoCommand(CLI::App & app);
+void
+AddSynthSlideCommand(CLI::App & app);
+void
+AddExtractCommand(CLI::App & app);
+void
+AddInspectCommand(CLI::App & app);
 
 } // namespace c2l
 

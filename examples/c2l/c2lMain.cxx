@@ -28,10 +28,22 @@
 
 namespace
 {
-/** Errors print as one line: the message says what is wrong and what to do. */
+/** Errors print as one line: the message says what is wrong and what to do. ITK's
+ * "ITK ERROR: ClassName(0x...): " prefix says nothing to a user of the command line. */
 int
 ReportError(std::string message)
 {
+  const std::string prefix = "ITK ERROR: ";
+  if (message.rfind(prefix, 0) == 0)
+  {
+    message.erase(0, prefix.size());
+    const auto pointer = message.find("(0x");
+    const auto end = message.find("): ");
+    if (pointer != std::string::npos && end != std::string::npos && pointer < end)
+    {
+      message.erase(0, end + 3);
+    }
+  }
   std::replace(message.begin(), message.end(), '\n', ' ');
   while (!message.empty() && message.back() == ' ')
   {
@@ -49,6 +61,9 @@ main(int argc, char * argv[])
   app.require_subcommand(1);
   c2l::AddNormalizeCommand(app);
   c2l::AddDemoCommand(app);
+  c2l::AddSynthSlideCommand(app);
+  c2l::AddExtractCommand(app);
+  c2l::AddInspectCommand(app);
   try
   {
     app.parse(argc, argv);

@@ -297,10 +297,10 @@ ReadStringValues(hid_t storedType, std::size_t count, const TRead & read, const 
     }
     return result;
   }
+  // Read fixed-length strings in their stored form (no padding conversion, which can drop the
+  // last character of a full-length NULLTERM string), then trim the padding here.
   const std::size_t size = H5Tget_size(storedType);
-  Handle            memoryType(H5Tcopy(H5T_C_S1));
-  H5Tset_size(memoryType.Get(), size);
-  H5Tset_strpad(memoryType.Get(), H5T_STR_NULLPAD);
+  Handle            memoryType(H5Tcopy(storedType));
   std::vector<char> buffer(count * size);
   if (read(memoryType.Get(), buffer.data()) < 0)
   {
@@ -505,11 +505,10 @@ File::WriteStringAttribute(const std::string & object, const std::string & attri
 {
   const Handle handle = OpenObject(object);
   Handle       type(H5Tcopy(H5T_C_S1));
-  H5Tset_size(type.Get(), std::max<std::size_t>(1, value.size()));
-  Handle      space(H5Screate(H5S_SCALAR));
-  Handle      attr(H5Acreate2(handle.Get(), attribute.c_str(), type.Get(), space.Get(), H5P_DEFAULT, H5P_DEFAULT));
-  std::string padded = value.empty() ? std::string(1, '\0') : value;
-  if (!attr.IsValid() || H5Awrite(attr.Get(), type.Get(), padded.data()) < 0)
+  H5Tset_size(type.Get(), value.size() + 1); // with its terminating NUL, as NULLTERM strings are
+  Handle space(H5Screate(H5S_SCALAR));
+  Handle attr(H5Acreate2(handle.Get(), attribute.c_str(), type.Get(), space.Get(), H5P_DEFAULT, H5P_DEFAULT));
+  if (!attr.IsValid() || H5Awrite(attr.Get(), type.Get(), value.c_str()) < 0)
   {
     itkGenericExceptionMacro(<< "Cannot write attribute \"" << attribute << "\" to " << m_Path);
   }

@@ -1,0 +1,29 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#ifndef itkImageIORegistration_h
+#define itkImageIORegistration_h
+
+namespace itk
+{
+/** Registers the image formats the library reads and writes itself (JPEG, PNG, TIFF, MetaImage),
+ * so that slides open whatever IO factories the application registered. Safe to call often. */
+void
+RegisterSpatialTranscriptomicsImageIO();
+} // end namespace itk
+
+#endif
