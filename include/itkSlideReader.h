@@ -77,7 +77,8 @@ public:
   GetLevelDimensions(unsigned int level) const;
   double
   GetLevelDownsample(unsigned int level) const;
-  /** The level to read for a wanted downsample factor: the coarsest level not coarser than it. */
+  /** The level to read for a wanted downsample factor: the coarsest level not coarser than it
+   * (within 1%, as pyramid downsamples are rounded). */
   unsigned int
   GetBestLevelForDownsample(double downsample) const;
 

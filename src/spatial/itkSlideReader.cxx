@@ -173,7 +173,9 @@ SlideReader::GetBestLevelForDownsample(double downsample) const
   unsigned int best = 0;
   for (unsigned int level = 0; level < GetNumberOfLevels(); ++level)
   {
-    if (GetLevelDownsample(level) <= downsample * (1.0 + 1e-9))
+    // Pyramid sizes are rounded, so a "2x" level may report 2.0003: accept levels up to 1% coarser
+    // (the resampling then enlarges by at most 1%).
+    if (GetLevelDownsample(level) <= downsample * 1.01)
     {
       best = level;
     }
