@@ -205,6 +205,19 @@ TEST_F(SpatialDataReaders, VisiumHeartSubset)
     }
   }
 
+  // Space Ranger 2's positions file (tissue_positions.csv, with a header) reads the same.
+  const auto v2 = s_Folder / "visium_v2";
+  fs::create_directories(v2 / "spatial");
+  fs::copy_file(VisiumFolder() + "/filtered_feature_bc_matrix.h5", v2 / "filtered_feature_bc_matrix.h5");
+  {
+    std::ifstream v1(VisiumFolder() + "/spatial/tissue_positions_list.csv");
+    std::ofstream out(v2 / "spatial" / "tissue_positions.csv");
+    out << "barcode,in_tissue,array_row,array_col,pxl_row_in_fullres,pxl_col_in_fullres\n" << v1.rdbuf();
+  }
+  const auto withHeader = itk::ReadVisiumOuts(v2.string());
+  EXPECT_EQ(withHeader->GetPixelPositions(), data->GetPixelPositions());
+  EXPECT_EQ(withHeader->GetPixelSize(), 0.0); // no scale factors there: the pixel size stays unknown
+
   // The same outs as a Matrix Market folder read the same.
   const auto mtx = itk::ReadVisiumOuts((s_Folder / "visium_mtx").string());
   EXPECT_EQ(mtx->GetSpotIds(), data->GetSpotIds());
