@@ -18,6 +18,7 @@
 #include "itkSyntheticStainedTissue.h"
 
 #include "itkMacro.h"
+#include "itkStainFieldDrawing.h"
 
 #include <algorithm>
 #include <cmath>
@@ -109,28 +110,16 @@ GenerateSyntheticStainField(unsigned int width, unsigned int height, std::uint32
     const double density = 0.8 + 0.7 * Uniform(generator);
     const double ca = std::cos(angle);
     const double sa = std::sin(angle);
-    const int    r = static_cast<int>(std::ceil(a)) + 1;
-    for (int dy = -r; dy <= r; ++dy)
-    {
-      for (int dx = -r; dx <= r; ++dx)
+    ForEachPixelAround(field, cx, cy, static_cast<int>(std::ceil(a)) + 1, [&](int dx, int dy, std::size_t i) {
+      const double ex = (dx * ca + dy * sa) / a;
+      const double ey = (-dx * sa + dy * ca) / b;
+      const double d = ex * ex + ey * ey;
+      if (d <= 1.0)
       {
-        const int px = static_cast<int>(cx) + dx;
-        const int py = static_cast<int>(cy) + dy;
-        if (px < 0 || py < 0 || px >= static_cast<int>(width) || py >= static_cast<int>(height))
-        {
-          continue;
-        }
-        const double ex = (dx * ca + dy * sa) / a;
-        const double ey = (-dx * sa + dy * ca) / b;
-        const double d = ex * ex + ey * ey;
-        if (d <= 1.0)
-        {
-          const std::size_t i = std::size_t(py) * width + px;
-          field.Hematoxylin[i] = static_cast<float>(density * (0.85 + 0.3 * Uniform(generator)) * (1.0 - 0.3 * d));
-          field.Eosin[i] = static_cast<float>(0.2 + 0.1 * Uniform(generator));
-        }
+        field.Hematoxylin[i] = static_cast<float>(density * (0.85 + 0.3 * Uniform(generator)) * (1.0 - 0.3 * d));
+        field.Eosin[i] = static_cast<float>(0.2 + 0.1 * Uniform(generator));
       }
-    }
+    });
   }
 
   // Lumens: unstained round holes with a soft rim.

@@ -21,6 +21,7 @@
 #include "itkImageFileWriter.h"
 #include "itkImageIORegistration.h"
 #include "itkShrinkImageFilter.h"
+#include "itkStainFieldDrawing.h"
 #include "itkSyntheticStainedTissue.h"
 
 #include <nlohmann/json.hpp>
@@ -153,32 +154,20 @@ PaintNucleus(SyntheticStainField & field, double cx, double cy, double a, double
 {
   const double ca = std::cos(angle);
   const double sa = std::sin(angle);
-  const int    r = static_cast<int>(std::ceil(std::max(a, b))) + 1;
-  for (int dy = -r; dy <= r; ++dy)
-  {
-    for (int dx = -r; dx <= r; ++dx)
-    {
-      const int px = static_cast<int>(cx) + dx;
-      const int py = static_cast<int>(cy) + dy;
-      if (px < 0 || py < 0 || px >= static_cast<int>(field.Width) || py >= static_cast<int>(field.Height))
-      {
-        continue;
-      }
+  ForEachPixelAround(
+    field, cx, cy, static_cast<int>(std::ceil(std::max(a, b))) + 1, [&](int dx, int dy, std::size_t i) {
       const double ex = (dx * ca + dy * sa) / a;
       const double ey = (-dx * sa + dy * ca) / b;
       const double d = ex * ex + ey * ey;
       if (d <= 1.0)
       {
-        const std::size_t i = std::size_t(py) * field.Width + px;
         // Chromatin texture, darker at the rim (the nuclear membrane).
         const double value = density * (0.8 + 0.35 * random.Uniform()) * (0.85 + 0.25 * d);
         field.Hematoxylin[i] = static_cast<float>(std::max<double>(field.Hematoxylin[i], value));
         field.Eosin[i] = static_cast<float>(std::min<double>(field.Eosin[i], 0.25));
       }
-    }
-  }
+    });
 }
-
 } // namespace
 
 SyntheticSlide
@@ -284,30 +273,18 @@ GenerateSyntheticSlide(const SyntheticSlideSettings & settings)
     const double cx = random.Uniform() * width;
     const double cy = random.Uniform() * height;
     const double radius = (15.0 + 35.0 * random.Uniform()) / settings.PixelSize;
-    const int    r = static_cast<int>(radius * 1.2) + 1;
-    for (int dy = -r; dy <= r; ++dy)
-    {
-      for (int dx = -r; dx <= r; ++dx)
+    ForEachPixelAround(field, cx, cy, static_cast<int>(radius * 1.2) + 1, [&](int dx, int dy, std::size_t i) {
+      const double d = std::hypot(dx, dy) / radius;
+      if (d < 1.0)
       {
-        const int px = static_cast<int>(cx) + dx;
-        const int py = static_cast<int>(cy) + dy;
-        if (px < 0 || py < 0 || px >= static_cast<int>(width) || py >= static_cast<int>(height))
-        {
-          continue;
-        }
-        const double      d = std::hypot(dx, dy) / radius;
-        const std::size_t i = std::size_t(py) * width + px;
-        if (d < 1.0)
-        {
-          field.Hematoxylin[i] = 0.0f;
-          field.Eosin[i] = 0.0f;
-        }
-        else if (d < 1.2)
-        {
-          field.Eosin[i] = std::max(field.Eosin[i], 0.6f);
-        }
+        field.Hematoxylin[i] = 0.0f;
+        field.Eosin[i] = 0.0f;
       }
-    }
+      else if (d < 1.2)
+      {
+        field.Eosin[i] = std::max(field.Eosin[i], 0.6f);
+      }
+    });
   }
 
   const auto rgb = RenderStainField(field, TypicalHEStainMatrix());
