@@ -1,0 +1,128 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+
+// SHA-256 against FIPS 180-4's published digests, and the resampling of conditioning profiles.
+
+#include "itkConditioningProfiles.h"
+#include "itkSHA256.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <fstream>
+
+namespace
+{
+
+TEST(SHA256, PublishedTestVectors)
+{
+  EXPECT_EQ(itk::SHA256Hex("", 0), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(itk::SHA256Hex("abc", 3), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const std::string twoBlocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  EXPECT_EQ(itk::SHA256Hex(twoBlocks.data(), twoBlocks.size()),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  const std::string million(1000000, 'a');
+  EXPECT_EQ(itk::SHA256Hex(million.data(), million.size()),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  const std::string path = "SHA256GTest-file.bin";
+  std::ofstream(path, std::ios::binary) << million;
+  EXPECT_EQ(itk::SHA256OfFile(path), itk::SHA256Hex(million.data(), million.size()));
+  std::remove(path.c_str());
+  EXPECT_THROW(itk::SHA256OfFile("/nonexistent/model.safetensors"), itk::ExceptionObject);
+}
+
+itk::SpatialExpressionData::Pointer
+TenSpots()
+{
+  auto                     data = itk::SpatialExpressionData::New();
+  std::vector<std::string> ids;
+  std::vector<float>       counts;
+  for (int s = 0; s < 10; ++s)
+  {
+    ids.push_back("s" + std::to_string(s));
+    counts.insert(counts.end(), { float(s), float(10 - s), float(s % 3) });
+  }
+  data->SetSpots(ids, std::vector<itk::SpatialExpressionData::PositionType>(10, { { 0, 0 } }));
+  data->SetGenes({ "A", "B", "C" });
+  data->SetCounts(itk::SparseCountMatrix::FromDense(10, 3, counts));
+  data->SetSplit({ 1, 1, 1, 1, 0, 0, 0, 0, 0, 0 });
+  data->Preprocess(itk::GenePreprocessingSettings());
+  return data;
+}
+
+TEST(ConditioningProfiles, DrawsTrainingProfilesAtTheRatio)
+{
+  const auto data = TenSpots();
+  const auto profiles = itk::ResampleConditioningProfiles(*data, 2.5, 7);
+  ASSERT_EQ(profiles.SourceSpots.size(), 10u); // 2.5 x 4 training spots
+  const std::size_t g = profiles.NumberOfGenes;
+  for (std::size_t k = 0; k < profiles.SourceSpots.size(); ++k)
+  {
+    const auto spot = profiles.SourceSpots[k];
+    ASSERT_LT(spot, 4u) << "drawn from a test spot";
+    for (std::size_t j = 0; j < g; ++j)
+    {
+      EXPECT_EQ(profiles.Expression[k * g + j], data->GetExpression()[spot * g + j]);
+    }
+  }
+  const auto again = itk::ResampleConditioningProfiles(*data, 2.5, 7);
+  EXPECT_EQ(again.SourceSpots, profiles.SourceSpots);
+  EXPECT_NE(itk::ResampleConditioningProfiles(*data, 2.5, 8).SourceSpots, profiles.SourceSpots);
+}
+
+TEST(ConditioningProfiles, PerturbationScalesWithTheGeneSpread)
+{
+  const auto        data = TenSpots();
+  const auto        profiles = itk::ResampleConditioningProfiles(*data, 2000.0, 3, 0.5);
+  const std::size_t g = profiles.NumberOfGenes;
+  // The training spread of each gene, and the spread of profile minus its source.
+  for (std::size_t j = 0; j < g; ++j)
+  {
+    double mean = 0, spread = 0;
+    for (std::size_t s = 0; s < 4; ++s)
+    {
+      mean += data->GetExpression()[s * g + j] / 4;
+    }
+    for (std::size_t s = 0; s < 4; ++s)
+    {
+      spread += std::pow(data->GetExpression()[s * g + j] - mean, 2) / 4;
+    }
+    double            noise = 0, noiseMean = 0;
+    const std::size_t n = profiles.SourceSpots.size();
+    for (std::size_t k = 0; k < n; ++k)
+    {
+      const double d = profiles.Expression[k * g + j] - data->GetExpression()[profiles.SourceSpots[k] * g + j];
+      noiseMean += d / n;
+      noise += d * d / n;
+    }
+    EXPECT_NEAR(noiseMean, 0.0, 0.05 * std::sqrt(spread) + 1e-6);
+    EXPECT_NEAR(std::sqrt(noise), 0.5 * std::sqrt(spread), 0.05 * std::sqrt(spread) + 1e-6);
+  }
+}
+
+TEST(ConditioningProfiles, BadRequestsThrow)
+{
+  const auto data = TenSpots();
+  EXPECT_THROW(itk::ResampleConditioningProfiles(*data, 0.0, 1), itk::ExceptionObject);
+  EXPECT_THROW(itk::ResampleConditioningProfiles(*data, 1.0, 1, -1.0), itk::ExceptionObject);
+  auto raw = itk::SpatialExpressionData::New();
+  raw->SetSpots({ "a" }, { { { 0, 0 } } });
+  EXPECT_THROW(itk::ResampleConditioningProfiles(*raw, 1.0, 1), itk::ExceptionObject);
+}
+
+} // namespace
