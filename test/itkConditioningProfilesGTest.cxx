@@ -16,35 +16,16 @@
  *
  *=========================================================================*/
 
-// SHA-256 against FIPS 180-4's published digests, and the resampling of conditioning profiles.
+// The resampling of conditioning profiles to a synthetic-to-real ratio.
 
 #include "itkConditioningProfiles.h"
-#include "itkSHA256.h"
 
 #include "gtest/gtest.h"
 
 #include <cmath>
-#include <fstream>
 
 namespace
 {
-
-TEST(SHA256, PublishedTestVectors)
-{
-  EXPECT_EQ(itk::SHA256Hex("", 0), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(itk::SHA256Hex("abc", 3), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  const std::string twoBlocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-  EXPECT_EQ(itk::SHA256Hex(twoBlocks.data(), twoBlocks.size()),
-            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  const std::string million(1000000, 'a');
-  EXPECT_EQ(itk::SHA256Hex(million.data(), million.size()),
-            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-  const std::string path = "SHA256GTest-file.bin";
-  std::ofstream(path, std::ios::binary) << million;
-  EXPECT_EQ(itk::SHA256OfFile(path), itk::SHA256Hex(million.data(), million.size()));
-  std::remove(path.c_str());
-  EXPECT_THROW(itk::SHA256OfFile("/nonexistent/model.safetensors"), itk::ExceptionObject);
-}
 
 itk::SpatialExpressionData::Pointer
 TenSpots()

@@ -34,6 +34,10 @@ void
 AddExtractCommand(CLI::App & app);
 void
 AddInspectCommand(CLI::App & app);
+void
+AddPretrainCommand(CLI::App & app);
+void
+AddSampleCommand(CLI::App & app);
 
 } // namespace c2l
 

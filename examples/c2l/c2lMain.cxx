@@ -64,6 +64,8 @@ main(int argc, char * argv[])
   c2l::AddSynthSlideCommand(app);
   c2l::AddExtractCommand(app);
   c2l::AddInspectCommand(app);
+  c2l::AddPretrainCommand(app);
+  c2l::AddSampleCommand(app);
   try
   {
     app.parse(argc, argv);

@@ -15,28 +15,40 @@
  *  limitations under the License.
  *
  *=========================================================================*/
-#ifndef itkSHA256_h
-#define itkSHA256_h
+#ifndef itkDiffusionErrors_h
+#define itkDiffusionErrors_h
 
-#include "SpatialTranscriptomicsExport.h"
-
-#include <cstddef>
-#include <cstdint>
+#include <stdexcept>
 #include <string>
 
 namespace itk
 {
+namespace diffusion
+{
 
-/** \brief SHA-256 (FIPS 180-4) as lower-case hex: identifies a central model file, so that a small
- * local adapter can reference it instead of carrying it.
- * \ingroup SpatialTranscriptomics */
-SpatialTranscriptomics_EXPORT std::string
-                              SHA256Hex(const void * data, std::size_t size);
+/** Errors of the diffusion engine. The engine knows no ITK; the ITK layer rethrows these as
+ * itk::ExceptionObject with the same message. */
+class DiffusionError : public std::runtime_error
+{
+public:
+  using std::runtime_error::runtime_error;
+};
 
-/** SHA-256 of a file's bytes, read in blocks; throws itk::ExceptionObject if it cannot be read. */
-SpatialTranscriptomics_EXPORT std::string
-                              SHA256OfFile(const std::string & fileName);
+/** A model, checkpoint or safetensors file that is missing, truncated, hostile or inconsistent. */
+class ModelFileError : public DiffusionError
+{
+public:
+  using DiffusionError::DiffusionError;
+};
 
-} // end namespace itk
+/** A configuration (U-Net, scheduler, sampler, trainer) that cannot work. */
+class ConfigurationError : public DiffusionError
+{
+public:
+  using DiffusionError::DiffusionError;
+};
+
+} // namespace diffusion
+} // namespace itk
 
 #endif

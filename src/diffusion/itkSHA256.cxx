@@ -17,7 +17,7 @@
  *=========================================================================*/
 #include "itkSHA256.h"
 
-#include "itkMacro.h"
+#include "itkDiffusionErrors.h"
 
 #include <array>
 #include <cstring>
@@ -25,6 +25,8 @@
 #include <vector>
 
 namespace itk
+{
+namespace diffusion
 {
 namespace
 {
@@ -163,7 +165,7 @@ SHA256OfFile(const std::string & fileName)
   std::ifstream in(fileName, std::ios::binary);
   if (!in)
   {
-    itkGenericExceptionMacro(<< "Cannot read " << fileName << " to hash it: no such file, or not readable");
+    throw ModelFileError("Cannot read " + fileName + " to hash it: no such file, or not readable");
   }
   SHA256            hash;
   std::vector<char> buffer(1 << 20);
@@ -174,9 +176,10 @@ SHA256OfFile(const std::string & fileName)
   }
   if (in.bad())
   {
-    itkGenericExceptionMacro(<< "Reading " << fileName << " failed part way");
+    throw ModelFileError("Reading " + fileName + " failed part way");
   }
   return hash.Finish();
 }
 
+} // namespace diffusion
 } // end namespace itk

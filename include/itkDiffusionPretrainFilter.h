@@ -1,0 +1,163 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#ifndef itkDiffusionPretrainFilter_h
+#define itkDiffusionPretrainFilter_h
+
+#include "SpatialTranscriptomicsExport.h"
+
+#include "itkDiffusionModel.h"
+#include "itkImage.h"
+#include "itkProcessObject.h"
+#include "itkRGBPixel.h"
+
+#include <memory>
+#include <string>
+
+namespace itk
+{
+
+/** \class DiffusionPretrainFilter
+ * \brief Pretrains the central, unconditional diffusion U-Net on stacks of histology patches.
+ *
+ * Inputs are stacks of square RGB patches (x, y, patch), all of ImageSize pixels. The U-Net is
+ * diffusers' UNet2DModel with NumberOfScales scales of widths BaseChannels * (1, 2, 4, 4, ...),
+ * LayersPerBlock ResNets per scale and attention at the two coarsest scales. Training minimises
+ * noise- (or v-) prediction error with min-SNR-gamma weights (Hang et al., "Efficient diffusion
+ * training via min-SNR weighting strategy", ICCV 2023), AdamW, warm-up then cosine learning rate,
+ * gradient accumulation and clipping, and keeps an EMA of the weights; flips and 90-degree rotations
+ * augment the patches. Every CheckpointInterval steps a checkpoint (weights, EMA, optimizer state,
+ * step, random state) is written atomically to CheckpointFileName; with Resume on, training
+ * continues from it and ends exactly where an uninterrupted run would have.
+ *
+ * The output is the EMA model, also written to OutputFileName. ProgressEvent follows the steps and
+ * AbortGenerateData stops at the next step (the last checkpoint stays valid).
+ *
+ * \sa DiffusionModel, DiffusionSampleFilter
+ * \ingroup SpatialTranscriptomics
+ */
+class SpatialTranscriptomics_EXPORT DiffusionPretrainFilter : public ProcessObject
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(DiffusionPretrainFilter);
+
+  using Self = DiffusionPretrainFilter;
+  using Superclass = ProcessObject;
+  using Pointer = SmartPointer<Self>;
+  using ConstPointer = SmartPointer<const Self>;
+  using PatchStackType = Image<RGBPixel<unsigned char>, 3>;
+
+  itkNewMacro(Self);
+  itkTypeMacro(DiffusionPretrainFilter, ProcessObject);
+
+  /** Adds a stack of training patches. */
+  void
+  AddPatches(const PatchStackType * patches);
+  /** The trained (EMA) model. */
+  DiffusionModel *
+  GetOutput();
+
+  itkSetStringMacro(OutputFileName);
+  itkGetStringMacro(OutputFileName);
+  itkSetStringMacro(CheckpointFileName);
+  itkGetStringMacro(CheckpointFileName);
+  itkSetMacro(CheckpointInterval, unsigned int);
+  itkGetConstMacro(CheckpointInterval, unsigned int);
+  itkSetMacro(Resume, bool);
+  itkGetConstMacro(Resume, bool);
+  itkBooleanMacro(Resume);
+
+  itkSetMacro(ImageSize, unsigned int);
+  itkGetConstMacro(ImageSize, unsigned int);
+  itkSetMacro(BaseChannels, unsigned int);
+  itkGetConstMacro(BaseChannels, unsigned int);
+  itkSetMacro(NumberOfScales, unsigned int);
+  itkGetConstMacro(NumberOfScales, unsigned int);
+  itkSetMacro(LayersPerBlock, unsigned int);
+  itkGetConstMacro(LayersPerBlock, unsigned int);
+  /** "epsilon" or "v_prediction". */
+  itkSetStringMacro(PredictionType);
+  itkGetStringMacro(PredictionType);
+
+  itkSetMacro(NumberOfSteps, unsigned int);
+  itkGetConstMacro(NumberOfSteps, unsigned int);
+  itkSetMacro(BatchSize, unsigned int);
+  itkGetConstMacro(BatchSize, unsigned int);
+  itkSetMacro(GradientAccumulation, unsigned int);
+  itkGetConstMacro(GradientAccumulation, unsigned int);
+  itkSetMacro(LearningRate, double);
+  itkGetConstMacro(LearningRate, double);
+  /** Warm-up as a fraction of the steps (the paper's 3%). */
+  itkSetMacro(WarmupFraction, double);
+  itkGetConstMacro(WarmupFraction, double);
+  itkSetMacro(EmaDecay, double);
+  itkGetConstMacro(EmaDecay, double);
+  itkSetMacro(SnrGamma, double);
+  itkGetConstMacro(SnrGamma, double);
+  itkSetMacro(GradientClip, double);
+  itkGetConstMacro(GradientClip, double);
+  itkSetMacro(Seed, uint64_t);
+  itkGetConstMacro(Seed, uint64_t);
+  itkSetStringMacro(Device);
+  itkGetStringMacro(Device);
+  itkSetMacro(NumberOfTorchThreads, unsigned int);
+  itkGetConstMacro(NumberOfTorchThreads, unsigned int);
+
+  /** The loss of the last step (after an update). */
+  itkGetConstMacro(LastLoss, double);
+
+protected:
+  DiffusionPretrainFilter();
+  ~DiffusionPretrainFilter() override;
+
+  using Superclass::MakeOutput;
+  DataObject::Pointer
+  MakeOutput(DataObjectPointerArraySizeType index) override;
+  void
+  VerifyPreconditions() ITKv5_CONST override;
+  void
+  GenerateData() override;
+  void
+  PrintSelf(std::ostream & os, Indent indent) const override;
+
+private:
+  std::string  m_OutputFileName;
+  std::string  m_CheckpointFileName;
+  unsigned int m_CheckpointInterval{ 0 };
+  bool         m_Resume{ false };
+  unsigned int m_ImageSize{ 64 };
+  unsigned int m_BaseChannels{ 64 };
+  unsigned int m_NumberOfScales{ 4 };
+  unsigned int m_LayersPerBlock{ 2 };
+  std::string  m_PredictionType{ "epsilon" };
+  unsigned int m_NumberOfSteps{ 1000 };
+  unsigned int m_BatchSize{ 16 };
+  unsigned int m_GradientAccumulation{ 1 };
+  double       m_LearningRate{ 1e-4 };
+  double       m_WarmupFraction{ 0.03 };
+  double       m_EmaDecay{ 0.999 };
+  double       m_SnrGamma{ 5.0 };
+  double       m_GradientClip{ 1.0 };
+  uint64_t     m_Seed{ 0 };
+  std::string  m_Device{ "cpu" };
+  unsigned int m_NumberOfTorchThreads{ 0 };
+  double       m_LastLoss{ 0.0 };
+};
+
+} // namespace itk
+
+#endif

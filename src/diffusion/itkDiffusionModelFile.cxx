@@ -1,0 +1,197 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#include "itkDiffusionModelFile.h"
+#include "itkDiffusionErrors.h"
+#include "itkSafeTensors.h"
+
+#include <torch/cuda.h>
+#include <torch/utils.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+namespace itk
+{
+namespace diffusion
+{
+namespace
+{
+namespace fs = std::filesystem;
+
+std::string
+ReadText(const fs::path & path)
+{
+  std::ifstream file(path);
+  if (!file)
+  {
+    throw ModelFileError("Cannot read " + path.string());
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+DiffusionModelData
+Build(const std::string & unetConfig, const std::string & schedulerConfig, const SafeTensors & weights,
+      const std::string & source)
+{
+  DiffusionModelData model;
+  try
+  {
+    model.unet = UNet2D(UNet2DConfig::FromJson(unetConfig));
+    model.schedule =
+      NoiseSchedule(schedulerConfig.empty() ? SchedulerConfig{} : SchedulerConfig::FromJson(schedulerConfig));
+  }
+  catch (const ConfigurationError & e)
+  {
+    throw ModelFileError(std::string(e.what()) + " (in " + source + ")");
+  }
+  bool hasEma = false;
+  for (const auto & named : weights.tensors)
+  {
+    hasEma = hasEma || named.first.compare(0, 4, "ema.") == 0;
+  }
+  model.unet->LoadWeights(weights, source, hasEma ? "ema." : "");
+  model.unet->eval();
+  model.metadata = weights.metadata;
+  return model;
+}
+
+fs::path
+WeightsIn(const fs::path & folder)
+{
+  const auto weights = folder / "diffusion_pytorch_model.safetensors";
+  if (!fs::exists(weights))
+  {
+    if (fs::exists(folder / "diffusion_pytorch_model.bin"))
+    {
+      throw ModelFileError("The model folder " + folder.string() +
+                           " has only pickled weights (diffusion_pytorch_model.bin), which are never loaded because "
+                           "they can run code: save it with safe_serialization=True");
+    }
+    throw ModelFileError("The model folder " + folder.string() + " has no diffusion_pytorch_model.safetensors");
+  }
+  return weights;
+}
+} // namespace
+
+DiffusionModelData
+LoadDiffusionModel(const std::string & path)
+{
+  const fs::path location(path);
+  if (!fs::exists(location))
+  {
+    throw ModelFileError("The model " + path + " does not exist: give a .safetensors file or a diffusers folder");
+  }
+  if (fs::is_directory(location))
+  {
+    if (fs::exists(location / "model_index.json"))
+    {
+      const auto unetFolder = location / "unet";
+      const auto schedulerFile = location / "scheduler" / "scheduler_config.json";
+      if (!fs::exists(unetFolder / "config.json"))
+      {
+        throw ModelFileError("The pipeline folder " + path + " has no unet/config.json");
+      }
+      const auto weights = WeightsIn(unetFolder);
+      return Build(ReadText(unetFolder / "config.json"),
+                   fs::exists(schedulerFile) ? ReadText(schedulerFile) : std::string(),
+                   ReadSafeTensors(weights.string()),
+                   weights.string());
+    }
+    if (!fs::exists(location / "config.json"))
+    {
+      throw ModelFileError("The folder " + path +
+                           " is neither a diffusers model folder (config.json) nor a pipeline "
+                           "folder (model_index.json)");
+    }
+    const auto weights = WeightsIn(location);
+    const auto schedulerFile = location / "scheduler_config.json";
+    return Build(ReadText(location / "config.json"),
+                 fs::exists(schedulerFile) ? ReadText(schedulerFile) : std::string(),
+                 ReadSafeTensors(weights.string()),
+                 weights.string());
+  }
+  const auto contents = ReadSafeTensors(path);
+  const auto unet = contents.metadata.find("unet_config");
+  if (unet == contents.metadata.end())
+  {
+    throw ModelFileError("The model file " + path +
+                         " has no \"unet_config\" in its __metadata__: it is not a diffusion model written by c2l (a "
+                         "diffusers model is loaded from its folder)");
+  }
+  const auto scheduler = contents.metadata.find("scheduler_config");
+  return Build(unet->second, scheduler == contents.metadata.end() ? std::string() : scheduler->second, contents, path);
+}
+
+void
+SaveDiffusionModel(const std::string & fileName, const UNet2D & unet, const NoiseSchedule & schedule,
+                   std::map<std::string, std::string> metadata)
+{
+  SafeTensors contents;
+  contents.tensors = unet->NamedWeights();
+  contents.metadata = std::move(metadata);
+  contents.metadata["format"] = "c2l-diffusion";
+  contents.metadata["unet_config"] = unet->Config().ToJson();
+  contents.metadata["scheduler_config"] = schedule->Config().ToJson();
+  WriteSafeTensors(fileName, contents);
+}
+
+torch::Device
+ResolveDevice(const std::string & name)
+{
+  if (name == "cpu")
+  {
+    return torch::Device(torch::kCPU);
+  }
+  static const std::regex cuda("cuda(:([0-9]{1,4}))?");
+  std::smatch             match;
+  if (!std::regex_match(name, match, cuda))
+  {
+    throw ConfigurationError("Unknown device \"" + name + "\": use cpu, cuda or cuda:N");
+  }
+  if (!torch::cuda::is_available())
+  {
+    throw ConfigurationError("Device \"" + name +
+                             "\" was asked for but CUDA is not available (this LibTorch is CPU-only or no GPU is "
+                             "visible): use cpu");
+  }
+  const int index = match[2].matched ? std::stoi(match[2].str()) : 0;
+  if (index >= static_cast<int>(torch::cuda::device_count()))
+  {
+    throw ConfigurationError("Device \"" + name + "\" does not exist: " + std::to_string(torch::cuda::device_count()) +
+                             " CUDA device(s) are visible");
+  }
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+void
+SetTorchThreads(int threads)
+{
+  const int count = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (torch::get_num_threads() != count)
+  {
+    torch::set_num_threads(count);
+  }
+}
+
+} // namespace diffusion
+} // namespace itk

@@ -1,0 +1,432 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#include "itkDiffusionTrainer.h"
+#include "itkDiffusionErrors.h"
+#include "itkDiffusionModelFile.h"
+#include "itkSafeTensors.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/utils.h>
+#include <torch/version.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+namespace itk
+{
+namespace diffusion
+{
+namespace
+{
+/** bfloat16 autocast on CUDA for one scope (the autocast API changed in LibTorch 2.4). */
+class CudaBf16Autocast
+{
+public:
+  explicit CudaBf16Autocast(bool enable)
+    : m_Enabled(enable)
+  {
+    if (!m_Enabled)
+    {
+      return;
+    }
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+#else
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(true);
+#endif
+    at::autocast::increment_nesting();
+  }
+  ~CudaBf16Autocast()
+  {
+    if (!m_Enabled)
+    {
+      return;
+    }
+    if (at::autocast::decrement_nesting() == 0)
+    {
+      at::autocast::clear_cache();
+    }
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+#else
+    at::autocast::set_enabled(false);
+#endif
+  }
+  CudaBf16Autocast(const CudaBf16Autocast &) = delete;
+  CudaBf16Autocast &
+  operator=(const CudaBf16Autocast &) = delete;
+
+private:
+  bool m_Enabled;
+};
+
+void
+Validate(const TrainerOptions & options)
+{
+  const auto fail = [](const std::string & what) { throw ConfigurationError("Invalid training options: " + what); };
+  if (options.batchSize < 1 || options.gradientAccumulation < 1 || options.totalSteps < 1)
+  {
+    fail("the batch size, gradient accumulation and total steps must be positive");
+  }
+  if (!(options.learningRate > 0.0) || options.weightDecay < 0.0 || options.warmupSteps < 0)
+  {
+    fail("the learning rate must be positive, weight decay and warm-up steps non-negative");
+  }
+  if (options.learningRateSchedule != "constant" && options.learningRateSchedule != "cosine")
+  {
+    fail("the learning-rate schedule \"" + options.learningRateSchedule + "\" is not constant or cosine");
+  }
+  if (options.snrGamma < 0.0 || options.gradientClip < 0.0 || !(options.emaDecay >= 0.0 && options.emaDecay < 1.0))
+  {
+    fail("SNR gamma and gradient clip must be >= 0 and the EMA decay in [0, 1)");
+  }
+  if (!(options.adamBeta1 >= 0.0 && options.adamBeta1 < 1.0 && options.adamBeta2 >= 0.0 && options.adamBeta2 < 1.0))
+  {
+    fail("the Adam betas must be in [0, 1)");
+  }
+}
+
+UNet2D
+CopyOf(const UNet2D & unet)
+{
+  UNet2D             copy(unet->Config());
+  torch::NoGradGuard noGrad;
+  copy->to(unet->parameters().front().device());
+  const auto source = unet->parameters();
+  auto       target = copy->parameters();
+  for (std::size_t i = 0; i < source.size(); ++i)
+  {
+    target[i].copy_(source[i]);
+    target[i].set_requires_grad(false);
+  }
+  return copy;
+}
+} // namespace
+
+TensorPatchSource::TensorPatchSource(torch::Tensor patches)
+  : m_Patches(std::move(patches))
+{
+  if (m_Patches.dim() != 4 || m_Patches.size(0) < 1)
+  {
+    throw ConfigurationError("Training patches must be a non-empty [N, C, H, W] tensor");
+  }
+}
+
+std::int64_t
+TensorPatchSource::Size() const
+{
+  return m_Patches.size(0);
+}
+
+torch::Tensor
+TensorPatchSource::Get(const std::vector<std::int64_t> & indices) const
+{
+  return m_Patches.index_select(0, torch::tensor(indices, torch::kLong).to(m_Patches.device()));
+}
+
+std::string
+TrainerOptionsToJson(const TrainerOptions & o)
+{
+  return nlohmann::json{
+    { "batch_size", o.batchSize },
+    { "gradient_accumulation", o.gradientAccumulation },
+    { "learning_rate", o.learningRate },
+    { "weight_decay", o.weightDecay },
+    { "adam_beta1", o.adamBeta1 },
+    { "adam_beta2", o.adamBeta2 },
+    { "adam_epsilon", o.adamEpsilon },
+    { "warmup_steps", o.warmupSteps },
+    { "lr_schedule", o.learningRateSchedule },
+    { "total_steps", o.totalSteps },
+    { "snr_gamma", o.snrGamma },
+    { "gradient_clip", o.gradientClip },
+    { "ema_decay", o.emaDecay },
+    { "augment", o.augment },
+    { "seed", o.seed },
+    { "bf16", o.bf16 }
+  }.dump();
+}
+
+TrainerOptions
+TrainerOptionsFromJson(const std::string & text)
+{
+  TrainerOptions o;
+  try
+  {
+    const auto json = nlohmann::json::parse(text);
+    o.batchSize = json.at("batch_size");
+    o.gradientAccumulation = json.at("gradient_accumulation");
+    o.learningRate = json.at("learning_rate");
+    o.weightDecay = json.at("weight_decay");
+    o.adamBeta1 = json.at("adam_beta1");
+    o.adamBeta2 = json.at("adam_beta2");
+    o.adamEpsilon = json.at("adam_epsilon");
+    o.warmupSteps = json.at("warmup_steps");
+    o.learningRateSchedule = json.at("lr_schedule");
+    o.totalSteps = json.at("total_steps");
+    o.snrGamma = json.at("snr_gamma");
+    o.gradientClip = json.at("gradient_clip");
+    o.emaDecay = json.at("ema_decay");
+    o.augment = json.at("augment");
+    o.seed = json.at("seed");
+    o.bf16 = json.at("bf16");
+  }
+  catch (const nlohmann::json::exception & e)
+  {
+    throw ModelFileError(std::string("The checkpoint's trainer options are unreadable: ") + e.what());
+  }
+  return o;
+}
+
+DiffusionTrainer::DiffusionTrainer(UNet2D unet, NoiseSchedule schedule, TrainerOptions options)
+  : m_UNet(std::move(unet))
+  , m_Schedule(std::move(schedule))
+  , m_Options(std::move(options))
+  , m_Generator(at::make_generator<at::CPUGeneratorImpl>(m_Options.seed))
+{
+  Validate(m_Options);
+  const auto device = m_UNet->parameters().front().device();
+  m_Schedule->to(device);
+  m_Ema = CopyOf(m_UNet);
+  m_Ema->eval();
+  m_UNet->train();
+  for (const auto & parameter : m_UNet->parameters())
+  {
+    m_ExpAvg.push_back(torch::zeros_like(parameter));
+    m_ExpAvgSq.push_back(torch::zeros_like(parameter));
+  }
+}
+
+double
+DiffusionTrainer::LearningRate(std::int64_t step) const
+{
+  const double peak = m_Options.learningRate;
+  if (step < m_Options.warmupSteps)
+  {
+    return peak * static_cast<double>(step + 1) / static_cast<double>(m_Options.warmupSteps);
+  }
+  if (m_Options.learningRateSchedule == "constant")
+  {
+    return peak;
+  }
+  const double span = static_cast<double>(std::max<std::int64_t>(1, m_Options.totalSteps - m_Options.warmupSteps));
+  const double progress = std::min(1.0, static_cast<double>(step - m_Options.warmupSteps) / span);
+  return peak * 0.5 * (1.0 + std::cos(std::acos(-1.0) * progress));
+}
+
+torch::Tensor
+DiffusionTrainer::Augment(torch::Tensor images)
+{
+  if (!m_Options.augment)
+  {
+    return images;
+  }
+  const auto                 batch = images.size(0);
+  const auto                 flips = torch::randint(0, 2, { batch }, m_Generator, torch::kLong);
+  const auto                 turns = torch::randint(0, 4, { batch }, m_Generator, torch::kLong);
+  std::vector<torch::Tensor> augmented;
+  for (std::int64_t i = 0; i < batch; ++i)
+  {
+    auto image = images[i];
+    if (flips[i].item<std::int64_t>() == 1)
+    {
+      image = image.flip({ 2 });
+    }
+    const auto k = turns[i].item<std::int64_t>();
+    if (k != 0)
+    {
+      image = torch::rot90(image, k, { 1, 2 });
+    }
+    augmented.push_back(image);
+  }
+  return torch::stack(augmented);
+}
+
+double
+DiffusionTrainer::Step(const PatchSource & patches)
+{
+  const auto device = m_UNet->parameters().front().device();
+  const auto config = m_UNet->Config();
+  const bool autocast = m_Options.bf16 && device.is_cuda();
+  auto       parameters = m_UNet->parameters();
+  for (auto & parameter : parameters)
+  {
+    parameter.mutable_grad() = torch::Tensor();
+  }
+  m_UNet->train();
+  double total = 0.0;
+  for (std::int64_t micro = 0; micro < m_Options.gradientAccumulation; ++micro)
+  {
+    const auto drawn = torch::randint(0, patches.Size(), { m_Options.batchSize }, m_Generator, torch::kLong);
+    std::vector<std::int64_t> indices(drawn.data_ptr<std::int64_t>(), drawn.data_ptr<std::int64_t>() + drawn.numel());
+    auto                      images = patches.Get(indices).to(torch::kCPU);
+    if (images.dim() != 4 || images.size(1) != config.inChannels || images.size(2) != images.size(3))
+    {
+      throw ConfigurationError("Training patches must be square with " + std::to_string(config.inChannels) +
+                               " channels");
+    }
+    images =
+      images.scalar_type() == torch::kUInt8 ? images.to(torch::kFloat32) / 127.5 - 1.0 : images.to(torch::kFloat32);
+    images = Augment(images);
+    const auto noise = torch::randn(images.sizes(), m_Generator, torch::kFloat32);
+    const auto timesteps =
+      torch::randint(0, m_Schedule->NumTrainTimesteps(), { m_Options.batchSize }, m_Generator, torch::kLong);
+    const auto    original = images.to(device);
+    const auto    noiseOnDevice = noise.to(device);
+    const auto    t = timesteps.to(device);
+    const auto    noisy = m_Schedule->AddNoise(original, noiseOnDevice, t);
+    const auto    target = m_Schedule->Target(original, noiseOnDevice, t);
+    torch::Tensor output;
+    {
+      CudaBf16Autocast guard(autocast);
+      output = m_UNet(noisy, t);
+    }
+    const auto    perSample = (output.to(torch::kFloat32) - target).pow(2).mean({ 1, 2, 3 });
+    torch::Tensor weights = torch::ones_like(perSample);
+    if (m_Options.snrGamma > 0.0)
+    {
+      // Min-SNR-gamma: min(SNR, gamma) / SNR for noise prediction, / (SNR + 1) for v, none for x0.
+      const auto   snr = m_Schedule->SignalToNoise(t).to(device);
+      const auto   clipped = torch::clamp_max(snr, m_Options.snrGamma);
+      const auto & type = m_Schedule->Config().predictionType;
+      weights = type == "epsilon" ? clipped / snr : (type == "v_prediction" ? clipped / (snr + 1) : clipped);
+    }
+    const auto loss = (perSample * weights).mean() / static_cast<double>(m_Options.gradientAccumulation);
+    loss.backward();
+    total += loss.item<double>();
+  }
+  if (m_Options.gradientClip > 0.0)
+  {
+    torch::nn::utils::clip_grad_norm_(parameters, m_Options.gradientClip);
+  }
+  // AdamW as torch.optim.AdamW computes it (decoupled decay, bias-corrected moments).
+  const double rate = LearningRate(m_Step);
+  ++m_Step;
+  const double       correction1 = 1.0 - std::pow(m_Options.adamBeta1, static_cast<double>(m_Step));
+  const double       correction2 = 1.0 - std::pow(m_Options.adamBeta2, static_cast<double>(m_Step));
+  torch::NoGradGuard noGrad;
+  auto               ema = m_Ema->parameters();
+  for (std::size_t i = 0; i < parameters.size(); ++i)
+  {
+    auto &     parameter = parameters[i];
+    const auto gradient = parameter.grad();
+    if (gradient.defined())
+    {
+      parameter.mul_(1.0 - rate * m_Options.weightDecay);
+      m_ExpAvg[i].mul_(m_Options.adamBeta1).add_(gradient, 1.0 - m_Options.adamBeta1);
+      m_ExpAvgSq[i].mul_(m_Options.adamBeta2).addcmul_(gradient, gradient, 1.0 - m_Options.adamBeta2);
+      const auto denominator = (m_ExpAvgSq[i].sqrt() / std::sqrt(correction2)).add_(m_Options.adamEpsilon);
+      parameter.addcdiv_(m_ExpAvg[i], denominator, -rate / correction1);
+    }
+    ema[i].mul_(m_Options.emaDecay).add_(parameter, 1.0 - m_Options.emaDecay);
+  }
+  return total;
+}
+
+void
+DiffusionTrainer::SaveCheckpoint(const std::string & fileName) const
+{
+  SafeTensors contents;
+  contents.tensors = m_UNet->NamedWeights("model.");
+  for (auto & named : m_Ema->NamedWeights("ema."))
+  {
+    contents.tensors.push_back(std::move(named));
+  }
+  const auto names = m_UNet->NamedWeights();
+  for (std::size_t i = 0; i < names.size(); ++i)
+  {
+    contents.tensors.emplace_back("adam.exp_avg." + names[i].first, m_ExpAvg[i]);
+    contents.tensors.emplace_back("adam.exp_avg_sq." + names[i].first, m_ExpAvgSq[i]);
+  }
+  contents.tensors.emplace_back("rng.state", m_Generator.get_state());
+  contents.metadata["format"] = "c2l-diffusion-checkpoint";
+  contents.metadata["unet_config"] = m_UNet->Config().ToJson();
+  contents.metadata["scheduler_config"] = m_Schedule->Config().ToJson();
+  contents.metadata["trainer_options"] = TrainerOptionsToJson(m_Options);
+  contents.metadata["step"] = std::to_string(m_Step);
+  WriteSafeTensors(fileName, contents);
+}
+
+void
+DiffusionTrainer::LoadCheckpoint(const std::string & fileName)
+{
+  const auto contents = ReadSafeTensors(fileName);
+  const auto step = contents.metadata.find("step");
+  const auto unet = contents.metadata.find("unet_config");
+  if (step == contents.metadata.end() || unet == contents.metadata.end() || !contents.Find("rng.state").defined())
+  {
+    throw ModelFileError("The file " + fileName + " is not a training checkpoint (no step, U-Net config or RNG state)");
+  }
+  if (UNet2DConfig::FromJson(unet->second).ToJson() != m_UNet->Config().ToJson())
+  {
+    throw ModelFileError("The checkpoint " + fileName + " has another U-Net architecture than this training run");
+  }
+  m_UNet->LoadWeights(contents, fileName, "model.");
+  m_Ema->LoadWeights(contents, fileName, "ema.");
+  const auto         names = m_UNet->NamedWeights();
+  torch::NoGradGuard noGrad;
+  for (std::size_t i = 0; i < names.size(); ++i)
+  {
+    for (auto * moment : { &m_ExpAvg[i], &m_ExpAvgSq[i] })
+    {
+      const std::string name = (moment == &m_ExpAvg[i] ? "adam.exp_avg." : "adam.exp_avg_sq.") + names[i].first;
+      const auto        saved = contents.Find(name);
+      if (!saved.defined() || saved.sizes() != moment->sizes())
+      {
+        throw ModelFileError("The checkpoint " + fileName + " lacks the optimizer state \"" + name + "\"");
+      }
+      moment->copy_(saved);
+    }
+  }
+  try
+  {
+    m_Generator.set_state(contents.Find("rng.state"));
+    m_Step = std::stoll(step->second);
+  }
+  catch (const std::exception & e)
+  {
+    throw ModelFileError("The checkpoint " + fileName + " has an unusable RNG state or step: " + e.what());
+  }
+}
+
+DiffusionTrainer
+DiffusionTrainer::FromCheckpoint(const std::string & fileName, const std::string & device)
+{
+  const auto contents = ReadSafeTensors(fileName);
+  const auto unet = contents.metadata.find("unet_config");
+  const auto scheduler = contents.metadata.find("scheduler_config");
+  const auto options = contents.metadata.find("trainer_options");
+  if (unet == contents.metadata.end() || scheduler == contents.metadata.end() || options == contents.metadata.end())
+  {
+    throw ModelFileError("The file " + fileName + " is not a training checkpoint (no configs or trainer options)");
+  }
+  UNet2D model(UNet2DConfig::FromJson(unet->second));
+  model->to(ResolveDevice(device));
+  DiffusionTrainer trainer(
+    model, NoiseSchedule(SchedulerConfig::FromJson(scheduler->second)), TrainerOptionsFromJson(options->second));
+  trainer.LoadCheckpoint(fileName);
+  return trainer;
+}
+
+} // namespace diffusion
+} // namespace itk

@@ -1,0 +1,165 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#ifndef itkDiffusionTrainer_h
+#define itkDiffusionTrainer_h
+
+#include "itkNoiseSchedule.h"
+#include "itkUNet2D.h"
+
+#include <ATen/core/Generator.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace itk
+{
+namespace diffusion
+{
+
+/** Training images by index: [B, C, H, W], uint8 (0..255) or float in [-1, 1], on any device. */
+class PatchSource
+{
+public:
+  virtual ~PatchSource() = default;
+  virtual std::int64_t
+  Size() const = 0;
+  virtual torch::Tensor
+  Get(const std::vector<std::int64_t> & indices) const = 0;
+};
+
+/** Patches held in one tensor [N, C, H, W] (uint8 or float in [-1, 1]). */
+class TensorPatchSource : public PatchSource
+{
+public:
+  explicit TensorPatchSource(torch::Tensor patches);
+  std::int64_t
+  Size() const override;
+  torch::Tensor
+  Get(const std::vector<std::int64_t> & indices) const override;
+
+private:
+  torch::Tensor m_Patches;
+};
+
+struct TrainerOptions
+{
+  std::int64_t batchSize = 16;
+  /** Micro-batches whose gradients are summed (averaged) before each optimizer step. */
+  std::int64_t gradientAccumulation = 1;
+  double       learningRate = 1e-4;
+  double       weightDecay = 1e-2;
+  double       adamBeta1 = 0.9;
+  double       adamBeta2 = 0.999;
+  double       adamEpsilon = 1e-8;
+  /** Linear warm-up from 0 over these optimizer steps, then "constant" or "cosine" (to 0 at totalSteps). */
+  std::int64_t warmupSteps = 0;
+  std::string  learningRateSchedule = "constant";
+  std::int64_t totalSteps = 1000;
+  /** Min-SNR-gamma loss weighting (Hang et al. 2023); 0 disables it. */
+  double snrGamma = 5.0;
+  /** Global gradient-norm clipping; 0 disables it. */
+  double gradientClip = 1.0;
+  double emaDecay = 0.999;
+  /** Random horizontal flips and 90-degree rotations (histology has no orientation). */
+  bool          augment = true;
+  std::uint64_t seed = 0;
+  /** bfloat16 autocast of the U-Net's forward; used only on CUDA. */
+  bool bf16 = true;
+};
+
+/** Pretrains an unconditional diffusion U-Net (the central model): noise (or v) prediction with
+ * min-SNR-gamma weighting, AdamW (decoupled weight decay, PyTorch's arithmetic), warm-up then
+ * constant or cosine learning rate, gradient accumulation and clipping, an EMA of the weights updated
+ * every step. All randomness (patch choice, augmentation, noise, timesteps) comes from one CPU
+ * generator owned by the trainer, saved in checkpoints with everything else (weights, EMA, AdamW
+ * moments, step), so a resumed run continues exactly as an uninterrupted one. */
+class DiffusionTrainer
+{
+public:
+  DiffusionTrainer(UNet2D unet, NoiseSchedule schedule, TrainerOptions options);
+
+  /** One optimizer step (gradientAccumulation micro-batches); returns the mean weighted loss. */
+  double
+  Step(const PatchSource & patches);
+
+  std::int64_t
+  StepCount() const
+  {
+    return m_Step;
+  }
+  double
+  LearningRate(std::int64_t step) const;
+
+  UNet2D
+  Model() const
+  {
+    return m_UNet;
+  }
+  /** The EMA of the weights: the model to sample from. */
+  UNet2D
+  EmaModel() const
+  {
+    return m_Ema;
+  }
+  const TrainerOptions &
+  Options() const
+  {
+    return m_Options;
+  }
+
+  /** Writes a checkpoint atomically: "model.*", "ema.*", "adam.exp_avg.*", "adam.exp_avg_sq.*"
+   * tensors, the generator state, and the step, configs and options in the metadata. The file also
+   * loads as a model (LoadDiffusionModel picks the EMA weights). */
+  void
+  SaveCheckpoint(const std::string & fileName) const;
+
+  /** Restores a checkpoint written by SaveCheckpoint into a trainer built with the same U-Net config
+   * (ModelFileError otherwise). */
+  void
+  LoadCheckpoint(const std::string & fileName);
+
+  /** A trainer rebuilt from a checkpoint alone (configs and options from its metadata). */
+  static DiffusionTrainer
+  FromCheckpoint(const std::string & fileName, const std::string & device = "cpu");
+
+private:
+  torch::Tensor
+  Augment(torch::Tensor images);
+
+  UNet2D                     m_UNet;
+  UNet2D                     m_Ema{ nullptr };
+  NoiseSchedule              m_Schedule;
+  TrainerOptions             m_Options;
+  at::Generator              m_Generator;
+  std::vector<torch::Tensor> m_ExpAvg;
+  std::vector<torch::Tensor> m_ExpAvgSq;
+  std::int64_t               m_Step = 0;
+};
+
+/** TrainerOptions as JSON (for checkpoints and model metadata) and back. */
+std::string
+TrainerOptionsToJson(const TrainerOptions & options);
+TrainerOptions
+TrainerOptionsFromJson(const std::string & json);
+
+} // namespace diffusion
+} // namespace itk
+
+#endif

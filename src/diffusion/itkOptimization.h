@@ -1,0 +1,116 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#ifndef itkOptimization_h
+#define itkOptimization_h
+
+// Training pieces shared by central pretraining and local adaptation: AdamW with its state in
+// safetensors checkpoints, an exponential moving average of weights, the warm-up learning-rate
+// schedule, and the dihedral augmentation of histology patches.
+
+#include "itkSafeTensors.h"
+
+#include <ATen/core/Generator.h>
+#include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+namespace itk
+{
+namespace diffusion
+{
+
+struct AdamWOptions
+{
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double epsilon = 1e-8;
+  double weightDecay = 1e-2;
+};
+
+/** AdamW as torch.optim.AdamW computes it (decoupled weight decay, bias-corrected moments), with
+ * its moments and step saved in and restored from checkpoints, so a resumed run continues
+ * exactly. Parameters without a gradient in a step are left alone. */
+class AdamW
+{
+public:
+  AdamW(std::vector<torch::Tensor> parameters, AdamWOptions options);
+
+  /** One update with learning rate \p rate from the parameters' current gradients. */
+  void
+  Step(double rate);
+  std::int64_t
+  StepCount() const
+  {
+    return m_Step;
+  }
+
+  /** Adds "<prefix>exp_avg.<name>" and "<prefix>exp_avg_sq.<name>" tensors and "<prefix>step" metadata. */
+  void
+  Save(SafeTensors & checkpoint, const std::vector<std::string> & names, const std::string & prefix) const;
+  /** Restores what Save wrote; ModelFileError naming \p source if anything is missing or misshapen. */
+  void
+  Load(const SafeTensors & checkpoint, const std::vector<std::string> & names, const std::string & prefix,
+       const std::string & source);
+
+private:
+  std::vector<torch::Tensor> m_Parameters;
+  AdamWOptions               m_Options;
+  std::vector<torch::Tensor> m_ExpAvg;
+  std::vector<torch::Tensor> m_ExpAvgSq;
+  std::int64_t               m_Step = 0;
+};
+
+/** The exponential moving average of a list of parameters (in copies): avg = d avg + (1 - d) p. */
+class ExponentialMovingAverage
+{
+public:
+  ExponentialMovingAverage(const std::vector<torch::Tensor> & parameters, double decay);
+  void
+  Update(const std::vector<torch::Tensor> & parameters);
+  const std::vector<torch::Tensor> &
+  Averages() const
+  {
+    return m_Averages;
+  }
+  /** Copies the averages into \p parameters (e.g. a module to sample with). */
+  void
+  CopyTo(const std::vector<torch::Tensor> & parameters) const;
+  /** Replaces the averages (restoring a checkpoint); ModelFileError on a shape mismatch. */
+  void
+  Assign(const std::vector<torch::Tensor> & averages, const std::string & source);
+
+private:
+  std::vector<torch::Tensor> m_Averages;
+  double                     m_Decay;
+};
+
+/** Linear warm-up from 0 over \p warmup steps, then "constant" or "cosine" (to 0 at \p total). */
+double
+WarmupLearningRate(std::int64_t step, double peak, std::int64_t warmup, std::int64_t total,
+                   const std::string & schedule);
+
+/** A random horizontal flip and a random number of 90-degree turns per image of [B, C, H, W]
+ * (histology has no orientation), drawn from \p generator: flips for the batch, then turns. */
+torch::Tensor
+AugmentDihedral(const torch::Tensor & images, at::Generator & generator);
+
+} // namespace diffusion
+} // namespace itk
+
+#endif

@@ -1,0 +1,142 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+
+// c2l pretrain and c2l sample end to end on a tiny synthetic dataset, with their one-line errors.
+
+#include "gtest/gtest.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace
+{
+namespace fs = std::filesystem;
+
+struct RunResult
+{
+  int         exitCode;
+  std::string output;
+};
+
+class C2LDiffusionCommands : public ::testing::Test
+{
+protected:
+  void
+  SetUp() override
+  {
+    m_Folder = fs::path(DIFFUSION_TEST_OUTPUT) / ("c2l-diffusion-" + std::to_string(::getpid()));
+    fs::remove_all(m_Folder);
+    fs::create_directories(m_Folder);
+  }
+  void
+  TearDown() override
+  {
+    fs::remove_all(m_Folder);
+  }
+  std::string
+  Path(const std::string & name) const
+  {
+    return (m_Folder / name).string();
+  }
+  RunResult
+  Run(const std::string & arguments) const
+  {
+    const std::string log = Path("log.txt");
+    const std::string command = std::string(C2L_EXECUTABLE) + " " + arguments + " > " + log + " 2>&1";
+    const int         status = std::system(command.c_str());
+    std::ifstream     in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    return { WEXITSTATUS(status), text.str() };
+  }
+  static void
+  ExpectOneLineError(const RunResult & result, const std::string & mentions)
+  {
+    EXPECT_NE(result.exitCode, 0) << result.output;
+    EXPECT_EQ(result.output.rfind("c2l: error: ", 0), 0u) << result.output;
+    EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+    EXPECT_NE(result.output.find(mentions), std::string::npos) << result.output;
+  }
+  static std::string
+  Bytes(const std::string & path)
+  {
+    std::ifstream     in(path, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    return bytes.str();
+  }
+
+  fs::path m_Folder;
+};
+} // namespace
+
+TEST_F(C2LDiffusionCommands, PretrainResumeAndSample)
+{
+  ASSERT_EQ(Run("synth-slide --spots 24 --seed 3 --out " + Path("slide")).exitCode, 0);
+  const auto extracted = Run("extract --slide " + Path("slide/image.tif") + " --spots " + Path("slide/outs") +
+                             " --genes 10 --patch-px 16 --out " + Path("data.h5"));
+  ASSERT_EQ(extracted.exitCode, 0) << extracted.output;
+
+  const std::string tiny = " --base-channels 16 --scales 2 --layers-per-block 1 --batch 4 --threads 1 --seed 1";
+  const auto        trained = Run("pretrain --data " + Path("data.h5") + " --out " + Path("m.safetensors") + tiny +
+                           " --steps 4 --checkpoint-every 2");
+  ASSERT_EQ(trained.exitCode, 0) << trained.output;
+  EXPECT_NE(trained.output.find("trained 4 steps"), std::string::npos) << trained.output;
+  EXPECT_TRUE(fs::exists(Path("m.safetensors.checkpoint")));
+  const auto resumed = Run("pretrain --data " + Path("data.h5") + " --out " + Path("m.safetensors") + tiny +
+                           " --steps 6 --checkpoint-every 2 --resume");
+  EXPECT_EQ(resumed.exitCode, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("trained 6 steps"), std::string::npos) << resumed.output;
+
+  ExpectOneLineError(Run("pretrain --data " + Path("data.h5") + " --out " + Path("m.safetensors") + tiny), "--force");
+  ExpectOneLineError(
+    Run("pretrain --data " + Path("data.h5") + " --out " + Path("n.safetensors") + tiny + " --image-size 32"),
+    "patches but the model takes 32x32");
+  ExpectOneLineError(Run("pretrain --data " + Path("data.h5") + " --out " + Path("n.safetensors") + tiny + " --resume"),
+                     "does not exist");
+
+  const auto sampled =
+    Run("sample --model " + Path("m.safetensors") + " --n 3 --steps 3 --threads 1 --out " + Path("samples"));
+  ASSERT_EQ(sampled.exitCode, 0) << sampled.output;
+  for (const char * name : { "sample_00000.png", "sample_00001.png", "sample_00002.png" })
+  {
+    EXPECT_TRUE(fs::exists(Path(std::string("samples/") + name))) << name;
+  }
+  ASSERT_EQ(
+    Run("sample --model " + Path("m.safetensors") + " --n 3 --steps 3 --batch 1 --threads 1 --out " + Path("again"))
+      .exitCode,
+    0);
+  EXPECT_EQ(Bytes(Path("samples/sample_00001.png")), Bytes(Path("again/sample_00001.png")));
+  ASSERT_EQ(Run("sample --model " + Path("m.safetensors") + " --n 2 --steps 2 --out " + Path("stack.mha")).exitCode, 0);
+  EXPECT_TRUE(fs::exists(Path("stack.mha")));
+
+  ExpectOneLineError(Run("sample --model " + Path("m.safetensors") + " --guidance 3 --out " + Path("g")),
+                     "needs a conditioning");
+  ExpectOneLineError(Run("sample --model " + Path("m.safetensors") + " --device tpu --out " + Path("d")),
+                     "Unknown device");
+  ExpectOneLineError(Run("sample --model " + Path("m.safetensors") + " --steps 0 --out " + Path("z")), "positive");
+  ExpectOneLineError(Run("sample --model " + Path("absent.safetensors") + " --out " + Path("a")), "cannot be read");
+  std::ofstream(Path("bad.safetensors"), std::ios::binary) << "garbage bytes";
+  ExpectOneLineError(Run("sample --model " + Path("bad.safetensors") + " --out " + Path("b")), "safetensors");
+}
