@@ -1,0 +1,309 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#include "itkAdaptationTrainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <nlohmann/json.hpp>
+
+namespace itk
+{
+namespace adaptation
+{
+namespace
+{
+std::vector<torch::Tensor>
+ParametersOf(const GeneFiLMAdapter & adapter)
+{
+  std::vector<torch::Tensor> parameters;
+  for (const auto & named : adapter->NamedWeights())
+  {
+    parameters.push_back(named.second);
+  }
+  return parameters;
+}
+} // namespace
+
+TensorPairedSource::TensorPairedSource(torch::Tensor patches, torch::Tensor conditions)
+  : m_Patches(std::move(patches))
+  , m_Conditions(std::move(conditions))
+{
+  if (m_Patches.dim() != 4 || m_Conditions.dim() != 2 || m_Patches.size(0) != m_Conditions.size(0) ||
+      m_Patches.size(0) == 0)
+  {
+    throw diffusion::ConfigurationError(
+      "Paired data must be N patches [N, C, H, W] and N conditions [N, G] with N > 0");
+  }
+}
+
+void
+TensorPairedSource::Get(const std::vector<std::int64_t> & indices, torch::Tensor & patches,
+                        torch::Tensor & conditions) const
+{
+  const auto index = torch::tensor(indices, torch::kLong);
+  patches = m_Patches.index_select(0, index);
+  conditions = m_Conditions.index_select(0, index);
+}
+
+std::string
+AdaptationOptions::ToJson() const
+{
+  return nlohmann::json{
+    { "batch_size", batchSize },
+    { "gradient_accumulation", gradientAccumulation },
+    { "total_steps", totalSteps },
+    { "warmup_fraction", warmupFraction },
+    { "learning_rate_schedule", learningRateSchedule },
+    { "learning_rate", learningRate },
+    { "weight_decay", weightDecay },
+    { "snr_gamma", snrGamma },
+    { "gradient_clip", gradientClip },
+    { "ema_decay", emaDecay },
+    { "condition_dropout", conditionDropout },
+    { "gene_dropout", geneDropout },
+    { "augment", augment },
+    { "seed", seed }
+  }.dump();
+}
+
+AdaptationOptions
+AdaptationOptions::FromJson(const std::string & text)
+{
+  AdaptationOptions o;
+  try
+  {
+    const auto json = nlohmann::json::parse(text);
+    o.batchSize = json.at("batch_size");
+    o.gradientAccumulation = json.at("gradient_accumulation");
+    o.totalSteps = json.at("total_steps");
+    o.warmupFraction = json.at("warmup_fraction");
+    o.learningRateSchedule = json.at("learning_rate_schedule");
+    o.learningRate = json.at("learning_rate");
+    o.weightDecay = json.at("weight_decay");
+    o.snrGamma = json.at("snr_gamma");
+    o.gradientClip = json.at("gradient_clip");
+    o.emaDecay = json.at("ema_decay");
+    o.conditionDropout = json.at("condition_dropout");
+    o.geneDropout = json.at("gene_dropout");
+    o.augment = json.at("augment");
+    o.seed = json.at("seed");
+  }
+  catch (const nlohmann::json::exception & e)
+  {
+    throw diffusion::ModelFileError(std::string("Adaptation options are malformed: ") + e.what());
+  }
+  o.Validate();
+  return o;
+}
+
+void
+AdaptationOptions::Validate() const
+{
+  const auto fail = [](const std::string & what) { throw diffusion::ConfigurationError("Adaptation: " + what); };
+  if (batchSize <= 0 || gradientAccumulation <= 0 || totalSteps <= 0)
+  {
+    fail("batch size, gradient accumulation and steps must be positive");
+  }
+  if (!(learningRate > 0.0) || weightDecay < 0.0 || !(warmupFraction >= 0.0 && warmupFraction < 1.0))
+  {
+    fail("the learning rate must be positive, weight decay >= 0, the warm-up fraction in [0, 1)");
+  }
+  if (learningRateSchedule != "constant" && learningRateSchedule != "cosine")
+  {
+    fail("the learning-rate schedule must be \"constant\" or \"cosine\"");
+  }
+  if (snrGamma < 0.0 || gradientClip < 0.0 || !(emaDecay >= 0.0 && emaDecay < 1.0))
+  {
+    fail("SNR gamma and gradient clip must be >= 0 and the EMA decay in [0, 1)");
+  }
+  if (!(conditionDropout >= 0.0 && conditionDropout < 1.0) || !(geneDropout >= 0.0 && geneDropout < 1.0))
+  {
+    fail("condition and gene dropout must be in [0, 1)");
+  }
+}
+
+AdaptationTrainer::AdaptationTrainer(diffusion::UNet2D central, diffusion::NoiseSchedule schedule,
+                                     GeneFiLMAdapter adapter, const AdaptationOptions & options)
+  : m_Central(std::move(central))
+  , m_Schedule(std::move(schedule))
+  , m_Adapter(std::move(adapter))
+  , m_Options(options)
+  , m_Parameters(ParametersOf(m_Adapter))
+  , m_Optimizer(m_Parameters, diffusion::AdamWOptions{ 0.9, 0.999, 1e-8, options.weightDecay })
+  , m_Ema(m_Parameters, options.emaDecay)
+  , m_Generator(at::make_generator<at::CPUGeneratorImpl>(options.seed))
+{
+  m_Options.Validate();
+  Freeze(m_Central);
+  m_Central->eval(); // frozen: dropout (if any) stays off
+}
+
+double
+AdaptationTrainer::LearningRate(std::int64_t step) const
+{
+  const auto warmup = static_cast<std::int64_t>(m_Options.warmupFraction * m_Options.totalSteps);
+  return diffusion::WarmupLearningRate(
+    step, m_Options.learningRate, warmup, m_Options.totalSteps, m_Options.learningRateSchedule);
+}
+
+double
+AdaptationTrainer::Step(const PairedSource & pairs)
+{
+  const auto device = m_Central->parameters().front().device();
+  const auto genes = m_Adapter->ConditionSize();
+  for (auto & parameter : m_Parameters)
+  {
+    parameter.mutable_grad() = torch::Tensor();
+  }
+  m_Adapter->train();
+  double total = 0.0;
+  for (std::int64_t micro = 0; micro < m_Options.gradientAccumulation; ++micro)
+  {
+    const auto drawn = torch::randint(0, pairs.Size(), { m_Options.batchSize }, m_Generator, torch::kLong);
+    std::vector<std::int64_t> indices(drawn.data_ptr<std::int64_t>(), drawn.data_ptr<std::int64_t>() + drawn.numel());
+    torch::Tensor             images, conditions;
+    pairs.Get(indices, images, conditions);
+    if (conditions.dim() != 2 || conditions.size(1) != genes)
+    {
+      throw diffusion::ConfigurationError("The expression has " + std::to_string(conditions.size(-1)) +
+                                          " genes per spot; the adapter was built for " + std::to_string(genes));
+    }
+    if (images.dim() != 4 || images.size(1) != m_Central->Config().inChannels)
+    {
+      throw diffusion::ConfigurationError("Training patches must have " +
+                                          std::to_string(m_Central->Config().inChannels) + " channels");
+    }
+    images = images.to(torch::kCPU);
+    images =
+      images.scalar_type() == torch::kUInt8 ? images.to(torch::kFloat32) / 127.5 - 1.0 : images.to(torch::kFloat32);
+    if (m_Options.augment)
+    {
+      images = diffusion::AugmentDihedral(images, m_Generator);
+    }
+    conditions = conditions.to(torch::kCPU, torch::kFloat32);
+    const auto isNull = torch::rand({ m_Options.batchSize }, m_Generator) < m_Options.conditionDropout;
+    if (m_Options.geneDropout > 0.0)
+    {
+      conditions = conditions * (torch::rand(conditions.sizes(), m_Generator) >= m_Options.geneDropout);
+    }
+    const auto noise = torch::randn(images.sizes(), m_Generator, torch::kFloat32);
+    const auto timesteps =
+      torch::randint(0, m_Schedule->NumTrainTimesteps(), { m_Options.batchSize }, m_Generator, torch::kLong);
+
+    const auto original = images.to(device);
+    const auto noiseOnDevice = noise.to(device);
+    const auto t = timesteps.to(device);
+    const auto modulator = m_Adapter->Bind(conditions.to(device), isNull.to(device));
+    const auto output = m_Central->forward(m_Schedule->AddNoise(original, noiseOnDevice, t), t, modulator.get());
+    const auto target = m_Schedule->Target(original, noiseOnDevice, t);
+    const auto perSample = (output.to(torch::kFloat32) - target).pow(2).mean({ 1, 2, 3 });
+    auto       weights = torch::ones_like(perSample);
+    if (m_Options.snrGamma > 0.0)
+    {
+      // Min-SNR-gamma, as in pretraining: min(SNR, gamma) / SNR for noise, / (SNR + 1) for v.
+      const auto   snr = m_Schedule->SignalToNoise(t).to(device);
+      const auto   clipped = torch::clamp_max(snr, m_Options.snrGamma);
+      const auto & type = m_Schedule->Config().predictionType;
+      weights = type == "epsilon" ? clipped / snr : (type == "v_prediction" ? clipped / (snr + 1) : clipped);
+    }
+    const auto loss = (perSample * weights).mean() / static_cast<double>(m_Options.gradientAccumulation);
+    loss.backward();
+    total += loss.item<double>();
+  }
+  if (m_Options.gradientClip > 0.0)
+  {
+    torch::nn::utils::clip_grad_norm_(m_Parameters, m_Options.gradientClip);
+  }
+  m_Optimizer.Step(LearningRate(m_Optimizer.StepCount()));
+  m_Ema.Update(m_Parameters);
+  return total;
+}
+
+GeneFiLMAdapter
+AdaptationTrainer::EmaAdapter() const
+{
+  GeneFiLMAdapter            copy(m_Adapter->Options(), m_Adapter->Blocks());
+  std::vector<torch::Tensor> parameters = ParametersOf(copy);
+  m_Ema.CopyTo(parameters);
+  copy->to(m_Parameters.front().device());
+  return copy;
+}
+
+std::vector<std::string>
+AdaptationTrainer::ParameterNames() const
+{
+  std::vector<std::string> names;
+  for (const auto & named : m_Adapter->NamedWeights())
+  {
+    names.push_back(named.first);
+  }
+  return names;
+}
+
+void
+AdaptationTrainer::SaveCheckpoint(const std::string & fileName) const
+{
+  diffusion::SafeTensors checkpoint;
+  const auto             names = ParameterNames();
+  for (std::size_t i = 0; i < names.size(); ++i)
+  {
+    checkpoint.tensors.emplace_back("adapter." + names[i], m_Parameters[i]);
+    checkpoint.tensors.emplace_back("ema." + names[i], m_Ema.Averages()[i]);
+  }
+  m_Optimizer.Save(checkpoint, names, "adam.");
+  checkpoint.tensors.emplace_back("rng.state", m_Generator.get_state());
+  checkpoint.metadata["format"] = "c2l-adaptation-checkpoint";
+  checkpoint.metadata["adaptation_options"] = m_Options.ToJson();
+  diffusion::WriteSafeTensors(fileName, checkpoint);
+}
+
+void
+AdaptationTrainer::LoadCheckpoint(const std::string & fileName)
+{
+  const auto checkpoint = diffusion::ReadSafeTensors(fileName);
+  const auto format = checkpoint.metadata.find("format");
+  if (format == checkpoint.metadata.end() || format->second != "c2l-adaptation-checkpoint")
+  {
+    throw diffusion::ModelFileError("The file " + fileName + " is not an adaptation checkpoint");
+  }
+  const auto                 names = ParameterNames();
+  std::vector<torch::Tensor> averages;
+  torch::NoGradGuard         noGrad;
+  for (std::size_t i = 0; i < names.size(); ++i)
+  {
+    const auto weight = checkpoint.Find("adapter." + names[i]);
+    const auto average = checkpoint.Find("ema." + names[i]);
+    if (!weight.defined() || !average.defined() || weight.sizes() != m_Parameters[i].sizes())
+    {
+      throw diffusion::ModelFileError("The checkpoint " + fileName + " has no adapter tensor \"" + names[i] +
+                                      "\" of this adapter's shape (other genes, blocks or embedding size?)");
+    }
+    m_Parameters[i].copy_(weight);
+    averages.push_back(average);
+  }
+  m_Ema.Assign(averages, fileName);
+  m_Optimizer.Load(checkpoint, names, "adam.", fileName);
+  const auto state = checkpoint.Find("rng.state");
+  if (!state.defined())
+  {
+    throw diffusion::ModelFileError("The checkpoint " + fileName + " has no random generator state");
+  }
+  m_Generator.set_state(state);
+}
+
+} // namespace adaptation
+} // namespace itk
