@@ -59,9 +59,11 @@ public:
   itkNewMacro(Self);
   itkTypeMacro(DiffusionModel, DataObject);
 
-  /** Reads a model file or folder (see the class description), on the CPU. */
+  /** Reads a model file or folder (see the class description), on the CPU. A local model file
+   * (from GeneConditionedAdaptFilter) loads with its adapter; its central model, when only
+   * referenced, is \p centralPath or the recorded file beside it, and must match its SHA-256. */
   void
-  Load(const std::string & path);
+  Load(const std::string & path, const std::string & centralPath = std::string());
   /** Writes the single-file format (temporary file + rename). */
   void
   Save(const std::string & fileName) const;
@@ -78,6 +80,25 @@ public:
   GetNumberOfChannels() const;
   unsigned int
   GetNumberOfTrainTimesteps() const;
+  /** A local, gene-conditioned model (a central U-Net with an adapter)? */
+  bool
+  IsConditional() const;
+  /** Genes per conditioning profile (0 for a central model). */
+  unsigned int
+  GetNumberOfGenes() const;
+  /** The local model's gene preprocessing (GenePreprocessing JSON; "" for a central model):
+   * expression must be preprocessed with it before conditioning. */
+  std::string
+  GetGenePreprocessing() const;
+  /** SHA-256 of the central model file a local model was adapted from. */
+  std::string
+  GetCentralSHA256() const;
+  /** Trainable parameters of the adapter, and parameters of the U-Net (for cost comparisons). */
+  std::size_t
+  GetNumberOfAdapterParameters() const;
+  std::size_t
+  GetNumberOfUNetParameters() const;
+
   /** diffusers' JSON of the U-Net and of the scheduler. */
   std::string
   GetUNetConfiguration() const;
@@ -97,6 +118,11 @@ public:
     std::string   Sampler = "ddim";
     /** LibTorch threads; 0 = all cores. */
     unsigned int NumberOfThreads = 0;
+    /** A local model's conditioning: profiles x genes, row-major, preprocessed with the model's
+     * preprocessing; one sample per profile (NumberOfSamples is then ignored). */
+    std::vector<float> Conditions;
+    /** Zero this many randomly chosen genes of each profile (seeded from Seed). */
+    unsigned int GeneDropout = 0;
   };
 
   /** Samples images: returns N x C x H x W floats in [-1, 1] (image, channel, row, column; row-major).
@@ -120,6 +146,7 @@ protected:
   PrintSelf(std::ostream & os, Indent indent) const override;
 
 private:
+  friend class GeneConditionedAdaptFilter;
   struct Internals;
   std::unique_ptr<Internals> m_Internals;
   std::string                m_Path;

@@ -25,6 +25,7 @@
 
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace itk
 {
@@ -41,8 +42,10 @@ namespace itk
  * spacing; slice k is patch k.
  *
  * Progress is reported after every U-Net evaluation; AbortGenerateData stops at the next one.
- * Classifier-free guidance needs a conditioning (gene-conditioned local models); with this
- * unconditional source a GuidanceScale other than 1 is refused.
+ * A local model (from GeneConditionedAdaptFilter) draws one patch per expression profile given
+ * with SetConditioningProfiles, with classifier-free guidance (GuidanceScale; the paper uses 3;
+ * 1 is conditional sampling without guidance) evaluated as one doubled batch. A central model is
+ * unconditional: a GuidanceScale other than 1, or profiles, are refused.
  *
  * \sa DiffusionModel
  * \ingroup SpatialTranscriptomics
@@ -100,6 +103,20 @@ public:
   itkSetMacro(NumberOfTorchThreads, unsigned int);
   itkGetConstMacro(NumberOfTorchThreads, unsigned int);
 
+  /** For a local (gene-conditioned) model: the expression profiles to draw patches for, profiles x
+   * genes row-major, preprocessed with the model's own preprocessing (DiffusionModel::
+   * GetGenePreprocessing); one patch per profile, slice k for profile k. */
+  void
+  SetConditioningProfiles(const std::vector<float> & profiles);
+  const std::vector<float> &
+  GetConditioningProfiles() const
+  {
+    return m_ConditioningProfiles;
+  }
+  /** Zero this many randomly chosen genes of each profile before sampling (seeded from Seed). */
+  itkSetMacro(GeneDropout, unsigned int);
+  itkGetConstMacro(GeneDropout, unsigned int);
+
 protected:
   DiffusionSampleFilter() = default;
   ~DiffusionSampleFilter() override = default;
@@ -131,6 +148,8 @@ private:
   std::string             m_Device{ "cpu" };
   std::string             m_Sampler{ "ddim" };
   unsigned int            m_NumberOfTorchThreads{ 0 };
+  std::vector<float>      m_ConditioningProfiles;
+  unsigned int            m_GeneDropout{ 0 };
 };
 
 } // namespace itk

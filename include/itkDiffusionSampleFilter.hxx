@@ -53,10 +53,9 @@ DiffusionSampleFilter<TOutputImage>::VerifyPreconditions() ITKv5_CONST
   {
     itkExceptionMacro(<< "Unknown sampler \"" << m_Sampler << "\": use ddim or ddpm");
   }
-  if (m_GuidanceScale != 1.0)
+  if (!(m_GuidanceScale >= 0.0))
   {
-    itkExceptionMacro(<< "Classifier-free guidance (scale " << m_GuidanceScale
-                      << ") needs a conditioning, which an unconditional model does not have: use guidance 1");
+    itkExceptionMacro(<< "The guidance scale must be >= 0, got " << m_GuidanceScale);
   }
   try
   {
@@ -95,10 +94,34 @@ DiffusionSampleFilter<TOutputImage>::GenerateOutputInformation()
     itkExceptionMacro(<< "The model makes " << model->GetNumberOfChannels()
                       << "-channel images; this filter writes RGB and needs 3");
   }
+  // A local (gene-conditioned) model draws one patch per profile; a central one draws
+  // NumberOfSamples and has nothing to guide.
+  if (model->IsConditional())
+  {
+    const unsigned int genes = model->GetNumberOfGenes();
+    if (m_ConditioningProfiles.empty() || m_ConditioningProfiles.size() % genes != 0)
+    {
+      itkExceptionMacro(<< "The local model samples for expression profiles of " << genes << " genes; set them with "
+                        << "SetConditioningProfiles (" << m_ConditioningProfiles.size() << " values given)");
+    }
+  }
+  else
+  {
+    if (m_GuidanceScale != 1.0)
+    {
+      itkExceptionMacro(<< "Classifier-free guidance (scale " << m_GuidanceScale
+                        << ") needs a conditioning, which an unconditional model does not have: use guidance 1");
+    }
+    if (!m_ConditioningProfiles.empty())
+    {
+      itkExceptionMacro(<< "Expression profiles were given but the model is a central (unconditional) one; "
+                           "give a local model from the adaptation");
+    }
+  }
   typename OutputImageType::SizeType size;
   size[0] = model->GetImageSize();
   size[1] = model->GetImageSize();
-  size[2] = m_NumberOfSamples;
+  size[2] = model->IsConditional() ? m_ConditioningProfiles.size() / model->GetNumberOfGenes() : m_NumberOfSamples;
   typename OutputImageType::RegionType region;
   region.SetSize(size);
   auto * output = this->GetOutput();
@@ -132,6 +155,8 @@ DiffusionSampleFilter<TOutputImage>::GenerateData()
   request.Device = m_Device;
   request.Sampler = m_Sampler;
   request.NumberOfThreads = m_NumberOfTorchThreads;
+  request.Conditions = m_ConditioningProfiles;
+  request.GeneDropout = m_GeneDropout;
 
   this->UpdateProgress(0.0f);
   const auto values = this->ActiveModel()->Sample(request, [this](std::int64_t done, std::int64_t total) {
@@ -186,6 +211,19 @@ DiffusionSampleFilter<TOutputImage>::PrintSelf(std::ostream & os, Indent indent)
   os << indent << "Device: " << m_Device << std::endl;
   os << indent << "Sampler: " << m_Sampler << std::endl;
   os << indent << "NumberOfTorchThreads: " << m_NumberOfTorchThreads << std::endl;
+  os << indent << "ConditioningProfiles: " << m_ConditioningProfiles.size() << " values" << std::endl;
+  os << indent << "GeneDropout: " << m_GeneDropout << std::endl;
+}
+
+template <typename TOutputImage>
+void
+DiffusionSampleFilter<TOutputImage>::SetConditioningProfiles(const std::vector<float> & profiles)
+{
+  if (profiles != m_ConditioningProfiles)
+  {
+    m_ConditioningProfiles = profiles;
+    this->Modified();
+  }
 }
 
 } // namespace itk

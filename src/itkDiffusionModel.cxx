@@ -18,32 +18,86 @@
 #include "itkDiffusionModel.h"
 
 #include "itkDiffusionErrors.h"
-#include "itkDiffusionModelFile.h"
+#include "itkDiffusionModelInternals.h"
 #include "itkDiffusionSampler.h"
+#include "itkLocalModelFile.h"
 
 #include "itkMacro.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
+
+#include <cmath>
 
 namespace itk
 {
-
-struct DiffusionModel::Internals
+namespace
 {
-  diffusion::DiffusionModelData model;
-};
+/** A request's profiles as a tensor (with its gene dropout), checked against the adapter. */
+torch::Tensor
+ConditionsOf(const DiffusionModel::SampleRequest & request, std::int64_t numberOfGenes, const std::string & path)
+{
+  const auto genes = static_cast<std::size_t>(numberOfGenes);
+  if (request.Conditions.empty() || request.Conditions.size() % genes != 0)
+  {
+    itkGenericExceptionMacro(<< "The local model " << path << " samples for expression profiles of " << genes
+                             << " genes; got " << request.Conditions.size() << " values (give whole profiles, "
+                             << "preprocessed with the model's own preprocessing)");
+  }
+  for (const float v : request.Conditions)
+  {
+    if (!std::isfinite(v))
+    {
+      itkGenericExceptionMacro(<< "The expression profiles hold a non-finite value (NaN or infinity)");
+    }
+  }
+  const auto rows = static_cast<std::int64_t>(request.Conditions.size() / genes);
+  auto       conditions = torch::from_blob(const_cast<float *>(request.Conditions.data()),
+                                     { rows, static_cast<std::int64_t>(genes) },
+                                     torch::kFloat32)
+                      .clone();
+  if (request.GeneDropout > 0)
+  {
+    if (request.GeneDropout >= genes)
+    {
+      itkGenericExceptionMacro(<< "Gene dropout of " << request.GeneDropout << " genes leaves none of the " << genes);
+    }
+    // k genes of each profile zeroed at random, from a generator of its own (seeded from Seed).
+    auto generator = at::make_generator<at::CPUGeneratorImpl>(request.Seed ^ 0x9E3779B97F4A7C15ull);
+    for (std::int64_t r = 0; r < rows; ++r)
+    {
+      const auto order = torch::randperm(static_cast<std::int64_t>(genes), generator, torch::kLong);
+      conditions[r].index_fill_(0, order.slice(0, 0, request.GeneDropout), 0.0);
+    }
+  }
+  return conditions;
+}
+
+} // namespace
 
 DiffusionModel::DiffusionModel() = default;
 
 DiffusionModel::~DiffusionModel() = default;
 
 void
-DiffusionModel::Load(const std::string & path)
+DiffusionModel::Load(const std::string & path, const std::string & centralPath)
 {
   try
   {
     auto internals = std::make_unique<Internals>();
-    internals->model = diffusion::LoadDiffusionModel(path);
+    if (adaptation::IsLocalModelFile(path))
+    {
+      auto local = adaptation::LoadLocalModel(path, centralPath);
+      internals->model.unet = local.central;
+      internals->model.schedule = local.schedule;
+      internals->adapter = local.adapter;
+      internals->preprocessing = local.preprocessing;
+      internals->centralSHA256 = local.centralSHA256;
+    }
+    else
+    {
+      internals->model = diffusion::LoadDiffusionModel(path);
+    }
     m_Internals = std::move(internals);
     m_Path = path;
   }
@@ -60,6 +114,11 @@ DiffusionModel::Save(const std::string & fileName) const
   if (!IsLoaded())
   {
     itkExceptionMacro(<< "No model to save: load or train one first");
+  }
+  if (IsConditional())
+  {
+    itkExceptionMacro(<< "A local (gene-conditioned) model is saved by the adaptation, as a local model file; "
+                         "Save writes central models only");
   }
   try
   {
@@ -94,6 +153,58 @@ unsigned int
 DiffusionModel::GetNumberOfTrainTimesteps() const
 {
   return IsLoaded() ? static_cast<unsigned int>(m_Internals->model.schedule->NumTrainTimesteps()) : 0;
+}
+
+bool
+DiffusionModel::IsConditional() const
+{
+  return IsLoaded() && m_Internals->adapter;
+}
+
+unsigned int
+DiffusionModel::GetNumberOfGenes() const
+{
+  return IsConditional() ? static_cast<unsigned int>(m_Internals->adapter->ConditionSize()) : 0;
+}
+
+std::string
+DiffusionModel::GetGenePreprocessing() const
+{
+  return IsConditional() ? m_Internals->preprocessing : std::string();
+}
+
+std::string
+DiffusionModel::GetCentralSHA256() const
+{
+  return IsConditional() ? m_Internals->centralSHA256 : std::string();
+}
+
+std::size_t
+DiffusionModel::GetNumberOfAdapterParameters() const
+{
+  std::size_t count = 0;
+  if (IsConditional())
+  {
+    for (const auto & named : m_Internals->adapter->NamedWeights())
+    {
+      count += static_cast<std::size_t>(named.second.numel());
+    }
+  }
+  return count;
+}
+
+std::size_t
+DiffusionModel::GetNumberOfUNetParameters() const
+{
+  std::size_t count = 0;
+  if (IsLoaded())
+  {
+    for (const auto & parameter : m_Internals->model.unet->parameters())
+    {
+      count += static_cast<std::size_t>(parameter.numel());
+    }
+  }
+  return count;
 }
 
 std::string
@@ -145,9 +256,22 @@ DiffusionModel::Sample(const SampleRequest &                                   r
     options.seed = request.Seed;
     options.batchSize = static_cast<std::int64_t>(request.BatchSize);
     options.progress = progress;
-    samples = diffusion::DiffusionSampler(model.unet, model.schedule)
-                .Sample(static_cast<std::int64_t>(request.NumberOfSamples), options)
-                .contiguous();
+    diffusion::DiffusionSampler sampler(model.unet, model.schedule);
+    if (IsConditional())
+    {
+      const auto conditions = ConditionsOf(request, m_Internals->adapter->ConditionSize(), m_Path);
+      m_Internals->adapter->to(device);
+      samples = sampler.Sample(conditions.size(0), options, m_Internals->adapter.get(), conditions).contiguous();
+    }
+    else
+    {
+      if (!request.Conditions.empty())
+      {
+        itkExceptionMacro(<< "Expression profiles were given, but " << m_Path
+                          << " is a central (unconditional) model; give a local model from the adaptation");
+      }
+      samples = sampler.Sample(static_cast<std::int64_t>(request.NumberOfSamples), options).contiguous();
+    }
   }
   catch (const ExceptionObject &)
   {
@@ -178,6 +302,12 @@ DiffusionModel::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "Loaded: " << (IsLoaded() ? "yes" : "no") << std::endl;
   if (IsLoaded())
   {
+    os << indent << "Conditional (local model): " << (IsConditional() ? "yes" : "no") << std::endl;
+    if (IsConditional())
+    {
+      os << indent << "Genes: " << GetNumberOfGenes() << ", adapter parameters: " << GetNumberOfAdapterParameters()
+         << ", central SHA-256: " << GetCentralSHA256() << std::endl;
+    }
     os << indent << "UNetConfiguration: " << GetUNetConfiguration() << std::endl;
     os << indent << "SchedulerConfiguration: " << GetSchedulerConfiguration() << std::endl;
   }

@@ -284,4 +284,53 @@ TEST_F(C2LCommandLine, SlideWithoutAnyPixelSizeAsksForIt)
   EXPECT_EQ(given.exitCode, 0) << given.output;
 }
 
+
+TEST_F(C2LCommandLine, AdaptThenSampleSyntheticPairs)
+{
+  // A tiny run of the whole local-adaptation path: slide, dataset, central model, local model,
+  // synthetic pairs. (Sizes are toy: this checks the plumbing, not the quality.)
+  ASSERT_EQ(Run("synth-slide --spots 24 --out " + Path("slide")).exitCode, 0);
+  const auto extracted = Run("extract --slide " + Path("slide/image.tif") + " --spots " + Path("slide/outs") +
+                             " --patch-px 16 --patch-um 56 --genes 8 --fraction 0.5 --seed 1 --out " + Path("data.h5"));
+  ASSERT_EQ(extracted.exitCode, 0) << extracted.output;
+  const auto pretrained = Run("pretrain --data " + Path("data.h5") + " --out " + Path("central.safetensors") +
+                              " --base-channels 8 --scales 2 --layers-per-block 1 --steps 2 --batch 4 --threads 1");
+  ASSERT_EQ(pretrained.exitCode, 0) << pretrained.output;
+  const auto adapted = Run("adapt --central " + Path("central.safetensors") + " --data " + Path("data.h5") + " --out " +
+                           Path("local.safetensors") + " --steps 3 --batch 4 --grad-accum 1 --embed-dim 8 --threads 1");
+  ASSERT_EQ(adapted.exitCode, 0) << adapted.output;
+  EXPECT_NE(adapted.output.find("8 genes, 12 training spots"), std::string::npos) << adapted.output;
+  EXPECT_NE(adapted.output.find("referenced by SHA-256"), std::string::npos) << adapted.output;
+
+  const auto sampled = Run("sample --model " + Path("local.safetensors") + " --expression " + Path("data.h5") +
+                           " --ratio 2 --steps 2 --threads 1 --out " + Path("synthetic.h5"));
+  ASSERT_EQ(sampled.exitCode, 0) << sampled.output;
+  EXPECT_NE(sampled.output.find("24 synthetic pairs (ratio 2, guidance 3)"), std::string::npos) << sampled.output;
+  const auto inspected = Run("inspect " + Path("synthetic.h5"));
+  EXPECT_NE(inspected.output.find("24 patches of 16 x 16"), std::string::npos) << inspected.output;
+  EXPECT_NE(inspected.output.find("preprocessed genes: 8"), std::string::npos) << inspected.output;
+
+  ExpectOneLineError(Run("sample --model " + Path("local.safetensors") + " --steps 2 --out " + Path("none")),
+                     "--expression");
+  ExpectOneLineError(Run("sample --model " + Path("central.safetensors") + " --expression " + Path("data.h5") +
+                         " --steps 2 --out " + Path("none.h5")),
+                     "central (unconditional)");
+  ExpectOneLineError(Run("adapt --central " + Path("central.safetensors") + " --data " + Path("data.h5") + " --out " +
+                         Path("local.safetensors") + " --steps 1"),
+                     "--force");
+  // A central model that is not the one adapted from is refused by its hash.
+  std::filesystem::copy_file(Path("central.safetensors"), Path("central-copy.safetensors"));
+  ASSERT_EQ(Run("pretrain --data " + Path("data.h5") + " --out " + Path("central.safetensors") +
+                " --base-channels 8 --scales 2 --layers-per-block 1 --steps 2 --batch 4 --threads 1 --seed 7 --force")
+              .exitCode,
+            0);
+  ExpectOneLineError(Run("sample --model " + Path("local.safetensors") + " --expression " + Path("data.h5") +
+                         " --steps 2 --out " + Path("other.h5")),
+                     "SHA-256");
+  EXPECT_EQ(Run("sample --model " + Path("local.safetensors") + " --central " + Path("central-copy.safetensors") +
+                " --expression " + Path("data.h5") + " --steps 2 --threads 1 --out " + Path("other.h5"))
+              .exitCode,
+            0);
+}
+
 } // namespace

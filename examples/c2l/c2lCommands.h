@@ -38,6 +38,8 @@ void
 AddPretrainCommand(CLI::App & app);
 void
 AddSampleCommand(CLI::App & app);
+void
+AddAdaptCommand(CLI::App & app);
 
 } // namespace c2l
 

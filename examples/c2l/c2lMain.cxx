@@ -65,6 +65,7 @@ main(int argc, char * argv[])
   c2l::AddExtractCommand(app);
   c2l::AddInspectCommand(app);
   c2l::AddPretrainCommand(app);
+  c2l::AddAdaptCommand(app);
   c2l::AddSampleCommand(app);
   try
   {

@@ -17,6 +17,7 @@
  *=========================================================================*/
 #include "itkGeneFiLMAdapter.h"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace itk
@@ -143,6 +144,23 @@ GeneFiLMAdapterImpl::Bind(const torch::Tensor & conditions, const torch::Tensor 
                                           out.slice(1, channels, 2 * channels).unsqueeze(-1).unsqueeze(-1) };
   }
   return modulator;
+}
+
+void
+GeneFiLMAdapterImpl::ResetParameters(at::Generator & generator)
+{
+  torch::NoGradGuard noGrad;
+  const double       bound = 1.0 / std::sqrt(static_cast<double>(m_Options.numberOfGenes));
+  for (auto * parameter : { &m_Projection->weight, &m_Projection->bias })
+  {
+    parameter->copy_(torch::rand(parameter->sizes(), generator) * (2 * bound) - bound);
+  }
+  m_NullEmbedding.zero_();
+  for (auto & film : m_Film)
+  {
+    film.second->weight.zero_();
+    film.second->bias.zero_();
+  }
 }
 
 std::vector<std::pair<std::string, torch::Tensor>>

@@ -88,6 +88,12 @@ public:
   {
     return m_Blocks;
   }
+  /** Re-draws the projection as torch.nn.Linear initialises it (uniform in +-1/sqrt(genes)) from
+   * \p generator, and zeroes the FiLM maps and the null embedding: a reproducible fresh adapter
+   * without touching torch's global generator. */
+  void
+  ResetParameters(at::Generator & generator);
+
   /** The adapter's parameters by file name (block names with their dots). */
   std::vector<std::pair<std::string, torch::Tensor>>
   NamedWeights() const;

@@ -136,7 +136,7 @@ TEST_F(C2LDiffusionCommands, PretrainResumeAndSample)
   ExpectOneLineError(Run("sample --model " + Path("m.safetensors") + " --device tpu --out " + Path("d")),
                      "Unknown device");
   ExpectOneLineError(Run("sample --model " + Path("m.safetensors") + " --steps 0 --out " + Path("z")), "positive");
-  ExpectOneLineError(Run("sample --model " + Path("absent.safetensors") + " --out " + Path("a")), "cannot be read");
+  ExpectOneLineError(Run("sample --model " + Path("absent.safetensors") + " --out " + Path("a")), "does not exist");
   std::ofstream(Path("bad.safetensors"), std::ios::binary) << "garbage bytes";
   ExpectOneLineError(Run("sample --model " + Path("bad.safetensors") + " --out " + Path("b")), "safetensors");
 }

@@ -1,0 +1,169 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#ifndef itkGeneConditionedAdaptFilter_h
+#define itkGeneConditionedAdaptFilter_h
+
+#include "itkDiffusionModel.h"
+#include "itkProcessObject.h"
+#include "itkSpotPatchDataset.h"
+
+#include <string>
+#include <vector>
+
+namespace itk
+{
+
+/** \class GeneConditionedAdaptFilter
+ * \brief Adapts a central diffusion model to a lab's paired spots: the local, gene-conditioned model.
+ *
+ * Inputs: the central model (a DiffusionModel loaded from a single file, whose SHA-256 the local
+ * model records) and a SpotPatchDataset with preprocessed expression (its training spots are used,
+ * all spots when it has no split). The central U-Net stays frozen; only a light FiLM adapter trains
+ * (a projection of the expression vector to an embedding, and per chosen ResNet block a linear map
+ * to per-channel scale and shift of the normalised features, zero-initialised), with conditional
+ * dropout so that classifier-free guidance works. Defaults follow the paper (10,000 steps, batch 32,
+ * gradient accumulation 8, warm-up over 3 %, EMA 0.999, min-SNR 5).
+ *
+ * The output is the local model, also written to OutputFileName: the adapter's EMA weights, the
+ * dataset's gene preprocessing, and the central model embedded or referenced by its SHA-256.
+ * Checkpoints (every CheckpointInterval steps to CheckpointFileName, atomically) let a killed run
+ * resume (Resume on) exactly where it stopped. ProgressEvent after every step; abortable.
+ *
+ * \sa DiffusionModel, DiffusionSampleFilter, SpotPatchDataset
+ * \ingroup SpatialTranscriptomics
+ */
+class SpatialTranscriptomics_EXPORT GeneConditionedAdaptFilter : public ProcessObject
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(GeneConditionedAdaptFilter);
+
+  using Self = GeneConditionedAdaptFilter;
+  using Superclass = ProcessObject;
+  using Pointer = SmartPointer<Self>;
+  using ConstPointer = SmartPointer<const Self>;
+
+  itkNewMacro(Self);
+  itkTypeMacro(GeneConditionedAdaptFilter, ProcessObject);
+
+  void
+  SetCentralModel(const DiffusionModel * central);
+  const DiffusionModel *
+  GetCentralModel() const;
+  void
+  SetDataset(const SpotPatchDataset * dataset);
+  const SpotPatchDataset *
+  GetDataset() const;
+  /** The local model. */
+  DiffusionModel *
+  GetOutput();
+
+  /** Where the local model file is written (required; never replaces the central model file). */
+  itkSetStringMacro(OutputFileName);
+  itkGetStringMacro(OutputFileName);
+  /** Carry the central model inside the local file (default: reference it by SHA-256). */
+  itkSetMacro(EmbedCentralModel, bool);
+  itkGetConstMacro(EmbedCentralModel, bool);
+  itkBooleanMacro(EmbedCentralModel);
+
+  itkSetMacro(NumberOfSteps, SizeValueType);
+  itkGetConstMacro(NumberOfSteps, SizeValueType);
+  itkSetMacro(BatchSize, SizeValueType);
+  itkGetConstMacro(BatchSize, SizeValueType);
+  itkSetMacro(GradientAccumulation, SizeValueType);
+  itkGetConstMacro(GradientAccumulation, SizeValueType);
+  itkSetMacro(LearningRate, double);
+  itkGetConstMacro(LearningRate, double);
+  itkSetMacro(WarmupFraction, double);
+  itkGetConstMacro(WarmupFraction, double);
+  /** Probability of replacing a spot's condition by the null condition (classifier-free guidance). */
+  itkSetMacro(ConditionDropout, double);
+  itkGetConstMacro(ConditionDropout, double);
+  /** Probability of zeroing each gene of a condition (augmentation). */
+  itkSetMacro(GeneDropout, double);
+  itkGetConstMacro(GeneDropout, double);
+  itkSetMacro(EmbeddingSize, SizeValueType);
+  itkGetConstMacro(EmbeddingSize, SizeValueType);
+  /** ResNet blocks to modulate by parameter prefix ("mid_block.resnets.0", ...); empty = all. */
+  void
+  SetBlocks(const std::vector<std::string> & blocks);
+  const std::vector<std::string> &
+  GetBlocks() const
+  {
+    return m_Blocks;
+  }
+  itkSetMacro(Seed, uint64_t);
+  itkGetConstMacro(Seed, uint64_t);
+  /** "cpu" (default), "cuda" or "cuda:N". */
+  itkSetStringMacro(Device);
+  itkGetStringMacro(Device);
+  /** LibTorch threads; 0 (default) = all cores. */
+  itkSetMacro(NumberOfTorchThreads, unsigned int);
+  itkGetConstMacro(NumberOfTorchThreads, unsigned int);
+  itkSetStringMacro(CheckpointFileName);
+  itkGetStringMacro(CheckpointFileName);
+  /** Steps between checkpoints (0: none). */
+  itkSetMacro(CheckpointInterval, SizeValueType);
+  itkGetConstMacro(CheckpointInterval, SizeValueType);
+  /** Continue from CheckpointFileName when it exists. */
+  itkSetMacro(Resume, bool);
+  itkGetConstMacro(Resume, bool);
+  itkBooleanMacro(Resume);
+
+  /** After an update: the mean weighted loss of the last step, and the training spots used. */
+  itkGetConstMacro(FinalLoss, double);
+  itkGetConstMacro(NumberOfTrainingSpots, SizeValueType);
+
+protected:
+  GeneConditionedAdaptFilter();
+  ~GeneConditionedAdaptFilter() override = default;
+
+  using Superclass::MakeOutput;
+  DataObject::Pointer
+  MakeOutput(DataObjectPointerArraySizeType index) override;
+  void
+  VerifyPreconditions() ITKv5_CONST override;
+  void
+  GenerateData() override;
+  void
+  PrintSelf(std::ostream & os, Indent indent) const override;
+
+private:
+  std::string              m_OutputFileName;
+  bool                     m_EmbedCentralModel{ false };
+  SizeValueType            m_NumberOfSteps{ 10000 };
+  SizeValueType            m_BatchSize{ 32 };
+  SizeValueType            m_GradientAccumulation{ 8 };
+  double                   m_LearningRate{ 1e-4 };
+  double                   m_WarmupFraction{ 0.03 };
+  double                   m_ConditionDropout{ 0.1 };
+  double                   m_GeneDropout{ 0.0 };
+  SizeValueType            m_EmbeddingSize{ 64 };
+  std::vector<std::string> m_Blocks;
+  uint64_t                 m_Seed{ 0 };
+  std::string              m_Device{ "cpu" };
+  unsigned int             m_NumberOfTorchThreads{ 0 };
+  std::string              m_CheckpointFileName;
+  SizeValueType            m_CheckpointInterval{ 0 };
+  bool                     m_Resume{ false };
+  double                   m_FinalLoss{ 0.0 };
+  SizeValueType            m_NumberOfTrainingSpots{ 0 };
+};
+
+} // end namespace itk
+
+#endif

@@ -1,0 +1,257 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#include "itkGeneConditionedAdaptFilter.h"
+
+#include "itkAdaptationTrainer.h"
+#include "itkDiffusionModelFile.h"
+#include "itkDiffusionModelInternals.h"
+#include "itkLocalModelFile.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <filesystem>
+
+namespace itk
+{
+
+GeneConditionedAdaptFilter::GeneConditionedAdaptFilter()
+{
+  this->SetNumberOfRequiredInputs(2);
+  this->SetNumberOfRequiredOutputs(1);
+  this->SetNthOutput(0, this->MakeOutput(0));
+}
+
+DataObject::Pointer
+GeneConditionedAdaptFilter::MakeOutput(DataObjectPointerArraySizeType)
+{
+  return DiffusionModel::New().GetPointer();
+}
+
+void
+GeneConditionedAdaptFilter::SetCentralModel(const DiffusionModel * central)
+{
+  this->SetNthInput(0, const_cast<DiffusionModel *>(central));
+}
+
+const DiffusionModel *
+GeneConditionedAdaptFilter::GetCentralModel() const
+{
+  return dynamic_cast<const DiffusionModel *>(this->ProcessObject::GetInput(0));
+}
+
+void
+GeneConditionedAdaptFilter::SetDataset(const SpotPatchDataset * dataset)
+{
+  this->SetNthInput(1, const_cast<SpotPatchDataset *>(dataset));
+}
+
+const SpotPatchDataset *
+GeneConditionedAdaptFilter::GetDataset() const
+{
+  return dynamic_cast<const SpotPatchDataset *>(this->ProcessObject::GetInput(1));
+}
+
+DiffusionModel *
+GeneConditionedAdaptFilter::GetOutput()
+{
+  return dynamic_cast<DiffusionModel *>(this->ProcessObject::GetOutput(0));
+}
+
+void
+GeneConditionedAdaptFilter::SetBlocks(const std::vector<std::string> & blocks)
+{
+  if (blocks != m_Blocks)
+  {
+    m_Blocks = blocks;
+    this->Modified();
+  }
+}
+
+void
+GeneConditionedAdaptFilter::VerifyPreconditions() ITKv5_CONST
+{
+  Superclass::VerifyPreconditions();
+  const DiffusionModel *   central = this->GetCentralModel();
+  const SpotPatchDataset * dataset = this->GetDataset();
+  if (central == nullptr || !central->IsLoaded())
+  {
+    itkExceptionMacro(<< "No central model: set a loaded DiffusionModel with SetCentralModel");
+  }
+  if (central->IsConditional())
+  {
+    itkExceptionMacro(<< central->GetPath() << " is already a local model; adapt a central model");
+  }
+  if (central->GetPath().empty() || !std::filesystem::is_regular_file(central->GetPath()))
+  {
+    itkExceptionMacro(<< "The central model must come from a single model file (its SHA-256 identifies it); "
+                         "save it with DiffusionModel::Save first");
+  }
+  if (dataset == nullptr || dataset->GetNumberOfPatches() == 0 || dataset->GetSpots() == nullptr)
+  {
+    itkExceptionMacro(<< "No paired dataset (or an empty one): set a SpotPatchDataset with SetDataset");
+  }
+  if (!dataset->GetSpots()->HasExpression())
+  {
+    itkExceptionMacro(<< "The dataset has no preprocessed expression to condition on; extract it with c2l "
+                         "extract (which preprocesses the genes)");
+  }
+  const auto size = dataset->GetPatches()->GetLargestPossibleRegion().GetSize();
+  if (size[0] != central->GetImageSize() || size[1] != central->GetImageSize())
+  {
+    itkExceptionMacro(<< "The dataset's patches are " << size[0] << " x " << size[1] << " pixels but the central model "
+                      << "works on " << central->GetImageSize() << " x " << central->GetImageSize()
+                      << "; extract patches of the model's size");
+  }
+  if (m_OutputFileName.empty())
+  {
+    itkExceptionMacro(<< "Set OutputFileName: where to write the local model");
+  }
+  if (std::filesystem::exists(m_OutputFileName) && std::filesystem::exists(central->GetPath()) &&
+      std::filesystem::equivalent(m_OutputFileName, central->GetPath()))
+  {
+    itkExceptionMacro(<< "OutputFileName is the central model file; choose another name");
+  }
+  if (m_NumberOfSteps == 0 || m_BatchSize == 0 || m_GradientAccumulation == 0 || m_EmbeddingSize == 0)
+  {
+    itkExceptionMacro(<< "Steps, batch size, gradient accumulation and embedding size must be positive");
+  }
+  DiffusionModel::VerifyDevice(m_Device);
+}
+
+void
+GeneConditionedAdaptFilter::GenerateData()
+{
+  const DiffusionModel *   central = this->GetCentralModel();
+  const SpotPatchDataset * dataset = this->GetDataset();
+  const auto &             spots = *dataset->GetSpots();
+  const auto               training = spots.GetSpotIndices(true);
+  if (training.empty())
+  {
+    itkExceptionMacro(<< "The dataset has no training spot to adapt on");
+  }
+  m_NumberOfTrainingSpots = training.size();
+  const auto size = dataset->GetPatches()->GetLargestPossibleRegion().GetSize();
+  const auto side = static_cast<std::int64_t>(size[0]);
+  const auto genes = static_cast<std::int64_t>(spots.GetPreprocessing().Genes.size());
+  try
+  {
+    diffusion::SetTorchThreads(static_cast<int>(m_NumberOfTorchThreads));
+    const auto device = diffusion::ResolveDevice(m_Device);
+    // The training pairs: the stack is patch-major (patch, y, x, rgb); the U-Net wants [N, 3, H, W].
+    const auto * bytes = reinterpret_cast<const std::uint8_t *>(dataset->GetPatches()->GetBufferPointer());
+    auto         all = torch::from_blob(
+      const_cast<std::uint8_t *>(bytes), { static_cast<std::int64_t>(size[2]), side, side, 3 }, torch::kUInt8);
+    auto                           expression = torch::from_blob(const_cast<float *>(spots.GetExpression().data()),
+                                       { static_cast<std::int64_t>(spots.GetNumberOfSpots()), genes },
+                                       torch::kFloat32);
+    std::vector<std::int64_t>      rows(training.begin(), training.end());
+    const auto                     index = torch::tensor(rows, torch::kLong);
+    adaptation::TensorPairedSource pairs(all.index_select(0, index).permute({ 0, 3, 1, 2 }).contiguous(),
+                                         expression.index_select(0, index).clone());
+
+    // A private copy of the central U-Net to freeze and train around (the input stays untouched).
+    auto centralCopy = diffusion::LoadDiffusionModel(central->GetPath());
+    centralCopy.unet->to(device);
+    centralCopy.schedule->to(device);
+    adaptation::GeneFiLMOptions adapterOptions;
+    adapterOptions.numberOfGenes = genes;
+    adapterOptions.embeddingSize = static_cast<std::int64_t>(m_EmbeddingSize);
+    adapterOptions.blocks = m_Blocks;
+    adaptation::GeneFiLMAdapter adapter(adapterOptions, adaptation::ResnetBlockChannels(centralCopy.unet));
+    auto                        initialization = at::make_generator<at::CPUGeneratorImpl>(m_Seed);
+    adapter->ResetParameters(initialization); // same Seed, same adapter: no global generator involved
+    adapter->to(device);
+
+    adaptation::AdaptationOptions options;
+    options.batchSize = static_cast<std::int64_t>(m_BatchSize);
+    options.gradientAccumulation = static_cast<std::int64_t>(m_GradientAccumulation);
+    options.totalSteps = static_cast<std::int64_t>(m_NumberOfSteps);
+    options.warmupFraction = m_WarmupFraction;
+    options.learningRate = m_LearningRate;
+    options.conditionDropout = m_ConditionDropout;
+    options.geneDropout = m_GeneDropout;
+    options.seed = m_Seed;
+    adaptation::AdaptationTrainer trainer(centralCopy.unet, centralCopy.schedule, adapter, options);
+    if (m_Resume && !m_CheckpointFileName.empty() && std::filesystem::exists(m_CheckpointFileName))
+    {
+      trainer.LoadCheckpoint(m_CheckpointFileName);
+    }
+    while (trainer.StepCount() < options.totalSteps)
+    {
+      if (this->GetAbortGenerateData())
+      {
+        ProcessAborted aborted(__FILE__, __LINE__);
+        aborted.SetDescription("Adaptation aborted");
+        throw aborted;
+      }
+      m_FinalLoss = trainer.Step(pairs);
+      if (m_CheckpointInterval > 0 && !m_CheckpointFileName.empty() &&
+          trainer.StepCount() % static_cast<std::int64_t>(m_CheckpointInterval) == 0)
+      {
+        trainer.SaveCheckpoint(m_CheckpointFileName);
+      }
+      this->UpdateProgress(static_cast<float>(trainer.StepCount()) / options.totalSteps);
+    }
+    adaptation::SaveLocalModel(m_OutputFileName,
+                               trainer.EmaAdapter(),
+                               spots.GetPreprocessing().ToJSON(),
+                               central->GetPath(),
+                               m_EmbedCentralModel);
+  }
+  catch (const ExceptionObject &)
+  {
+    throw;
+  }
+  catch (const std::exception & e)
+  {
+    itkExceptionMacro(<< "Adapting " << central->GetPath() << " failed: " << e.what());
+  }
+  this->GetOutput()->Load(m_OutputFileName, central->GetPath());
+}
+
+void
+GeneConditionedAdaptFilter::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "OutputFileName: " << m_OutputFileName << std::endl;
+  os << indent << "EmbedCentralModel: " << m_EmbedCentralModel << std::endl;
+  os << indent << "NumberOfSteps: " << m_NumberOfSteps << std::endl;
+  os << indent << "BatchSize: " << m_BatchSize << std::endl;
+  os << indent << "GradientAccumulation: " << m_GradientAccumulation << std::endl;
+  os << indent << "LearningRate: " << m_LearningRate << std::endl;
+  os << indent << "WarmupFraction: " << m_WarmupFraction << std::endl;
+  os << indent << "ConditionDropout: " << m_ConditionDropout << std::endl;
+  os << indent << "GeneDropout: " << m_GeneDropout << std::endl;
+  os << indent << "EmbeddingSize: " << m_EmbeddingSize << std::endl;
+  os << indent << "Blocks:";
+  for (const auto & block : m_Blocks)
+  {
+    os << " " << block;
+  }
+  os << (m_Blocks.empty() ? " (all)" : "") << std::endl;
+  os << indent << "Seed: " << m_Seed << std::endl;
+  os << indent << "Device: " << m_Device << std::endl;
+  os << indent << "NumberOfTorchThreads: " << m_NumberOfTorchThreads << std::endl;
+  os << indent << "CheckpointFileName: " << m_CheckpointFileName << std::endl;
+  os << indent << "CheckpointInterval: " << m_CheckpointInterval << std::endl;
+  os << indent << "Resume: " << m_Resume << std::endl;
+  os << indent << "FinalLoss: " << m_FinalLoss << std::endl;
+  os << indent << "NumberOfTrainingSpots: " << m_NumberOfTrainingSpots << std::endl;
+}
+
+} // end namespace itk
