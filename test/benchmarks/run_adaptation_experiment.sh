@@ -4,8 +4,8 @@
 # 1. A central corpus (a synthetic slide of seed 11, 1200 spots, expression unused) and a lab's
 #    slide (seed 12, 300 spots, 25% of them for adaptation), both cut to PX-pixel patches of 112 um.
 # 2. The central model pretrained on the corpus; the local model adapted on the lab's training spots.
-# 3. Synthetic pairs for the training profiles (ratio 4) at guidance 1, 2 and 3; central-model samples
-#    paired with the same profiles as the floor.
+# 3. Synthetic pairs for the training profiles (ratio 4) at guidance 0, 1, 2 and 3. Guidance 0 keeps
+#    only the null branch: unconditional samples paired with the profiles, the floor.
 # 4. MorphologyReadout on each: per gene program, the mean correlation between the conditioning genes
 #    and the morphology read back (mean hematoxylin for nuclear programs, mean eosin for stroma); real
 #    patches give the ceiling. Sizes are set by the environment (defaults take about an hour on 2 cores).
@@ -31,7 +31,7 @@ mkdir -p "$work" && cd "$work"
   --layers-per-block 1 --steps "$CENTRAL_STEPS" --batch 16 --lr 2e-4 --checkpoint-every 500 --resume
 [ -f local.safetensors ] || "$c2l" adapt --central central.safetensors --data lab.h5 --out local.safetensors \
   --steps "$ADAPT_STEPS" --batch 16 --grad-accum 1 --lr 1e-3 --checkpoint local.checkpoint --checkpoint-every 250 --resume
-for g in 1 2 3; do
+for g in 0 1 2 3; do
   [ -f "synthetic-g$g.h5" ] || "$c2l" sample --model local.safetensors --expression lab.h5 --ratio 4 --guidance "$g" \
     --steps "$SAMPLE_STEPS" --seed 5 --out "synthetic-g$g.h5"
 done
@@ -39,7 +39,7 @@ done
 {
   echo "| patches | n | nuclear_density | nuclear_size | immune | stroma | unrelated (abs) |"
   echo "|---|---|---|---|---|---|---|"
-  for f in lab.h5 synthetic-g1.h5 synthetic-g2.h5 synthetic-g3.h5; do
+  for f in lab.h5 synthetic-g0.h5 synthetic-g1.h5 synthetic-g2.h5 synthetic-g3.h5; do
     "$readout" "$f" lab/ground_truth.json | /usr/bin/python3 -c '
 import json, sys
 d = json.load(sys.stdin); p = d["programs"]
