@@ -27,8 +27,9 @@ mkdir -p "$work" && cd "$work"
 [ -f corpus.h5 ] || "$c2l" extract --slide corpus/image.tif --spots corpus/outs --patch-px "$PX" --patch-um 112 --out corpus.h5
 [ -f lab.h5 ] || "$c2l" extract --slide lab/image.tif --spots lab/outs --patch-px "$PX" --patch-um 112 --genes 60 \
   --fraction 0.25 --seed 1 --out lab.h5
+resume=(); [ -f central.safetensors.checkpoint ] && resume=(--resume)   # a killed run continues
 [ -f central.safetensors ] || "$c2l" pretrain --data corpus.h5 --out central.safetensors --base-channels 32 --scales 3 \
-  --layers-per-block 1 --steps "$CENTRAL_STEPS" --batch 16 --lr 2e-4 --checkpoint-every 500 --resume
+  --layers-per-block 1 --steps "$CENTRAL_STEPS" --batch 16 --lr 2e-4 --checkpoint-every 500 "${resume[@]}"
 [ -f local.safetensors ] || "$c2l" adapt --central central.safetensors --data lab.h5 --out local.safetensors \
   --steps "$ADAPT_STEPS" --batch 16 --grad-accum 1 --lr 1e-3 --checkpoint local.checkpoint --checkpoint-every 250 --resume
 for g in 0 1 2 3; do
