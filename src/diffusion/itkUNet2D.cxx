@@ -163,17 +163,28 @@ SpatialAttentionImpl::forward(const torch::Tensor & x)
     h = m_GroupNorm(h);
   }
   h = h.transpose(1, 2);
+  // Heads folded into the batch, [B * heads, N, d], as diffusers' AttnProcessor does: one bmm each way.
   const auto split = [&](const torch::Tensor & t) {
-    return t.reshape({ batch, -1, m_Heads, m_HeadDim }).transpose(1, 2);
+    return t.reshape({ batch, -1, m_Heads, m_HeadDim })
+      .permute({ 0, 2, 1, 3 })
+      .reshape({ batch * m_Heads, -1, m_HeadDim });
   };
-  auto q = split(m_ToQ(h));
-  auto k = split(m_ToK(h));
-  auto v = split(m_ToV(h));
-  // Scores and softmax in fp32 (diffusers' upcast_softmax), whatever the autocast type.
-  auto scores = torch::matmul(q.to(torch::kFloat32), k.to(torch::kFloat32).transpose(-1, -2)) *
-                (1.0 / std::sqrt(static_cast<double>(m_HeadDim)));
-  auto weights = torch::softmax(scores, -1).to(v.scalar_type());
-  auto attended = torch::matmul(weights, v).transpose(1, 2).reshape({ batch, height * width, m_Heads * m_HeadDim });
+  const auto q = split(m_ToQ(h));
+  const auto k = split(m_ToK(h));
+  const auto v = split(m_ToV(h));
+  const auto tokens = q.size(1);
+  // Scores and softmax in fp32 (diffusers' upcast_softmax), whatever the autocast type; the scale is
+  // folded into the product (beta = 0 ignores the uninitialised input).
+  auto scores = torch::baddbmm(torch::empty({ batch * m_Heads, tokens, tokens }, q.options().dtype(torch::kFloat32)),
+                               q.to(torch::kFloat32),
+                               k.to(torch::kFloat32).transpose(1, 2),
+                               0.0,
+                               1.0 / std::sqrt(static_cast<double>(m_HeadDim)));
+  const auto weights = torch::softmax(scores, -1).to(v.scalar_type());
+  const auto attended = torch::bmm(weights, v)
+                          .reshape({ batch, m_Heads, tokens, m_HeadDim })
+                          .permute({ 0, 2, 1, 3 })
+                          .reshape({ batch, tokens, m_Heads * m_HeadDim });
   auto out = m_ToOut(attended).transpose(1, 2).reshape({ batch, channels, height, width });
   out = out + x;
   return m_Rescale == 1.0 ? out : out / m_Rescale;
