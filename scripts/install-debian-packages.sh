@@ -14,8 +14,9 @@ packages=(
   # tests, benchmarks, style
   libgtest-dev libgmock-dev libbenchmark-dev clang-format-14
   # reference scripts and independent test fixtures (h5py writes AnnData/HEST files; never a
-  # runtime dependency), pyramidal TIFFs for the slide benchmark (vips), off-screen figures
-  python3 python3-numpy python3-torch python3-h5py libtiff-tools libvips-tools xvfb xauth
+  # runtime dependency), pyramidal TIFFs for the slide benchmark (vips), /usr/bin/time for the
+  # adaptation-cost benchmark, off-screen figures
+  python3 python3-numpy python3-torch python3-h5py libtiff-tools libvips-tools time xvfb xauth
 )
 
 missing=()
