@@ -211,15 +211,7 @@ AdaptationTrainer::Step(const PairedSource & pairs)
     const auto output = m_Central->forward(m_Schedule->AddNoise(original, noiseOnDevice, t), t, modulator.get());
     const auto target = m_Schedule->Target(original, noiseOnDevice, t);
     const auto perSample = (output.to(torch::kFloat32) - target).pow(2).mean({ 1, 2, 3 });
-    auto       weights = torch::ones_like(perSample);
-    if (m_Options.snrGamma > 0.0)
-    {
-      // Min-SNR-gamma, as in pretraining: min(SNR, gamma) / SNR for noise, / (SNR + 1) for v.
-      const auto   snr = m_Schedule->SignalToNoise(t).to(device);
-      const auto   clipped = torch::clamp_max(snr, m_Options.snrGamma);
-      const auto & type = m_Schedule->Config().predictionType;
-      weights = type == "epsilon" ? clipped / snr : (type == "v_prediction" ? clipped / (snr + 1) : clipped);
-    }
+    const auto weights = diffusion::MinSnrWeights(*m_Schedule, t, m_Options.snrGamma).to(device);
     const auto loss = (perSample * weights).mean() / static_cast<double>(m_Options.gradientAccumulation);
     loss.backward();
     total += loss.item<double>();

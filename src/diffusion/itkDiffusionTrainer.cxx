@@ -16,6 +16,8 @@
  *
  *=========================================================================*/
 #include "itkDiffusionTrainer.h"
+
+#include "itkOptimization.h"
 #include "itkDiffusionErrors.h"
 #include "itkDiffusionModelFile.h"
 #include "itkSafeTensors.h"
@@ -220,46 +222,14 @@ DiffusionTrainer::DiffusionTrainer(UNet2D unet, NoiseSchedule schedule, TrainerO
 double
 DiffusionTrainer::LearningRate(std::int64_t step) const
 {
-  const double peak = m_Options.learningRate;
-  if (step < m_Options.warmupSteps)
-  {
-    return peak * static_cast<double>(step + 1) / static_cast<double>(m_Options.warmupSteps);
-  }
-  if (m_Options.learningRateSchedule == "constant")
-  {
-    return peak;
-  }
-  const double span = static_cast<double>(std::max<std::int64_t>(1, m_Options.totalSteps - m_Options.warmupSteps));
-  const double progress = std::min(1.0, static_cast<double>(step - m_Options.warmupSteps) / span);
-  return peak * 0.5 * (1.0 + std::cos(std::acos(-1.0) * progress));
+  return WarmupLearningRate(
+    step, m_Options.learningRate, m_Options.warmupSteps, m_Options.totalSteps, m_Options.learningRateSchedule);
 }
 
 torch::Tensor
 DiffusionTrainer::Augment(torch::Tensor images)
 {
-  if (!m_Options.augment)
-  {
-    return images;
-  }
-  const auto                 batch = images.size(0);
-  const auto                 flips = torch::randint(0, 2, { batch }, m_Generator, torch::kLong);
-  const auto                 turns = torch::randint(0, 4, { batch }, m_Generator, torch::kLong);
-  std::vector<torch::Tensor> augmented;
-  for (std::int64_t i = 0; i < batch; ++i)
-  {
-    auto image = images[i];
-    if (flips[i].item<std::int64_t>() == 1)
-    {
-      image = image.flip({ 2 });
-    }
-    const auto k = turns[i].item<std::int64_t>();
-    if (k != 0)
-    {
-      image = torch::rot90(image, k, { 1, 2 });
-    }
-    augmented.push_back(image);
-  }
-  return torch::stack(augmented);
+  return m_Options.augment ? AugmentDihedral(images, m_Generator) : images;
 }
 
 double
@@ -301,16 +271,8 @@ DiffusionTrainer::Step(const PatchSource & patches)
       CudaBf16Autocast guard(autocast);
       output = m_UNet(noisy, t);
     }
-    const auto    perSample = (output.to(torch::kFloat32) - target).pow(2).mean({ 1, 2, 3 });
-    torch::Tensor weights = torch::ones_like(perSample);
-    if (m_Options.snrGamma > 0.0)
-    {
-      // Min-SNR-gamma: min(SNR, gamma) / SNR for noise prediction, / (SNR + 1) for v, none for x0.
-      const auto   snr = m_Schedule->SignalToNoise(t).to(device);
-      const auto   clipped = torch::clamp_max(snr, m_Options.snrGamma);
-      const auto & type = m_Schedule->Config().predictionType;
-      weights = type == "epsilon" ? clipped / snr : (type == "v_prediction" ? clipped / (snr + 1) : clipped);
-    }
+    const auto perSample = (output.to(torch::kFloat32) - target).pow(2).mean({ 1, 2, 3 });
+    const auto weights = MinSnrWeights(*m_Schedule, t, m_Options.snrGamma).to(device);
     const auto loss = (perSample * weights).mean() / static_cast<double>(m_Options.gradientAccumulation);
     loss.backward();
     total += loss.item<double>();

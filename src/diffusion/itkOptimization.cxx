@@ -170,6 +170,19 @@ WarmupLearningRate(std::int64_t step, double peak, std::int64_t warmup, std::int
 }
 
 torch::Tensor
+MinSnrWeights(const NoiseScheduleImpl & schedule, const torch::Tensor & timesteps, double gamma)
+{
+  const auto snr = schedule.SignalToNoise(timesteps);
+  if (!(gamma > 0.0))
+  {
+    return torch::ones_like(snr);
+  }
+  const auto   clipped = torch::clamp_max(snr, gamma);
+  const auto & type = schedule.Config().predictionType;
+  return type == "epsilon" ? clipped / snr : (type == "v_prediction" ? clipped / (snr + 1) : clipped);
+}
+
+torch::Tensor
 AugmentDihedral(const torch::Tensor & images, at::Generator & generator)
 {
   const auto                 batch = images.size(0);

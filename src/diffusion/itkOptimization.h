@@ -22,6 +22,7 @@
 // safetensors checkpoints, an exponential moving average of weights, the warm-up learning-rate
 // schedule, and the dihedral augmentation of histology patches.
 
+#include "itkNoiseSchedule.h"
 #include "itkSafeTensors.h"
 
 #include <ATen/core/Generator.h>
@@ -104,6 +105,11 @@ private:
 double
 WarmupLearningRate(std::int64_t step, double peak, std::int64_t warmup, std::int64_t total,
                    const std::string & schedule);
+
+/** Per-sample loss weights of min-SNR-gamma (Hang et al. 2023): min(SNR, gamma) / SNR for noise
+ * prediction, / (SNR + 1) for v, min(SNR, gamma) for the sample itself; ones when gamma is 0. */
+torch::Tensor
+MinSnrWeights(const NoiseScheduleImpl & schedule, const torch::Tensor & timesteps, double gamma);
 
 /** A random horizontal flip and a random number of 90-degree turns per image of [B, C, H, W]
  * (histology has no orientation), drawn from \p generator: flips for the batch, then turns. */
