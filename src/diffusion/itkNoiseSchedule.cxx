@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkNoiseSchedule.h"
+#include "itkConfigJson.h"
 #include "itkDiffusionErrors.h"
 
 #include <nlohmann/json.hpp>
@@ -32,38 +33,15 @@ template <typename T>
 void
 Get(const nlohmann::json & json, const char * key, T & value)
 {
-  if (json.contains(key) && !json[key].is_null())
-  {
-    try
-    {
-      value = json[key].get<T>();
-    }
-    catch (const nlohmann::json::exception &)
-    {
-      throw ConfigurationError(std::string("Scheduler config field \"") + key +
-                               "\" has the wrong type: " + json[key].dump());
-    }
-  }
+  ReadOptionalConfigField(json, key, value, "Scheduler config");
 }
 } // namespace
 
 SchedulerConfig
 SchedulerConfig::FromJson(const std::string & text)
 {
-  nlohmann::json json;
-  try
-  {
-    json = nlohmann::json::parse(text);
-  }
-  catch (const nlohmann::json::exception & e)
-  {
-    throw ConfigurationError(std::string("The scheduler config is not valid JSON: ") + e.what());
-  }
-  if (!json.is_object())
-  {
-    throw ConfigurationError("The scheduler config is not a JSON object");
-  }
-  SchedulerConfig config;
+  const nlohmann::json json = ParseConfigObject(text, "scheduler config");
+  SchedulerConfig      config;
   Get(json, "_class_name", config.className);
   Get(json, "num_train_timesteps", config.numTrainTimesteps);
   Get(json, "beta_start", config.betaStart);

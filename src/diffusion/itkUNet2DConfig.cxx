@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkUNet2DConfig.h"
+#include "itkConfigJson.h"
 #include "itkDiffusionErrors.h"
 
 #include <nlohmann/json.hpp>
@@ -30,37 +31,14 @@ template <typename T>
 void
 Get(const nlohmann::json & json, const char * key, T & value)
 {
-  if (json.contains(key) && !json[key].is_null())
-  {
-    try
-    {
-      value = json[key].get<T>();
-    }
-    catch (const nlohmann::json::exception &)
-    {
-      throw ConfigurationError(std::string("U-Net config field \"") + key +
-                               "\" has the wrong type: " + json[key].dump());
-    }
-  }
+  ReadOptionalConfigField(json, key, value, "U-Net config");
 }
 } // namespace
 
 UNet2DConfig
 UNet2DConfig::FromJson(const std::string & text)
 {
-  nlohmann::json json;
-  try
-  {
-    json = nlohmann::json::parse(text);
-  }
-  catch (const nlohmann::json::exception & e)
-  {
-    throw ConfigurationError(std::string("The U-Net config is not valid JSON: ") + e.what());
-  }
-  if (!json.is_object())
-  {
-    throw ConfigurationError("The U-Net config is not a JSON object");
-  }
+  const nlohmann::json json = ParseConfigObject(text, "U-Net config");
   if (json.contains("_class_name") && json["_class_name"] != "UNet2DModel")
   {
     throw ConfigurationError("The model is a " + json["_class_name"].dump() +
