@@ -22,47 +22,25 @@
 
 #include "itkImageFileWriter.h"
 #include "itkStainTestUtilities.h"
-
-#include "gtest/gtest.h"
+#include "c2lTestHarness.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace
 {
 namespace fs = std::filesystem;
 using itk::StainTest::RGBImageType;
 
-struct RunResult
-{
-  int         exitCode;
-  std::string output; // standard output and error together
-};
-
-class C2LCommandLine : public ::testing::Test
+class C2LCommandLine : public c2lTest::CommandFixture
 {
 protected:
   void
   SetUp() override
   {
-    m_Folder = fs::temp_directory_path() /
-               ("c2l-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(m_Folder);
-    fs::create_directories(m_Folder);
+    UseFolder(fs::temp_directory_path() /
+              ("c2l-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name())));
     Write(itk::StainTest::MakeSyntheticTissue(128, 128, 3, itk::AlternativeHEStainMatrix()).GetPointer(), "source.png");
     Write(itk::StainTest::MakeSyntheticTissue(128, 128, 4, itk::TypicalHEStainMatrix()).GetPointer(), "target.png");
-  }
-  void
-  TearDown() override
-  {
-    fs::remove_all(m_Folder);
-  }
-
-  std::string
-  Path(const std::string & name) const
-  {
-    return (m_Folder / name).string();
   }
 
   template <typename TImage>
@@ -71,39 +49,6 @@ protected:
   {
     itk::WriteImage(image, Path(name));
   }
-
-  RunResult
-  Run(const std::string & arguments) const
-  {
-    const std::string log = Path("log.txt");
-    const std::string command = std::string(C2L_EXECUTABLE) + " " + arguments + " > " + log + " 2>&1";
-    const int         status = std::system(command.c_str());
-    std::ifstream     in(log);
-    std::stringstream text;
-    text << in.rdbuf();
-    return { WEXITSTATUS(status), text.str() };
-  }
-
-  /** A failure prints exactly one line, "c2l: error: ...". */
-  static void
-  ExpectOneLineError(const RunResult & result, const std::string & mentions)
-  {
-    EXPECT_NE(result.exitCode, 0) << result.output;
-    EXPECT_EQ(result.output.rfind("c2l: error: ", 0), 0u) << result.output;
-    EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
-    EXPECT_NE(result.output.find(mentions), std::string::npos) << result.output;
-  }
-
-  static std::string
-  FileBytes(const std::string & path)
-  {
-    std::ifstream     in(path, std::ios::binary);
-    std::stringstream bytes;
-    bytes << in.rdbuf();
-    return bytes.str();
-  }
-
-  fs::path m_Folder;
 };
 
 TEST_F(C2LCommandLine, HelpListsCommandsAndOptions)

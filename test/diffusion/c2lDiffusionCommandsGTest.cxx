@@ -18,76 +18,25 @@
 
 // c2l pretrain and c2l sample end to end on a tiny synthetic dataset, with their one-line errors.
 
-#include "gtest/gtest.h"
+#include "c2lTestHarness.h"
 
-#include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace
 {
 namespace fs = std::filesystem;
 
-struct RunResult
-{
-  int         exitCode;
-  std::string output;
-};
-
-class C2LDiffusionCommands : public ::testing::Test
+class C2LDiffusionCommands : public c2lTest::CommandFixture
 {
 protected:
   void
   SetUp() override
   {
-    m_Folder = fs::path(DIFFUSION_TEST_OUTPUT) / ("c2l-diffusion-" + std::to_string(::getpid()));
-    fs::remove_all(m_Folder);
-    fs::create_directories(m_Folder);
+    UseFolder(fs::path(DIFFUSION_TEST_OUTPUT) / ("c2l-diffusion-" + std::to_string(::getpid())));
   }
-  void
-  TearDown() override
-  {
-    fs::remove_all(m_Folder);
-  }
-  std::string
-  Path(const std::string & name) const
-  {
-    return (m_Folder / name).string();
-  }
-  RunResult
-  Run(const std::string & arguments) const
-  {
-    const std::string log = Path("log.txt");
-    const std::string command = std::string(C2L_EXECUTABLE) + " " + arguments + " > " + log + " 2>&1";
-    const int         status = std::system(command.c_str());
-    std::ifstream     in(log);
-    std::stringstream text;
-    text << in.rdbuf();
-    return { WEXITSTATUS(status), text.str() };
-  }
-  static void
-  ExpectOneLineError(const RunResult & result, const std::string & mentions)
-  {
-    EXPECT_NE(result.exitCode, 0) << result.output;
-    EXPECT_EQ(result.output.rfind("c2l: error: ", 0), 0u) << result.output;
-    EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
-    EXPECT_NE(result.output.find(mentions), std::string::npos) << result.output;
-  }
-  static std::string
-  Bytes(const std::string & path)
-  {
-    std::ifstream     in(path, std::ios::binary);
-    std::stringstream bytes;
-    bytes << in.rdbuf();
-    return bytes.str();
-  }
-
-  fs::path m_Folder;
 };
 } // namespace
 
@@ -127,7 +76,7 @@ TEST_F(C2LDiffusionCommands, PretrainResumeAndSample)
     Run("sample --model " + Path("m.safetensors") + " --n 3 --steps 3 --batch 1 --threads 1 --out " + Path("again"))
       .exitCode,
     0);
-  EXPECT_EQ(Bytes(Path("samples/sample_00001.png")), Bytes(Path("again/sample_00001.png")));
+  EXPECT_EQ(FileBytes(Path("samples/sample_00001.png")), FileBytes(Path("again/sample_00001.png")));
   ASSERT_EQ(Run("sample --model " + Path("m.safetensors") + " --n 2 --steps 2 --out " + Path("stack.mha")).exitCode, 0);
   EXPECT_TRUE(fs::exists(Path("stack.mha")));
 
