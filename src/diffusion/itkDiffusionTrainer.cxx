@@ -205,6 +205,8 @@ DiffusionTrainer::DiffusionTrainer(UNet2D unet, NoiseSchedule schedule, TrainerO
   , m_Schedule(std::move(schedule))
   , m_Options(std::move(options))
   , m_Generator(at::make_generator<at::CPUGeneratorImpl>(m_Options.seed))
+  , m_Optimizer(m_UNet->parameters(),
+                AdamWOptions{ m_Options.adamBeta1, m_Options.adamBeta2, m_Options.adamEpsilon, m_Options.weightDecay })
 {
   Validate(m_Options);
   const auto device = m_UNet->parameters().front().device();
@@ -212,11 +214,6 @@ DiffusionTrainer::DiffusionTrainer(UNet2D unet, NoiseSchedule schedule, TrainerO
   m_Ema = CopyOf(m_UNet);
   m_Ema->eval();
   m_UNet->train();
-  for (const auto & parameter : m_UNet->parameters())
-  {
-    m_ExpAvg.push_back(torch::zeros_like(parameter));
-    m_ExpAvgSq.push_back(torch::zeros_like(parameter));
-  }
 }
 
 double
@@ -224,6 +221,17 @@ DiffusionTrainer::LearningRate(std::int64_t step) const
 {
   return WarmupLearningRate(
     step, m_Options.learningRate, m_Options.warmupSteps, m_Options.totalSteps, m_Options.learningRateSchedule);
+}
+
+std::vector<std::string>
+DiffusionTrainer::ParameterNames() const
+{
+  std::vector<std::string> names;
+  for (const auto & named : m_UNet->NamedWeights())
+  {
+    names.push_back(named.first);
+  }
+  return names;
 }
 
 torch::Tensor
@@ -281,26 +289,12 @@ DiffusionTrainer::Step(const PatchSource & patches)
   {
     torch::nn::utils::clip_grad_norm_(parameters, m_Options.gradientClip);
   }
-  // AdamW as torch.optim.AdamW computes it (decoupled decay, bias-corrected moments).
-  const double rate = LearningRate(m_Step);
-  ++m_Step;
-  const double       correction1 = 1.0 - std::pow(m_Options.adamBeta1, static_cast<double>(m_Step));
-  const double       correction2 = 1.0 - std::pow(m_Options.adamBeta2, static_cast<double>(m_Step));
+  m_Optimizer.Step(LearningRate(m_Optimizer.StepCount()));
   torch::NoGradGuard noGrad;
   auto               ema = m_Ema->parameters();
   for (std::size_t i = 0; i < parameters.size(); ++i)
   {
-    auto &     parameter = parameters[i];
-    const auto gradient = parameter.grad();
-    if (gradient.defined())
-    {
-      parameter.mul_(1.0 - rate * m_Options.weightDecay);
-      m_ExpAvg[i].mul_(m_Options.adamBeta1).add_(gradient, 1.0 - m_Options.adamBeta1);
-      m_ExpAvgSq[i].mul_(m_Options.adamBeta2).addcmul_(gradient, gradient, 1.0 - m_Options.adamBeta2);
-      const auto denominator = (m_ExpAvgSq[i].sqrt() / std::sqrt(correction2)).add_(m_Options.adamEpsilon);
-      parameter.addcdiv_(m_ExpAvg[i], denominator, -rate / correction1);
-    }
-    ema[i].mul_(m_Options.emaDecay).add_(parameter, 1.0 - m_Options.emaDecay);
+    ema[i].mul_(m_Options.emaDecay).add_(parameters[i], 1.0 - m_Options.emaDecay);
   }
   return total;
 }
@@ -314,18 +308,13 @@ DiffusionTrainer::SaveCheckpoint(const std::string & fileName) const
   {
     contents.tensors.push_back(std::move(named));
   }
-  const auto names = m_UNet->NamedWeights();
-  for (std::size_t i = 0; i < names.size(); ++i)
-  {
-    contents.tensors.emplace_back("adam.exp_avg." + names[i].first, m_ExpAvg[i]);
-    contents.tensors.emplace_back("adam.exp_avg_sq." + names[i].first, m_ExpAvgSq[i]);
-  }
+  m_Optimizer.Save(contents, ParameterNames(), "adam.");
   contents.tensors.emplace_back("rng.state", m_Generator.get_state());
   contents.metadata["format"] = "c2l-diffusion-checkpoint";
   contents.metadata["unet_config"] = m_UNet->Config().ToJson();
   contents.metadata["scheduler_config"] = m_Schedule->Config().ToJson();
   contents.metadata["trainer_options"] = TrainerOptionsToJson(m_Options);
-  contents.metadata["step"] = std::to_string(m_Step);
+  contents.metadata["step"] = std::to_string(StepCount());
   WriteSafeTensors(fileName, contents);
 }
 
@@ -345,29 +334,14 @@ DiffusionTrainer::LoadCheckpoint(const std::string & fileName)
   }
   m_UNet->LoadWeights(contents, fileName, "model.");
   m_Ema->LoadWeights(contents, fileName, "ema.");
-  const auto         names = m_UNet->NamedWeights();
-  torch::NoGradGuard noGrad;
-  for (std::size_t i = 0; i < names.size(); ++i)
-  {
-    for (auto * moment : { &m_ExpAvg[i], &m_ExpAvgSq[i] })
-    {
-      const std::string name = (moment == &m_ExpAvg[i] ? "adam.exp_avg." : "adam.exp_avg_sq.") + names[i].first;
-      const auto        saved = contents.Find(name);
-      if (!saved.defined() || saved.sizes() != moment->sizes())
-      {
-        throw ModelFileError("The checkpoint " + fileName + " lacks the optimizer state \"" + name + "\"");
-      }
-      moment->copy_(saved);
-    }
-  }
+  m_Optimizer.Load(contents, ParameterNames(), "adam.", fileName);
   try
   {
     m_Generator.set_state(contents.Find("rng.state"));
-    m_Step = std::stoll(step->second);
   }
   catch (const std::exception & e)
   {
-    throw ModelFileError("The checkpoint " + fileName + " has an unusable RNG state or step: " + e.what());
+    throw ModelFileError("The checkpoint " + fileName + " has an unusable RNG state: " + e.what());
   }
 }
 

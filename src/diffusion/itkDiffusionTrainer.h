@@ -19,6 +19,7 @@
 #define itkDiffusionTrainer_h
 
 #include "itkNoiseSchedule.h"
+#include "itkOptimization.h"
 #include "itkUNet2D.h"
 
 #include <ATen/core/Generator.h>
@@ -102,7 +103,7 @@ public:
   std::int64_t
   StepCount() const
   {
-    return m_Step;
+    return m_Optimizer.StepCount();
   }
   double
   LearningRate(std::int64_t step) const;
@@ -142,15 +143,16 @@ public:
 private:
   torch::Tensor
   Augment(torch::Tensor images);
+  /** The U-Net's parameter names, in the order of its parameters (the optimizer's state keys). */
+  std::vector<std::string>
+  ParameterNames() const;
 
-  UNet2D                     m_UNet;
-  UNet2D                     m_Ema{ nullptr };
-  NoiseSchedule              m_Schedule;
-  TrainerOptions             m_Options;
-  at::Generator              m_Generator;
-  std::vector<torch::Tensor> m_ExpAvg;
-  std::vector<torch::Tensor> m_ExpAvgSq;
-  std::int64_t               m_Step = 0;
+  UNet2D         m_UNet;
+  UNet2D         m_Ema{ nullptr };
+  NoiseSchedule  m_Schedule;
+  TrainerOptions m_Options;
+  at::Generator  m_Generator;
+  AdamW          m_Optimizer;
 };
 
 /** TrainerOptions as JSON (for checkpoints and model metadata) and back. */
