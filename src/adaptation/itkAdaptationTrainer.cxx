@@ -173,10 +173,8 @@ AdaptationTrainer::Step(const PairedSource & pairs)
   double total = 0.0;
   for (std::int64_t micro = 0; micro < m_Options.gradientAccumulation; ++micro)
   {
-    const auto drawn = torch::randint(0, pairs.Size(), { m_Options.batchSize }, m_Generator, torch::kLong);
-    std::vector<std::int64_t> indices(drawn.data_ptr<std::int64_t>(), drawn.data_ptr<std::int64_t>() + drawn.numel());
-    torch::Tensor             images, conditions;
-    pairs.Get(indices, images, conditions);
+    torch::Tensor images, conditions;
+    pairs.Get(diffusion::DrawBatchIndices(pairs.Size(), m_Options.batchSize, m_Generator), images, conditions);
     if (conditions.dim() != 2 || conditions.size(1) != genes)
     {
       throw diffusion::ConfigurationError("The expression has " + std::to_string(conditions.size(-1)) +
@@ -187,9 +185,7 @@ AdaptationTrainer::Step(const PairedSource & pairs)
       throw diffusion::ConfigurationError("Training patches must have " +
                                           std::to_string(m_Central->Config().inChannels) + " channels");
     }
-    images = images.to(torch::kCPU);
-    images =
-      images.scalar_type() == torch::kUInt8 ? images.to(torch::kFloat32) / 127.5 - 1.0 : images.to(torch::kFloat32);
+    images = diffusion::PatchesToModelRange(images.to(torch::kCPU));
     if (m_Options.augment)
     {
       images = diffusion::AugmentDihedral(images, m_Generator);
@@ -210,9 +206,8 @@ AdaptationTrainer::Step(const PairedSource & pairs)
     const auto modulator = m_Adapter->Bind(conditions.to(device), isNull.to(device));
     const auto output = m_Central->forward(m_Schedule->AddNoise(original, noiseOnDevice, t), t, modulator.get());
     const auto target = m_Schedule->Target(original, noiseOnDevice, t);
-    const auto perSample = (output.to(torch::kFloat32) - target).pow(2).mean({ 1, 2, 3 });
-    const auto weights = diffusion::MinSnrWeights(*m_Schedule, t, m_Options.snrGamma).to(device);
-    const auto loss = (perSample * weights).mean() / static_cast<double>(m_Options.gradientAccumulation);
+    const auto loss = diffusion::MinSnrLoss(*m_Schedule, output, target, t, m_Options.snrGamma) /
+                      static_cast<double>(m_Options.gradientAccumulation);
     loss.backward();
     total += loss.item<double>();
   }

@@ -255,17 +255,13 @@ DiffusionTrainer::Step(const PatchSource & patches)
   double total = 0.0;
   for (std::int64_t micro = 0; micro < m_Options.gradientAccumulation; ++micro)
   {
-    const auto drawn = torch::randint(0, patches.Size(), { m_Options.batchSize }, m_Generator, torch::kLong);
-    std::vector<std::int64_t> indices(drawn.data_ptr<std::int64_t>(), drawn.data_ptr<std::int64_t>() + drawn.numel());
-    auto                      images = patches.Get(indices).to(torch::kCPU);
+    auto images = patches.Get(DrawBatchIndices(patches.Size(), m_Options.batchSize, m_Generator)).to(torch::kCPU);
     if (images.dim() != 4 || images.size(1) != config.inChannels || images.size(2) != images.size(3))
     {
       throw ConfigurationError("Training patches must be square with " + std::to_string(config.inChannels) +
                                " channels");
     }
-    images =
-      images.scalar_type() == torch::kUInt8 ? images.to(torch::kFloat32) / 127.5 - 1.0 : images.to(torch::kFloat32);
-    images = Augment(images);
+    images = Augment(PatchesToModelRange(images));
     const auto noise = torch::randn(images.sizes(), m_Generator, torch::kFloat32);
     const auto timesteps =
       torch::randint(0, m_Schedule->NumTrainTimesteps(), { m_Options.batchSize }, m_Generator, torch::kLong);
@@ -279,9 +275,8 @@ DiffusionTrainer::Step(const PatchSource & patches)
       CudaBf16Autocast guard(autocast);
       output = m_UNet(noisy, t);
     }
-    const auto perSample = (output.to(torch::kFloat32) - target).pow(2).mean({ 1, 2, 3 });
-    const auto weights = MinSnrWeights(*m_Schedule, t, m_Options.snrGamma).to(device);
-    const auto loss = (perSample * weights).mean() / static_cast<double>(m_Options.gradientAccumulation);
+    const auto loss = MinSnrLoss(*m_Schedule, output, target, t, m_Options.snrGamma) /
+                      static_cast<double>(m_Options.gradientAccumulation);
     loss.backward();
     total += loss.item<double>();
   }

@@ -183,6 +183,27 @@ MinSnrWeights(const NoiseScheduleImpl & schedule, const torch::Tensor & timestep
 }
 
 torch::Tensor
+MinSnrLoss(const NoiseScheduleImpl & schedule, const torch::Tensor & output, const torch::Tensor & target,
+           const torch::Tensor & timesteps, double gamma)
+{
+  const auto perSample = (output.to(torch::kFloat32) - target).pow(2).mean({ 1, 2, 3 });
+  return (perSample * MinSnrWeights(schedule, timesteps, gamma).to(perSample.device())).mean();
+}
+
+std::vector<std::int64_t>
+DrawBatchIndices(std::int64_t size, std::int64_t count, at::Generator & generator)
+{
+  const auto drawn = torch::randint(0, size, { count }, generator, torch::kLong);
+  return { drawn.data_ptr<std::int64_t>(), drawn.data_ptr<std::int64_t>() + drawn.numel() };
+}
+
+torch::Tensor
+PatchesToModelRange(const torch::Tensor & images)
+{
+  return images.scalar_type() == torch::kUInt8 ? images.to(torch::kFloat32) / 127.5 - 1.0 : images.to(torch::kFloat32);
+}
+
+torch::Tensor
 AugmentDihedral(const torch::Tensor & images, at::Generator & generator)
 {
   const auto                 batch = images.size(0);

@@ -111,6 +111,20 @@ WarmupLearningRate(std::int64_t step, double peak, std::int64_t warmup, std::int
 torch::Tensor
 MinSnrWeights(const NoiseScheduleImpl & schedule, const torch::Tensor & timesteps, double gamma);
 
+/** The noise-prediction training loss: per-sample mean squared error of \p output against
+ * \p target, weighted by MinSnrWeights, averaged over the batch. */
+torch::Tensor
+MinSnrLoss(const NoiseScheduleImpl & schedule, const torch::Tensor & output, const torch::Tensor & target,
+           const torch::Tensor & timesteps, double gamma);
+
+/** \p count indices drawn uniformly from [0, size) with \p generator (a training micro-batch). */
+std::vector<std::int64_t>
+DrawBatchIndices(std::int64_t size, std::int64_t count, at::Generator & generator);
+
+/** Training patches as the U-Net sees them: uint8 [0, 255] mapped to float [-1, 1], float left as it is. */
+torch::Tensor
+PatchesToModelRange(const torch::Tensor & images);
+
 /** A random horizontal flip and a random number of 90-degree turns per image of [B, C, H, W]
  * (histology has no orientation), drawn from \p generator: flips for the batch, then turns. */
 torch::Tensor
