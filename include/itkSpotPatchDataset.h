@@ -100,6 +100,11 @@ public:
   static Pointer
   FromExtraction(const SpotPatches & patches, const SpatialExpressionData & spots, const std::string & slide);
 
+  /** A new dataset of the patches \p rows (in that order) with their spots, corners and the
+   * dataset's settings; throws on a row out of range. */
+  Pointer
+  Select(const std::vector<std::size_t> & rows) const;
+
   /** Throws when the patches, spots and corners disagree in number, or nothing is there. */
   void
   Validate() const;

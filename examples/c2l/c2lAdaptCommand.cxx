@@ -19,6 +19,7 @@
 // c2l adapt: a central model and a lab's paired dataset in, the local gene-conditioned model out.
 
 #include "c2lCommands.h"
+#include "c2lSteps.h"
 #include "c2lImageFiles.h"
 #include "c2lProgressBar.h"
 
@@ -31,33 +32,9 @@
 
 namespace c2l
 {
-namespace
-{
-struct AdaptOptions
-{
-  std::string        central;
-  std::string        data;
-  std::string        out;
-  unsigned int       steps{ 10000 };
-  unsigned int       batch{ 32 };
-  unsigned int       gradientAccumulation{ 8 };
-  double             learningRate{ 1e-4 };
-  double             conditionDropout{ 0.1 };
-  double             geneDropout{ 0.0 };
-  std::string        blocks;
-  unsigned int       embeddingSize{ 64 };
-  unsigned long long seed{ 0 };
-  std::string        device{ "cpu" };
-  unsigned int       threads{ 0 };
-  std::string        checkpoint;
-  unsigned int       checkpointEvery{ 0 };
-  bool               resume{ false };
-  bool               embedCentral{ false };
-  bool               force{ false };
-};
 
 void
-Adapt(const AdaptOptions & o)
+RunAdapt(const AdaptOptions & o)
 {
   RequireWritable(o.out, o.force || (o.resume && !o.checkpoint.empty()), o.central);
   auto central = itk::DiffusionModel::New();
@@ -105,7 +82,6 @@ Adapt(const AdaptOptions & o)
             << "), final loss " << filter->GetFinalLoss() << ", " << clock.GetTotal() << " s; central model "
             << (o.embedCentral ? "embedded" : "referenced by SHA-256 " + local->GetCentralSHA256()) << std::endl;
 }
-} // namespace
 
 void
 AddAdaptCommand(CLI::App & app)
@@ -138,7 +114,7 @@ AddAdaptCommand(CLI::App & app)
   command->add_flag("--resume", o->resume, "Continue from --checkpoint if it exists");
   command->add_flag("--embed-central", o->embedCentral, "Carry the central model in the local file");
   command->add_flag("--force", o->force, "Replace the output if it exists");
-  command->callback([o]() { Adapt(*o); });
+  command->callback([o]() { RunAdapt(*o); });
 }
 
 } // namespace c2l

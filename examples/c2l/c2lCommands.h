@@ -40,6 +40,10 @@ void
 AddSampleCommand(CLI::App & app);
 void
 AddAdaptCommand(CLI::App & app);
+void
+AddRegressorCommands(CLI::App & app);
+void
+AddRunCommand(CLI::App & app);
 
 } // namespace c2l
 

@@ -15,268 +15,86 @@
  *  limitations under the License.
  *
  *=========================================================================*/
-
-// c2l demo: the most complete workflow the module has, on input it generates itself.
-// 1. A synthetic slide whose gene programs drive its morphology, written as image + Visium outs/.
-// 2. Its spots read back through the Visium reader, split 25% / 75%, preprocessed, and patches cut
-//    at every spot with stain normalisation: the paired dataset the diffusion steps consume.
-// 3. Stain normalisation on its own: two synthetic tissues under different H&E protocols, each
-//    method normalising one to the other, compared with the ground truth.
+// c2l demo: the whole pipeline (c2l run) with small settings on a synthetic slide it generates,
+// whose gene programs drive its morphology: on the 2-core CPU in minutes, with the report.
 
 #include "c2lCommands.h"
-#include "c2lImageFiles.h"
-#include "c2lProgressBar.h"
+#include "c2lPipeline.h"
 
-#include "itkImageFileWriter.h"
-#include "itkRGBPixel.h"
-#include "itkSpatialDataReaders.h"
-#include "itkSpotPatchDataset.h"
-#include "itkStainNormalizeFilter.h"
 #include "itkSyntheticSlide.h"
-#include "itkSyntheticStainedTissue.h"
 #include "itkTimeProbe.h"
 
-#include <cmath>
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <fstream>
-#include <iomanip>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 namespace c2l
 {
 namespace
 {
-using RGBImageType = itk::Image<itk::RGBPixel<unsigned char>, 2>;
-
 struct DemoOptions
 {
   std::string   output;
-  unsigned int  size{ 1024 };
+  unsigned int  spots{ 480 };
   std::uint32_t seed{ 1 };
   bool          force{ false };
 };
 
-RGBImageType::Pointer
-ToImage(const std::vector<unsigned char> & rgb, unsigned int size)
+/** The demo's pipeline: small enough for a 2-core CPU in minutes (16-pixel patches of 112 um, a
+ * small U-Net, short training), otherwise the paper's method and defaults. */
+nlohmann::json
+DemoPipeline(const std::filesystem::path & folder)
 {
-  auto image = RGBImageType::New();
-  image->SetRegions(RGBImageType::RegionType({ { 0, 0 } }, { { size, size } }));
-  image->Allocate();
-  std::copy(rgb.begin(), rgb.end(), reinterpret_cast<unsigned char *>(image->GetBufferPointer()));
-  return image;
-}
-
-void
-WritePNG(const RGBImageType * image, const std::filesystem::path & path)
-{
-  auto writer = itk::ImageFileWriter<RGBImageType>::New();
-  writer->SetInput(image);
-  writer->SetFileName(path.string());
-  writer->Update();
-}
-
-double
-MeanAbsoluteDifference(const RGBImageType * a, const RGBImageType * b)
-{
-  const auto *      pa = reinterpret_cast<const unsigned char *>(a->GetBufferPointer());
-  const auto *      pb = reinterpret_cast<const unsigned char *>(b->GetBufferPointer());
-  const std::size_t n = 3 * a->GetBufferedRegion().GetNumberOfPixels();
-  double            sum = 0.0;
-  for (std::size_t i = 0; i < n; ++i)
-  {
-    sum += std::abs(int(pa[i]) - int(pb[i]));
-  }
-  return sum / 255.0 / n;
-}
-
-double
-AngleDegrees(const std::array<double, 3> & a, const std::array<double, 3> & b)
-{
-  const double dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-  const double norms = std::sqrt((a[0] * a[0] + a[1] * a[1] + a[2] * a[2]) * (b[0] * b[0] + b[1] * b[1] + b[2] * b[2]));
-  return std::acos(std::min(1.0, dot / norms)) * 180.0 / 3.14159265358979323846;
-}
-
-/** numpy-style 99th percentile of true concentrations: the scale normalisation should match. */
-double
-Percentile99(std::vector<float> values)
-{
-  const double      position = (values.size() - 1) * 0.99;
-  const std::size_t lower = static_cast<std::size_t>(position);
-  std::nth_element(values.begin(), values.begin() + lower, values.end());
-  const double a = values[lower];
-  const double b = lower + 1 < values.size() ? *std::min_element(values.begin() + lower + 1, values.end()) : a;
-  return a + (b - a) * (position - lower);
-}
-
-/** The first \p count patches of a stack side by side, for a person to look at. */
-RGBImageType::Pointer
-PatchStrip(const itk::SpotPatchDataset::PatchStackType * stack, unsigned int count)
-{
-  const auto size = stack->GetLargestPossibleRegion().GetSize();
-  const auto n = static_cast<unsigned int>(std::min<std::size_t>(count, size[2]));
-  auto       strip = RGBImageType::New();
-  strip->SetRegions(RGBImageType::RegionType({ { 0, 0 } }, { { size[0] * n, size[1] } }));
-  strip->Allocate();
-  for (unsigned int k = 0; k < n; ++k)
-  {
-    for (unsigned int y = 0; y < size[1]; ++y)
-    {
-      for (unsigned int x = 0; x < size[0]; ++x)
-      {
-        strip->SetPixel({ { k * size[0] + x, y } }, stack->GetPixel({ { x, y, k } }));
-      }
-    }
-  }
-  return strip;
-}
-
-/** Steps 1 and 2: synthetic slide, then the paired patch dataset. Returns the report's section. */
-std::string
-RunSlideAndDataset(const std::filesystem::path & folder, std::uint32_t seed)
-{
-  namespace fs = std::filesystem;
-  std::ostringstream section;
-  itk::TimeProbe     clock;
-  clock.Start();
-  itk::SyntheticSlideSettings settings;
-  settings.Seed = seed;
-  const auto slide = itk::GenerateSyntheticSlide(settings);
-  fs::remove_all(folder / "slide");
-  itk::WriteSyntheticSlide(slide, (folder / "slide").string());
-  clock.Stop();
-  const double slideSeconds = clock.GetTotal();
-
-  // Read back through the Visium reader, as a user's outs/ folder would be.
-  itk::TimeProbe extractClock;
-  extractClock.Start();
-  auto spots = itk::ReadSpatialData((folder / "slide" / "outs").string());
-  auto reader = itk::SlideReader::New();
-  reader->Open((folder / "slide" / "image.tif").string());
-  reader->SetPixelSize(spots->GetPixelSize()); // from the Visium spot diameter: the image states none
-  spots->MakeRandomSplit(0.25, seed);
-  spots->Preprocess(itk::GenePreprocessingSettings());
-  itk::PatchExtractionSettings extraction;
-  itk::StainParameters         target;
-  target.Method = itk::StainNormalizationMethod::Macenko;
-  target.StainMatrix = itk::AlternativeHEStainMatrix(); // normalise to another lab's look
-  target.MaxConcentrations = { { 1.6, 1.0 } };
-  extraction.NormalizationTarget = target;
-  const auto patches = itk::ExtractSpotPatches(*reader, *spots, extraction);
-  const auto dataset =
-    itk::SpotPatchDataset::FromExtraction(patches, *spots, (folder / "slide" / "image.tif").string());
-  dataset->Write((folder / "dataset.h5").string());
-  extractClock.Stop();
-  WritePNG(PatchStrip(dataset->GetPatches(), 6), folder / "patches.png");
-
-  const auto size = slide.Image->GetLargestPossibleRegion().GetSize();
-  section << std::fixed << std::setprecision(2) << "## 1. Synthetic slide\n\n"
-          << size[0] << " x " << size[1] << " px at 0.5 um/px, " << spots->GetNumberOfSpots() << " spots, "
-          << spots->GetNumberOfGenes() << " genes (" << settings.GenesPerProgram
-          << " per gene program: nuclear density, nuclear size, stroma, immune; " << settings.UnrelatedGenes
-          << " unrelated), in " << slideSeconds << " s. Files: `slide/image.tif`, `slide/outs/`, "
-          << "`slide/ground_truth.json`.\n\n"
-          << "## 2. Paired dataset\n\n"
-          << "Spots read back from `slide/outs/` (pixel size " << spots->GetPixelSize()
-          << " um from the Visium spot diameter); split " << spots->GetSpotIndices(true).size() << " training / "
-          << spots->GetSpotIndices(false).size() << " test (25%, seed " << seed << "); top "
-          << spots->GetPreprocessing().Genes.size() << " genes, library size 10,000 + log1p; "
-          << dataset->GetNumberOfPatches() << " patches of 224 px at 0.5 um/px, Macenko-normalised, "
-          << patches.PaddedSpots.size() << " padded at the edge; in " << extractClock.GetTotal()
-          << " s. File: `dataset.h5` (HEST patch layout + expression). The first patches: `patches.png`.\n\n"
-          << "![patches](patches.png)\n\n";
-  return section.str();
+  return { { "output", (folder / "run").string() },
+           { "slide", (folder / "slide" / "image.tif").string() },
+           { "spots", (folder / "slide" / "outs").string() },
+           { "ratios", { 1, 2, 4 } },
+           { "extraction",
+             { { "patch_um", 112 }, { "patch_px", 16 }, { "genes", 60 }, { "fraction", 0.25 }, { "seed", 1 } } },
+           { "pretraining",
+             { { "tiles", 1200 },
+               { "base_channels", 32 },
+               { "scales", 3 },
+               { "layers_per_block", 1 },
+               { "steps", 1200 },
+               { "batch", 16 },
+               { "lr", 2e-4 } } },
+           { "adaptation", { { "steps", 1500 }, { "batch", 16 }, { "grad_accum", 1 }, { "lr", 1e-3 } } },
+           { "synthesis", { { "steps", 25 }, { "guidance", 3 }, { "batch", 64 }, { "seed", 5 } } },
+           { "regressor", { { "depth", 18 }, { "steps", 300 }, { "batch", 32 }, { "lr", 1e-3 } } },
+           { "evaluation", { { "clusters", 4 }, { "map_genes", 3 } } } };
 }
 
 void
 RunDemo(const DemoOptions & o)
 {
   namespace fs = std::filesystem;
-  const fs::path folder(o.output);
-  if (fs::exists(folder) && !fs::is_empty(folder) && !o.force)
+  const fs::path folder = fs::absolute(o.output);
+  const fs::path config = folder / "pipeline.json";
+  if (fs::exists(folder) && !fs::is_empty(folder) && !fs::exists(config) && !o.force)
   {
     itkGenericExceptionMacro(<< folder.string() << " already holds files; choose an empty folder or pass --force");
   }
   fs::create_directories(folder);
-  const std::string datasetSection = RunSlideAndDataset(folder, o.seed);
-
-  // The same generator, two tissues: the source under one stain protocol, the target under another.
-  const auto sourceField = itk::GenerateSyntheticStainField(o.size, o.size, o.seed);
-  const auto targetField = itk::GenerateSyntheticStainField(o.size, o.size, o.seed + 1);
-  const auto sourceStains = itk::AlternativeHEStainMatrix();
-  const auto targetStains = itk::TypicalHEStainMatrix();
-  const auto source = ToImage(itk::RenderStainField(sourceField, sourceStains), o.size);
-  const auto target = ToImage(itk::RenderStainField(targetField, targetStains), o.size);
-
-  // Ground truth: the source's own tissue under the target's stains, each stain's amount rescaled
-  // so that its 99th percentile matches the target's, which is what the stain methods aim for.
-  itk::SyntheticStainField truthField = sourceField;
-  const double             hScale = Percentile99(targetField.Hematoxylin) / Percentile99(sourceField.Hematoxylin);
-  const double             eScale = Percentile99(targetField.Eosin) / Percentile99(sourceField.Eosin);
-  for (std::size_t i = 0; i < truthField.Hematoxylin.size(); ++i)
+  itk::TimeProbe clock;
+  clock.Start();
+  if (!fs::exists(folder / "slide" / "ground_truth.json"))
   {
-    truthField.Hematoxylin[i] = static_cast<float>(truthField.Hematoxylin[i] * hScale);
-    truthField.Eosin[i] = static_cast<float>(truthField.Eosin[i] * eScale);
+    itk::SyntheticSlideSettings settings;
+    settings.NumberOfSpots = o.spots;
+    settings.Seed = o.seed;
+    const auto slide = itk::GenerateSyntheticSlide(settings);
+    fs::remove_all(folder / "slide");
+    itk::WriteSyntheticSlide(slide, (folder / "slide").string());
+    std::cout << "[synthetic slide] " << o.spots << " spots, seed " << o.seed << std::endl;
   }
-  const auto truth = ToImage(itk::RenderStainField(truthField, targetStains), o.size);
-  WritePNG(source, folder / "source.png");
-  WritePNG(target, folder / "target.png");
-  WritePNG(truth, folder / "truth.png");
-
-  std::ostringstream report;
-  report << std::fixed << std::setprecision(4);
-  report << "# c2l demo\n\nThe module's workflow so far, on input it generates itself.\n\n"
-         << datasetSection << "## 3. Stain normalisation against ground truth\n\n"
-         << "Source and target: " << o.size << " x " << o.size << " synthetic H&E tissues (seeds " << o.seed << ", "
-         << o.seed + 1 << ") stained with different stain matrices. `truth.png` is the source's tissue under the "
-         << "target's stains. Error: mean |output - truth| / 255 over all pixels and channels (before "
-         << "normalisation: " << MeanAbsoluteDifference(source, truth) << ").\n\n"
-         << "| method | error vs truth | source H angle (deg) | source E angle (deg) | target H angle (deg) | "
-            "target E angle (deg) | time (ms) |\n"
-         << "|---|---|---|---|---|---|---|\n";
-
-  using FilterType = itk::StainNormalizeFilter<RGBImageType>;
-  for (const auto method : { itk::StainNormalizationMethod::Macenko,
-                             itk::StainNormalizationMethod::Vahadane,
-                             itk::StainNormalizationMethod::Reinhard,
-                             itk::StainNormalizationMethod::Ruifrok })
-  {
-    const std::string name = itk::StainNormalizationMethodToString(method);
-    auto              filter = FilterType::New();
-    filter->SetMethod(method);
-    filter->SetInput(source);
-    filter->SetReferenceImage(target);
-    auto progress = ProgressBar::New();
-    progress->Watch(filter, name);
-    itk::TimeProbe clock;
-    clock.Start();
-    filter->Update();
-    clock.Stop();
-    WritePNG(filter->GetOutput(), folder / ("normalized-" + name + ".png"));
-    filter->GetSourceParameters().WriteJSONFile((folder / ("source-" + name + ".json")).string());
-    filter->GetTargetParameters().WriteJSONFile((folder / ("target-" + name + ".json")).string());
-
-    report << "| " << name << " | " << MeanAbsoluteDifference(filter->GetOutput(), truth) << " | ";
-    if (method == itk::StainNormalizationMethod::Reinhard)
-    {
-      report << "- | - | - | - | ";
-    }
-    else
-    {
-      const auto & s = filter->GetSourceParameters().StainMatrix;
-      const auto & t = filter->GetTargetParameters().StainMatrix;
-      report << AngleDegrees(s[0], sourceStains[0]) << " | " << AngleDegrees(s[1], sourceStains[1]) << " | "
-             << AngleDegrees(t[0], targetStains[0]) << " | " << AngleDegrees(t[1], targetStains[1]) << " | ";
-    }
-    report << std::setprecision(1) << 1000.0 * clock.GetTotal() << std::setprecision(4) << " |\n";
-  }
-  report << "\nRuifrok's fixed matrix is neither protocol's, so its angles measure that mismatch, not an "
-            "estimation error. Reinhard matches colour statistics and has no stain vectors.\n";
-  std::ofstream(folder / "report.md") << report.str();
-  std::cout << report.str() << "\nWrote " << (folder / "report.md").string() << " and the images beside it."
-            << std::endl;
+  std::ofstream(config) << DemoPipeline(folder).dump(2) << '\n';
+  const auto report = RunPipeline(PipelineConfig::Read(config.string()), o.force);
+  clock.Stop();
+  std::cout << "demo finished in " << clock.GetTotal() << " s; the report: " << report << " (and .html)" << std::endl;
 }
 
 } // namespace
@@ -285,13 +103,36 @@ void
 AddDemoCommand(CLI::App & app)
 {
   auto   options = std::make_shared<DemoOptions>();
-  auto * command =
-    app.add_subcommand("demo", "Run the module's workflow on synthetic tissue it generates, with a report");
-  command->add_option("--out", options->output, "Output folder (created; must be empty unless --force)")->required();
-  command->add_option("--size", options->size, "Image width and height in pixels")->check(CLI::Range(64u, 8192u));
-  command->add_option("--seed", options->seed, "Seed of the synthetic tissue");
-  command->add_flag("--force", options->force, "Write into a folder that already holds files");
+  auto * command = app.add_subcommand(
+    "demo", "The whole pipeline with small settings on a synthetic slide it generates, and its report");
+  command->add_option("--out", options->output, "Output folder (created; a demo folder resumes where it stopped)")
+    ->required();
+  command->add_option("--spots", options->spots, "Spots of the synthetic slide (default 480)")
+    ->check(CLI::Range(40u, 20000u));
+  command->add_option("--seed", options->seed, "Seed of the synthetic slide (default 1)");
+  command->add_flag("--force", options->force, "Write into a folder that holds other files or other results");
   command->callback([options]() { RunDemo(*options); });
+}
+
+void
+AddRunCommand(CLI::App & app)
+{
+  struct Options
+  {
+    std::string config;
+    bool        force{ false };
+  };
+  auto   options = std::make_shared<Options>();
+  auto * command = app.add_subcommand(
+    "run", "The whole pipeline: extraction, central model, adaptation, synthesis, regression, evaluation, report");
+  command->add_option("--config", options->config, "Pipeline settings (JSON; see Documentation/Pipeline.md)")
+    ->required();
+  command->add_flag(
+    "--force", options->force, "Replace results of other settings in the output folder (unchanged stages are kept)");
+  command->callback([options]() {
+    const auto report = RunPipeline(PipelineConfig::Read(options->config), options->force);
+    std::cout << "the report: " << report << " (and .html)" << std::endl;
+  });
 }
 
 } // namespace c2l

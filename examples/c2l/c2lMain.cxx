@@ -20,6 +20,7 @@
 // for spatial transcriptomics). One executable, one subcommand per step.
 
 #include "c2lCommands.h"
+#include "c2lPipelineReport.h"
 
 #include "itkMacro.h"
 
@@ -67,6 +68,9 @@ main(int argc, char * argv[])
   c2l::AddPretrainCommand(app);
   c2l::AddAdaptCommand(app);
   c2l::AddSampleCommand(app);
+  c2l::AddRegressorCommands(app);
+  c2l::AddRunCommand(app);
+  c2l::AddRenderFiguresCommand(app);
   try
   {
     app.parse(argc, argv);

@@ -20,6 +20,7 @@
 // patch datasets, with atomic checkpoints and exact resumption.
 
 #include "c2lCommands.h"
+#include "c2lSteps.h"
 #include "c2lImageFiles.h"
 #include "c2lProgressBar.h"
 
@@ -31,36 +32,9 @@
 
 namespace c2l
 {
-namespace
-{
-
-struct PretrainOptions
-{
-  std::vector<std::string> data;
-  std::string              out;
-  unsigned int             imageSize{ 0 };
-  unsigned int             baseChannels{ 64 };
-  unsigned int             scales{ 4 };
-  unsigned int             layers{ 2 };
-  unsigned int             steps{ 1000 };
-  unsigned int             batch{ 16 };
-  unsigned int             gradAccum{ 1 };
-  double                   lr{ 1e-4 };
-  double                   warmup{ 0.03 };
-  double                   ema{ 0.999 };
-  double                   snrGamma{ 5.0 };
-  std::string              prediction{ "epsilon" };
-  std::string              checkpoint;
-  unsigned int             checkpointEvery{ 0 };
-  bool                     resume{ false };
-  std::string              device{ "cpu" };
-  unsigned int             threads{ 0 };
-  unsigned long long       seed{ 0 };
-  bool                     force{ false };
-};
 
 void
-Pretrain(const PretrainOptions & o)
+RunPretrain(const PretrainOptions & o)
 {
   // Every refusal comes before any work.
   RequireWritable(o.out, o.force || o.resume);
@@ -115,7 +89,6 @@ Pretrain(const PretrainOptions & o)
             << std::endl;
 }
 
-} // namespace
 
 void
 AddPretrainCommand(CLI::App & app)
@@ -145,7 +118,7 @@ AddPretrainCommand(CLI::App & app)
   command->add_option("--threads", options->threads, "CPU threads (default: all cores)");
   command->add_option("--seed", options->seed, "Random seed (default 0)");
   command->add_flag("--force", options->force, "Replace an existing model file");
-  command->callback([options]() { Pretrain(*options); });
+  command->callback([options]() { RunPretrain(*options); });
 }
 
 } // namespace c2l

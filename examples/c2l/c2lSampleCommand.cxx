@@ -22,6 +22,7 @@
 // synthetic-to-real ratio, so the output dataset holds synthetic (patch, expression) pairs.
 
 #include "c2lCommands.h"
+#include "c2lSteps.h"
 #include "c2lImageFiles.h"
 #include "c2lProgressBar.h"
 
@@ -43,27 +44,6 @@ namespace
 {
 using FilterType = itk::DiffusionSampleFilter<>;
 
-struct SampleOptions
-{
-  std::string        model;
-  unsigned int       n{ 16 };
-  unsigned int       steps{ 50 };
-  double             eta{ 0.0 };
-  double             guidance{ 1.0 };
-  unsigned long long seed{ 0 };
-  unsigned int       batch{ 8 };
-  std::string        sampler{ "ddim" };
-  std::string        device{ "cpu" };
-  unsigned int       threads{ 0 };
-  std::string        out;
-  bool               force{ false };
-  std::string        central;
-  std::string        expression;
-  double             ratio{ 1.0 };
-  double             perturbation{ 0.0 };
-  unsigned int       geneDropout{ 0 };
-  bool               guidanceGiven{ false };
-};
 
 /** The profiles a local model is conditioned on: the dataset's training spots in the model's
  * preprocessing (recomputed from raw counts when the dataset was preprocessed otherwise),
@@ -116,8 +96,10 @@ WriteSyntheticDataset(const FilterType::OutputImageType * stack, const itk::Cond
   dataset->Write(o.out);
 }
 
+} // namespace
+
 void
-Sample(SampleOptions o)
+RunSample(SampleOptions o)
 {
   using StackType = FilterType::OutputImageType;
   using PatchType = itk::Image<itk::RGBPixel<unsigned char>, 2>;
@@ -207,7 +189,6 @@ Sample(SampleOptions o)
   std::cout << "wrote " << o.n << " patches (PNG) to " << o.out << std::endl;
 }
 
-} // namespace
 
 void
 AddSampleCommand(CLI::App & app)
@@ -246,7 +227,7 @@ AddSampleCommand(CLI::App & app)
                  "a local model a dataset of synthetic pairs (.h5)")
     ->required();
   command->add_flag("--force", options->force, "Replace existing files");
-  command->callback([options]() { Sample(*options); });
+  command->callback([options]() { RunSample(*options); });
 }
 
 } // namespace c2l

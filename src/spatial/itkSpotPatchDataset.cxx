@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace itk
@@ -55,6 +56,59 @@ SpotPatchDataset::FromExtraction(const SpotPatches & patches, const SpatialExpre
   dataset->SetSlideFileName(slide);
   dataset->SetPaddedSpots(patches.PaddedSpots);
   return dataset;
+}
+
+auto
+SpotPatchDataset::Select(const std::vector<std::size_t> & rows) const -> Pointer
+{
+  Validate();
+  const auto size = m_Patches->GetLargestPossibleRegion().GetSize();
+  for (const auto row : rows)
+  {
+    if (row >= size[2])
+    {
+      itkExceptionMacro(<< "Patch " << row << " is out of range: the dataset has " << size[2]);
+    }
+  }
+  auto patches = PatchStackType::New();
+  auto region = m_Patches->GetLargestPossibleRegion();
+  region.SetSize(2, rows.size());
+  patches->SetRegions(region);
+  patches->SetSpacing(m_Patches->GetSpacing());
+  patches->SetOrigin(m_Patches->GetOrigin());
+  patches->Allocate();
+  const std::size_t pixelsPerPatch = size[0] * size[1];
+  for (std::size_t k = 0; k < rows.size(); ++k)
+  {
+    std::copy_n(m_Patches->GetBufferPointer() + rows[k] * pixelsPerPatch,
+                pixelsPerPatch,
+                patches->GetBufferPointer() + k * pixelsPerPatch);
+  }
+  auto result = Self::New();
+  result->SetPatches(patches);
+  result->SetSpots(m_Spots->SelectSpots(rows));
+  if (!m_Corners.empty())
+  {
+    std::vector<std::array<std::int64_t, 2>> corners;
+    for (const auto row : rows)
+    {
+      corners.push_back(m_Corners[row]);
+    }
+    result->SetCorners(std::move(corners));
+  }
+  result->SetPatchSizeMicrometres(m_PatchSizeMicrometres);
+  result->SetSlideFileName(m_SlideFileName);
+  std::vector<std::string> padded;
+  const auto &             ids = result->GetSpots()->GetSpotIds();
+  for (const auto & id : m_PaddedSpots)
+  {
+    if (std::find(ids.begin(), ids.end(), id) != ids.end())
+    {
+      padded.push_back(id);
+    }
+  }
+  result->SetPaddedSpots(std::move(padded));
+  return result;
 }
 
 void

@@ -1,0 +1,324 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#include "c2lPipeline.h"
+
+#include "c2lPipelineEvaluation.h"
+#include "c2lPipelineReport.h"
+
+#include "itkMacro.h"
+#include "itkSpotPatchDataset.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <functional>
+#include <iostream>
+#include <sstream>
+
+namespace c2l
+{
+namespace
+{
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string
+ReadText(const fs::path & path)
+{
+  std::ifstream     in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void
+WriteTextAtomically(const fs::path & path, const std::string & text)
+{
+  const fs::path temporary = path.string() + ".tmp";
+  {
+    std::ofstream out(temporary);
+    out << text;
+    if (!out.flush())
+    {
+      std::remove(temporary.string().c_str());
+      itkGenericExceptionMacro(<< "Cannot write " << path.string());
+    }
+  }
+  fs::rename(temporary, path);
+}
+
+/** Runs the stages in order, each unless it finished before with the same settings and no stage
+ * before it had to run again; records each finished stage (settings, seconds, order) in stages/. */
+class StageRunner
+{
+public:
+  explicit StageRunner(fs::path folder)
+    : m_Stages(std::move(folder) / "stages")
+  {
+    fs::create_directories(m_Stages);
+  }
+
+  void
+  Run(const std::string & name, const json & settings, const std::function<void()> & work)
+  {
+    const fs::path marker = m_Stages / (name + ".json");
+    ++m_Order;
+    if (!m_Rerunning && fs::exists(marker))
+    {
+      const auto recorded = json::parse(ReadText(marker), nullptr, false);
+      if (!recorded.is_discarded() && recorded.value("settings", json()) == settings)
+      {
+        std::cout << "[" << name << "] finished in an earlier run: kept" << std::endl;
+        return;
+      }
+    }
+    // Everything after a stage that runs again is stale: its inputs change.
+    m_Rerunning = true;
+    fs::remove(marker);
+    std::cout << "[" << name << "]" << std::endl;
+    const auto start = std::chrono::steady_clock::now();
+    work();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    WriteTextAtomically(
+      marker,
+      json{ { "stage", name }, { "settings", settings }, { "seconds", seconds }, { "order", m_Order } }.dump(2));
+    std::ostringstream line; // its own formatting: std::cout's stays as the stages left it
+    line << "[" << name << "] " << std::fixed << std::setprecision(1) << seconds << " s";
+    std::cout << line.str() << std::endl;
+  }
+
+private:
+  fs::path m_Stages;
+  int      m_Order{ 0 };
+  bool     m_Rerunning{ false };
+};
+
+/** Refuses a folder holding other results (or other files) unless forced; records the settings. */
+void
+PrepareOutputFolder(const PipelineConfig & config, bool force)
+{
+  const fs::path folder(config.output);
+  const fs::path recorded = folder / "pipeline.json";
+  const auto     settings = config.ToJSON();
+  if (fs::exists(folder) && !fs::is_directory(folder))
+  {
+    itkGenericExceptionMacro(<< "The output " << config.output << " is a file, not a folder");
+  }
+  if (fs::exists(recorded))
+  {
+    if (ReadText(recorded) != settings && !force)
+    {
+      itkGenericExceptionMacro(<< config.output << " holds the results of other settings (its pipeline.json); "
+                               << "choose another output folder, or --force to replace them (stages whose "
+                               << "settings are unchanged are kept)");
+    }
+  }
+  else if (fs::exists(folder) && !fs::is_empty(folder) && !force)
+  {
+    itkGenericExceptionMacro(<< config.output << " is not empty and holds no pipeline run; choose a new folder, or "
+                             << "--force to write into it");
+  }
+  fs::create_directories(folder);
+  WriteTextAtomically(recorded, settings);
+}
+
+/** Synthetic pairs for ratio r: as ResampleConditioningProfiles counts them. */
+std::size_t
+SyntheticPairsFor(double ratio, std::size_t trainingSpots)
+{
+  return static_cast<std::size_t>(std::max(1.0, std::round(ratio * trainingSpots)));
+}
+
+json
+Fingerprint(const PipelineConfig & c, const char * section)
+{
+  return json::parse(c.ToJSON())[section];
+}
+} // namespace
+
+std::string
+RunPipeline(const PipelineConfig & c, bool force)
+{
+  PrepareOutputFolder(c, force);
+  const fs::path folder(c.output);
+  const auto     path = [&folder](const std::string & name) { return (folder / name).string(); };
+  StageRunner    stages(folder);
+  const json     inputs{ { "slide", c.slide }, { "spots", c.spots }, { "pixel_size_um", c.pixelSize } };
+
+  const std::string dataset = path("dataset.h5");
+  stages.Run("extract", { { "inputs", inputs }, { "extraction", Fingerprint(c, "extraction") } }, [&] {
+    ExtractOptions o = c.extraction;
+    o.slide = c.slide;
+    o.spots = c.spots;
+    o.pixelSize = c.pixelSize;
+    o.output = dataset;
+    o.force = true; // the pipeline's own file, from a run that did not finish
+    RunExtract(o);
+  });
+  const auto        real = itk::SpotPatchDataset::Read(dataset);
+  const std::size_t trainingSpots = real->GetSpots()->GetSpotIndices(true).size();
+  if (real->GetSpots()->GetSpotIndices(false).empty() || real->GetSpots()->GetSplit().empty())
+  {
+    itkGenericExceptionMacro(<< "The split left no test spot to evaluate on; lower extraction.fraction");
+  }
+
+  std::string central = c.centralModel;
+  if (central.empty())
+  {
+    const std::string tiles = path("tiles.h5");
+    stages.Run(
+      "tiles", { { "inputs", inputs }, { "extraction", Fingerprint(c, "extraction") }, { "tiles", c.tiles } }, [&] {
+        ExtractOptions o = c.extraction;
+        o.slide = c.slide;
+        o.spots.clear();
+        o.tiles = c.tiles;
+        o.pixelSize = real->GetSpots()->GetPixelSize(); // as the extraction found it
+        o.output = tiles;
+        o.force = true;
+        RunExtract(o);
+      });
+    central = path("central.safetensors");
+    stages.Run("pretrain", Fingerprint(c, "pretraining"), [&] {
+      PretrainOptions o = c.pretraining;
+      o.data = { tiles };
+      o.out = central;
+      o.checkpoint = central + ".checkpoint";
+      o.checkpointEvery = o.checkpointEvery > 0 ? o.checkpointEvery : std::max(1u, o.steps / 10);
+      o.resume = fs::exists(o.checkpoint);
+      o.force = true;
+      o.device = c.device;
+      o.threads = c.threads;
+      RunPretrain(o);
+      fs::remove(o.checkpoint);
+    });
+  }
+
+  const std::string local = path("local.safetensors");
+  stages.Run("adapt", { { "central", central }, { "adaptation", Fingerprint(c, "adaptation") } }, [&] {
+    AdaptOptions o = c.adaptation;
+    o.central = central;
+    o.data = dataset;
+    o.out = local;
+    o.checkpoint = local + ".checkpoint";
+    o.checkpointEvery = o.checkpointEvery > 0 ? o.checkpointEvery : std::max(1u, o.steps / 10);
+    o.resume = fs::exists(o.checkpoint);
+    o.force = true;
+    o.device = c.device;
+    o.threads = c.threads;
+    RunAdapt(o);
+    fs::remove(o.checkpoint);
+  });
+
+  // One synthesis at the largest ratio; each lower ratio trains on its first pairs (the profiles
+  // are independent draws, so a prefix is a draw at the lower ratio).
+  const double      largestRatio = *std::max_element(c.ratios.begin(), c.ratios.end());
+  const std::string synthetic = path("synthetic.h5");
+  stages.Run("synthesize", { { "ratio", largestRatio }, { "synthesis", Fingerprint(c, "synthesis") } }, [&] {
+    SampleOptions o = c.synthesis;
+    o.model = local;
+    o.central = central;
+    o.expression = dataset;
+    o.ratio = largestRatio;
+    o.guidanceGiven = true;
+    o.out = synthetic;
+    o.force = true;
+    o.device = c.device;
+    o.threads = c.threads;
+    RunSample(o);
+  });
+
+  std::vector<RegressorRun> regressors{ { "real only", 0.0, path("regressor_real.safetensors") } };
+  for (const double ratio : c.ratios)
+  {
+    std::ostringstream name;
+    name << "regressor_r" << ratio << ".safetensors";
+    regressors.push_back({ "real + synthetic x" + FormatRatio(ratio), ratio, path(name.str()) });
+  }
+  for (const auto & regressor : regressors)
+  {
+    const std::string stage = regressor.ratio > 0 ? "regress-r" + FormatRatio(regressor.ratio) : "regress-real";
+    stages.Run(stage, { { "ratio", regressor.ratio }, { "regressor", Fingerprint(c, "regressor") } }, [&] {
+      TrainRegressorOptions o = c.regressor;
+      o.data = dataset;
+      if (regressor.ratio > 0)
+      {
+        o.synthetic = synthetic;
+        o.syntheticPairs = SyntheticPairsFor(regressor.ratio, trainingSpots);
+      }
+      o.out = regressor.file;
+      o.checkpoint = regressor.file + ".checkpoint";
+      o.checkpointEvery = o.checkpointEvery > 0 ? o.checkpointEvery : std::max(1u, o.steps / 10);
+      o.resume = fs::exists(o.checkpoint);
+      o.force = true;
+      o.device = c.device;
+      o.threads = c.threads;
+      RunTrainRegressor(o);
+      fs::remove(o.checkpoint);
+    });
+  }
+
+  stages.Run("evaluate", Fingerprint(c, "evaluation"), [&] {
+    EvaluatePipeline(c, dataset, synthetic, regressors, path("evaluation"));
+  });
+  std::string report;
+  stages.Run("report", json::object(), [&] { report = WritePipelineReport(c, folder.string()); });
+  if (report.empty())
+  {
+    report = path("report.md");
+  }
+  return report;
+}
+
+std::vector<StageTiming>
+ReadStageTimings(const std::string & folder)
+{
+  std::vector<std::pair<int, StageTiming>> found;
+  const fs::path                           stages = fs::path(folder) / "stages";
+  if (fs::is_directory(stages))
+  {
+    for (const auto & entry : fs::directory_iterator(stages))
+    {
+      if (entry.path().extension() != ".json")
+      {
+        continue;
+      }
+      const auto recorded = json::parse(ReadText(entry.path()), nullptr, false);
+      if (recorded.is_discarded())
+      {
+        continue;
+      }
+      found.push_back({ recorded.value("order", 0),
+                        { recorded.value("stage", std::string()), recorded.value("seconds", 0.0), false } });
+    }
+  }
+  std::sort(found.begin(), found.end(), [](const auto & a, const auto & b) { return a.first < b.first; });
+  std::vector<StageTiming> timings;
+  for (auto & f : found)
+  {
+    timings.push_back(std::move(f.second));
+  }
+  return timings;
+}
+
+} // namespace c2l

@@ -1,0 +1,136 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#include "c2lRegressorPredictions.h"
+
+#include "itkGenePreprocessing.h"
+#include "itkGeneRegressorFilter.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+
+namespace c2l
+{
+
+SpotPredictions
+PredictSpots(const itk::GeneRegressorModel & model, const itk::SpotPatchDataset & dataset, const std::string & which,
+             bool countScale, unsigned int batch, const std::string & device, unsigned int threads, bool features)
+{
+  const auto &             spots = *dataset.GetSpots();
+  std::vector<std::size_t> rows;
+  if (which == "all")
+  {
+    for (std::size_t i = 0; i < spots.GetNumberOfSpots(); ++i)
+    {
+      rows.push_back(i);
+    }
+  }
+  else
+  {
+    rows = spots.GetSpotIndices(which == "train");
+  }
+  if (rows.empty())
+  {
+    itkGenericExceptionMacro(<< "The dataset has no " << which << " spot to predict at"
+                             << (which == "test" ? " (extract it with --fraction to hold spots out)" : ""));
+  }
+  const auto subset = dataset.Select(rows);
+  auto       filter = itk::GeneRegressorFilter::New();
+  filter->SetInput(subset->GetPatches());
+  filter->SetModel(&model);
+  filter->SetCountScale(countScale);
+  filter->SetComputeFeatures(features);
+  filter->SetBatchSize(batch);
+  filter->SetDevice(device);
+  filter->SetNumberOfTorchThreads(threads);
+  filter->Update();
+
+  SpotPredictions result;
+  result.Rows = rows;
+  result.SpotIds = subset->GetSpots()->GetSpotIds();
+  for (const auto & p : subset->GetSpots()->GetPixelPositions())
+  {
+    result.Positions.push_back({ p[0], p[1] });
+  }
+  result.Genes = model.GetGenes();
+  const auto & expression = filter->GetExpression();
+  result.Values.assign(expression.data_block(), expression.data_block() + expression.size());
+  if (features)
+  {
+    const auto & f = filter->GetFeatures();
+    result.Features.assign(f.data_block(), f.data_block() + f.size());
+    result.NumberOfFeatures = f.cols();
+  }
+  return result;
+}
+
+void
+WritePredictionTable(const SpotPredictions & predictions, const std::string & path)
+{
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary);
+    out << "spot";
+    for (const auto & gene : predictions.Genes)
+    {
+      out << '\t' << gene;
+    }
+    out << '\n' << std::setprecision(7);
+    const std::size_t genes = predictions.Genes.size();
+    for (std::size_t s = 0; s < predictions.SpotIds.size(); ++s)
+    {
+      out << predictions.SpotIds[s];
+      for (std::size_t g = 0; g < genes; ++g)
+      {
+        out << '\t' << predictions.Values[s * genes + g];
+      }
+      out << '\n';
+    }
+    if (!out.flush())
+    {
+      std::remove(temporary.c_str());
+      itkGenericExceptionMacro(<< "Cannot write " << path);
+    }
+  }
+  std::filesystem::rename(temporary, path);
+}
+
+itk::ExpressionMetrics
+EvaluatePredictions(const SpotPredictions & predictions, const itk::SpotPatchDataset & dataset,
+                    const std::string & preprocessingJSON)
+{
+  const auto preprocessing = itk::GenePreprocessing::FromJSON(preprocessingJSON);
+  auto       spots = dataset.GetSpots()->SelectSpots(predictions.Rows);
+  if (!(spots->HasExpression() && spots->GetPreprocessing() == preprocessing))
+  {
+    if (spots->GetCounts().Rows != spots->GetNumberOfSpots())
+    {
+      itkGenericExceptionMacro(<< "The dataset was preprocessed otherwise than the regressor's training data and "
+                                  "holds no raw counts to preprocess the regressor's way; evaluate on a dataset "
+                                  "extracted with the same genes");
+    }
+    spots->ApplyPreprocessing(preprocessing); // names the regressor's genes it lacks, if any
+  }
+  const auto truth =
+    itk::DenseMatrix::FromFloat(spots->GetNumberOfSpots(), preprocessing.Genes.size(), spots->GetExpression());
+  const itk::DenseMatrix prediction(predictions.SpotIds.size(), predictions.Genes.size(), predictions.Values);
+  return itk::ComputeExpressionMetrics(truth, prediction, predictions.Genes);
+}
+
+} // namespace c2l

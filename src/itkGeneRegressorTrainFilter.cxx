@@ -1,0 +1,318 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#include "itkGeneRegressorTrainFilter.h"
+
+#include "itkDiffusionModelFile.h"
+#include "itkGeneRegressorModelInternals.h"
+#include "itkRegressorTrainer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+namespace itk
+{
+namespace
+{
+/** A dataset's patches (patch, y, x, rgb; uint8) and preprocessed expression (spots x genes) at \p rows. */
+std::pair<torch::Tensor, torch::Tensor>
+PairsOf(const SpotPatchDataset & dataset, const std::vector<std::size_t> & rows)
+{
+  const auto   size = dataset.GetPatches()->GetLargestPossibleRegion().GetSize();
+  const auto * bytes = reinterpret_cast<const std::uint8_t *>(dataset.GetPatches()->GetBufferPointer());
+  const auto & spots = *dataset.GetSpots();
+  const auto   genes = static_cast<std::int64_t>(spots.GetPreprocessing().Genes.size());
+  auto         patches = torch::from_blob(
+    const_cast<std::uint8_t *>(bytes),
+    { static_cast<std::int64_t>(size[2]), static_cast<std::int64_t>(size[1]), static_cast<std::int64_t>(size[0]), 3 },
+    torch::kUInt8);
+  auto       expression = torch::from_blob(const_cast<float *>(spots.GetExpression().data()),
+                                     { static_cast<std::int64_t>(spots.GetNumberOfSpots()), genes },
+                                     torch::kFloat32);
+  const auto index = torch::tensor(std::vector<std::int64_t>(rows.begin(), rows.end()), torch::kLong);
+  return { patches.index_select(0, index), expression.index_select(0, index) };
+}
+
+/** The spots to train on: the training split, or every spot when the dataset has none. */
+std::vector<std::size_t>
+TrainingRows(const SpotPatchDataset & dataset)
+{
+  const auto & spots = *dataset.GetSpots();
+  if (spots.GetSplit().empty())
+  {
+    std::vector<std::size_t> all(spots.GetNumberOfSpots());
+    for (std::size_t i = 0; i < all.size(); ++i)
+    {
+      all[i] = i;
+    }
+    return all;
+  }
+  return spots.GetSpotIndices(true);
+}
+} // namespace
+
+GeneRegressorTrainFilter::GeneRegressorTrainFilter()
+{
+  this->SetNumberOfRequiredInputs(1);
+  this->SetNumberOfRequiredOutputs(1);
+  this->SetNthOutput(0, this->MakeOutput(0));
+}
+
+DataObject::Pointer
+GeneRegressorTrainFilter::MakeOutput(DataObjectPointerArraySizeType)
+{
+  return GeneRegressorModel::New().GetPointer();
+}
+
+void
+GeneRegressorTrainFilter::SetRealDataset(const SpotPatchDataset * dataset)
+{
+  this->SetNthInput(0, const_cast<SpotPatchDataset *>(dataset));
+}
+
+const SpotPatchDataset *
+GeneRegressorTrainFilter::GetRealDataset() const
+{
+  return dynamic_cast<const SpotPatchDataset *>(this->ProcessObject::GetInput(0));
+}
+
+void
+GeneRegressorTrainFilter::SetSyntheticDataset(const SpotPatchDataset * dataset)
+{
+  this->SetNthInput(1, const_cast<SpotPatchDataset *>(dataset));
+}
+
+const SpotPatchDataset *
+GeneRegressorTrainFilter::GetSyntheticDataset() const
+{
+  return this->GetNumberOfIndexedInputs() > 1 ? dynamic_cast<const SpotPatchDataset *>(this->ProcessObject::GetInput(1))
+                                              : nullptr;
+}
+
+GeneRegressorModel *
+GeneRegressorTrainFilter::GetOutput()
+{
+  return dynamic_cast<GeneRegressorModel *>(this->ProcessObject::GetOutput(0));
+}
+
+void
+GeneRegressorTrainFilter::VerifyPreconditions() ITKv5_CONST
+{
+  Superclass::VerifyPreconditions();
+  const SpotPatchDataset * real = this->GetRealDataset();
+  if (real == nullptr || real->GetNumberOfPatches() == 0 || real->GetSpots() == nullptr)
+  {
+    itkExceptionMacro(<< "No real dataset (or an empty one): set a SpotPatchDataset with SetRealDataset");
+  }
+  if (!real->GetSpots()->HasExpression())
+  {
+    itkExceptionMacro(<< "The real dataset has no preprocessed expression to learn; extract it with c2l extract "
+                         "(which preprocesses the genes)");
+  }
+  const auto size = real->GetPatches()->GetLargestPossibleRegion().GetSize();
+  if (size[0] != size[1] || size[0] < 16)
+  {
+    itkExceptionMacro(<< "The real patches are " << size[0] << " x " << size[1]
+                      << " pixels; the regressor needs square patches of at least 16 pixels");
+  }
+  if (const SpotPatchDataset * synthetic = this->GetSyntheticDataset())
+  {
+    if (synthetic->GetNumberOfPatches() == 0 || synthetic->GetSpots() == nullptr ||
+        !synthetic->GetSpots()->HasExpression())
+    {
+      itkExceptionMacro(<< "The synthetic dataset is empty or has no expression; make it with c2l sample "
+                           "--expression (a local model's synthetic pairs)");
+    }
+    const auto syntheticSize = synthetic->GetPatches()->GetLargestPossibleRegion().GetSize();
+    if (syntheticSize[0] != size[0] || syntheticSize[1] != size[1])
+    {
+      itkExceptionMacro(<< "The synthetic patches are " << syntheticSize[0] << " x " << syntheticSize[1]
+                        << " pixels but the real ones " << size[0] << " x " << size[1]
+                        << "; sample with a local model adapted on patches of this size");
+    }
+    if (!(synthetic->GetSpots()->GetPreprocessing() == real->GetSpots()->GetPreprocessing()))
+    {
+      itkExceptionMacro(<< "The synthetic pairs' genes or gene preprocessing differ from the real dataset's; "
+                           "sample them from a local model adapted on this dataset");
+    }
+  }
+  if (m_Depth != 18 && m_Depth != 34 && m_Depth != 50)
+  {
+    itkExceptionMacro(<< "Depth " << m_Depth << " is not a ResNet this filter builds; use 18, 34 or 50");
+  }
+  if (m_NumberOfSteps == 0 || m_BatchSize == 0)
+  {
+    itkExceptionMacro(<< "Steps and batch size must be positive");
+  }
+  if (m_Loss != "mae" && m_Loss != "mse")
+  {
+    itkExceptionMacro(<< "Loss \"" << m_Loss << "\" is not one of mae, mse");
+  }
+  if (!(m_SyntheticFraction < 1.0))
+  {
+    itkExceptionMacro(<< "SyntheticFraction must be below 1 (negative: proportional to the pairs)");
+  }
+  if (!m_BackboneFileName.empty() && !std::filesystem::is_regular_file(m_BackboneFileName))
+  {
+    itkExceptionMacro(<< "The backbone weights " << m_BackboneFileName << " do not exist");
+  }
+  if (m_Resume && (m_CheckpointFileName.empty() || !std::filesystem::is_regular_file(m_CheckpointFileName)))
+  {
+    itkExceptionMacro(<< "Resume: the checkpoint \"" << m_CheckpointFileName
+                      << "\" does not exist (a run writes one with CheckpointInterval > 0)");
+  }
+  try
+  {
+    diffusion::ResolveDevice(m_Device);
+  }
+  catch (const std::exception & e)
+  {
+    itkExceptionMacro(<< e.what());
+  }
+}
+
+void
+GeneRegressorTrainFilter::GenerateData()
+{
+  const SpotPatchDataset * real = this->GetRealDataset();
+  const SpotPatchDataset * synthetic = this->GetSyntheticDataset();
+  const auto               rows = TrainingRows(*real);
+  if (rows.empty())
+  {
+    itkExceptionMacro(<< "The real dataset has no training spot");
+  }
+  const auto & preprocessing = real->GetSpots()->GetPreprocessing();
+  const auto   side = real->GetPatches()->GetLargestPossibleRegion().GetSize()[0];
+  try
+  {
+    diffusion::SetTorchThreads(static_cast<int>(m_NumberOfTorchThreads));
+    auto [realImages, realTargets] = PairsOf(*real, rows);
+    torch::Tensor syntheticImages;
+    torch::Tensor syntheticTargets;
+    if (synthetic != nullptr)
+    {
+      std::tie(syntheticImages, syntheticTargets) = PairsOf(*synthetic, TrainingRows(*synthetic));
+    }
+    m_NumberOfRealPairs = static_cast<SizeValueType>(realImages.size(0));
+    m_NumberOfSyntheticPairs = synthetic ? static_cast<SizeValueType>(syntheticImages.size(0)) : 0;
+
+    regression::ResNetConfig config;
+    config.depth = static_cast<int>(m_Depth);
+    config.numberOfOutputs = static_cast<std::int64_t>(preprocessing.Genes.size());
+    torch::manual_seed(m_Seed); // the head's and a random backbone's initialisation
+    regression::ResNet network(config);
+    if (!m_BackboneFileName.empty())
+    {
+      regression::LoadTorchvisionBackbone(network, m_BackboneFileName);
+    }
+
+    regression::RegressorTrainingOptions options;
+    options.steps = static_cast<std::int64_t>(m_NumberOfSteps);
+    options.batchSize = static_cast<std::int64_t>(m_BatchSize);
+    options.learningRate = m_LearningRate;
+    options.weightDecay = m_WeightDecay;
+    options.warmupFraction = m_WarmupFraction;
+    options.loss = m_Loss;
+    options.syntheticFraction = m_SyntheticFraction;
+    options.augment = m_Augment;
+    options.seed = m_Seed;
+    options.checkpointFile = m_CheckpointFileName;
+    options.checkpointInterval = static_cast<std::int64_t>(m_CheckpointInterval);
+    options.resume = m_Resume;
+    options.device = m_Device;
+    regression::RegressorTrainer trainer(
+      network, options, realImages.contiguous(), realTargets.contiguous(), syntheticImages, syntheticTargets);
+    trainer.Run([this](std::int64_t step, std::int64_t total, double loss) {
+      m_FinalLoss = loss;
+      this->UpdateProgress(static_cast<float>(step) / static_cast<float>(total));
+      if (this->GetAbortGenerateData())
+      {
+        ProcessAborted aborted(__FILE__, __LINE__);
+        aborted.SetDescription("Regressor training aborted");
+        throw aborted;
+      }
+    });
+
+    nlohmann::json summary{ { "depth", m_Depth },
+                            { "steps", m_NumberOfSteps },
+                            { "batch_size", m_BatchSize },
+                            { "learning_rate", m_LearningRate },
+                            { "weight_decay", m_WeightDecay },
+                            { "warmup_fraction", m_WarmupFraction },
+                            { "loss", m_Loss },
+                            { "synthetic_fraction", m_SyntheticFraction },
+                            { "augment", m_Augment },
+                            { "seed", m_Seed },
+                            { "backbone", m_BackboneFileName },
+                            { "real_pairs", m_NumberOfRealPairs },
+                            { "synthetic_pairs", m_NumberOfSyntheticPairs },
+                            { "final_loss", m_FinalLoss } };
+    auto           output = this->GetOutput();
+    auto           internals = std::make_unique<GeneRegressorModel::Internals>();
+    network->to(torch::kCPU);
+    internals->network = network;
+    internals->metadata.config = config;
+    internals->metadata.genes = preprocessing.Genes;
+    internals->metadata.preprocessing = preprocessing.ToJSON();
+    internals->metadata.imageSize = static_cast<std::int64_t>(side);
+    internals->metadata.training = summary.dump();
+    output->m_Internals = std::move(internals);
+    output->m_Path.clear();
+  }
+  catch (const ExceptionObject &)
+  {
+    throw;
+  }
+  catch (const std::exception & e)
+  {
+    itkExceptionMacro(<< "Training the gene regressor failed: " << e.what());
+  }
+  if (!m_OutputFileName.empty())
+  {
+    this->GetOutput()->Save(m_OutputFileName);
+    this->GetOutput()->m_Path = m_OutputFileName;
+  }
+}
+
+void
+GeneRegressorTrainFilter::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "OutputFileName: " << m_OutputFileName << std::endl;
+  os << indent << "Depth: " << m_Depth << std::endl;
+  os << indent << "BackboneFileName: " << m_BackboneFileName << std::endl;
+  os << indent << "NumberOfSteps: " << m_NumberOfSteps << std::endl;
+  os << indent << "BatchSize: " << m_BatchSize << std::endl;
+  os << indent << "LearningRate: " << m_LearningRate << std::endl;
+  os << indent << "WeightDecay: " << m_WeightDecay << std::endl;
+  os << indent << "WarmupFraction: " << m_WarmupFraction << std::endl;
+  os << indent << "Loss: " << m_Loss << std::endl;
+  os << indent << "SyntheticFraction: " << m_SyntheticFraction << std::endl;
+  os << indent << "Augment: " << m_Augment << std::endl;
+  os << indent << "Seed: " << m_Seed << std::endl;
+  os << indent << "Device: " << m_Device << std::endl;
+  os << indent << "NumberOfTorchThreads: " << m_NumberOfTorchThreads << std::endl;
+  os << indent << "CheckpointFileName: " << m_CheckpointFileName << std::endl;
+  os << indent << "CheckpointInterval: " << m_CheckpointInterval << std::endl;
+  os << indent << "Resume: " << m_Resume << std::endl;
+  os << indent << "FinalLoss: " << m_FinalLoss << std::endl;
+  os << indent << "NumberOfRealPairs: " << m_NumberOfRealPairs << std::endl;
+  os << indent << "NumberOfSyntheticPairs: " << m_NumberOfSyntheticPairs << std::endl;
+}
+
+} // end namespace itk

@@ -1,0 +1,412 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#include "itkRegressorTrainer.h"
+
+#include "itkDiffusionErrors.h"
+#include "itkDiffusionModelFile.h"
+#include "itkRegressorModelFile.h"
+#include "itkSafeTensors.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+
+namespace itk
+{
+namespace regression
+{
+namespace
+{
+using diffusion::ConfigurationError;
+using diffusion::ModelFileError;
+
+constexpr const char * CheckpointFormat = "c2l-gene-regressor-checkpoint";
+
+/** The options that decide the run's trajectory: a resumed run must share them. */
+nlohmann::json
+TrajectoryOptions(const RegressorTrainingOptions & options)
+{
+  auto json = options.ToJson();
+  for (const char * key : { "checkpoint_file", "checkpoint_interval", "resume", "device" })
+  {
+    json.erase(key);
+  }
+  return json;
+}
+
+std::int64_t
+PoolSize(const torch::Tensor & images)
+{
+  return images.defined() ? images.size(0) : 0;
+}
+
+/** Checks one pool (images uint8 [N, H, W, 3], targets float [N, G]); returns the targets as float32. */
+torch::Tensor
+ValidatePool(const torch::Tensor & images, const torch::Tensor & targets, std::int64_t genes, const std::string & pool)
+{
+  const auto fail = [&pool](const std::string & what) { throw ConfigurationError("The " + pool + " " + what); };
+  if (!images.defined() || !targets.defined())
+  {
+    fail("pool needs both images and targets");
+  }
+  if (images.dim() != 4 || images.scalar_type() != torch::kUInt8 || images.size(3) != 3)
+  {
+    fail("images must be uint8 [N, H, W, 3]; they are " + c10::str(images.sizes()) + " of " +
+         c10::toString(images.scalar_type()));
+  }
+  if (images.size(1) != images.size(2) || images.size(1) < 16)
+  {
+    fail("patches must be square and at least 16 pixels wide; they are " + std::to_string(images.size(1)) + "x" +
+         std::to_string(images.size(2)));
+  }
+  if (targets.dim() != 2 || !targets.is_floating_point() || targets.size(0) != images.size(0))
+  {
+    fail("targets must be float [N, genes] with one row per image (" + std::to_string(images.size(0)) +
+         " images); they are " + c10::str(targets.sizes()));
+  }
+  if (targets.size(1) != genes)
+  {
+    fail("targets have " + std::to_string(targets.size(1)) + " genes; the regressor predicts " + std::to_string(genes));
+  }
+  if (targets.numel() > 0 && !torch::isfinite(targets).all().item<bool>())
+  {
+    fail("targets hold NaN or infinite values (at row " +
+         std::to_string(torch::logical_not(torch::isfinite(targets)).any(1).nonzero()[0][0].item<std::int64_t>()) +
+         "); drop or impute those spots");
+  }
+  return targets.to(torch::kCPU, torch::kFloat32).contiguous();
+}
+
+/** Validates the options, moves \p net to their device and returns it. */
+torch::Device
+PrepareDevice(ResNet & net, const RegressorTrainingOptions & options)
+{
+  options.Validate();
+  const auto device = diffusion::ResolveDevice(options.device);
+  net->to(device);
+  return device;
+}
+} // namespace
+
+void
+RegressorTrainingOptions::Validate() const
+{
+  const auto fail = [](const std::string & what) {
+    throw ConfigurationError("Invalid regressor training options: " + what);
+  };
+  if (steps < 1 || batchSize < 2)
+  {
+    fail("the steps must be positive and the batch size at least 2 (BatchNorm needs two samples)");
+  }
+  if (!(learningRate > 0.0) || !(weightDecay >= 0.0) || !(warmupFraction >= 0.0 && warmupFraction <= 1.0))
+  {
+    fail("the learning rate must be positive, the weight decay non-negative and the warm-up fraction in [0, 1]");
+  }
+  if (schedule != "cosine" && schedule != "constant")
+  {
+    fail("the schedule \"" + schedule + "\" is not cosine or constant");
+  }
+  if (loss != "mae" && loss != "mse")
+  {
+    fail("the loss \"" + loss + "\" is not mae or mse");
+  }
+  if (!(syntheticFraction <= 1.0))
+  {
+    fail("the synthetic fraction must be at most 1 (negative: in proportion to the pools)");
+  }
+  if (checkpointInterval < 0 || (resume && checkpointFile.empty()))
+  {
+    fail("the checkpoint interval must be non-negative, and resuming needs a checkpoint file");
+  }
+}
+
+nlohmann::json
+RegressorTrainingOptions::ToJson() const
+{
+  return { { "steps", steps },
+           { "batch_size", batchSize },
+           { "learning_rate", learningRate },
+           { "weight_decay", weightDecay },
+           { "warmup_fraction", warmupFraction },
+           { "schedule", schedule },
+           { "loss", loss },
+           { "synthetic_fraction", syntheticFraction },
+           { "augment", augment },
+           { "seed", seed },
+           { "checkpoint_file", checkpointFile },
+           { "checkpoint_interval", checkpointInterval },
+           { "resume", resume },
+           { "device", device } };
+}
+
+std::vector<std::int64_t>
+DrawRegressionBatch(std::int64_t realCount, std::int64_t syntheticCount, std::int64_t batchSize,
+                    double syntheticFraction, at::Generator & generator)
+{
+  if (syntheticFraction < 0.0)
+  {
+    if (realCount + syntheticCount < 1)
+    {
+      throw ConfigurationError("No training pairs: the real and synthetic pools are both empty");
+    }
+    return diffusion::DrawBatchIndices(realCount + syntheticCount, batchSize, generator);
+  }
+  if (syntheticFraction > 0.0 && syntheticCount < 1)
+  {
+    throw ConfigurationError("A synthetic fraction of " + std::to_string(syntheticFraction) +
+                             " needs synthetic pairs, and there are none");
+  }
+  if (syntheticFraction < 1.0 && realCount < 1)
+  {
+    throw ConfigurationError("A synthetic fraction of " + std::to_string(syntheticFraction) +
+                             " needs real pairs, and there are none");
+  }
+  const auto synthetic = torch::rand({ batchSize }, generator, torch::kFloat64).lt(syntheticFraction);
+  const auto real = realCount > 0 ? torch::randint(0, realCount, { batchSize }, generator, torch::kLong)
+                                  : torch::zeros({ batchSize }, torch::kLong);
+  const auto fake = syntheticCount > 0 ? torch::randint(0, syntheticCount, { batchSize }, generator, torch::kLong)
+                                       : torch::zeros({ batchSize }, torch::kLong);
+  const auto drawn = torch::where(synthetic, fake + realCount, real);
+  return { drawn.data_ptr<std::int64_t>(), drawn.data_ptr<std::int64_t>() + batchSize };
+}
+
+torch::Tensor
+RegressionLoss(const torch::Tensor & output, const torch::Tensor & target, const std::string & loss)
+{
+  const auto difference = output - target;
+  if (loss == "mae")
+  {
+    return difference.abs().mean();
+  }
+  if (loss == "mse")
+  {
+    return difference.square().mean();
+  }
+  throw ConfigurationError("The loss \"" + loss + "\" is not mae or mse");
+}
+
+RegressorTrainer::RegressorTrainer(ResNet net, RegressorTrainingOptions options, torch::Tensor realImages,
+                                   torch::Tensor realTargets, torch::Tensor syntheticImages,
+                                   torch::Tensor syntheticTargets)
+  : m_Net(std::move(net))
+  , m_Options(std::move(options))
+  , m_Device(PrepareDevice(m_Net, m_Options))
+  , m_RealImages(std::move(realImages))
+  , m_RealTargets(std::move(realTargets))
+  , m_SyntheticImages(std::move(syntheticImages))
+  , m_SyntheticTargets(std::move(syntheticTargets))
+  , m_Generator(at::make_generator<at::CPUGeneratorImpl>(m_Options.seed))
+  , m_Optimizer(m_Net->parameters(), diffusion::AdamWOptions{ 0.9, 0.999, 1e-8, m_Options.weightDecay })
+{
+  const auto genes = m_Net->Config().numberOfOutputs;
+  m_RealTargets = ValidatePool(m_RealImages, m_RealTargets, genes, "real");
+  if (m_SyntheticImages.defined() || m_SyntheticTargets.defined())
+  {
+    m_SyntheticTargets = ValidatePool(m_SyntheticImages, m_SyntheticTargets, genes, "synthetic");
+    if (m_SyntheticImages.size(1) != m_RealImages.size(1))
+    {
+      throw ConfigurationError("The synthetic patches are " + std::to_string(m_SyntheticImages.size(1)) +
+                               " pixels wide and the real ones " + std::to_string(m_RealImages.size(1)) +
+                               ": the regressor needs one patch size");
+    }
+  }
+  m_RealImages = m_RealImages.contiguous();
+  if (m_SyntheticImages.defined())
+  {
+    m_SyntheticImages = m_SyntheticImages.contiguous();
+  }
+  // An empty pool that would be drawn from is an error now, not at the first step.
+  at::Generator probe = at::make_generator<at::CPUGeneratorImpl>(0);
+  DrawRegressionBatch(PoolSize(m_RealImages), PoolSize(m_SyntheticImages), 1, m_Options.syntheticFraction, probe);
+  m_Net->train();
+  if (m_Options.resume && std::filesystem::exists(m_Options.checkpointFile))
+  {
+    LoadCheckpoint(m_Options.checkpointFile);
+  }
+}
+
+double
+RegressorTrainer::LearningRate(std::int64_t step) const
+{
+  const auto warmup = static_cast<std::int64_t>(std::llround(m_Options.warmupFraction * m_Options.steps));
+  return diffusion::WarmupLearningRate(step, m_Options.learningRate, warmup, m_Options.steps, m_Options.schedule);
+}
+
+std::vector<std::string>
+RegressorTrainer::ParameterNames() const
+{
+  std::vector<std::string> names;
+  for (const auto & named : m_Net->named_parameters())
+  {
+    names.push_back(named.key());
+  }
+  return names;
+}
+
+double
+RegressorTrainer::Step()
+{
+  const auto realCount = PoolSize(m_RealImages);
+  const auto indices = DrawRegressionBatch(
+    realCount, PoolSize(m_SyntheticImages), m_Options.batchSize, m_Options.syntheticFraction, m_Generator);
+  std::vector<std::int64_t> real;
+  std::vector<std::int64_t> synthetic;
+  for (const auto index : indices)
+  {
+    (index < realCount ? real : synthetic).push_back(index < realCount ? index : index - realCount);
+  }
+  std::vector<torch::Tensor> images;
+  std::vector<torch::Tensor> targets;
+  for (const auto & pool : { std::make_tuple(&real, &m_RealImages, &m_RealTargets),
+                             std::make_tuple(&synthetic, &m_SyntheticImages, &m_SyntheticTargets) })
+  {
+    if (!std::get<0>(pool)->empty())
+    {
+      const auto rows = torch::tensor(*std::get<0>(pool), torch::kLong);
+      images.push_back(std::get<1>(pool)->index_select(0, rows));
+      targets.push_back(std::get<2>(pool)->index_select(0, rows));
+    }
+  }
+  auto batch = images.size() == 1 ? images.front() : torch::cat(images);
+  if (m_Options.augment)
+  {
+    // Turned as [B, 3, H, W] (uint8, so the copy is small), handed back as [B, H, W, 3] views.
+    batch = diffusion::AugmentDihedral(batch.permute({ 0, 3, 1, 2 }), m_Generator).permute({ 0, 2, 3, 1 });
+  }
+  const auto input = PatchesToResNetInput(batch.to(m_Device));
+  const auto target = (targets.size() == 1 ? targets.front() : torch::cat(targets)).to(m_Device);
+
+  m_Net->train();
+  for (auto & parameter : m_Net->parameters())
+  {
+    parameter.mutable_grad() = torch::Tensor();
+  }
+  const auto loss = RegressionLoss(m_Net->forward(input), target, m_Options.loss);
+  loss.backward();
+  m_Optimizer.Step(LearningRate(m_Optimizer.StepCount()));
+  return loss.item<double>();
+}
+
+void
+RegressorTrainer::Run(const std::function<void(std::int64_t step, std::int64_t total, double loss)> & progress)
+{
+  while (CurrentStep() < m_Options.steps)
+  {
+    const double loss = Step();
+    const auto   step = CurrentStep();
+    if (!m_Options.checkpointFile.empty() && m_Options.checkpointInterval > 0 &&
+        step % m_Options.checkpointInterval == 0 && step < m_Options.steps)
+    {
+      SaveCheckpoint(m_Options.checkpointFile);
+    }
+    if (progress)
+    {
+      progress(step, m_Options.steps, loss);
+    }
+  }
+  if (!m_Options.checkpointFile.empty())
+  {
+    SaveCheckpoint(m_Options.checkpointFile);
+  }
+  m_Net->eval();
+}
+
+void
+RegressorTrainer::SaveCheckpoint(const std::string & fileName) const
+{
+  diffusion::SafeTensors contents;
+  contents.tensors = m_Net->NamedState("model.");
+  m_Optimizer.Save(contents, ParameterNames(), "adam.");
+  contents.tensors.emplace_back("rng.state", m_Generator.get_state());
+  contents.metadata["format"] = CheckpointFormat;
+  contents.metadata["resnet_config"] = m_Net->Config().ToJson().dump();
+  contents.metadata["training_options"] = m_Options.ToJson().dump();
+  contents.metadata["real_count"] = std::to_string(PoolSize(m_RealImages));
+  contents.metadata["synthetic_count"] = std::to_string(PoolSize(m_SyntheticImages));
+  contents.metadata["step"] = std::to_string(CurrentStep());
+  diffusion::WriteSafeTensors(fileName, contents);
+}
+
+void
+RegressorTrainer::LoadCheckpoint(const std::string & fileName)
+{
+  const auto contents = diffusion::ReadSafeTensors(fileName);
+  const auto field = [&](const char * key) {
+    const auto found = contents.metadata.find(key);
+    if (found == contents.metadata.end())
+    {
+      throw ModelFileError("The file " + fileName + " is not a gene-regressor training checkpoint (no \"" + key +
+                           "\")");
+    }
+    return found->second;
+  };
+  if (field("format") != CheckpointFormat || !contents.Find("rng.state").defined())
+  {
+    throw ModelFileError("The file " + fileName + " is not a gene-regressor training checkpoint (its format is \"" +
+                         field("format") + "\")");
+  }
+  nlohmann::json config;
+  nlohmann::json options;
+  try
+  {
+    config = nlohmann::json::parse(field("resnet_config"));
+    options = nlohmann::json::parse(field("training_options"));
+  }
+  catch (const nlohmann::json::exception & e)
+  {
+    throw ModelFileError("The checkpoint " + fileName + " has unreadable metadata: " + e.what());
+  }
+  if (config != m_Net->Config().ToJson())
+  {
+    throw ModelFileError("The checkpoint " + fileName + " trains another ResNet (" + config.dump() +
+                         ") than this run (" + m_Net->Config().ToJson().dump() + ")");
+  }
+  const auto trajectory = TrajectoryOptions(m_Options);
+  for (const auto & item : trajectory.items())
+  {
+    if (!options.contains(item.key()) || options[item.key()] != item.value())
+    {
+      throw ModelFileError("The checkpoint " + fileName + " was written with " + item.key() + " = " +
+                           (options.contains(item.key()) ? options[item.key()].dump() : "nothing") + "; this run has " +
+                           item.value().dump() + ": resuming would not continue the same run");
+    }
+  }
+  if (field("real_count") != std::to_string(PoolSize(m_RealImages)) ||
+      field("synthetic_count") != std::to_string(PoolSize(m_SyntheticImages)))
+  {
+    throw ModelFileError("The checkpoint " + fileName + " was trained on " + field("real_count") + " real and " +
+                         field("synthetic_count") + " synthetic pairs; this run has " +
+                         std::to_string(PoolSize(m_RealImages)) + " and " +
+                         std::to_string(PoolSize(m_SyntheticImages)));
+  }
+  LoadResNetState(m_Net, contents, "model.", fileName);
+  m_Optimizer.Load(contents, ParameterNames(), "adam.", fileName);
+  try
+  {
+    m_Generator.set_state(contents.Find("rng.state"));
+  }
+  catch (const std::exception & e)
+  {
+    throw ModelFileError("The checkpoint " + fileName + " has an unusable RNG state: " + e.what());
+  }
+}
+
+} // namespace regression
+} // namespace itk

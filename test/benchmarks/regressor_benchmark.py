@@ -1,0 +1,138 @@
+#!/usr/bin/python3
+"""The C++ gene regressor against the same torchvision ResNet in PyTorch (Python), in one run.
+
+Both sides run torchvision's ResNet (C++: itk::regression::ResNet, the same architecture and names)
+on the same LibTorch (Debian's libtorch 1.13 and python3-torch), with the same thread count, batch
+and patch size, random weights and uint8 patches [N, H, W, 3] (speed only).
+
+Training: images/s of whole optimizer steps: draw a batch from a uint8 pool, random flips and
+90-degree turns per image, / 255, the ImageNet normalisation, forward, MAE loss, backward and AdamW
+(torch.optim.AdamW with its CPU default, the per-tensor loop; the C++ AdamW does the same
+arithmetic). Prediction: patches/s of eval-mode batches under inference mode, from uint8 patches.
+Each figure is the best of ROUNDS timed rounds after a warm-up step.
+
+Usage: /usr/bin/python3 test/benchmarks/regressor_benchmark.py --build BUILD_DIR [--threads 2] [--quick]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+import torchvision
+
+GENES = 250
+# depth, patch side, batch, timed steps per round, prediction batches, rounds
+CONFIGS = [(18, 64, 32, 6, 4, 3), (50, 64, 32, 4, 4, 3), (18, 224, 16, 3, 2, 2), (50, 224, 16, 2, 2, 2)]
+MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+
+
+def find_program(build):
+    for root, _, files in os.walk(build):
+        if "RegressorBenchmark" in files:
+            return os.path.join(root, "RegressorBenchmark")
+    sys.exit("RegressorBenchmark not found under %s: build it (cmake --build %s --target RegressorBenchmark)"
+             % (build, build))
+
+
+def augment(images, generator):
+    """Random horizontal flips then 90-degree turns of [B, C, H, W], as diffusion::AugmentDihedral."""
+    flips = torch.randint(0, 2, (images.shape[0],), generator=generator)
+    turns = torch.randint(0, 4, (images.shape[0],), generator=generator)
+    out = []
+    for i in range(images.shape[0]):
+        image = images[i]
+        if flips[i].item() == 1:
+            image = image.flip(2)
+        k = turns[i].item()
+        if k:
+            image = torch.rot90(image, k, (1, 2))
+        out.append(image)
+    return torch.stack(out)
+
+
+def python_side(depth, size, batch, steps, predict_batches, rounds):
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(0)
+    pool = torch.randint(0, 256, (4 * batch, size, size, 3), generator=generator).to(torch.uint8)
+    targets = torch.rand(4 * batch, GENES, generator=generator)
+    model = getattr(torchvision.models, "resnet%d" % depth)(num_classes=GENES)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=1e-2)
+
+    def step():
+        model.train()
+        indices = torch.randint(0, pool.shape[0], (batch,), generator=generator)
+        images = augment(pool.index_select(0, indices).permute(0, 3, 1, 2), generator)
+        x = (images.float().div(255) - MEAN) / STD
+        loss = F.l1_loss(model(x), targets.index_select(0, indices))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    step()
+    best_train = 0.0
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        best_train = max(best_train, steps * batch / (time.perf_counter() - start))
+
+    patches = pool[: min(pool.shape[0], predict_batches * batch)]
+
+    def predict(images):
+        model.eval()
+        with torch.inference_mode():
+            out = []
+            for start in range(0, images.shape[0], batch):
+                x = images[start:start + batch].permute(0, 3, 1, 2).float().div(255)
+                out.append(model((x - MEAN) / STD))
+            return torch.cat(out)
+
+    predict(patches[:batch])
+    best_predict = 0.0
+    for _ in range(rounds):
+        start = time.perf_counter()
+        predict(patches)
+        best_predict = max(best_predict, patches.shape[0] / (time.perf_counter() - start))
+    return {"train_images_per_s": best_train, "predict_patches_per_s": best_predict}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", required=True, help="the build folder holding RegressorBenchmark")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="only the 64x64 configurations")
+    args = parser.parse_args()
+    program = find_program(args.build)
+    torch.set_num_threads(args.threads)
+    configs = [c for c in CONFIGS if not args.quick or c[1] == 64]
+    print("threads %d, %d genes, LibTorch %s, torchvision %s" % (args.threads, GENES, torch.__version__,
+                                                                 torchvision.__version__))
+    header = "%-9s %5s %5s | %-28s | %-28s" % ("model", "size", "batch", "train images/s C++ Py ratio",
+                                                 "predict patches/s C++ Py ratio")
+    print(header)
+    print("-" * len(header))
+    rows = []
+    for depth, size, batch, steps, predict_batches, rounds in configs:
+        command = [program, str(depth), str(size), str(batch), str(GENES), str(steps), str(predict_batches),
+                   str(rounds), str(args.threads)]
+        env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+        cpp = json.loads(subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout)
+        py = python_side(depth, size, batch, steps, predict_batches, rounds)
+        train_ratio = cpp["train_images_per_s"] / py["train_images_per_s"]
+        predict_ratio = cpp["predict_patches_per_s"] / py["predict_patches_per_s"]
+        print("resnet%-3d %5d %5d | %8.1f %8.1f %6.2f     | %8.1f %8.1f %6.2f" % (
+            depth, size, batch, cpp["train_images_per_s"], py["train_images_per_s"], train_ratio,
+            cpp["predict_patches_per_s"], py["predict_patches_per_s"], predict_ratio), flush=True)
+        rows.append(dict(depth=depth, size=size, batch=batch, cpp=cpp, python=py, train_ratio=train_ratio,
+                         predict_ratio=predict_ratio))
+    print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+// c2l run (the whole pipeline), as a user runs it: every stage on a small synthetic slide with tiny
+// settings, the report and its files, a re-run that resumes, refusals of folders holding other
+// results, and c2l predict on what the run produced.
+
+#include "c2lTestHarness.h"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+
+#include <unistd.h>
+
+namespace
+{
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class C2LPipeline : public c2lTest::CommandFixture
+{
+protected:
+  void
+  SetUp() override
+  {
+    UseFolder(fs::path(PIPELINE_TEST_OUTPUT) / ("c2l-pipeline-" + std::to_string(::getpid())));
+  }
+
+  /** The slide (once) and a config with tiny settings; \p change edits it before writing. */
+  std::string
+  WriteConfig(const std::string & name, const std::function<void(json &)> & change = {})
+  {
+    if (!fs::exists(Path("slide")))
+    {
+      const auto slide = Run("synth-slide --spots 60 --seed 3 --out " + Path("slide"));
+      EXPECT_EQ(slide.exitCode, 0) << slide.output;
+    }
+    json config = { { "output", "run" },
+                    { "slide", "slide/image.tif" },
+                    { "spots", "slide/outs" },
+                    { "threads", 1 },
+                    { "ratios", { 1, 2 } },
+                    { "extraction", { { "patch_px", 16 }, { "genes", 12 }, { "fraction", 0.5 }, { "seed", 1 } } },
+                    { "pretraining",
+                      { { "tiles", 40 },
+                        { "base_channels", 8 },
+                        { "scales", 2 },
+                        { "layers_per_block", 1 },
+                        { "steps", 4 },
+                        { "batch", 4 } } },
+                    { "adaptation", { { "steps", 4 }, { "batch", 4 }, { "grad_accum", 1 }, { "embed_dim", 8 } } },
+                    { "synthesis", { { "steps", 2 }, { "batch", 16 } } },
+                    { "regressor", { { "depth", 18 }, { "steps", 3 }, { "batch", 8 } } },
+                    { "evaluation", { { "clusters", 2 }, { "map_genes", 1 } } } };
+    if (change)
+    {
+      change(config);
+    }
+    std::ofstream(Path(name)) << config.dump(2);
+    return Path(name);
+  }
+};
+
+TEST_F(C2LPipeline, RunsEveryStageThenResumes)
+{
+  const auto config = WriteConfig("pipeline.json");
+  const auto first = Run("run --config " + config);
+  ASSERT_EQ(first.exitCode, 0) << first.output;
+  for (const char * file : { "pipeline.json",
+                             "dataset.h5",
+                             "tiles.h5",
+                             "central.safetensors",
+                             "local.safetensors",
+                             "synthetic.h5",
+                             "regressor_real.safetensors",
+                             "regressor_r1.safetensors",
+                             "regressor_r2.safetensors",
+                             "evaluation/evaluation.json",
+                             "evaluation/regressor_real_metrics.json",
+                             "evaluation/regressor_real_test_predictions.tsv",
+                             "report.md",
+                             "report.html" })
+  {
+    EXPECT_TRUE(fs::exists(Path("run/" + std::string(file)))) << file;
+  }
+  // No checkpoint is left behind once a stage has finished.
+  EXPECT_FALSE(fs::exists(Path("run/central.safetensors.checkpoint")));
+
+  // 30 training and 30 test spots; the ratio-2 regressor saw 60 synthetic pairs.
+  const auto evaluation = json::parse(FileBytes(Path("run/evaluation/evaluation.json")));
+  EXPECT_EQ(evaluation["training_spots"], 30);
+  EXPECT_EQ(evaluation["test_spots"], 30);
+  EXPECT_EQ(evaluation["synthetic_pairs"], 60);
+  ASSERT_EQ(evaluation["regressors"].size(), 3u);
+  for (const auto & run : evaluation["regressors"])
+  {
+    EXPECT_TRUE(run["mae"].is_number()) << run.dump();
+    EXPECT_EQ(run["gene_mae"].size(), 12u);
+  }
+  EXPECT_EQ(evaluation["composition"].size(), 2u);
+  const auto report = FileBytes(Path("run/report.md"));
+  for (const char * text : { "real only", "real + synthetic x2", "Fidelity", "Wall time per stage", "pretrain" })
+  {
+    EXPECT_NE(report.find(text), std::string::npos) << text;
+  }
+  // Figures come from VTK under a display, or under xvfb-run where there is none.
+  if (std::getenv("DISPLAY") != nullptr || std::system("command -v xvfb-run > /dev/null 2>&1") == 0)
+  {
+    for (const char * figure :
+         { "mae_by_ratio.png", "gene_mae_scatter.png", "feature_embedding.png", "patch_grid.png" })
+    {
+      EXPECT_TRUE(fs::exists(Path("run/figures/" + std::string(figure)))) << figure << "\n" << report;
+    }
+  }
+
+  // The same settings again: every stage is kept.
+  const auto again = Run("run --config " + config);
+  ASSERT_EQ(again.exitCode, 0) << again.output;
+  EXPECT_NE(again.output.find("[regress-r2] finished in an earlier run: kept"), std::string::npos) << again.output;
+  EXPECT_EQ(again.output.find("trained"), std::string::npos) << again.output;
+
+  // Other settings in the same folder: refused without --force; with it, only what changed reruns.
+  const auto changed = WriteConfig("changed.json", [](json & c) { c["regressor"]["steps"] = 4; });
+  ExpectOneLineError(Run("run --config " + changed), "holds the results of other settings");
+  const auto forced = Run("run --config " + changed + " --force");
+  ASSERT_EQ(forced.exitCode, 0) << forced.output;
+  EXPECT_NE(forced.output.find("[adapt] finished in an earlier run: kept"), std::string::npos) << forced.output;
+  EXPECT_NE(forced.output.find("[regress-real]\n"), std::string::npos) << forced.output;
+
+  // c2l predict on the run's regressor and dataset: the test spots, with metrics.
+  const auto predict = Run("predict --model " + Path("run/regressor_real.safetensors") + " --data " +
+                           Path("run/dataset.h5") + " --out " + Path("p.tsv") + " --metrics " + Path("m.json"));
+  ASSERT_EQ(predict.exitCode, 0) << predict.output;
+  const auto table = FileBytes(Path("p.tsv"));
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 31); // header + 30 test spots
+  EXPECT_TRUE(json::parse(FileBytes(Path("m.json")))["mae"].is_number());
+  ExpectOneLineError(Run("predict --model " + Path("run/regressor_real.safetensors") + " --data " +
+                         Path("run/dataset.h5") + " --out " + Path("p.tsv")),
+                     "exists");
+  ExpectOneLineError(
+    Run("predict --model " + Path("run/dataset.h5") + " --data " + Path("run/dataset.h5") + " --out " + Path("q.tsv")),
+    "Cannot load the gene regressor");
+}
+
+TEST_F(C2LPipeline, RefusesBadSettingsAndOccupiedFolders)
+{
+  ExpectOneLineError(Run("run --config " + WriteConfig("a.json", [](json & c) { c["regressor"]["step"] = 3; })),
+                     "Unknown key \"step\"");
+  ExpectOneLineError(Run("run --config " + WriteConfig("b.json", [](json & c) { c["slide"] = "missing.tif"; })),
+                     "missing.tif does not exist");
+  ExpectOneLineError(Run("run --config " + WriteConfig("c.json", [](json & c) { c["extraction"]["fraction"] = 1.0; })),
+                     "fraction must be in (0, 1)");
+  ExpectOneLineError(Run("run --config " + WriteConfig("d.json", [](json & c) { c["ratios"] = json::array(); })),
+                     "at least one synthetic-to-real ratio");
+  ExpectOneLineError(Run("run --config " + WriteConfig("e.json", [](json & c) { c["regressor"]["depth"] = "fifty"; })),
+                     "wrong type");
+  std::ofstream(Path("broken.json")) << "{ \"output\": ";
+  ExpectOneLineError(Run("run --config " + Path("broken.json")), "not valid JSON");
+
+  // A folder with someone's files is never written into without --force, and the files stay.
+  fs::create_directories(Path("run"));
+  std::ofstream(Path("run/notes.txt")) << "mine";
+  ExpectOneLineError(Run("run --config " + WriteConfig("f.json")), "is not empty");
+  EXPECT_EQ(FileBytes(Path("run/notes.txt")), "mine");
+}
+
+} // namespace
