@@ -59,11 +59,11 @@ DemoPipeline(const std::filesystem::path & folder)
                { "base_channels", 32 },
                { "scales", 3 },
                { "layers_per_block", 1 },
-               { "steps", 1200 },
+               { "steps", 800 },
                { "batch", 16 },
                { "lr", 2e-4 } } },
-           { "adaptation", { { "steps", 1500 }, { "batch", 16 }, { "grad_accum", 1 }, { "lr", 1e-3 } } },
-           { "synthesis", { { "steps", 25 }, { "guidance", 3 }, { "batch", 64 }, { "seed", 5 } } },
+           { "adaptation", { { "steps", 1200 }, { "batch", 16 }, { "grad_accum", 1 }, { "lr", 1e-3 } } },
+           { "synthesis", { { "steps", 20 }, { "guidance", 3 }, { "batch", 64 }, { "seed", 5 } } },
            { "regressor", { { "depth", 18 }, { "steps", 300 }, { "batch", 32 }, { "lr", 1e-3 } } },
            { "evaluation", { { "clusters", 4 }, { "map_genes", 3 } } } };
 }

@@ -81,7 +81,8 @@ RunTrainRegressor(const TrainRegressorOptions & o)
   filter->SetSeed(o.seed);
   filter->SetDevice(o.device);
   filter->SetNumberOfTorchThreads(o.threads);
-  filter->SetCheckpointFileName(checkpoint);
+  // A checkpoint only when asked for (the trainer writes a final one whenever it has a file name).
+  filter->SetCheckpointFileName(o.checkpointEvery > 0 || o.resume ? checkpoint : std::string());
   filter->SetCheckpointInterval(o.checkpointEvery);
   filter->SetResume(o.resume);
   auto progress = ProgressBar::New();

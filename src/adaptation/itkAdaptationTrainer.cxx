@@ -216,7 +216,7 @@ AdaptationTrainer::Step(const PairedSource & pairs)
     torch::nn::utils::clip_grad_norm_(m_Parameters, m_Options.gradientClip);
   }
   m_Optimizer.Step(LearningRate(m_Optimizer.StepCount()));
-  m_Ema.Update(m_Parameters);
+  m_Ema.Update(m_Parameters, m_Optimizer.StepCount());
   return total;
 }
 

@@ -287,9 +287,10 @@ DiffusionTrainer::Step(const PatchSource & patches)
   m_Optimizer.Step(LearningRate(m_Optimizer.StepCount()));
   torch::NoGradGuard noGrad;
   auto               ema = m_Ema->parameters();
+  const double       decay = EmaDecayAt(m_Options.emaDecay, m_Optimizer.StepCount());
   for (std::size_t i = 0; i < parameters.size(); ++i)
   {
-    ema[i].mul_(m_Options.emaDecay).add_(parameters[i], 1.0 - m_Options.emaDecay);
+    ema[i].mul_(decay).add_(parameters[i], 1.0 - decay);
   }
   return total;
 }

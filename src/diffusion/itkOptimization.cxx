@@ -19,6 +19,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace itk
@@ -113,13 +114,21 @@ ExponentialMovingAverage::ExponentialMovingAverage(const std::vector<torch::Tens
   }
 }
 
+double
+EmaDecayAt(double decay, std::int64_t update)
+{
+  const double step = static_cast<double>(std::max<std::int64_t>(update - 1, 0));
+  return std::min(decay, (1.0 + step) / (10.0 + step));
+}
+
 void
-ExponentialMovingAverage::Update(const std::vector<torch::Tensor> & parameters)
+ExponentialMovingAverage::Update(const std::vector<torch::Tensor> & parameters, std::int64_t update)
 {
   torch::NoGradGuard noGrad;
+  const double       decay = EmaDecayAt(m_Decay, update);
   for (std::size_t i = 0; i < parameters.size(); ++i)
   {
-    m_Averages[i].mul_(m_Decay).add_(parameters[i], 1.0 - m_Decay);
+    m_Averages[i].mul_(decay).add_(parameters[i], 1.0 - decay);
   }
 }
 

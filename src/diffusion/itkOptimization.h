@@ -77,13 +77,21 @@ private:
   std::int64_t               m_Step = 0;
 };
 
-/** The exponential moving average of a list of parameters (in copies): avg = d avg + (1 - d) p. */
+/** The decay of the \p update-th EMA update (1-based) as diffusers' EMAModel warms it up:
+ * min(decay, (1 + s) / (10 + s)) with s = update - 1. Without the warm-up a short run's average is
+ * still mostly the random initial weights (0.999^800 = 0.45), and a mixture of weights samples noise. */
+double
+EmaDecayAt(double decay, std::int64_t update);
+
+/** The exponential moving average of a list of parameters (in copies): avg = d avg + (1 - d) p, with
+ * d = EmaDecayAt(decay, update). */
 class ExponentialMovingAverage
 {
 public:
   ExponentialMovingAverage(const std::vector<torch::Tensor> & parameters, double decay);
+  /** The \p update-th update (1-based; the optimizer's step count after its step). */
   void
-  Update(const std::vector<torch::Tensor> & parameters);
+  Update(const std::vector<torch::Tensor> & parameters, std::int64_t update);
   const std::vector<torch::Tensor> &
   Averages() const
   {

@@ -143,6 +143,30 @@ TEST(Optimization, MinSnrWeightsMatchTheirClosedForm)
               1e-6);
 }
 
+TEST(Optimization, EmaWarmsUpAsDiffusersDoes)
+{
+  // diffusers' EMAModel.get_decay: min(decay, (1 + s) / (10 + s)), s = updates before this one.
+  EXPECT_DOUBLE_EQ(EmaDecayAt(0.999, 1), 0.1);
+  EXPECT_DOUBLE_EQ(EmaDecayAt(0.999, 2), 2.0 / 11.0);
+  EXPECT_DOUBLE_EQ(EmaDecayAt(0.999, 1000), 1000.0 / 1009.0);
+  EXPECT_DOUBLE_EQ(EmaDecayAt(0.999, 100000), 0.999);
+  EXPECT_DOUBLE_EQ(EmaDecayAt(0.5, 3), 0.25); // the warm-up is below the decay
+  EXPECT_DOUBLE_EQ(EmaDecayAt(0.5, 20), 0.5);
+
+  // Parameters held at p: the average is p + (a0 - p) * prod(d_k), the initial weights' share
+  // vanishing (after 800 updates below 1e-20, against 0.999^800 = 0.45 without the warm-up).
+  auto                     parameter = torch::full({ 3 }, 2.0, torch::kDouble);
+  ExponentialMovingAverage average({ torch::zeros({ 3 }, torch::kDouble) }, 0.999);
+  double                   share = 1.0;
+  for (std::int64_t update = 1; update <= 800; ++update)
+  {
+    average.Update({ parameter }, update);
+    share *= EmaDecayAt(0.999, update);
+  }
+  EXPECT_LT(share, 2e-3);
+  EXPECT_NEAR(average.Averages()[0][0].item<double>(), 2.0 * (1.0 - share), 1e-12);
+}
+
 TEST(Optimization, WarmupThenConstantOrCosine)
 {
   EXPECT_DOUBLE_EQ(WarmupLearningRate(0, 1e-3, 10, 110, "cosine"), 1e-4);
