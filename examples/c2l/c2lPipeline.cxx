@@ -155,6 +155,22 @@ Fingerprint(const PipelineConfig & c, const char * section)
 {
   return json::parse(c.ToJSON())[section];
 }
+
+/** A training stage writes \p output with checkpoints (every tenth of its steps unless the config
+ * says otherwise), continues from the checkpoint a killed run left, and runs where the config says.
+ * Works for the pretraining, adaptation and regressor options alike. */
+template <typename TOptions>
+void
+PrepareTrainingStage(TOptions & o, const std::string & output, const PipelineConfig & c)
+{
+  o.out = output;
+  o.checkpoint = output + ".checkpoint";
+  o.checkpointEvery = o.checkpointEvery > 0 ? o.checkpointEvery : std::max(1u, o.steps / 10);
+  o.resume = fs::exists(o.checkpoint);
+  o.force = true; // the pipeline's own file, from a run that did not finish
+  o.device = c.device;
+  o.threads = c.threads;
+}
 } // namespace
 
 std::string
@@ -202,13 +218,7 @@ RunPipeline(const PipelineConfig & c, bool force)
     stages.Run("pretrain", Fingerprint(c, "pretraining"), [&] {
       PretrainOptions o = c.pretraining;
       o.data = { tiles };
-      o.out = central;
-      o.checkpoint = central + ".checkpoint";
-      o.checkpointEvery = o.checkpointEvery > 0 ? o.checkpointEvery : std::max(1u, o.steps / 10);
-      o.resume = fs::exists(o.checkpoint);
-      o.force = true;
-      o.device = c.device;
-      o.threads = c.threads;
+      PrepareTrainingStage(o, central, c);
       RunPretrain(o);
       fs::remove(o.checkpoint);
     });
@@ -219,13 +229,7 @@ RunPipeline(const PipelineConfig & c, bool force)
     AdaptOptions o = c.adaptation;
     o.central = central;
     o.data = dataset;
-    o.out = local;
-    o.checkpoint = local + ".checkpoint";
-    o.checkpointEvery = o.checkpointEvery > 0 ? o.checkpointEvery : std::max(1u, o.steps / 10);
-    o.resume = fs::exists(o.checkpoint);
-    o.force = true;
-    o.device = c.device;
-    o.threads = c.threads;
+    PrepareTrainingStage(o, local, c);
     RunAdapt(o);
     fs::remove(o.checkpoint);
   });
@@ -266,13 +270,7 @@ RunPipeline(const PipelineConfig & c, bool force)
         o.synthetic = synthetic;
         o.syntheticPairs = SyntheticPairsFor(regressor.ratio, trainingSpots);
       }
-      o.out = regressor.file;
-      o.checkpoint = regressor.file + ".checkpoint";
-      o.checkpointEvery = o.checkpointEvery > 0 ? o.checkpointEvery : std::max(1u, o.steps / 10);
-      o.resume = fs::exists(o.checkpoint);
-      o.force = true;
-      o.device = c.device;
-      o.threads = c.threads;
+      PrepareTrainingStage(o, regressor.file, c);
       RunTrainRegressor(o);
       fs::remove(o.checkpoint);
     });
