@@ -113,8 +113,10 @@ TEST_F(C2LPipeline, RunsEveryStageThenResumes)
     EXPECT_EQ(run["gene_mae"].size(), 12u);
   }
   EXPECT_EQ(evaluation["composition"].size(), 2u);
+  EXPECT_TRUE(evaluation["mean_baseline"]["mae"].is_number()) << evaluation.dump();
   const auto report = FileBytes(Path("run/report.md"));
-  for (const char * text : { "real only", "real + synthetic x2", "Fidelity", "Wall time per stage", "pretrain" })
+  for (const char * text :
+       { "real only", "real + synthetic x2", "training-spot mean", "Fidelity", "Wall time per stage", "pretrain" })
   {
     EXPECT_NE(report.find(text), std::string::npos) << text;
   }

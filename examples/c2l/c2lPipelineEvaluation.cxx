@@ -216,6 +216,29 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
   }
   result["regressors"] = runs;
   result["gene_names"] = genes;
+  {
+    // The reference every regressor must beat: the training spots' mean profile at every test spot
+    // (no image at all). With few training spots a regressor may do no better.
+    const auto truth = itk::DenseMatrix::FromFloat(spots.GetNumberOfSpots(), numberOfGenes, spots.GetExpression());
+    itk::DenseMatrix mean(test.size(), numberOfGenes);
+    itk::DenseMatrix testTruth(test.size(), numberOfGenes);
+    for (std::size_t g = 0; g < numberOfGenes; ++g)
+    {
+      double average = 0.0;
+      for (const auto s : training)
+      {
+        average += truth(s, g) / training.size();
+      }
+      for (std::size_t r = 0; r < test.size(); ++r)
+      {
+        mean(r, g) = average;
+        testTruth(r, g) = truth(test[r], g);
+      }
+    }
+    const auto baseline = itk::ComputeExpressionMetrics(testTruth, mean, genes);
+    result["mean_baseline"] = { { "mae", Number(baseline.MeanAbsoluteError) },
+                                { "rmse", Number(baseline.RootMeanSquaredError) } };
+  }
 
   // Spatial maps: the genes that vary most over the test spots, truth against both predictions.
   {

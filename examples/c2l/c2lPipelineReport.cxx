@@ -258,6 +258,15 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
                                                          " / " + std::to_string(geneNames.size())
                                                      : "" });
   }
+  if (evaluation.contains("mean_baseline"))
+  {
+    table.push_back({ "training-spot mean (no image; reference)",
+                      FormatNumber(ValueOf(evaluation["mean_baseline"]["mae"]), 4),
+                      FormatNumber(ValueOf(evaluation["mean_baseline"]["rmse"]), 4),
+                      "",
+                      "",
+                      "" });
+  }
   document.AddTable(
     { "regressor", "MAE", "RMSE", "mean Pearson", "mean Spearman", "genes with lower MAE" },
     table,
