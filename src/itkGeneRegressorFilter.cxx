@@ -157,16 +157,13 @@ GeneRegressorFilter::GenerateData()
   try
   {
     diffusion::SetTorchThreads(static_cast<int>(m_NumberOfTorchThreads));
-    auto & network = model->m_Internals->network;
-    expression =
-      regression::PredictExpression(network, images, static_cast<std::int64_t>(m_BatchSize), m_Device, progress)
-        .to(torch::kCPU, torch::kDouble)
-        .contiguous();
+    auto &     network = model->m_Internals->network;
+    const auto predictions = regression::Predict(
+      network, images, static_cast<std::int64_t>(m_BatchSize), m_Device, progress, true, m_ComputeFeatures);
+    expression = predictions.expression.to(torch::kDouble).contiguous();
     if (m_ComputeFeatures)
     {
-      features = regression::PredictFeatures(network, images, static_cast<std::int64_t>(m_BatchSize), m_Device, {})
-                   .to(torch::kCPU, torch::kDouble)
-                   .contiguous();
+      features = predictions.features.to(torch::kDouble).contiguous();
     }
   }
   catch (const ExceptionObject &)

@@ -26,11 +26,23 @@ namespace itk
 {
 namespace regression
 {
-namespace
-{
 torch::Tensor
-PredictInBatches(ResNet & net, const torch::Tensor & images, std::int64_t batchSize, const std::string & deviceName,
-                 const PredictionProgress & progress, bool features)
+PredictExpression(ResNet & net, const torch::Tensor & images, std::int64_t batchSize, const std::string & device,
+                  const PredictionProgress & progress)
+{
+  return Predict(net, images, batchSize, device, progress, true, false).expression;
+}
+
+torch::Tensor
+PredictFeatures(ResNet & net, const torch::Tensor & images, std::int64_t batchSize, const std::string & device,
+                const PredictionProgress & progress)
+{
+  return Predict(net, images, batchSize, device, progress, false, true).features;
+}
+
+Predictions
+Predict(ResNet & net, const torch::Tensor & images, std::int64_t batchSize, const std::string & deviceName,
+        const PredictionProgress & progress, bool expression, bool features)
 {
   if (!images.defined() || images.dim() != 4 || images.scalar_type() != torch::kUInt8 || images.size(3) != 3)
   {
@@ -43,11 +55,18 @@ PredictInBatches(ResNet & net, const torch::Tensor & images, std::int64_t batchS
   {
     throw diffusion::ConfigurationError("Patches must be at least 16x16 pixels and the batch size positive");
   }
-  const auto device = diffusion::ResolveDevice(deviceName);
-  const auto count = images.size(0);
-  const auto width = features ? net->NumberOfFeatures() : net->Config().numberOfOutputs;
-  // Allocated outside InferenceMode: the caller gets an ordinary tensor it may modify.
-  auto       result = torch::empty({ count, width }, torch::kFloat32);
+  const auto  device = diffusion::ResolveDevice(deviceName);
+  const auto  count = images.size(0);
+  Predictions result;
+  // Allocated outside InferenceMode: the caller gets ordinary tensors it may modify.
+  if (expression)
+  {
+    result.expression = torch::empty({ count, net->Config().numberOfOutputs }, torch::kFloat32);
+  }
+  if (features)
+  {
+    result.features = torch::empty({ count, net->NumberOfFeatures() }, torch::kFloat32);
+  }
   const bool wasTraining = net->is_training();
   net->to(device);
   net->eval();
@@ -56,9 +75,16 @@ PredictInBatches(ResNet & net, const torch::Tensor & images, std::int64_t batchS
     for (std::int64_t start = 0; start < count; start += batchSize)
     {
       const auto size = std::min(batchSize, count - start);
-      const auto input = PatchesToResNetInput(images.narrow(0, start, size).to(device));
-      const auto output = features ? net->Features(input) : net->forward(input);
-      result.narrow(0, start, size).copy_(output);
+      // One pass through the backbone serves both outputs: the head only maps the features.
+      const auto pooled = net->Features(PatchesToResNetInput(images.narrow(0, start, size).to(device)));
+      if (features)
+      {
+        result.features.narrow(0, start, size).copy_(pooled);
+      }
+      if (expression)
+      {
+        result.expression.narrow(0, start, size).copy_(net->Head(pooled));
+      }
       if (progress)
       {
         progress(start + size, count);
@@ -67,21 +93,6 @@ PredictInBatches(ResNet & net, const torch::Tensor & images, std::int64_t batchS
   }
   net->train(wasTraining);
   return result;
-}
-} // namespace
-
-torch::Tensor
-PredictExpression(ResNet & net, const torch::Tensor & images, std::int64_t batchSize, const std::string & device,
-                  const PredictionProgress & progress)
-{
-  return PredictInBatches(net, images, batchSize, device, progress, false);
-}
-
-torch::Tensor
-PredictFeatures(ResNet & net, const torch::Tensor & images, std::int64_t batchSize, const std::string & device,
-                const PredictionProgress & progress)
-{
-  return PredictInBatches(net, images, batchSize, device, progress, true);
 }
 
 } // namespace regression

@@ -46,6 +46,17 @@ torch::Tensor
 PredictFeatures(ResNet & net, const torch::Tensor & images, std::int64_t batchSize, const std::string & device,
                 const PredictionProgress & progress = {});
 
+/** The expression (when \p expression) and the features (when \p features) of the same patches
+ * from one pass through the backbone; the tensors not asked for stay undefined. */
+struct Predictions
+{
+  torch::Tensor expression;
+  torch::Tensor features;
+};
+Predictions
+Predict(ResNet & net, const torch::Tensor & images, std::int64_t batchSize, const std::string & device,
+        const PredictionProgress & progress, bool expression, bool features);
+
 } // namespace regression
 } // namespace itk
 

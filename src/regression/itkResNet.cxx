@@ -227,7 +227,13 @@ ResNetImpl::Features(const torch::Tensor & images)
 torch::Tensor
 ResNetImpl::forward(const torch::Tensor & images)
 {
-  return m_Fc(Features(images));
+  return Head(Features(images));
+}
+
+torch::Tensor
+ResNetImpl::Head(const torch::Tensor & features)
+{
+  return m_Fc(features);
 }
 
 std::int64_t

@@ -116,6 +116,9 @@ public:
   /** The globally average-pooled penultimate features: [B, 3, H, W] -> [B, NumberOfFeatures()]. */
   torch::Tensor
   Features(const torch::Tensor & images);
+  /** The regression head: features [B, NumberOfFeatures()] -> [B, numberOfOutputs]. */
+  torch::Tensor
+  Head(const torch::Tensor & features);
   /** 512 for ResNet-18/34, 2048 for ResNet-50. */
   std::int64_t
   NumberOfFeatures() const;

@@ -77,6 +77,11 @@ TEST(RegressorPrediction, BatchesAgreeWithOneEvalForwardPass)
   const auto pooled = itk::regression::PredictFeatures(net, patches, 2, "cpu");
   ASSERT_EQ(pooled.sizes(), (std::vector<std::int64_t>{ 7, 512 }));
   EXPECT_LE((pooled - features).abs().max().item<double>(), 1e-5);
+  // Both outputs from one pass agree with the two single-output passes; what is not asked stays undefined.
+  const auto both = itk::regression::Predict(net, patches, 3, "cpu", {}, true, true);
+  EXPECT_LE((both.expression - expected).abs().max().item<double>(), 1e-5);
+  EXPECT_LE((both.features - features).abs().max().item<double>(), 1e-5);
+  EXPECT_FALSE(itk::regression::Predict(net, patches, 3, "cpu", {}, true, false).features.defined());
   EXPECT_EQ(itk::regression::PredictExpression(net, patches.narrow(0, 0, 0), 4, "cpu").sizes(),
             (std::vector<std::int64_t>{ 0, 4 }));
 }
