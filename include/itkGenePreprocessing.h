@@ -78,6 +78,12 @@ public:
   std::vector<float>
   ApplyToProfile(const std::vector<std::string> & geneNames, const std::vector<float> & counts) const;
 
+  /** Undoes the transform for one value \p value of kept gene \p gene (an index into Genes):
+   * the standardisation, then log1p. What remains is the count scaled to TargetSum, c T / L_s (the
+   * raw count when TargetSum is 0); L_s itself is not recoverable. Negative results clamp to 0. */
+  double
+  ToNormalizedCount(std::size_t gene, double value) const;
+
   std::string
   ToJSON() const;
   /** Parse and validate; throws itk::ExceptionObject naming what is wrong. */

@@ -180,22 +180,12 @@ GeneRegressorFilter::GenerateData()
   std::copy_n(expression.data_ptr<double>(), expression.numel(), result.data_block());
   if (m_CountScale)
   {
-    // Undo the preprocessing: standardisation, then log1p; what is left is counts per TargetSum.
     const auto preprocessing = GenePreprocessing::FromJSON(model->GetGenePreprocessing());
     for (unsigned int r = 0; r < result.rows(); ++r)
     {
       for (unsigned int g = 0; g < genes; ++g)
       {
-        double value = result(r, g);
-        if (preprocessing.Standardize)
-        {
-          value = value * preprocessing.StandardDeviation[g] + preprocessing.Mean[g];
-        }
-        if (preprocessing.Log1p)
-        {
-          value = std::expm1(value);
-        }
-        result(r, g) = std::max(0.0, value);
+        result(r, g) = preprocessing.ToNormalizedCount(g, result(r, g));
       }
     }
   }

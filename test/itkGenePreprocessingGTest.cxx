@@ -113,6 +113,30 @@ TEST(GenePreprocessing, StandardizedGenesHaveZeroMeanUnitDeviation)
   }
 }
 
+TEST(GenePreprocessing, ToNormalizedCountUndoesTheTransform)
+{
+  // Back from the preprocessed scale: count * TargetSum / library, whether standardised or not.
+  for (const bool standardize : { false, true })
+  {
+    auto                           data = ThreeSpots();
+    itk::GenePreprocessingSettings settings;
+    settings.TopGenes = 3;
+    settings.TargetSum = 100.0;
+    settings.Standardize = standardize;
+    data->Preprocess(settings);
+    const auto & p = data->GetPreprocessing();
+    const auto & x = data->GetExpression();
+    EXPECT_NEAR(p.ToNormalizedCount(0, x[0]), 5 * 100.0 / 10, 1e-3); // spot a, G0
+    EXPECT_NEAR(p.ToNormalizedCount(1, x[4]), 3 * 100.0 / 4, 1e-3);  // spot b, G1
+    EXPECT_NEAR(p.ToNormalizedCount(1, x[1]), 0.0, 1e-3);            // spot a, G1
+  }
+  itk::GenePreprocessing plain;
+  plain.Log1p = false;
+  plain.Genes = { "G" };
+  EXPECT_EQ(plain.ToNormalizedCount(0, 7.5), 7.5);
+  EXPECT_EQ(plain.ToNormalizedCount(0, -1.0), 0.0); // a regressor may undershoot; counts are not negative
+}
+
 TEST(GenePreprocessing, MalformedJSONThrows)
 {
   EXPECT_THROW(itk::GenePreprocessing::FromJSON("{}"), itk::ExceptionObject);

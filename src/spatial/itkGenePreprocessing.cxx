@@ -218,6 +218,20 @@ GenePreprocessing::ApplyToProfile(const std::vector<std::string> & geneNames, co
   return Apply(geneNames, SparseCountMatrix::FromDense(1, counts.size(), counts));
 }
 
+double
+GenePreprocessing::ToNormalizedCount(std::size_t gene, double value) const
+{
+  if (Standardize)
+  {
+    value = value * StandardDeviation.at(gene) + Mean.at(gene);
+  }
+  if (Log1p)
+  {
+    value = std::expm1(value);
+  }
+  return std::max(0.0, value);
+}
+
 std::string
 GenePreprocessing::ToJSON() const
 {
