@@ -21,6 +21,7 @@
 #include "c2lPipelineReport.h"
 
 #include "itkMacro.h"
+#include "itkReportWriter.h"
 #include "itkSpotPatchDataset.h"
 
 #include <nlohmann/json.hpp>
@@ -28,7 +29,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -50,22 +50,6 @@ ReadText(const fs::path & path)
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-void
-WriteTextAtomically(const fs::path & path, const std::string & text)
-{
-  const fs::path temporary = path.string() + ".tmp";
-  {
-    std::ofstream out(temporary);
-    out << text;
-    if (!out.flush())
-    {
-      std::remove(temporary.string().c_str());
-      itkGenericExceptionMacro(<< "Cannot write " << path.string());
-    }
-  }
-  fs::rename(temporary, path);
 }
 
 /** Runs the stages in order, each unless it finished before with the same settings and no stage
@@ -100,8 +84,8 @@ public:
     const auto start = std::chrono::steady_clock::now();
     work();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    WriteTextAtomically(
-      marker,
+    itk::report::WriteTextFileAtomically(
+      marker.string(),
       json{ { "stage", name }, { "settings", settings }, { "seconds", seconds }, { "order", m_Order } }.dump(2));
     std::ostringstream line; // its own formatting: std::cout's stays as the stages left it
     line << "[" << name << "] " << std::fixed << std::setprecision(1) << seconds << " s";
@@ -140,7 +124,7 @@ PrepareOutputFolder(const PipelineConfig & config, bool force)
                              << "--force to write into it");
   }
   fs::create_directories(folder);
-  WriteTextAtomically(recorded, settings);
+  itk::report::WriteTextFileAtomically(recorded.string(), settings);
 }
 
 /** Synthetic pairs for ratio r: as ResampleConditioningProfiles counts them. */

@@ -22,13 +22,13 @@
 #include "itkFeatureFidelity.h"
 #include "itkGeneRegressorModel.h"
 #include "itkNuclearAreaFraction.h"
+#include "itkReportWriter.h"
 #include "itkSpotPatchDataset.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -378,17 +378,7 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
     result["nuclear_threshold"] = fractions.Measurement.Threshold;
   }
 
-  const fs::path target = fs::path(folder) / "evaluation.json";
-  const fs::path temporary = target.string() + ".tmp";
-  {
-    std::ofstream out(temporary);
-    out << result.dump(1);
-    if (!out.flush())
-    {
-      itkGenericExceptionMacro(<< "Cannot write " << target.string());
-    }
-  }
-  fs::rename(temporary, target);
+  itk::report::WriteTextFileAtomically((fs::path(folder) / "evaluation.json").string(), result.dump(1));
 }
 
 } // namespace c2l

@@ -19,11 +19,10 @@
 
 #include "itkGenePreprocessing.h"
 #include "itkGeneRegressorFilter.h"
+#include "itkReportWriter.h"
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iomanip>
+#include <sstream>
 
 namespace c2l
 {
@@ -83,32 +82,24 @@ PredictSpots(const itk::GeneRegressorModel & model, const itk::SpotPatchDataset 
 void
 WritePredictionTable(const SpotPredictions & predictions, const std::string & path)
 {
-  const std::string temporary = path + ".tmp";
+  std::ostringstream out;
+  out << "spot";
+  for (const auto & gene : predictions.Genes)
   {
-    std::ofstream out(temporary);
-    out << "spot";
-    for (const auto & gene : predictions.Genes)
-    {
-      out << '\t' << gene;
-    }
-    out << '\n' << std::setprecision(7);
-    const std::size_t genes = predictions.Genes.size();
-    for (std::size_t s = 0; s < predictions.SpotIds.size(); ++s)
-    {
-      out << predictions.SpotIds[s];
-      for (std::size_t g = 0; g < genes; ++g)
-      {
-        out << '\t' << predictions.Values[s * genes + g];
-      }
-      out << '\n';
-    }
-    if (!out.flush())
-    {
-      std::remove(temporary.c_str());
-      itkGenericExceptionMacro(<< "Cannot write " << path);
-    }
+    out << '\t' << gene;
   }
-  std::filesystem::rename(temporary, path);
+  out << '\n' << std::setprecision(7);
+  const std::size_t genes = predictions.Genes.size();
+  for (std::size_t s = 0; s < predictions.SpotIds.size(); ++s)
+  {
+    out << predictions.SpotIds[s];
+    for (std::size_t g = 0; g < genes; ++g)
+    {
+      out << '\t' << predictions.Values[s * genes + g];
+    }
+    out << '\n';
+  }
+  itk::report::WriteTextFileAtomically(path, out.str());
 }
 
 itk::ExpressionMetrics
