@@ -18,36 +18,18 @@ Usage (Debian: /usr/bin/python3 with python3-torch and python3-torchvision):
   /usr/bin/python3 convert_torchvision_weights.py --arch resnet18 --pth model.pth resnet18.safetensors
 """
 import argparse
-import json
 import os
-import struct
 import sys
 
 import torch
 import torchvision
 
-DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.float16: "F16", torch.int64: "I64"}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from safetensors_writer import write_safetensors  # noqa: E402
+
 ARCHITECTURES = ("resnet18", "resnet34", "resnet50")
 
 
-def write_safetensors(path, tensors, metadata):
-    header = {"__metadata__": metadata}
-    blobs, offset = [], 0
-    for name, tensor in tensors.items():
-        data = tensor.detach().cpu().contiguous().numpy().tobytes()
-        header[name] = {"dtype": DTYPES[tensor.dtype], "shape": list(tensor.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)  # the data buffer starts 8-byte aligned
-    temporary = path + ".partial"
-    with open(temporary, "wb") as out:
-        out.write(struct.pack("<Q", len(text)))
-        out.write(text)
-        for blob in blobs:
-            out.write(blob)
-    os.replace(temporary, path)
 
 
 def load_pth(path):
