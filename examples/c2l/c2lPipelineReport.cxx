@@ -149,11 +149,11 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
                        { { { "label", mae.label }, { "x", mae.x }, { "y", mae.y } },
                          { { "label", rmse.label }, { "x", rmse.x }, { "y", rmse.y } } } } });
   }
-  // The co-trained regressor the figures show: the largest ratio (a fixed rule).
+  // The co-trained regressor the figures show, as the evaluation chose it.
   json cotrainedRun = runs.back();
   for (const auto & run : runs)
   {
-    if (run["ratio"].get<double>() > cotrainedRun["ratio"].get<double>())
+    if (run["label"] == evaluation["spatial"]["cotrained_label"])
     {
       cotrainedRun = run;
     }
