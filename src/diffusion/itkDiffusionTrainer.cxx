@@ -285,13 +285,7 @@ DiffusionTrainer::Step(const PatchSource & patches)
     torch::nn::utils::clip_grad_norm_(parameters, m_Options.gradientClip);
   }
   m_Optimizer.Step(LearningRate(m_Optimizer.StepCount()));
-  torch::NoGradGuard noGrad;
-  auto               ema = m_Ema->parameters();
-  const double       decay = EmaDecayAt(m_Options.emaDecay, m_Optimizer.StepCount());
-  for (std::size_t i = 0; i < parameters.size(); ++i)
-  {
-    ema[i].mul_(decay).add_(parameters[i], 1.0 - decay);
-  }
+  UpdateMovingAverages(m_Ema->parameters(), parameters, m_Options.emaDecay, m_Optimizer.StepCount());
   return total;
 }
 

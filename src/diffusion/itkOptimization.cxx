@@ -122,14 +122,21 @@ EmaDecayAt(double decay, std::int64_t update)
 }
 
 void
-ExponentialMovingAverage::Update(const std::vector<torch::Tensor> & parameters, std::int64_t update)
+UpdateMovingAverages(const std::vector<torch::Tensor> & averages, const std::vector<torch::Tensor> & parameters,
+                     double decay, std::int64_t update)
 {
   torch::NoGradGuard noGrad;
-  const double       decay = EmaDecayAt(m_Decay, update);
+  const double       d = EmaDecayAt(decay, update);
   for (std::size_t i = 0; i < parameters.size(); ++i)
   {
-    m_Averages[i].mul_(decay).add_(parameters[i], 1.0 - decay);
+    averages[i].mul_(d).add_(parameters[i], 1.0 - d);
   }
+}
+
+void
+ExponentialMovingAverage::Update(const std::vector<torch::Tensor> & parameters, std::int64_t update)
+{
+  UpdateMovingAverages(m_Averages, parameters, m_Decay, update);
 }
 
 void

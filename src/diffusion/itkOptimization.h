@@ -83,8 +83,13 @@ private:
 double
 EmaDecayAt(double decay, std::int64_t update);
 
-/** The exponential moving average of a list of parameters (in copies): avg = d avg + (1 - d) p, with
- * d = EmaDecayAt(decay, update). */
+/** The \p update-th step of an exponential moving average held in \p averages (e.g. an EMA
+ * module's own parameters): avg = d avg + (1 - d) p, with d = EmaDecayAt(decay, update). */
+void
+UpdateMovingAverages(const std::vector<torch::Tensor> & averages, const std::vector<torch::Tensor> & parameters,
+                     double decay, std::int64_t update);
+
+/** The exponential moving average of a list of parameters, in copies (UpdateMovingAverages). */
 class ExponentialMovingAverage
 {
 public:
