@@ -31,6 +31,11 @@ struct SpatialTranscriptomics_EXPORT ConditioningProfiles
   std::vector<std::size_t> SourceSpots;
 };
 
+/** How many profiles ResampleConditioningProfiles draws for \p ratio and \p trainingSpots:
+ * round(ratio x training spots), at least one. \ingroup SpatialTranscriptomics */
+SpatialTranscriptomics_EXPORT std::size_t
+                              NumberOfConditioningProfiles(double ratio, std::size_t trainingSpots);
+
 /** \brief The training spots' preprocessed profiles drawn with replacement until there are
  * round(ratio x training spots) of them (the paper's synthetic-to-real ratio, 1..10), each
  * optionally perturbed by Gaussian noise of \p perturbation times the gene's standard deviation

@@ -23,6 +23,12 @@
 namespace itk
 {
 
+std::size_t
+NumberOfConditioningProfiles(double ratio, std::size_t trainingSpots)
+{
+  return static_cast<std::size_t>(std::max(1.0, std::round(ratio * trainingSpots)));
+}
+
 ConditioningProfiles
 ResampleConditioningProfiles(const SpatialExpressionData & data, double ratio, std::uint32_t seed, double perturbation)
 {
@@ -71,7 +77,7 @@ ResampleConditioningProfiles(const SpatialExpressionData & data, double ratio, s
 
   ConditioningProfiles profiles;
   profiles.NumberOfGenes = genes;
-  const auto   count = static_cast<std::size_t>(std::max(1.0, std::round(ratio * training.size())));
+  const auto   count = NumberOfConditioningProfiles(ratio, training.size());
   std::mt19937 generator(seed);
   // Raw draws only (std:: distributions differ between standard libraries).
   const auto uniform = [&generator] { return (generator() + 0.5) / 4294967296.0; };

@@ -51,6 +51,9 @@ TEST(ConditioningProfiles, DrawsTrainingProfilesAtTheRatio)
   const auto data = TenSpots();
   const auto profiles = itk::ResampleConditioningProfiles(*data, 2.5, 7);
   ASSERT_EQ(profiles.SourceSpots.size(), 10u); // 2.5 x 4 training spots
+  EXPECT_EQ(itk::NumberOfConditioningProfiles(2.5, 4), 10u);
+  EXPECT_EQ(itk::NumberOfConditioningProfiles(0.1, 4), 1u); // at least one
+  EXPECT_EQ(itk::NumberOfConditioningProfiles(1.3, 10), 13u);
   const std::size_t g = profiles.NumberOfGenes;
   for (std::size_t k = 0; k < profiles.SourceSpots.size(); ++k)
   {

@@ -20,6 +20,7 @@
 #include "c2lPipelineEvaluation.h"
 #include "c2lPipelineReport.h"
 
+#include "itkConditioningProfiles.h"
 #include "itkMacro.h"
 #include "itkReportWriter.h"
 #include "itkSpotPatchDataset.h"
@@ -125,13 +126,6 @@ PrepareOutputFolder(const PipelineConfig & config, bool force)
   }
   fs::create_directories(folder);
   itk::report::WriteTextFileAtomically(recorded.string(), settings);
-}
-
-/** Synthetic pairs for ratio r: as ResampleConditioningProfiles counts them. */
-std::size_t
-SyntheticPairsFor(double ratio, std::size_t trainingSpots)
-{
-  return static_cast<std::size_t>(std::max(1.0, std::round(ratio * trainingSpots)));
 }
 
 json
@@ -252,7 +246,7 @@ RunPipeline(const PipelineConfig & c, bool force)
       if (regressor.ratio > 0)
       {
         o.synthetic = synthetic;
-        o.syntheticPairs = SyntheticPairsFor(regressor.ratio, trainingSpots);
+        o.syntheticPairs = itk::NumberOfConditioningProfiles(regressor.ratio, trainingSpots);
       }
       PrepareTrainingStage(o, regressor.file, c);
       RunTrainRegressor(o);
