@@ -159,6 +159,69 @@ TEST_F(C2LPipeline, RunsEveryStageThenResumes)
     "Cannot load the gene regressor");
 }
 
+TEST_F(C2LPipeline, StudiesSamplingFractionsWithOneCentralModel)
+{
+  const auto config = WriteConfig("study.json", [](json & c) { c["output"] = "study"; });
+  const auto study = Run("study-fractions --config " + config + " --fractions 0.25,0.5");
+  ASSERT_EQ(study.exitCode, 0) << study.output;
+  for (const char * file : { "study_settings.json",
+                             "study_results.json",
+                             "report.md",
+                             "report.html",
+                             "fraction-25/report.md",
+                             "fraction-25/central.safetensors",
+                             "fraction-50/report.md" })
+  {
+    EXPECT_TRUE(fs::exists(Path("study/" + std::string(file)))) << file;
+  }
+  // The second run adapts the central model the first one pretrained instead of pretraining again.
+  EXPECT_FALSE(fs::exists(Path("study/fraction-50/central.safetensors")));
+  const auto second = json::parse(FileBytes(Path("study/fraction-50/pipeline.json")));
+  EXPECT_EQ(fs::path(second["central_model"].get<std::string>()),
+            fs::path(Path("study/fraction-25/central.safetensors")));
+  EXPECT_EQ(second["extraction"]["fraction"], 0.5);
+
+  // One entry per fraction, in the given order, with that fraction's split of the 60 spots and the
+  // metrics its own evaluation wrote.
+  const auto results = json::parse(FileBytes(Path("study/study_results.json")));
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0]["training_spots"], 15);
+  EXPECT_EQ(results[0]["test_spots"], 45);
+  EXPECT_EQ(results[1]["training_spots"], 30);
+  EXPECT_EQ(results[1]["test_spots"], 30);
+  const auto evaluation = json::parse(FileBytes(Path("study/fraction-50/evaluation/evaluation.json")));
+  ASSERT_EQ(results[1]["regressors"].size(), 3u);
+  for (std::size_t r = 0; r < 3; ++r)
+  {
+    EXPECT_EQ(results[1]["regressors"][r]["mae"], evaluation["regressors"][r]["mae"]);
+    EXPECT_EQ(results[1]["regressors"][r]["label"], evaluation["regressors"][r]["label"]);
+  }
+  const auto report = FileBytes(Path("study/report.md"));
+  for (const char * text :
+       { "Test-spot MAE", "25.0 %", "50.0 %", "real + synthetic x2", "training-spot mean", "fraction-50/report.md" })
+  {
+    EXPECT_NE(report.find(text), std::string::npos) << text << "\n" << report;
+  }
+  if (std::getenv("DISPLAY") != nullptr || std::system("command -v xvfb-run > /dev/null 2>&1") == 0)
+  {
+    EXPECT_TRUE(fs::exists(Path("study/figures/mae_by_fraction.png"))) << report;
+    EXPECT_TRUE(fs::exists(Path("study/figures/pearson_by_fraction.png"))) << report;
+  }
+
+  // Again with the same settings: nothing trains again.
+  const auto again = Run("study-fractions --config " + config + " --fractions 0.25,0.5");
+  ASSERT_EQ(again.exitCode, 0) << again.output;
+  EXPECT_EQ(again.output.find("trained"), std::string::npos) << again.output;
+
+  // Other fractions in the same folder are refused without --force; bad fractions are refused.
+  ExpectOneLineError(Run("study-fractions --config " + config + " --fractions 0.25"),
+                     "holds the results of other settings (its study_settings.json)");
+  ExpectOneLineError(Run("study-fractions --config " + config + " --fractions 0,0.5"), "must be in (0, 1)");
+  ExpectOneLineError(Run("study-fractions --config " + config + " --fractions 0.5,0.5"), "given twice");
+  const auto occupied = WriteConfig("occupied.json", [](json & c) { c["output"] = "slide"; });
+  ExpectOneLineError(Run("study-fractions --config " + occupied), "holds no study");
+}
+
 TEST_F(C2LPipeline, RefusesBadSettingsAndOccupiedFolders)
 {
   ExpectOneLineError(Run("run --config " + WriteConfig("a.json", [](json & c) { c["regressor"]["step"] = 3; })),

@@ -20,6 +20,7 @@
 // for spatial transcriptomics). One executable, one subcommand per step.
 
 #include "c2lCommands.h"
+#include "c2lFractionStudy.h"
 #include "c2lPipelineReport.h"
 
 #include "itkMacro.h"
@@ -70,6 +71,7 @@ main(int argc, char * argv[])
   c2l::AddSampleCommand(app);
   c2l::AddRegressorCommands(app);
   c2l::AddRunCommand(app);
+  c2l::AddStudyFractionsCommand(app);
   c2l::AddRenderFiguresCommand(app);
   try
   {

@@ -99,35 +99,6 @@ private:
   bool     m_Rerunning{ false };
 };
 
-/** Refuses a folder holding other results (or other files) unless forced; records the settings. */
-void
-PrepareOutputFolder(const PipelineConfig & config, bool force)
-{
-  const fs::path folder(config.output);
-  const fs::path recorded = folder / "pipeline.json";
-  const auto     settings = config.ToJSON();
-  if (fs::exists(folder) && !fs::is_directory(folder))
-  {
-    itkGenericExceptionMacro(<< "The output " << config.output << " is a file, not a folder");
-  }
-  if (fs::exists(recorded))
-  {
-    if (ReadText(recorded) != settings && !force)
-    {
-      itkGenericExceptionMacro(<< config.output << " holds the results of other settings (its pipeline.json); "
-                               << "choose another output folder, or --force to replace them (stages whose "
-                               << "settings are unchanged are kept)");
-    }
-  }
-  else if (fs::exists(folder) && !fs::is_empty(folder) && !force)
-  {
-    itkGenericExceptionMacro(<< config.output << " is not empty and holds no pipeline run; choose a new folder, or "
-                             << "--force to write into it");
-  }
-  fs::create_directories(folder);
-  itk::report::WriteTextFileAtomically(recorded.string(), settings);
-}
-
 json
 Fingerprint(const PipelineConfig & c, const char * section)
 {
@@ -151,10 +122,38 @@ PrepareTrainingStage(TOptions & o, const std::string & output, const PipelineCon
 }
 } // namespace
 
+void
+PrepareResultsFolder(const std::string & folderName, const std::string & recordName, const std::string & settings,
+                     const std::string & what, bool force)
+{
+  const fs::path folder(folderName);
+  const fs::path recorded = folder / recordName;
+  if (fs::exists(folder) && !fs::is_directory(folder))
+  {
+    itkGenericExceptionMacro(<< "The output " << folderName << " is a file, not a folder");
+  }
+  if (fs::exists(recorded))
+  {
+    if (ReadText(recorded) != settings && !force)
+    {
+      itkGenericExceptionMacro(<< folderName << " holds the results of other settings (its " << recordName
+                               << "); choose another output folder, or --force to replace them (stages whose "
+                               << "settings are unchanged are kept)");
+    }
+  }
+  else if (fs::exists(folder) && !fs::is_empty(folder) && !force)
+  {
+    itkGenericExceptionMacro(<< folderName << " is not empty and holds no " << what
+                             << "; choose a new folder, or --force to write into it");
+  }
+  fs::create_directories(folder);
+  itk::report::WriteTextFileAtomically(recorded.string(), settings);
+}
+
 std::string
 RunPipeline(const PipelineConfig & c, bool force)
 {
-  PrepareOutputFolder(c, force);
+  PrepareResultsFolder(c.output, "pipeline.json", c.ToJSON(), "pipeline run", force);
   const fs::path folder(c.output);
   const auto     path = [&folder](const std::string & name) { return (folder / name).string(); };
   StageRunner    stages(folder);

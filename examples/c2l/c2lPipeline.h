@@ -39,6 +39,13 @@ struct StageTiming
   bool        reused{ false };
 };
 
+/** Refuses \p folder when it holds the results of other settings (its \p recordName differs from
+ * \p settings) or files that are not \p what ("pipeline run", "study"), unless \p force; then creates
+ * it and records \p settings in \p recordName. Nothing a user wrote there is removed. */
+void
+PrepareResultsFolder(const std::string & folder, const std::string & recordName, const std::string & settings,
+                     const std::string & what, bool force);
+
 /** Runs every stage not yet finished with these settings. An output folder that holds results of
  * other settings (or other files) is refused unless \p force; with \p force, stages whose settings
  * are unchanged are kept and the rest are run again. Returns the path of report.md. */

@@ -85,10 +85,10 @@ PatchImage(const itk::SpotPatchDataset & dataset, std::size_t index)
   return image;
 }
 
-/** Renders the spec here when there is a display, else in `c2l render-figures` under xvfb-run.
- * Returns "" on success, else why no figure was drawn (the report says so and goes on). */
+} // namespace
+
 std::string
-RenderFigures(const std::string & spec)
+RenderFigureSpec(const std::string & spec)
 {
   try
   {
@@ -107,7 +107,6 @@ RenderFigures(const std::string & spec)
     return e.what();
   }
 }
-} // namespace
 
 std::string
 WritePipelineReport(const PipelineConfig & config, const std::string & folderName)
@@ -226,7 +225,7 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
   }
   const auto specFile = (figures / "figures.json").string();
   itk::report::WriteTextFileAtomically(specFile, spec.dump(1));
-  const auto renderProblem = RenderFigures(specFile);
+  const auto renderProblem = RenderFigureSpec(specFile);
 
   // The document.
   itk::report::ReportDocument document("C2L-ST pipeline report");

@@ -35,6 +35,11 @@ namespace c2l
 std::string
 WritePipelineReport(const PipelineConfig & config, const std::string & folder);
 
+/** Renders a figure spec file here when there is a display, else in `c2l render-figures` under
+ * xvfb-run. Returns "" on success, else why no figure was drawn (a report says so and goes on). */
+std::string
+RenderFigureSpec(const std::string & specFile);
+
 /** Renders the figures of a spec file (c2l render-figures, the step run under xvfb-run). */
 void
 AddRenderFiguresCommand(CLI::App & app);
