@@ -20,6 +20,7 @@
 #include "c2lPipeline.h"
 #include "c2lPipelineEvaluation.h"
 #include "c2lPipelineReport.h"
+#include "c2lResultFiles.h"
 
 #include "itkMacro.h"
 #include "itkReportWriter.h"
@@ -27,12 +28,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <set>
-#include <sstream>
 
 namespace c2l
 {
@@ -65,26 +63,11 @@ ValidateFractions(const std::vector<double> & fractions)
   }
 }
 
-std::string
-ReadText(const fs::path & path)
-{
-  std::ifstream     in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-double
-ValueOf(const json & value)
-{
-  return value.is_number() ? value.get<double>() : std::nan("");
-}
-
 /** One fraction's results, from its run's evaluation and stage records. */
 json
 CollectRun(double fraction, const fs::path & runFolder)
 {
-  const auto evaluation = json::parse(ReadText(runFolder / "evaluation" / "evaluation.json"));
+  const auto evaluation = json::parse(ReadTextFile((runFolder / "evaluation" / "evaluation.json").string()));
   json       regressors = json::array();
   for (const auto & run : evaluation["regressors"])
   {
@@ -127,11 +110,11 @@ MetricTable(const json & runs, const std::string & metric, bool withBaseline)
                                   std::to_string(run["test_spots"].get<std::size_t>()) };
     for (const auto & regressor : run["regressors"])
     {
-      row.push_back(FormatNumber(ValueOf(regressor[metric]), 4));
+      row.push_back(FormatNumber(NumberOrNaN(regressor[metric]), 4));
     }
     if (withBaseline)
     {
-      row.push_back(FormatNumber(ValueOf(run["mean_baseline"].value(metric, json())), 4));
+      row.push_back(FormatNumber(NumberOrNaN(run["mean_baseline"].value(metric, json())), 4));
     }
     rows.push_back(row);
   }
@@ -150,7 +133,7 @@ LineChart(const std::string & output, const std::string & title, const std::stri
     for (const auto & run : runs)
     {
       x.push_back(100.0 * run["fraction"].get<double>());
-      y.push_back(ValueOf(run["regressors"][r][metric]));
+      y.push_back(NumberOrNaN(run["regressors"][r][metric]));
     }
     series.push_back({ { "label", runs.front()["regressors"][r]["label"] }, { "x", x }, { "y", y } });
   }
@@ -161,7 +144,7 @@ LineChart(const std::string & output, const std::string & title, const std::stri
     for (const auto & run : runs)
     {
       x.push_back(100.0 * run["fraction"].get<double>());
-      y.push_back(ValueOf(run["mean_baseline"].value(metric, json())));
+      y.push_back(NumberOrNaN(run["mean_baseline"].value(metric, json())));
     }
     series.push_back({ { "label", "training-spot mean" }, { "x", x }, { "y", y } });
   }
@@ -238,7 +221,7 @@ WriteStudyReport(const PipelineConfig & config, const fs::path & folder, const j
                     runTable,
                     { Alignment::Right, Alignment::Left, Alignment::Right });
   document.AddHeading("Settings");
-  document.AddCodeBlock(ReadText(folder / "study_settings.json"));
+  document.AddCodeBlock(ReadTextFile((folder / "study_settings.json").string()));
   document.Write(folder.string(), "report");
   return (folder / "report.md").string();
 }

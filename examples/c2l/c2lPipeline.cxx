@@ -19,6 +19,7 @@
 
 #include "c2lPipelineEvaluation.h"
 #include "c2lPipelineReport.h"
+#include "c2lResultFiles.h"
 
 #include "itkConditioningProfiles.h"
 #include "itkMacro.h"
@@ -31,7 +32,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <functional>
 #include <iostream>
@@ -43,15 +43,6 @@ namespace
 {
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::string
-ReadText(const fs::path & path)
-{
-  std::ifstream     in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 /** Runs the stages in order, each unless it finished before with the same settings and no stage
  * before it had to run again; records each finished stage (settings, seconds, order) in stages/. */
@@ -71,7 +62,7 @@ public:
     ++m_Order;
     if (!m_Rerunning && fs::exists(marker))
     {
-      const auto recorded = json::parse(ReadText(marker), nullptr, false);
+      const auto recorded = json::parse(ReadTextFile(marker.string()), nullptr, false);
       if (!recorded.is_discarded() && recorded.value("settings", json()) == settings)
       {
         std::cout << "[" << name << "] finished in an earlier run: kept" << std::endl;
@@ -134,7 +125,7 @@ PrepareResultsFolder(const std::string & folderName, const std::string & recordN
   }
   if (fs::exists(recorded))
   {
-    if (ReadText(recorded) != settings && !force)
+    if (ReadTextFile(recorded.string()) != settings && !force)
     {
       itkGenericExceptionMacro(<< folderName << " holds the results of other settings (its " << recordName
                                << "); choose another output folder, or --force to replace them (stages whose "
@@ -278,7 +269,7 @@ ReadStageTimings(const std::string & folder)
       {
         continue;
       }
-      const auto recorded = json::parse(ReadText(entry.path()), nullptr, false);
+      const auto recorded = json::parse(ReadTextFile(entry.path().string()), nullptr, false);
       if (recorded.is_discarded())
       {
         continue;

@@ -17,6 +17,8 @@
  *=========================================================================*/
 #include "c2lPipelineEvaluation.h"
 
+#include "c2lResultFiles.h"
+
 #include "c2lRegressorPredictions.h"
 
 #include "itkFeatureFidelity.h"
@@ -43,23 +45,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 /** NaN as JSON null (JSON has no NaN). */
-json
-Number(double value)
-{
-  return std::isfinite(value) ? json(value) : json();
-}
-
-json
-Numbers(const std::vector<double> & values)
-{
-  json array = json::array();
-  for (const double v : values)
-  {
-    array.push_back(Number(v));
-  }
-  return array;
-}
-
 /** Rows of \p values (rows x columns) at \p rows, as a DenseMatrix. */
 itk::DenseMatrix
 RowsOf(const std::vector<double> & values, std::size_t columns, const std::vector<std::size_t> & rows)
@@ -187,12 +172,12 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
     json entry{ { "label", run.label },
                 { "ratio", run.ratio },
                 { "file", run.file },
-                { "mae", Number(metrics.MeanAbsoluteError) },
-                { "rmse", Number(metrics.RootMeanSquaredError) },
-                { "mean_pearson", Number(metrics.MeanPearson) },
-                { "mean_spearman", Number(metrics.MeanSpearman) },
-                { "gene_mae", Numbers(metrics.GeneMeanAbsoluteError) },
-                { "gene_pearson", Numbers(metrics.GenePearson) } };
+                { "mae", JsonNumber(metrics.MeanAbsoluteError) },
+                { "rmse", JsonNumber(metrics.RootMeanSquaredError) },
+                { "mean_pearson", JsonNumber(metrics.MeanPearson) },
+                { "mean_spearman", JsonNumber(metrics.MeanSpearman) },
+                { "gene_mae", JsonNumbers(metrics.GeneMeanAbsoluteError) },
+                { "gene_pearson", JsonNumbers(metrics.GenePearson) } };
     if (i == 0)
     {
       realOnly = predictions;
@@ -236,8 +221,8 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
       }
     }
     const auto baseline = itk::ComputeExpressionMetrics(testTruth, mean, genes);
-    result["mean_baseline"] = { { "mae", Number(baseline.MeanAbsoluteError) },
-                                { "rmse", Number(baseline.RootMeanSquaredError) } };
+    result["mean_baseline"] = { { "mae", JsonNumber(baseline.MeanAbsoluteError) },
+                                { "rmse", JsonNumber(baseline.RootMeanSquaredError) } };
   }
 
   // Spatial maps: the genes that vary most over the test spots, truth against both predictions.
@@ -294,10 +279,10 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
   const auto realTest = RowsOf(realFeatures.Features, F, test);
   const auto syntheticAll = RowsOf(syntheticFeatures.Features, F, FirstRows(synthetic->GetNumberOfPatches()));
   json       fidelity{ { "feature_size", F } };
-  fidelity["synthetic_nearest_cosine"] = Number(itk::NearestRealCosineSimilarity(realTraining, syntheticAll).Mean);
-  fidelity["test_nearest_cosine"] = Number(itk::NearestRealCosineSimilarity(realTraining, realTest).Mean);
-  fidelity["synthetic_frechet"] = Number(itk::FrechetDistance(realTraining, syntheticAll));
-  fidelity["test_frechet"] = Number(itk::FrechetDistance(realTraining, realTest));
+  fidelity["synthetic_nearest_cosine"] = JsonNumber(itk::NearestRealCosineSimilarity(realTraining, syntheticAll).Mean);
+  fidelity["test_nearest_cosine"] = JsonNumber(itk::NearestRealCosineSimilarity(realTraining, realTest).Mean);
+  fidelity["synthetic_frechet"] = JsonNumber(itk::FrechetDistance(realTraining, syntheticAll));
+  fidelity["test_frechet"] = JsonNumber(itk::FrechetDistance(realTraining, realTest));
   {
     // The embedding: the training patches and as many synthetic ones (first drawn).
     const auto shown =
@@ -367,10 +352,10 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
       composition.push_back({ { "cluster", k },
                               { "real_spots", realRows.size() },
                               { "synthetic_pairs", syntheticRows.size() },
-                              { "real_nuclear_fraction", Number(realStatistics.first) },
-                              { "real_nuclear_fraction_sd", Number(realStatistics.second) },
-                              { "synthetic_nuclear_fraction", Number(syntheticStatistics.first) },
-                              { "synthetic_nuclear_fraction_sd", Number(syntheticStatistics.second) },
+                              { "real_nuclear_fraction", JsonNumber(realStatistics.first) },
+                              { "real_nuclear_fraction_sd", JsonNumber(realStatistics.second) },
+                              { "synthetic_nuclear_fraction", JsonNumber(syntheticStatistics.first) },
+                              { "synthetic_nuclear_fraction_sd", JsonNumber(syntheticStatistics.second) },
                               { "real_examples", realExamples },
                               { "synthetic_examples", syntheticExamples } });
     }

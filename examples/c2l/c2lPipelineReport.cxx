@@ -18,6 +18,7 @@
 #include "c2lPipelineReport.h"
 
 #include "c2lPipeline.h"
+#include "c2lResultFiles.h"
 
 #include "itkReportFigures.h"
 #include "itkReportWriter.h"
@@ -27,9 +28,7 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 namespace c2l
 {
@@ -40,20 +39,13 @@ using nlohmann::json;
 using itk::report::Alignment;
 using itk::report::FormatNumber;
 
-/** A JSON number, or NaN for null (undefined correlations). */
-double
-ValueOf(const json & value)
-{
-  return value.is_number() ? value.get<double>() : std::nan("");
-}
-
 std::vector<double>
 ValuesOf(const json & array)
 {
   std::vector<double> values;
   for (const auto & v : array)
   {
-    values.push_back(ValueOf(v));
+    values.push_back(NumberOrNaN(v));
   }
   return values;
 }
@@ -114,11 +106,7 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
   const fs::path folder(folderName);
   const fs::path figures = folder / "figures";
   fs::create_directories(figures);
-  json evaluation;
-  {
-    std::ifstream in(folder / "evaluation" / "evaluation.json");
-    evaluation = json::parse(in);
-  }
+  const json   evaluation = json::parse(ReadTextFile((folder / "evaluation" / "evaluation.json").string()));
   const auto   timings = ReadStageTimings(folderName);
   const auto & runs = evaluation["regressors"];
   const auto   geneNames = evaluation["gene_names"].get<std::vector<std::string>>();
@@ -135,9 +123,9 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
     for (const auto & run : byRatio)
     {
       mae.x.push_back(run["ratio"].get<double>());
-      mae.y.push_back(ValueOf(run["mae"]));
+      mae.y.push_back(NumberOrNaN(run["mae"]));
       rmse.x.push_back(run["ratio"].get<double>());
-      rmse.y.push_back(ValueOf(run["rmse"]));
+      rmse.y.push_back(NumberOrNaN(run["rmse"]));
     }
     spec.push_back({ { "type", "line_chart" },
                      { "output", "mae_by_ratio.png" },
@@ -249,10 +237,10 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
   for (const auto & run : runs)
   {
     table.push_back({ run["label"].get<std::string>(),
-                      FormatNumber(ValueOf(run["mae"]), 4),
-                      FormatNumber(ValueOf(run["rmse"]), 4),
-                      FormatNumber(ValueOf(run["mean_pearson"]), 4),
-                      FormatNumber(ValueOf(run["mean_spearman"]), 4),
+                      FormatNumber(NumberOrNaN(run["mae"]), 4),
+                      FormatNumber(NumberOrNaN(run["rmse"]), 4),
+                      FormatNumber(NumberOrNaN(run["mean_pearson"]), 4),
+                      FormatNumber(NumberOrNaN(run["mean_spearman"]), 4),
                       run.contains("genes_improved") ? std::to_string(run["genes_improved"].get<std::size_t>()) +
                                                          " / " + std::to_string(geneNames.size())
                                                      : "" });
@@ -260,8 +248,8 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
   if (evaluation.contains("mean_baseline"))
   {
     table.push_back({ "training-spot mean (no image; reference)",
-                      FormatNumber(ValueOf(evaluation["mean_baseline"]["mae"]), 4),
-                      FormatNumber(ValueOf(evaluation["mean_baseline"]["rmse"]), 4),
+                      FormatNumber(NumberOrNaN(evaluation["mean_baseline"]["mae"]), 4),
+                      FormatNumber(NumberOrNaN(evaluation["mean_baseline"]["rmse"]), 4),
                       "",
                       "",
                       "" });
@@ -289,11 +277,11 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
   document.AddTable(
     { "patches against the real training patches", "mean cosine similarity to the nearest", "Frechet distance" },
     { { "synthetic",
-        FormatNumber(ValueOf(fidelity["synthetic_nearest_cosine"]), 4),
-        FormatNumber(ValueOf(fidelity["synthetic_frechet"]), 4) },
+        FormatNumber(NumberOrNaN(fidelity["synthetic_nearest_cosine"]), 4),
+        FormatNumber(NumberOrNaN(fidelity["synthetic_frechet"]), 4) },
       { "real test (reference)",
-        FormatNumber(ValueOf(fidelity["test_nearest_cosine"]), 4),
-        FormatNumber(ValueOf(fidelity["test_frechet"]), 4) } },
+        FormatNumber(NumberOrNaN(fidelity["test_nearest_cosine"]), 4),
+        FormatNumber(NumberOrNaN(fidelity["test_frechet"]), 4) } },
     { Alignment::Left, Alignment::Right, Alignment::Right });
   document.AddImage("figures/feature_embedding.png", "The first two principal components of the features.");
 
@@ -309,10 +297,10 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
     composition.push_back({ std::to_string(cluster["cluster"].get<int>()),
                             std::to_string(cluster["real_spots"].get<std::size_t>()),
                             std::to_string(cluster["synthetic_pairs"].get<std::size_t>()),
-                            FormatNumber(ValueOf(cluster["real_nuclear_fraction"]), 3) + " ± " +
-                              FormatNumber(ValueOf(cluster["real_nuclear_fraction_sd"]), 3),
-                            FormatNumber(ValueOf(cluster["synthetic_nuclear_fraction"]), 3) + " ± " +
-                              FormatNumber(ValueOf(cluster["synthetic_nuclear_fraction_sd"]), 3) });
+                            FormatNumber(NumberOrNaN(cluster["real_nuclear_fraction"]), 3) + " ± " +
+                              FormatNumber(NumberOrNaN(cluster["real_nuclear_fraction_sd"]), 3),
+                            FormatNumber(NumberOrNaN(cluster["synthetic_nuclear_fraction"]), 3) + " ± " +
+                              FormatNumber(NumberOrNaN(cluster["synthetic_nuclear_fraction_sd"]), 3) });
   }
   document.AddTable({ "cluster", "real spots", "synthetic pairs", "nuclear area, real", "nuclear area, synthetic" },
                     composition,
@@ -340,10 +328,7 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
   document.AddParagraph("A stage kept from an earlier run shows the time it took then.");
 
   document.AddHeading("Settings");
-  std::ifstream     settings(folder / "pipeline.json");
-  std::stringstream text;
-  text << settings.rdbuf();
-  document.AddCodeBlock(text.str());
+  document.AddCodeBlock(ReadTextFile((folder / "pipeline.json").string()));
   document.Write(folderName, "report");
   return (folder / "report.md").string();
 }
