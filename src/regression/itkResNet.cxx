@@ -104,6 +104,45 @@ ResNetConfig::Validate() const
   }
 }
 
+torch::Tensor
+ConvBatchNorm::operator()(torch::nn::Conv2dImpl & conv, torch::nn::BatchNorm2dImpl & norm, const torch::Tensor & x)
+{
+  if (!c10::InferenceMode::is_enabled() || conv.is_training() || norm.is_training() ||
+      !norm.options.track_running_stats() || !norm.options.affine())
+  {
+    return norm.forward(conv.forward(x));
+  }
+  const std::vector<torch::Tensor> sources{ conv.weight, norm.weight, norm.bias, norm.running_mean, norm.running_var };
+  bool                             current = m_Sources.size() == sources.size();
+  for (std::size_t i = 0; current && i < sources.size(); ++i)
+  {
+    current = m_Sources[i].is_same(sources[i]) && m_SourceData[i] == sources[i].data_ptr() &&
+              m_SourceVersions[i] == sources[i]._version();
+  }
+  if (!current)
+  {
+    const auto scale = norm.weight / torch::sqrt(norm.running_var + norm.options.eps());
+    const auto format = conv.weight.suggest_memory_format();
+    m_Weight = (conv.weight * scale.view({ -1, 1, 1, 1 })).contiguous(format);
+    m_Bias = norm.bias - norm.running_mean * scale;
+    if (conv.options.bias())
+    {
+      m_Bias = m_Bias + conv.bias * scale;
+    }
+    m_Sources = sources;
+    m_SourceData.clear();
+    m_SourceVersions.clear();
+    for (const auto & source : sources)
+    {
+      m_SourceData.push_back(source.data_ptr());
+      m_SourceVersions.push_back(source._version());
+    }
+  }
+  const auto & o = conv.options;
+  return torch::conv2d(
+    x, m_Weight, m_Bias, o.stride(), c10::get<torch::ExpandingArray<2>>(o.padding()), o.dilation(), o.groups());
+}
+
 ResNetBlockImpl::ResNetBlockImpl(std::int64_t in, std::int64_t planes, std::int64_t stride, bool bottleneck)
   : m_In(in)
   , m_Planes(planes)
@@ -143,17 +182,20 @@ ResNetBlockImpl::reset()
 torch::Tensor
 ResNetBlockImpl::forward(const torch::Tensor & x)
 {
-  auto out = torch::relu(m_Bn1(m_Conv1(x)));
+  auto out = torch::relu(m_Folded1(*m_Conv1, *m_Bn1, x));
   if (m_Bottleneck)
   {
-    out = torch::relu(m_Bn2(m_Conv2(out)));
-    out = m_Bn3(m_Conv3(out));
+    out = torch::relu(m_Folded2(*m_Conv2, *m_Bn2, out));
+    out = m_Folded3(*m_Conv3, *m_Bn3, out);
   }
   else
   {
-    out = m_Bn2(m_Conv2(out));
+    out = m_Folded2(*m_Conv2, *m_Bn2, out);
   }
-  out += m_Downsample ? m_Downsample->forward(x) : x;
+  out += m_Downsample ? m_FoldedDownsample(*m_Downsample[0]->as<torch::nn::Conv2dImpl>(),
+                                           *m_Downsample[1]->as<torch::nn::BatchNorm2dImpl>(),
+                                           x)
+                      : x;
   return torch::relu(out);
 }
 
@@ -218,7 +260,7 @@ ResNetImpl::Features(const torch::Tensor & images)
   }
   auto x =
     (images - m_Mean.to(images.device(), images.scalar_type())) / m_Std.to(images.device(), images.scalar_type());
-  x = torch::relu(m_Bn1(m_Conv1(x)));
+  x = torch::relu(m_Folded1(*m_Conv1, *m_Bn1, x));
   x = torch::max_pool2d(x, 3, 2, 1);
   x = m_Layer4->forward(m_Layer3->forward(m_Layer2->forward(m_Layer1->forward(x))));
   return torch::adaptive_avg_pool2d(x, { 1, 1 }).flatten(1);

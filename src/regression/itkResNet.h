@@ -65,6 +65,28 @@ struct ResNetConfig
   Validate() const;
 };
 
+/** A convolution and the BatchNorm after it. In eval mode under InferenceMode they run as one
+ * convolution with the BatchNorm folded in (weight x s per output channel, bias beta - mean x s,
+ * s = gamma / sqrt(var + eps)), as inference engines run torchvision's ResNet: one pass over the
+ * activations fewer per BatchNorm. The folded weights are kept and folded again when any of the
+ * five tensors has changed (another tensor, storage or version: an optimizer step, a load). In
+ * training, or with autograd, the two modules run as they are. */
+class ConvBatchNorm
+{
+public:
+  torch::Tensor
+  operator()(torch::nn::Conv2dImpl & conv, torch::nn::BatchNorm2dImpl & norm, const torch::Tensor & x);
+
+private:
+  /** The tensors folded (held, so that none is freed and replaced at the same address unseen),
+   * with their data pointers and versions when folded. */
+  std::vector<torch::Tensor> m_Sources;
+  std::vector<const void *>  m_SourceData;
+  std::vector<std::int64_t>  m_SourceVersions;
+  torch::Tensor              m_Weight;
+  torch::Tensor              m_Bias;
+};
+
 /** torchvision's BasicBlock (conv1, bn1, conv2, bn2) or, for ResNet-50, Bottleneck (conv1 1x1,
  * bn1, conv2 3x3 with the stride, bn2, conv3 1x1, bn3), with the projection `downsample` (1x1 conv
  * + BatchNorm) when the stride or width changes. */
@@ -96,6 +118,10 @@ private:
   torch::nn::Conv2d      m_Conv3{ nullptr };
   torch::nn::BatchNorm2d m_Bn3{ nullptr };
   torch::nn::Sequential  m_Downsample{ nullptr };
+  ConvBatchNorm          m_Folded1;
+  ConvBatchNorm          m_Folded2;
+  ConvBatchNorm          m_Folded3;
+  ConvBatchNorm          m_FoldedDownsample;
 };
 TORCH_MODULE(ResNetBlock);
 
@@ -140,6 +166,7 @@ private:
   torch::Tensor          m_Std;
   torch::nn::Conv2d      m_Conv1{ nullptr };
   torch::nn::BatchNorm2d m_Bn1{ nullptr };
+  ConvBatchNorm          m_Folded1;
   torch::nn::Sequential  m_Layer1{ nullptr };
   torch::nn::Sequential  m_Layer2{ nullptr };
   torch::nn::Sequential  m_Layer3{ nullptr };

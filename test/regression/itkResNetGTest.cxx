@@ -245,6 +245,69 @@ TEST(ResNet, ConfigRoundTripsAndValidates)
   EXPECT_THROW(ResNet(ResNetConfig{}), ConfigurationError); // no outputs
 }
 
+TEST(ResNet, InferenceFoldsBatchNormIntoTheConvolutionsAndFoldsAgainAfterAChange)
+{
+  // ResNet-50 (bottlenecks and downsampling projections) with BatchNorm statistics far from the
+  // identity: under InferenceMode the folded convolutions must give what the modules give with
+  // autograd merely off, before and after the weights change in place.
+  torch::set_num_threads(1);
+  torch::manual_seed(4);
+  ResNet net(itk::RegressionTest::Config(50, 3));
+  {
+    torch::NoGradGuard noGrad;
+    for (auto & named : net->NamedState())
+    {
+      auto & tensor = named.second;
+      if (!tensor.is_floating_point()) // num_batches_tracked
+      {
+        continue;
+      }
+      if (named.first.find("running_var") != std::string::npos)
+      {
+        tensor.uniform_(0.5, 2.0);
+      }
+      else if (named.first.find("running_mean") != std::string::npos)
+      {
+        tensor.normal_(0.0, 0.2);
+      }
+      else if (named.first.find("bn") != std::string::npos || named.first.find("downsample.1") != std::string::npos)
+      {
+        tensor.dim() == 1 && named.first.find("weight") != std::string::npos ? tensor.uniform_(0.5, 1.5)
+                                                                             : tensor.normal_(0.0, 0.2);
+      }
+    }
+  }
+  net->eval();
+  const auto images = torch::rand({ 2, 3, 32, 32 });
+  const auto unfolded = [&] {
+    torch::NoGradGuard noGrad;
+    return net->forward(images);
+  };
+  const auto folded = [&] {
+    c10::InferenceMode inference;
+    return net->forward(images).clone();
+  };
+  const auto before = unfolded();
+  EXPECT_GT(before.abs().max().item<double>(), 0.1);
+  EXPECT_LE((folded() - before).abs().max().item<double>(), 1e-4 * before.abs().max().item<double>());
+
+  // In-place changes (what an optimizer step or a load does): the next inference folds again.
+  {
+    torch::NoGradGuard noGrad;
+    for (auto & named : net->NamedState())
+    {
+      if (named.first == "bn1.weight" || named.first == "layer2.0.downsample.1.running_var" ||
+          named.first == "layer4.2.conv3.weight")
+      {
+        named.second.mul_(1.5);
+      }
+    }
+  }
+  const auto after = unfolded();
+  EXPECT_GT((after - before).abs().max().item<double>(), 1e-3);
+  EXPECT_LE((folded() - after).abs().max().item<double>(), 1e-4 * after.abs().max().item<double>());
+}
+
 TEST(ResNet, CloneIsADeepCopy)
 {
   torch::set_num_threads(1);
