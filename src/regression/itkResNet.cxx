@@ -182,10 +182,12 @@ ResNetBlockImpl::reset()
 torch::Tensor
 ResNetBlockImpl::forward(const torch::Tensor & x)
 {
-  auto out = torch::relu(m_Folded1(*m_Conv1, *m_Bn1, x));
+  // In-place ReLUs, as torchvision's ReLU(inplace=True): neither BatchNorm's nor the sum's backward
+  // needs its output, and the activations at 224 px are large enough that a copy costs time.
+  auto out = m_Folded1(*m_Conv1, *m_Bn1, x).relu_();
   if (m_Bottleneck)
   {
-    out = torch::relu(m_Folded2(*m_Conv2, *m_Bn2, out));
+    out = m_Folded2(*m_Conv2, *m_Bn2, out).relu_();
     out = m_Folded3(*m_Conv3, *m_Bn3, out);
   }
   else
@@ -196,7 +198,7 @@ ResNetBlockImpl::forward(const torch::Tensor & x)
                                            *m_Downsample[1]->as<torch::nn::BatchNorm2dImpl>(),
                                            x)
                       : x;
-  return torch::relu(out);
+  return out.relu_();
 }
 
 ResNetImpl::ResNetImpl(ResNetConfig config)
@@ -260,7 +262,7 @@ ResNetImpl::Features(const torch::Tensor & images)
   }
   auto x =
     (images - m_Mean.to(images.device(), images.scalar_type())) / m_Std.to(images.device(), images.scalar_type());
-  x = torch::relu(m_Folded1(*m_Conv1, *m_Bn1, x));
+  x = m_Folded1(*m_Conv1, *m_Bn1, x).relu_();
   x = torch::max_pool2d(x, 3, 2, 1);
   x = m_Layer4->forward(m_Layer3->forward(m_Layer2->forward(m_Layer1->forward(x))));
   return torch::adaptive_avg_pool2d(x, { 1, 1 }).flatten(1);
