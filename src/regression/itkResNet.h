@@ -70,7 +70,9 @@ struct ResNetConfig
  * s = gamma / sqrt(var + eps)), as inference engines run torchvision's ResNet: one pass over the
  * activations fewer per BatchNorm. The folded weights are kept and folded again when any of the
  * five tensors has changed (another tensor, storage or version: an optimizer step, a load). In
- * training, or with autograd, the two modules run as they are. */
+ * training, or with autograd, the two modules run as they are. Unlike the parameters, which threads
+ * may read at once, the cache is written by the first inference after a change: threads running
+ * inference through one network at the same time must each use their own (clone()). */
 class ConvBatchNorm
 {
 public:
