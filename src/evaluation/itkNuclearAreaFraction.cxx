@@ -150,20 +150,19 @@ NuclearAreaFraction::Fit(const PatchStackType * real, const PatchStackType * syn
   return measurement;
 }
 
-double
-NuclearAreaFraction::Measure(const unsigned char * rgb, std::size_t numberOfPixels) const
+namespace
 {
-  if (!(Threshold > 0.0))
-  {
-    itkGenericExceptionMacro(<< "The nuclear area fraction has no threshold; call NuclearAreaFraction::Fit first");
-  }
-  const StainColorMapper        mapper(Stains, Stains);
-  const std::array<double, 256> opticalDensity = stain::OpticalDensityTable();
-  constexpr std::size_t         chunk = 4096;
-  float                         hematoxylin[chunk];
-  float                         eosin[chunk];
-  std::size_t                   tissue = 0;
-  std::size_t                   nuclear = 0;
+/** The share of tissue pixels above the hematoxylin threshold, with the stain mapper and the optical
+ * density table built once by the caller (a stack measures thousands of patches with one of each). */
+double
+NuclearShare(const StainColorMapper & mapper, const std::array<double, 256> & opticalDensity, const unsigned char * rgb,
+             std::size_t numberOfPixels, double threshold, double minimumOpticalDensity)
+{
+  constexpr std::size_t chunk = 4096;
+  float                 hematoxylin[chunk];
+  float                 eosin[chunk];
+  std::size_t           tissue = 0;
+  std::size_t           nuclear = 0;
   for (std::size_t begin = 0; begin < numberOfPixels; begin += chunk)
   {
     const std::size_t count = std::min(chunk, numberOfPixels - begin);
@@ -171,15 +170,31 @@ NuclearAreaFraction::Measure(const unsigned char * rgb, std::size_t numberOfPixe
     for (std::size_t i = 0; i < count; ++i)
     {
       const unsigned char * p = rgb + 3 * (begin + i);
-      if (opticalDensity[p[0]] + opticalDensity[p[1]] + opticalDensity[p[2]] >= MinimumOpticalDensity)
+      if (opticalDensity[p[0]] + opticalDensity[p[1]] + opticalDensity[p[2]] >= minimumOpticalDensity)
       {
         ++tissue;
-        nuclear += hematoxylin[i] > Threshold;
+        nuclear += hematoxylin[i] > threshold;
       }
     }
   }
   return tissue == 0 ? std::numeric_limits<double>::quiet_NaN()
                      : static_cast<double>(nuclear) / static_cast<double>(tissue);
+}
+} // namespace
+
+double
+NuclearAreaFraction::Measure(const unsigned char * rgb, std::size_t numberOfPixels) const
+{
+  if (!(Threshold > 0.0))
+  {
+    itkGenericExceptionMacro(<< "The nuclear area fraction has no threshold; call NuclearAreaFraction::Fit first");
+  }
+  return NuclearShare(StainColorMapper(Stains, Stains),
+                      stain::OpticalDensityTable(),
+                      rgb,
+                      numberOfPixels,
+                      Threshold,
+                      MinimumOpticalDensity);
 }
 
 double
@@ -198,17 +213,24 @@ std::vector<double>
 NuclearAreaFraction::Measure(const PatchStackType * patches) const
 {
   CheckStack(patches, "measured");
-  const auto          size = patches->GetBufferedRegion().GetSize();
-  const std::size_t   patchPixels = std::size_t{ size[0] } * size[1];
-  std::size_t         pixels = 0;
-  const auto *        bytes = Bytes(patches, pixels);
-  const std::size_t   count = size[2];
-  std::vector<double> fractions(count);
+  const auto        size = patches->GetBufferedRegion().GetSize();
+  const std::size_t patchPixels = std::size_t{ size[0] } * size[1];
+  std::size_t       pixels = 0;
+  const auto *      bytes = Bytes(patches, pixels);
+  const std::size_t count = size[2];
+  if (!(Threshold > 0.0))
+  {
+    itkGenericExceptionMacro(<< "The nuclear area fraction has no threshold; call NuclearAreaFraction::Fit first");
+  }
+  const StainColorMapper        mapper(Stains, Stains);
+  const std::array<double, 256> opticalDensity = stain::OpticalDensityTable();
+  std::vector<double>           fractions(count);
   // Patches are independent; each block of the thread pool measures whole patches.
   stain::ParallelBlocks(pixels, [&](std::size_t begin, std::size_t end) {
     for (std::size_t k = (begin + patchPixels - 1) / patchPixels; k < count && k * patchPixels < end; ++k)
     {
-      fractions[k] = Measure(bytes + 3 * k * patchPixels, patchPixels);
+      fractions[k] = NuclearShare(
+        mapper, opticalDensity, bytes + 3 * k * patchPixels, patchPixels, Threshold, MinimumOpticalDensity);
     }
   });
   return fractions;
