@@ -48,22 +48,6 @@ PairsOf(const SpotPatchDataset & dataset, const std::vector<std::size_t> & rows)
   return { patches.index_select(0, index), expression.index_select(0, index) };
 }
 
-/** The spots to train on: the training split, or every spot when the dataset has none. */
-std::vector<std::size_t>
-TrainingRows(const SpotPatchDataset & dataset)
-{
-  const auto & spots = *dataset.GetSpots();
-  if (spots.GetSplit().empty())
-  {
-    std::vector<std::size_t> all(spots.GetNumberOfSpots());
-    for (std::size_t i = 0; i < all.size(); ++i)
-    {
-      all[i] = i;
-    }
-    return all;
-  }
-  return spots.GetSpotIndices(true);
-}
 } // namespace
 
 GeneRegressorTrainFilter::GeneRegressorTrainFilter()
@@ -191,7 +175,7 @@ GeneRegressorTrainFilter::GenerateData()
 {
   const SpotPatchDataset * real = this->GetRealDataset();
   const SpotPatchDataset * synthetic = this->GetSyntheticDataset();
-  const auto               rows = TrainingRows(*real);
+  const auto               rows = real->GetSpots()->GetSpotIndices(true);
   if (rows.empty())
   {
     itkExceptionMacro(<< "The real dataset has no training spot");
@@ -206,7 +190,7 @@ GeneRegressorTrainFilter::GenerateData()
     torch::Tensor syntheticTargets;
     if (synthetic != nullptr)
     {
-      std::tie(syntheticImages, syntheticTargets) = PairsOf(*synthetic, TrainingRows(*synthetic));
+      std::tie(syntheticImages, syntheticTargets) = PairsOf(*synthetic, synthetic->GetSpots()->GetSpotIndices(true));
     }
     m_NumberOfRealPairs = static_cast<SizeValueType>(realImages.size(0));
     m_NumberOfSyntheticPairs = synthetic ? static_cast<SizeValueType>(syntheticImages.size(0)) : 0;
