@@ -32,7 +32,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <numeric>
 #include <sstream>
@@ -44,7 +43,6 @@ namespace
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-/** NaN as JSON null (JSON has no NaN). */
 /** Rows of \p values (rows x columns) at \p rows, as a DenseMatrix. */
 itk::DenseMatrix
 RowsOf(const std::vector<double> & values, std::size_t columns, const std::vector<std::size_t> & rows)
@@ -142,14 +140,13 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
                { "genes", genes.size() } };
 
   // 1. Every regressor at the test spots.
-  json                   runs = json::array();
-  SpotPredictions        realOnly;
-  SpotPredictions        cotrained;
-  itk::ExpressionMetrics realOnlyMetrics;
-  itk::ExpressionMetrics cotrainedMetrics;
-  auto                   features = itk::GeneRegressorModel::New();
-  double                 largestRatio = 0.0;
-  std::string            cotrainedLabel;
+  json                             runs = json::array();
+  SpotPredictions                  realOnly;
+  SpotPredictions                  cotrained;
+  itk::ExpressionMetrics           realOnlyMetrics;
+  itk::GeneRegressorModel::Pointer features; // the real-only regressor's penultimate layer
+  double                           largestRatio = 0.0;
+  std::string                      cotrainedLabel;
   for (const auto & run : regressors)
   {
     if (run.ratio > largestRatio)
@@ -192,7 +189,6 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
       if (run.ratio == largestRatio)
       {
         cotrained = predictions;
-        cotrainedMetrics = metrics;
       }
     }
     runs.push_back(entry);
@@ -201,10 +197,10 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
   }
   result["regressors"] = runs;
   result["gene_names"] = genes;
+  const auto truth = itk::DenseMatrix::FromFloat(spots.GetNumberOfSpots(), numberOfGenes, spots.GetExpression());
   {
     // The reference every regressor must beat: the training spots' mean profile at every test spot
     // (no image at all). With few training spots a regressor may do no better.
-    const auto truth = itk::DenseMatrix::FromFloat(spots.GetNumberOfSpots(), numberOfGenes, spots.GetExpression());
     itk::DenseMatrix mean(test.size(), numberOfGenes);
     itk::DenseMatrix testTruth(test.size(), numberOfGenes);
     for (std::size_t g = 0; g < numberOfGenes; ++g)
@@ -227,7 +223,6 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
 
   // Spatial maps: the genes that vary most over the test spots, truth against both predictions.
   {
-    const auto truth = itk::DenseMatrix::FromFloat(spots.GetNumberOfSpots(), numberOfGenes, spots.GetExpression());
     std::vector<double> variance(numberOfGenes, 0.0);
     for (std::size_t g = 0; g < numberOfGenes; ++g)
     {
