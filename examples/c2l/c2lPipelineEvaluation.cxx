@@ -33,7 +33,7 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
-#include <numeric>
+#include <limits>
 #include <sstream>
 
 namespace c2l
@@ -53,14 +53,6 @@ RowsOf(const std::vector<double> & values, std::size_t columns, const std::vecto
     std::copy_n(values.begin() + rows[r] * columns, columns, result.Values.begin() + r * columns);
   }
   return result;
-}
-
-std::vector<std::size_t>
-FirstRows(std::size_t count)
-{
-  std::vector<std::size_t> rows(count);
-  std::iota(rows.begin(), rows.end(), std::size_t{ 0 });
-  return rows;
 }
 
 /** Index of the nearest centroid of each row. */

@@ -58,12 +58,7 @@ RunTrainRegressor(const TrainRegressorOptions & o)
         itkGenericExceptionMacro(<< o.synthetic << " holds " << synthetic->GetNumberOfPatches()
                                  << " synthetic pairs, fewer than the " << o.syntheticPairs << " asked for");
       }
-      std::vector<std::size_t> first(o.syntheticPairs);
-      for (std::size_t i = 0; i < first.size(); ++i)
-      {
-        first[i] = i;
-      }
-      synthetic = synthetic->Select(first);
+      synthetic = synthetic->Select(FirstRows(o.syntheticPairs));
     }
     filter->SetSyntheticDataset(synthetic);
   }

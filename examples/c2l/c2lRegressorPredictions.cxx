@@ -22,10 +22,19 @@
 #include "itkReportWriter.h"
 
 #include <iomanip>
+#include <numeric>
 #include <sstream>
 
 namespace c2l
 {
+
+std::vector<std::size_t>
+FirstRows(std::size_t count)
+{
+  std::vector<std::size_t> rows(count);
+  std::iota(rows.begin(), rows.end(), std::size_t{ 0 });
+  return rows;
+}
 
 SpotPredictions
 PredictSpots(const itk::GeneRegressorModel & model, const itk::SpotPatchDataset & dataset, const std::string & which,
@@ -35,10 +44,7 @@ PredictSpots(const itk::GeneRegressorModel & model, const itk::SpotPatchDataset 
   std::vector<std::size_t> rows;
   if (which == "all")
   {
-    for (std::size_t i = 0; i < spots.GetNumberOfSpots(); ++i)
-    {
-      rows.push_back(i);
-    }
+    rows = FirstRows(spots.GetNumberOfSpots());
   }
   else
   {

@@ -51,6 +51,10 @@ struct SpotPredictions
 itk::SpotPatchDataset::PatchStackType::Pointer
 SelectPatches(const itk::SpotPatchDataset::PatchStackType & stack, const std::vector<std::size_t> & rows);
 
+/** 0, 1, ..., count - 1: every spot of a dataset, or the first pairs of a synthetic one. */
+std::vector<std::size_t>
+FirstRows(std::size_t count);
+
 /** Predicts at the dataset's "test", "train" or "all" spots. */
 SpotPredictions
 PredictSpots(const itk::GeneRegressorModel & model, const itk::SpotPatchDataset & dataset, const std::string & which,
