@@ -24,9 +24,12 @@
 #include "c2lPipelineReport.h"
 
 #include "itkMacro.h"
+#include "itkProcessMemory.h"
 
 #include <algorithm>
 #include <iostream>
+#include <set>
+#include <string>
 
 namespace
 {
@@ -54,11 +57,27 @@ ReportError(std::string message)
   std::cerr << "c2l: error: " << message << std::endl;
   return 1;
 }
+
+/** The commands that train or run models keep freed memory for reuse: each step's activations are
+ * not unmapped and faulted in again (include/itkProcessMemory.h says why and at what price). The
+ * others (normalize, extract, ...) stream images region by region and keep glibc's default, so that
+ * their resident memory follows the region in hand. c2l has no options before its command. */
+bool
+TrainsOrRunsModels(int argc, char * argv[])
+{
+  static const std::set<std::string> commands{ "pretrain", "adapt", "sample", "train-regressor",
+                                               "predict",  "run",   "demo",   "study-fractions" };
+  return argc > 1 && commands.count(argv[1]) > 0;
+}
 } // namespace
 
 int
 main(int argc, char * argv[])
 {
+  if (TrainsOrRunsModels(argc, argv))
+  {
+    itk::RetainFreedMemoryForReuse();
+  }
   CLI::App app{ "c2l: gene-conditioned diffusion for spatial transcriptomics, as ITK filters" };
   app.require_subcommand(1);
   c2l::AddNormalizeCommand(app);

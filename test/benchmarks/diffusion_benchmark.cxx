@@ -18,10 +18,13 @@
 
 // Times the C++ diffusion engine for diffusion_benchmark.py: U-Net evaluations with guidance's
 // doubled batch (sampling, under InferenceMode) and optimizer steps of the trainer. Prints one JSON
-// line. Usage: DiffusionBenchmark MODEL.safetensors sample|train SIZE BATCH REPEATS THREADS
+// line. HEAP: "retain" keeps freed memory for reuse, as c2l does (itk::RetainFreedMemoryForReuse);
+// "glibc" leaves glibc's malloc as it starts.
+// Usage: DiffusionBenchmark MODEL.safetensors sample|train SIZE BATCH REPEATS THREADS retain|glibc
 
 #include "itkDiffusionModelFile.h"
 #include "itkDiffusionTrainer.h"
+#include "itkHeapRetention.h"
 
 #include <c10/core/InferenceMode.h>
 #include <torch/torch.h>
@@ -32,9 +35,15 @@
 int
 main(int argc, char * argv[])
 {
-  if (argc != 7)
+  const std::string heap = argc == 8 ? argv[7] : "";
+  if (argc != 8 || (heap != "retain" && heap != "glibc"))
   {
-    std::cerr << "Usage: " << argv[0] << " MODEL sample|train SIZE BATCH REPEATS THREADS" << std::endl;
+    std::cerr << "Usage: " << argv[0] << " MODEL sample|train SIZE BATCH REPEATS THREADS retain|glibc" << std::endl;
+    return 1;
+  }
+  if (heap == "retain" && !itk::diffusion::RetainFreedMemoryForReuse())
+  {
+    std::cerr << "This C library cannot keep freed memory for reuse: use glibc" << std::endl;
     return 1;
   }
   const std::string  mode = argv[2];

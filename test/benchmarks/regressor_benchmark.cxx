@@ -19,9 +19,11 @@
 // Times the C++ gene regressor for regressor_benchmark.py: optimizer steps of RegressorTrainer
 // (batch gathering, dihedral augmentation, forward, MAE, backward, AdamW) and batched prediction
 // (PredictExpression, eval mode under InferenceMode). Random weights and patches: speed only. Prints
-// one JSON line with the best of the timed rounds.
-// Usage: RegressorBenchmark DEPTH SIZE BATCH GENES STEPS PREDICT_BATCHES ROUNDS THREADS
+// one JSON line with the best of the timed rounds. HEAP: "retain" keeps freed memory for reuse, as c2l
+// does (itk::RetainFreedMemoryForReuse); "glibc" leaves glibc's malloc as it starts.
+// Usage: RegressorBenchmark DEPTH SIZE BATCH GENES STEPS PREDICT_BATCHES ROUNDS THREADS HEAP
 
+#include "itkHeapRetention.h"
 #include "itkRegressorPrediction.h"
 #include "itkRegressorTrainer.h"
 
@@ -34,9 +36,16 @@
 int
 main(int argc, char * argv[])
 {
-  if (argc != 9)
+  const std::string heap = argc == 10 ? argv[9] : "";
+  if (argc != 10 || (heap != "retain" && heap != "glibc"))
   {
-    std::cerr << "Usage: " << argv[0] << " DEPTH SIZE BATCH GENES STEPS PREDICT_BATCHES ROUNDS THREADS" << std::endl;
+    std::cerr << "Usage: " << argv[0] << " DEPTH SIZE BATCH GENES STEPS PREDICT_BATCHES ROUNDS THREADS retain|glibc"
+              << std::endl;
+    return 1;
+  }
+  if (heap == "retain" && !itk::diffusion::RetainFreedMemoryForReuse())
+  {
+    std::cerr << "This C library cannot keep freed memory for reuse: use glibc" << std::endl;
     return 1;
   }
   const int          depth = std::stoi(argv[1]);

@@ -13,9 +13,16 @@ Each figure is the best of 3 rounds, C++ and Python alternating (each after its 
 each C++ round is a process of its own that times two rounds and keeps the better, so that neither side
 is measured only in its first steps).
 
+The heap: C++ runs as c2l does, keeping freed memory for reuse (itk::RetainFreedMemoryForReuse), and
+again with glibc's malloc as it starts (the "glibc" columns), in the same rounds. Python runs with
+glibc's defaults, as a user runs it, or with --python-heap retain under the same policy as c2l
+(mallopt through ctypes), which shows how much of a ratio the heap policy alone makes.
+
 Usage: /usr/bin/python3 test/benchmarks/regressor_benchmark.py --build BUILD_DIR [--threads 2] [--quick]
+       [--python-heap glibc|retain]
 """
 import argparse
+import ctypes
 import json
 import os
 import subprocess
@@ -107,19 +114,32 @@ def best(results):
     return {key: max(r[key] for r in results) for key in results[0]}
 
 
+def retain_freed_memory():
+    """What itk::RetainFreedMemoryForReuse does, for this Python process (glibc's mallopt(3))."""
+    libc = ctypes.CDLL("libc.so.6")
+    m_trim_threshold, m_mmap_max = -1, -4
+    if libc.mallopt(m_mmap_max, 0) != 1 or libc.mallopt(m_trim_threshold, -1) != 1:
+        sys.exit("mallopt refused the retained-heap policy")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", required=True, help="the build folder holding RegressorBenchmark")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="only the 64x64 configurations")
+    parser.add_argument("--python-heap", choices=["glibc", "retain"], default="glibc",
+                        help="the Python side's heap policy (C++ is measured with both)")
     args = parser.parse_args()
     program = find_program(args.build)
+    if args.python_heap == "retain":
+        retain_freed_memory()
     torch.set_num_threads(args.threads)
     configs = [c for c in CONFIGS if not args.quick or c[1] == 64]
-    print("threads %d, %d genes, LibTorch %s, torchvision %s" % (args.threads, GENES, torch.__version__,
-                                                                 torchvision.__version__))
-    header = "%-9s %5s %5s | %-28s | %-28s" % ("model", "size", "batch", "train images/s C++ Py ratio",
-                                                 "predict patches/s C++ Py ratio")
+    print("threads %d, %d genes, LibTorch %s, torchvision %s, Python heap: %s" % (
+        args.threads, GENES, torch.__version__, torchvision.__version__, args.python_heap))
+    header = "%-9s %5s %5s | %-41s | %-41s" % ("model", "size", "batch",
+                                                 "train images/s: C++ C++glibc Py ratio glibc",
+                                                 "predict patches/s: C++ C++glibc Py ratio glibc")
     print(header)
     print("-" * len(header))
     rows = []
@@ -130,20 +150,24 @@ def main():
                    "2", str(args.threads)]
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
         python = PythonSide(depth, size, batch)
-        cpp_rounds, python_rounds = [], []
-        # Alternating rounds, best of each: load from elsewhere on the machine hits both sides alike.
+        rounds_of = {"cpp": [], "cpp_glibc": [], "python": []}
+        # Alternating rounds, best of each: load from elsewhere on the machine hits all sides alike.
         for _ in range(rounds):
-            run = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
-            cpp_rounds.append(json.loads(run.stdout))
-            python_rounds.append(python.round(steps, predict_batches))
-        cpp, py = best(cpp_rounds), best(python_rounds)
-        train_ratio = cpp["train_images_per_s"] / py["train_images_per_s"]
-        predict_ratio = cpp["predict_patches_per_s"] / py["predict_patches_per_s"]
-        print("resnet%-3d %5d %5d | %8.1f %8.1f %6.2f     | %8.1f %8.1f %6.2f" % (
-            depth, size, batch, cpp["train_images_per_s"], py["train_images_per_s"], train_ratio,
-            cpp["predict_patches_per_s"], py["predict_patches_per_s"], predict_ratio), flush=True)
-        rows.append(dict(depth=depth, size=size, batch=batch, cpp=cpp, python=py, train_ratio=train_ratio,
-                         predict_ratio=predict_ratio))
+            for side, heap in (("cpp", "retain"), ("cpp_glibc", "glibc")):
+                run = subprocess.run(command + [heap], check=True, capture_output=True, text=True, env=env)
+                rounds_of[side].append(json.loads(run.stdout))
+            rounds_of["python"].append(python.round(steps, predict_batches))
+        cpp, glibc, py = (best(rounds_of[side]) for side in ("cpp", "cpp_glibc", "python"))
+        row = dict(depth=depth, size=size, batch=batch, cpp=cpp, cpp_glibc=glibc, python=py,
+                   python_heap=args.python_heap)
+        cells = []
+        for task, key in (("train", "train_images_per_s"), ("predict", "predict_patches_per_s")):
+            row[task + "_ratio"] = cpp[key] / py[key]
+            row[task + "_ratio_glibc"] = glibc[key] / py[key]
+            cells.append("%8.1f %8.1f %8.1f %6.2f %5.2f" % (cpp[key], glibc[key], py[key], row[task + "_ratio"],
+                                                           row[task + "_ratio_glibc"]))
+        print("resnet%-3d %5d %5d | %-41s | %-41s" % (depth, size, batch, cells[0], cells[1]), flush=True)
+        rows.append(row)
     print(json.dumps(rows))
 
 
