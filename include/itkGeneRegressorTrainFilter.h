@@ -37,7 +37,7 @@ namespace itk
  * regression head over the genes learns with MAE loss (default; MSE on request), AdamW and a cosine
  * schedule after a linear warm-up over 5 % of the steps, with random flips and 90-degree turns.
  * Each batch element comes from the union of real and synthetic pairs (so the synthetic share
- * follows the synthetic-to-real ratio of the datasets) unless SyntheticFraction in [0, 1) fixes it.
+ * follows the synthetic-to-real ratio of the datasets) unless SyntheticFraction in [0, 1] fixes it.
  *
  * The output is the trained model, also written to OutputFileName when set. Checkpoints (every
  * CheckpointInterval steps to CheckpointFileName, atomically) let a killed run resume (Resume on)
@@ -95,7 +95,8 @@ public:
   /** "mae" (default) or "mse". */
   itkSetStringMacro(Loss);
   itkGetStringMacro(Loss);
-  /** Probability that a batch element is synthetic; negative (default) = proportional to the pools. */
+  /** Probability that a batch element is synthetic, in [0, 1] (1: synthetic pairs only; above 0 needs a
+   * synthetic dataset); negative (default) = proportional to the pools. */
   itkSetMacro(SyntheticFraction, double);
   itkGetConstMacro(SyntheticFraction, double);
   /** Random flips and 90-degree turns (default on). */

@@ -48,6 +48,28 @@ PairsOf(const SpotPatchDataset & dataset, const std::vector<std::size_t> & rows)
   return { patches.index_select(0, index), expression.index_select(0, index) };
 }
 
+/** The trainer's options from the filter's settings, in one place: VerifyPreconditions checks what
+ * the trainer will be given, and the model file records it. */
+regression::RegressorTrainingOptions
+TrainingOptionsOf(const GeneRegressorTrainFilter & filter)
+{
+  regression::RegressorTrainingOptions options;
+  options.steps = static_cast<std::int64_t>(filter.GetNumberOfSteps());
+  options.batchSize = static_cast<std::int64_t>(filter.GetBatchSize());
+  options.learningRate = filter.GetLearningRate();
+  options.weightDecay = filter.GetWeightDecay();
+  options.warmupFraction = filter.GetWarmupFraction();
+  options.loss = filter.GetLoss();
+  options.syntheticFraction = filter.GetSyntheticFraction();
+  options.augment = filter.GetAugment();
+  options.seed = filter.GetSeed();
+  options.checkpointFile = filter.GetCheckpointFileName();
+  options.checkpointInterval = static_cast<std::int64_t>(filter.GetCheckpointInterval());
+  options.resume = filter.GetResume();
+  options.device = filter.GetDevice();
+  return options;
+}
+
 } // namespace
 
 GeneRegressorTrainFilter::GeneRegressorTrainFilter()
@@ -139,18 +161,6 @@ GeneRegressorTrainFilter::VerifyPreconditions() ITKv5_CONST
   {
     itkExceptionMacro(<< "Depth " << m_Depth << " is not a ResNet this filter builds; use 18, 34 or 50");
   }
-  if (m_NumberOfSteps == 0 || m_BatchSize == 0)
-  {
-    itkExceptionMacro(<< "Steps and batch size must be positive");
-  }
-  if (m_Loss != "mae" && m_Loss != "mse")
-  {
-    itkExceptionMacro(<< "Loss \"" << m_Loss << "\" is not one of mae, mse");
-  }
-  if (!(m_SyntheticFraction < 1.0))
-  {
-    itkExceptionMacro(<< "SyntheticFraction must be below 1 (negative: proportional to the pairs)");
-  }
   if (!m_BackboneFileName.empty() && !std::filesystem::is_regular_file(m_BackboneFileName))
   {
     itkExceptionMacro(<< "The backbone weights " << m_BackboneFileName << " do not exist");
@@ -162,11 +172,18 @@ GeneRegressorTrainFilter::VerifyPreconditions() ITKv5_CONST
   }
   try
   {
+    TrainingOptionsOf(*this).Validate();
     diffusion::ResolveDevice(m_Device);
   }
   catch (const std::exception & e)
   {
     itkExceptionMacro(<< e.what());
+  }
+  if (m_SyntheticFraction > 0.0 && this->GetSyntheticDataset() == nullptr)
+  {
+    itkExceptionMacro(<< "SyntheticFraction is " << m_SyntheticFraction
+                      << " but no synthetic dataset is set: set one with SetSyntheticDataset, or a negative "
+                         "fraction (in proportion to the pairs) or 0 to train on the real pairs only");
   }
 }
 
@@ -205,20 +222,7 @@ GeneRegressorTrainFilter::GenerateData()
       regression::LoadTorchvisionBackbone(network, m_BackboneFileName);
     }
 
-    regression::RegressorTrainingOptions options;
-    options.steps = static_cast<std::int64_t>(m_NumberOfSteps);
-    options.batchSize = static_cast<std::int64_t>(m_BatchSize);
-    options.learningRate = m_LearningRate;
-    options.weightDecay = m_WeightDecay;
-    options.warmupFraction = m_WarmupFraction;
-    options.loss = m_Loss;
-    options.syntheticFraction = m_SyntheticFraction;
-    options.augment = m_Augment;
-    options.seed = m_Seed;
-    options.checkpointFile = m_CheckpointFileName;
-    options.checkpointInterval = static_cast<std::int64_t>(m_CheckpointInterval);
-    options.resume = m_Resume;
-    options.device = m_Device;
+    const auto                   options = TrainingOptionsOf(*this);
     regression::RegressorTrainer trainer(
       network, options, realImages.contiguous(), realTargets.contiguous(), syntheticImages, syntheticTargets);
     trainer.Run([this](std::int64_t step, std::int64_t total, double loss) {
@@ -232,22 +236,14 @@ GeneRegressorTrainFilter::GenerateData()
       }
     });
 
-    nlohmann::json summary{ { "depth", m_Depth },
-                            { "steps", m_NumberOfSteps },
-                            { "batch_size", m_BatchSize },
-                            { "learning_rate", m_LearningRate },
-                            { "weight_decay", m_WeightDecay },
-                            { "warmup_fraction", m_WarmupFraction },
-                            { "loss", m_Loss },
-                            { "synthetic_fraction", m_SyntheticFraction },
-                            { "augment", m_Augment },
-                            { "seed", m_Seed },
-                            { "backbone", m_BackboneFileName },
-                            { "real_pairs", m_NumberOfRealPairs },
-                            { "synthetic_pairs", m_NumberOfSyntheticPairs },
-                            { "final_loss", m_FinalLoss } };
-    auto           output = this->GetOutput();
-    auto           internals = std::make_unique<GeneRegressorModel::Internals>();
+    auto summary = options.ToJson();
+    summary.update({ { "depth", m_Depth },
+                     { "backbone", m_BackboneFileName },
+                     { "real_pairs", m_NumberOfRealPairs },
+                     { "synthetic_pairs", m_NumberOfSyntheticPairs },
+                     { "final_loss", m_FinalLoss } });
+    auto output = this->GetOutput();
+    auto internals = std::make_unique<GeneRegressorModel::Internals>();
     network->to(torch::kCPU);
     internals->network = network;
     internals->metadata.config = config;

@@ -146,8 +146,8 @@ AddRegressorCommands(CLI::App & app)
   train
     ->add_option("--synthetic-fraction",
                  t->syntheticFraction,
-                 "Probability that a batch element is synthetic (default: proportional to the pairs)")
-    ->check(CLI::Range(0.0, 0.999));
+                 "Probability that a batch element is synthetic, 0 to 1 (default: proportional to the pairs)")
+    ->check(CLI::Range(0.0, 1.0));
   train->add_flag("--no-augment", t->noAugment, "No random flips and 90-degree turns");
   train->add_option("--seed", t->seed, "Seed (default 0)");
   train->add_option("--device", t->device, "cpu (default), cuda or cuda:N");

@@ -191,6 +191,10 @@ TEST(GeneRegressorFilter, TrainsOnSyntheticPairsToo)
   trainer->Update();
   EXPECT_EQ(trainer->GetNumberOfRealPairs(), 12u);
   EXPECT_EQ(trainer->GetNumberOfSyntheticPairs(), 30u); // its training split
+  // A synthetic fraction of 1 (synthetic pairs only) is what the trainer accepts, so the filter too.
+  trainer->SetSyntheticFraction(1.0);
+  EXPECT_NO_THROW(trainer->Update());
+  trainer->SetSyntheticFraction(-1.0);
 
   // Synthetic pairs of other genes or another patch size are refused, naming the problem.
   GenePreprocessing other;
@@ -236,7 +240,7 @@ TEST(GeneRegressorFilter, PreconditionsThrow)
     EXPECT_NE(ThrownMessage([&] { trainer->Update(); }).find("18, 34 or 50"), std::string::npos);
     trainer->SetDepth(18);
     trainer->SetLoss("l1");
-    EXPECT_NE(ThrownMessage([&] { trainer->Update(); }).find("mae, mse"), std::string::npos);
+    EXPECT_NE(ThrownMessage([&] { trainer->Update(); }).find("mae or mse"), std::string::npos);
     trainer->SetLoss("mae");
     trainer->SetBackboneFileName("/nonexistent/resnet18.safetensors");
     EXPECT_NE(ThrownMessage([&] { trainer->Update(); }).find("do not exist"), std::string::npos);
@@ -250,6 +254,14 @@ TEST(GeneRegressorFilter, PreconditionsThrow)
     trainer->SetDevice("cpu");
     trainer->SetNumberOfSteps(0);
     EXPECT_NE(ThrownMessage([&] { trainer->Update(); }).find("positive"), std::string::npos);
+    trainer->SetNumberOfSteps(3);
+    trainer->SetBatchSize(1);
+    EXPECT_NE(ThrownMessage([&] { trainer->Update(); }).find("at least 2"), std::string::npos);
+    trainer->SetBatchSize(8);
+    trainer->SetSyntheticFraction(0.5);
+    EXPECT_NE(ThrownMessage([&] { trainer->Update(); }).find("no synthetic dataset"), std::string::npos);
+    trainer->SetSyntheticFraction(1.5);
+    EXPECT_NE(ThrownMessage([&] { trainer->Update(); }).find("at most 1"), std::string::npos);
   }
   {
     auto noExpression = SpotPatchDataset::New();
