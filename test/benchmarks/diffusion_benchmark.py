@@ -158,6 +158,12 @@ def faster(a, b):
 
 
 def main():
+    with tempfile.TemporaryDirectory(prefix="diffusion-benchmark-") as folder:
+        run(folder)
+
+
+def run(folder):
+    """The whole benchmark; its model file is written in folder (removed afterwards)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", required=True)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
@@ -168,7 +174,6 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = ref.UNet2DModel(CONFIG).eval()
-    folder = tempfile.mkdtemp(prefix="diffusion-benchmark-")
     model_file = os.path.join(folder, "bench.safetensors")
     ref.write_safetensors(model_file, dict(model.state_dict()), {"unet_config": json.dumps(CONFIG)})
     parameters = sum(p.numel() for p in model.parameters())
