@@ -42,8 +42,9 @@ fi
 # LibTorch runs its loops on OpenMP threads; OpenBLAS's pthread build (Debian's automatic choice)
 # runs matrix products on a second pool of threads, and the two pools spin against each other on
 # the same cores. The OpenMP build shares LibTorch's pool: on 2 cores diffusion training ran 1.4x
-# and sampling 1.2x faster (Documentation/Benchmarks.md). It is selected only while Debian still
-# chooses automatically: a BLAS an administrator chose by hand is kept.
+# and sampling 1.2x faster (Documentation/Benchmarks.md). The choice is machine-wide (numpy and
+# other programs load it too), so it is made only while Debian still chooses automatically: a BLAS
+# an administrator chose by hand is kept.
 multiarch=$(gcc -dumpmachine) # x86_64-linux-gnu: Debian's multiarch triplet
 for library in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
   name="$library-$multiarch"
