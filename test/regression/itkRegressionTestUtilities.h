@@ -61,6 +61,37 @@ Config(int depth, std::int64_t genes)
   return config;
 }
 
+/** Moves every BatchNorm of \p net far from its initial identity (running variance in [0.5, 2],
+ * running mean, shift and scale drawn around 0 and 1), so that eval mode, train mode and a folded
+ * BatchNorm give clearly different numbers when they disagree. */
+inline void
+DisturbBatchNorms(regression::ResNet & net)
+{
+  torch::NoGradGuard noGrad;
+  for (auto & named : net->NamedState())
+  {
+    const auto & name = named.first;
+    auto &       tensor = named.second;
+    if (!tensor.is_floating_point()) // num_batches_tracked
+    {
+      continue;
+    }
+    if (name.find("running_var") != std::string::npos)
+    {
+      tensor.uniform_(0.5, 2.0);
+    }
+    else if (name.find("running_mean") != std::string::npos)
+    {
+      tensor.normal_(0.0, 0.2);
+    }
+    else if (name.find("bn") != std::string::npos || name.find("downsample.1") != std::string::npos)
+    {
+      tensor.dim() == 1 && name.find("weight") != std::string::npos ? tensor.uniform_(0.5, 1.5)
+                                                                    : tensor.normal_(0.0, 0.2);
+    }
+  }
+}
+
 /** The largest |a - b| over two nets' state (parameters and buffers), or infinity if names differ. */
 inline double
 StateDifference(const regression::ResNet & a, const regression::ResNet & b)

@@ -35,17 +35,8 @@ TEST(RegressorPrediction, BatchesAgreeWithOneEvalForwardPass)
   torch::set_num_threads(1);
   torch::manual_seed(0);
   ResNet net(itk::RegressionTest::Config(18, 4));
-  {
-    // Running statistics far from the initial ones: a train-mode pass would give other numbers.
-    torch::NoGradGuard noGrad;
-    for (auto & named : net->named_buffers())
-    {
-      if (named.value().is_floating_point())
-      {
-        named.value().uniform_(0.5, 2.0);
-      }
-    }
-  }
+  // Running statistics far from the initial ones: a train-mode pass would give other numbers.
+  itk::RegressionTest::DisturbBatchNorms(net);
   const auto    patches = itk::RegressionTest::RandomPatches(7, 24, 3);
   torch::Tensor expected;
   torch::Tensor features;

@@ -253,30 +253,7 @@ TEST(ResNet, InferenceFoldsBatchNormIntoTheConvolutionsAndFoldsAgainAfterAChange
   torch::set_num_threads(1);
   torch::manual_seed(4);
   ResNet net(itk::RegressionTest::Config(50, 3));
-  {
-    torch::NoGradGuard noGrad;
-    for (auto & named : net->NamedState())
-    {
-      auto & tensor = named.second;
-      if (!tensor.is_floating_point()) // num_batches_tracked
-      {
-        continue;
-      }
-      if (named.first.find("running_var") != std::string::npos)
-      {
-        tensor.uniform_(0.5, 2.0);
-      }
-      else if (named.first.find("running_mean") != std::string::npos)
-      {
-        tensor.normal_(0.0, 0.2);
-      }
-      else if (named.first.find("bn") != std::string::npos || named.first.find("downsample.1") != std::string::npos)
-      {
-        tensor.dim() == 1 && named.first.find("weight") != std::string::npos ? tensor.uniform_(0.5, 1.5)
-                                                                             : tensor.normal_(0.0, 0.2);
-      }
-    }
-  }
+  itk::RegressionTest::DisturbBatchNorms(net);
   net->eval();
   const auto images = torch::rand({ 2, 3, 32, 32 });
   const auto unfolded = [&] {
