@@ -180,15 +180,21 @@ NuclearShare(const StainColorMapper & mapper, const std::array<double, 256> & op
   return tissue == 0 ? std::numeric_limits<double>::quiet_NaN()
                      : static_cast<double>(nuclear) / static_cast<double>(tissue);
 }
+
+void
+RequireThreshold(double threshold)
+{
+  if (!(threshold > 0.0))
+  {
+    itkGenericExceptionMacro(<< "The nuclear area fraction has no threshold; call NuclearAreaFraction::Fit first");
+  }
+}
 } // namespace
 
 double
 NuclearAreaFraction::Measure(const unsigned char * rgb, std::size_t numberOfPixels) const
 {
-  if (!(Threshold > 0.0))
-  {
-    itkGenericExceptionMacro(<< "The nuclear area fraction has no threshold; call NuclearAreaFraction::Fit first");
-  }
+  RequireThreshold(Threshold);
   return NuclearShare(StainColorMapper(Stains, Stains),
                       stain::OpticalDensityTable(),
                       rgb,
@@ -218,10 +224,7 @@ NuclearAreaFraction::Measure(const PatchStackType * patches) const
   std::size_t       pixels = 0;
   const auto *      bytes = Bytes(patches, pixels);
   const std::size_t count = size[2];
-  if (!(Threshold > 0.0))
-  {
-    itkGenericExceptionMacro(<< "The nuclear area fraction has no threshold; call NuclearAreaFraction::Fit first");
-  }
+  RequireThreshold(Threshold);
   const StainColorMapper        mapper(Stains, Stains);
   const std::array<double, 256> opticalDensity = stain::OpticalDensityTable();
   std::vector<double>           fractions(count);
