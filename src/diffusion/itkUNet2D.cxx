@@ -17,6 +17,8 @@
  *=========================================================================*/
 #include "itkUNet2D.h"
 
+#include "itkAttentionProduct.h"
+
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/padding.h>
 #include <torch/nn/functional/upsampling.h>
@@ -53,38 +55,6 @@ ShapeText(torch::IntArrayRef sizes)
   return text.str();
 }
 
-// Largest score tensor of one attention evaluation without gradients: 32 Mi floats (128 MiB). Two
-// 224 px images under guidance would otherwise hold 2 x 32 heads x 3136^2 scores (2.5 GB) at once,
-// and a batch of 16 images 20 GB.
-constexpr std::int64_t MaximumAttentionScores = std::int64_t{ 32 } * 1024 * 1024;
-
-/** softmax(q k^T * scale) v for [B * heads, N, d] tensors, a slice of query rows of all heads at a
- * time so that the scores never exceed MaximumAttentionScores. Each row sees the same operations as
- * in the one-shot product, so the values agree up to summation order. Without gradients only: with
- * autograd every slice would keep its own scores for the backward pass and nothing would be saved. */
-torch::Tensor
-AttendInQuerySlices(const torch::Tensor & q, const torch::Tensor & k, const torch::Tensor & v, double scale)
-{
-  const auto heads = q.size(0);
-  const auto tokens = q.size(1);
-  const auto rows = std::max<std::int64_t>(1, MaximumAttentionScores / (heads * tokens));
-  const auto keysTransposed = k.to(torch::kFloat32).transpose(1, 2);
-  const auto queries = q.to(torch::kFloat32);
-  auto       scores = torch::empty({ heads, std::min(rows, tokens), tokens }, queries.options());
-  auto       weights = torch::empty_like(scores);
-  auto       out = torch::empty(v.sizes(), v.options());
-  for (std::int64_t first = 0; first < tokens; first += rows)
-  {
-    const auto count = std::min(rows, tokens - first);
-    // The last, shorter slice gets buffers of its own: the products write contiguous outputs.
-    auto sliceScores = count == scores.size(1) ? scores : torch::empty({ heads, count, tokens }, scores.options());
-    auto sliceWeights = count == scores.size(1) ? weights : torch::empty_like(sliceScores);
-    at::baddbmm_out(sliceScores, sliceScores, queries.narrow(1, first, count), keysTransposed, 0.0, scale);
-    at::_softmax_out(sliceWeights, sliceScores, 2, false);
-    out.narrow(1, first, count).copy_(torch::bmm(sliceWeights.to(v.scalar_type()), v));
-  }
-  return out;
-}
 } // namespace
 
 torch::Tensor
@@ -196,33 +166,17 @@ SpatialAttentionImpl::forward(const torch::Tensor & x)
     h = m_GroupNorm(h);
   }
   h = h.transpose(1, 2);
-  // Heads folded into the batch, [B * heads, N, d], as diffusers' AttnProcessor does: one bmm each way.
+  // Heads folded into the batch, [B * heads, N, d], as diffusers' AttnProcessor does.
   const auto split = [&](const torch::Tensor & t) {
     return t.reshape({ batch, -1, m_Heads, m_HeadDim })
       .permute({ 0, 2, 1, 3 })
       .reshape({ batch * m_Heads, -1, m_HeadDim });
   };
-  const auto    q = split(m_ToQ(h));
-  const auto    k = split(m_ToK(h));
-  const auto    v = split(m_ToV(h));
-  const auto    tokens = q.size(1);
-  const auto    scale = 1.0 / std::sqrt(static_cast<double>(m_HeadDim));
-  torch::Tensor attended;
-  if (!torch::GradMode::is_enabled() && batch * m_Heads * tokens * tokens > MaximumAttentionScores)
-  {
-    attended = AttendInQuerySlices(q, k, v, scale);
-  }
-  else
-  {
-    // Scores and softmax in fp32 (diffusers' upcast_softmax), whatever the autocast type; the scale is
-    // folded into the product (beta = 0 ignores the uninitialised input).
-    auto scores = torch::baddbmm(torch::empty({ batch * m_Heads, tokens, tokens }, q.options().dtype(torch::kFloat32)),
-                                 q.to(torch::kFloat32),
-                                 k.to(torch::kFloat32).transpose(1, 2),
-                                 0.0,
-                                 scale);
-    attended = torch::bmm(torch::softmax(scores, -1).to(v.scalar_type()), v);
-  }
+  const auto q = split(m_ToQ(h));
+  const auto k = split(m_ToK(h));
+  const auto v = split(m_ToV(h));
+  const auto tokens = q.size(1);
+  auto       attended = Attend(q, k, v, 1.0 / std::sqrt(static_cast<double>(m_HeadDim)));
   attended = attended.reshape({ batch, m_Heads, tokens, m_HeadDim })
                .permute({ 0, 2, 1, 3 })
                .reshape({ batch, tokens, m_Heads * m_HeadDim });
