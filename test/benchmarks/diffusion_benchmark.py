@@ -12,6 +12,11 @@ images/s = B * evaluations/s / 50 (a 50-step DDIM). Training: optimizer steps of
 noise loss, flips/rotations, AdamW, clipping, EMA) at 64^2. GFLOP/s counts convolutions, linear layers
 and attention products, against the best 3x3 convolution rate measured here.
 
+Attention on its own: the U-Net's attention product at its shapes (32 heads of 8 at 16^2 and 8^2 in
+training, batch 8; at 56^2 in 224^2 sampling, guidance's 2 images), the C++ engine's fused CPU kernel
+against the composite form (baddbmm, softmax, bmm; what PyTorch 1.13 and diffusers' AttnProcessor
+run), both in the one C++ program test/diffusion/AttentionBenchmark, in the same run.
+
 The heap: C++ runs as c2l does, keeping freed memory for reuse (itk::RetainFreedMemoryForReuse), and
 again with glibc's malloc as it starts (the "glibc" column), in the same rounds; Python with glibc's
 defaults, as a user runs it.
@@ -153,6 +158,22 @@ def cpp(build, model_file, mode, size, batch, repeats, threads):
     return seconds
 
 
+# (label, pairs = images x heads, tokens, repeats): the attention products of the benchmark's U-Net.
+ATTENTION = [("training, 16^2, batch 8", 8 * 32, 256, 3), ("training, 8^2, batch 8", 8 * 32, 64, 5),
+             ("sampling 224^2, 56^2, 1x2", 2 * 32, 3136, 1)]
+
+
+def attention_rows(build, threads):
+    """Seconds of the fused kernel and of the composite form, per attention product shape."""
+    program = os.path.join(build, "test", "diffusion", "AttentionBenchmark")
+    rows = []
+    for label, pairs, tokens, repeats in ATTENTION:
+        out = subprocess.run([program, str(pairs), str(tokens), "8", str(repeats), str(threads)],
+                             check=True, capture_output=True, text=True).stdout
+        rows.append((label, json.loads(out.strip().splitlines()[-1])))
+    return rows
+
+
 def faster(a, b):
     return {heap: min(a[heap], b[heap]) for heap in a}
 
@@ -197,6 +218,7 @@ def run(folder):
         c = faster(c, cpp(args.build, model_file, "train", 64, args.train_batch, 2, args.threads))
         p = min(p, python_train(ref.UNet2DModel(CONFIG), 64, args.train_batch, 2))
     rows.append((f"train 64^2, batch {args.train_batch}", c, p, flops_train, None))
+    attention = attention_rows(args.build, args.threads)
     print(f"load average after: {os.getloadavg()}")
     print("| case | C++ s/eval | Python s/eval | C++/Python speed | glibc heap: C++ s/eval, speed | C++ GFLOP/s "
           "| % of conv peak | C++ images/s |")
@@ -206,6 +228,14 @@ def run(folder):
         images = (per_eval / c) if per_eval is not None else (args.train_batch / c)
         print(f"| {name} | {c:.3f} | {p:.3f} | {p / c:.2f}x | {g:.3f}, {p / g:.2f}x | {flops / c / 1e9:.1f} "
               f"| {100 * flops / c / 1e9 / peak:.0f}% | {images:.3f} |")
+    print()
+    print("| attention product (C++) | no gradients: fused s, composite s, speed-up "
+          "| forward + backward: fused s, composite s, speed-up |")
+    print("|---|---|---|")
+    for label, t in attention:
+        print(f"| {label} | {t['inference_fused']:.4f}, {t['inference_composite']:.4f}, "
+              f"{t['inference_composite'] / t['inference_fused']:.2f}x | {t['training_fused']:.4f}, "
+              f"{t['training_composite']:.4f}, {t['training_composite'] / t['training_fused']:.2f}x |")
 
 
 if __name__ == "__main__":
