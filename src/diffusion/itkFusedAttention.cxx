@@ -210,6 +210,14 @@ ProblemOf(const torch::Tensor & q, const torch::Tensor & k, double scale)
   return { q.size(0), q.size(1), k.size(1), q.size(2), static_cast<float>(scale) };
 }
 
+/** scores(r, j) = scale * q(first + r) . k(j) for a block of rows of one pair: qBlock the block's rows,
+ * pairKT the pair's keys transposed ([d, M]), scores [rows, M]. */
+void
+ScaledScores(const Problem & p, Index rows, const float * qBlock, const float * pairKT, float * scores)
+{
+  MultiplyAdd(rows, p.dim, p.keys, p.scale, { qBlock, p.dim, 1 }, pairKT, p.keys, scores, p.keys, false);
+}
+
 /** out = softmax(q k^T * scale) v and each query row's log-sum-exp of its scaled scores. q, kT
  * ([P, d, M], the keys transposed) and v contiguous. */
 std::pair<torch::Tensor, torch::Tensor>
@@ -234,16 +242,7 @@ ForwardKernel(const torch::Tensor & q, const torch::Tensor & kT, const torch::Te
       const Index   rows = std::min(rowsPerBlock, p.queries - first);
       const Index   row0 = pair * p.queries + first;
       const float * qBlock = qData + row0 * p.dim;
-      MultiplyAdd(rows,
-                  p.dim,
-                  p.keys,
-                  p.scale,
-                  { qBlock, p.dim, 1 },
-                  kTData + pair * p.dim * p.keys,
-                  p.keys,
-                  scores.data(),
-                  p.keys,
-                  false);
+      ScaledScores(p, rows, qBlock, kTData + pair * p.dim * p.keys, scores.data());
       for (Index r = 0; r < rows; ++r)
       {
         float *     row = scores.data() + r * p.keys;
@@ -322,7 +321,7 @@ BackwardKernel(const torch::Tensor & q, const torch::Tensor & k, const torch::Te
         const float * gradOutBlock = gradOutData + row0 * p.dim;
         float *       P = probabilities.data();
         float *       dS = scoreGradients.data();
-        MultiplyAdd(rows, p.dim, p.keys, p.scale, { qBlock, p.dim, 1 }, pairKT, p.keys, P, p.keys, false);
+        ScaledScores(p, rows, qBlock, pairKT, P);
         for (Index r = 0; r < rows; ++r)
         {
           detail::ExponentiateShifted(P + r * p.keys, p.keys, lseData[row0 + r]);
