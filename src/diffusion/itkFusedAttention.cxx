@@ -423,16 +423,17 @@ namespace detail
 ITK_FUSED_ATTENTION_CLONES void
 ExponentiateShifted(float * x, std::int64_t count, float shift)
 {
-  // exp(y) = 2^n exp(r) with n = round(y log2(e)) and r = y - n ln(2) in [-ln(2)/2, ln(2)/2]; exp(r) from
-  // Cephes' degree-7 polynomial, ln(2) split in two so that r keeps its low bits. Below -87.3 the result
-  // stays at exp(-87.3) = 1.2e-38, about the smallest normal float, rather than reaching denormals. Branch-free and
-  // without library calls, so that the loop vectorises: adding and subtracting 1.5 x 2^23 rounds to the nearest
-  // integer.
+  // exp(y) = 2^n exp(r) with n = round(y log2(e)) and r = y - n ln(2) in [-ln(2)/2, ln(2)/2]; exp(r)
+  // from Cephes' degree-7 polynomial, ln(2) split in two so that r keeps its low bits. Below -87.3
+  // the result stays at exp(-87.3) = 1.2e-38, about the smallest normal float, rather than reaching
+  // denormals. Branch-free and without library calls, so that the loop vectorises: adding and
+  // subtracting 1.5 x 2^23 rounds to the nearest integer. A NaN stays NaN (the comparisons are
+  // false for it), as in torch::softmax, and is not converted to an integer.
   constexpr float roundingShift = 12582912.0f;
   for (std::int64_t i = 0; i < count; ++i)
   {
     const float difference = x[i] - shift;
-    const float y = difference > -87.3f ? difference : -87.3f;
+    const float y = difference < -87.3f ? -87.3f : difference;
     const float n = (y * 1.44269504088896341f + roundingShift) - roundingShift;
     const float r = (y - n * 0.693359375f) + n * 2.12194440e-4f;
     float       poly = 1.9875691500e-4f;
@@ -442,7 +443,8 @@ ExponentiateShifted(float * x, std::int64_t count, float shift)
     poly = poly * r + 1.6666665459e-1f;
     poly = poly * r + 5.0000001201e-1f;
     const float   expR = poly * r * r + r + 1.0f;
-    const int32_t bits = (static_cast<int32_t>(n) + 127) * (1 << 23);
+    const float   exponent = n == n ? n : 0.0f;
+    const int32_t bits = (static_cast<int32_t>(exponent) + 127) * (1 << 23);
     float         twoToN;
     std::memcpy(&twoToN, &bits, sizeof(twoToN));
     x[i] = expR * twoToN;

@@ -115,6 +115,21 @@ TEST(FusedAttention, AgreesWithTheOneProductInValueAndGradients)
   }
 }
 
+TEST(FusedAttention, NotANumberReachesTheOutputsAsInTheOneProduct)
+{
+  // A diverged activation must not turn into finite numbers: a NaN query poisons its own row, a NaN key
+  // every row of its pair, as softmax does in the composite product.
+  torch::manual_seed(15);
+  auto inputs = RandomInputs({ 3, 20, 24, 8 }, 1.0);
+  inputs.q[0][5][2] = std::numeric_limits<float>::quiet_NaN();
+  inputs.k[2][7][0] = std::numeric_limits<float>::quiet_NaN();
+  torch::NoGradGuard noGrad;
+  const auto         fused = itk::diffusion::AttendFused(inputs.q, inputs.k, inputs.v, 0.3);
+  const auto         composite = itk::diffusion::AttendInOneProduct(inputs.q, inputs.k, inputs.v, 0.3);
+  EXPECT_TRUE(torch::equal(torch::isnan(fused), torch::isnan(composite)));
+  EXPECT_EQ(torch::isnan(fused).sum().item<std::int64_t>(), (1 + 20) * 8);
+}
+
 TEST(FusedAttention, ResultsDoNotDependOnTheThreadCount)
 {
   torch::manual_seed(12);
