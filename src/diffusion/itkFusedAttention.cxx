@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <tuple>
 #include <vector>
 
 namespace itk
@@ -282,26 +283,37 @@ struct Gradients
   torch::Tensor v;
 };
 
+/** What the forward pass keeps for the backward pass: its contiguous inputs, the keys transposed
+ * ([P, d, M], as the scores read them), its output and the rows' log-sum-exp. */
+struct ForwardState
+{
+  torch::Tensor q;
+  torch::Tensor k;
+  torch::Tensor kT;
+  torch::Tensor v;
+  torch::Tensor out;
+  torch::Tensor logSumExp;
+};
+
 /** The gradients of AttendFused, the probabilities recomputed from the saved log-sum-exp one block of
  * query rows at a time: with S = q k^T * scale and P = softmax(S), dV = P^T dO, dP = dO v^T,
  * dS = P (dP - rowsum(dO out)), dq = dS k * scale, dk = dS^T q * scale. One thread per pair, which
  * accumulates that pair's dk and dv (transposed, [d, M]) over its blocks. */
 Gradients
-BackwardKernel(const torch::Tensor & q, const torch::Tensor & k, const torch::Tensor & v, const torch::Tensor & out,
-               const torch::Tensor & logSumExp, const torch::Tensor & gradOut, const Problem & p)
+BackwardKernel(const ForwardState & forward, const torch::Tensor & gradOut, const Problem & p)
 {
-  const auto    kT = k.transpose(1, 2).contiguous();
-  const auto    vT = v.transpose(1, 2).contiguous();
-  const auto    delta = (gradOut * out).sum(-1).contiguous();
+  const auto &  q = forward.q;
+  const auto    vT = forward.v.transpose(1, 2).contiguous();
+  const auto    delta = (gradOut * forward.out).sum(-1).contiguous();
   auto          dq = torch::empty_like(q);
   auto          dkT = torch::zeros({ p.pairs, p.dim, p.keys }, q.options());
   auto          dvT = torch::zeros({ p.pairs, p.dim, p.keys }, q.options());
   const Index   rowsPerBlock = RowsPerBlock(p.queries, p.keys);
   const float * qData = q.data_ptr<float>();
-  const float * kData = k.data_ptr<float>();
-  const float * kTData = kT.data_ptr<float>();
+  const float * kData = forward.k.data_ptr<float>();
+  const float * kTData = forward.kT.data_ptr<float>();
   const float * vTData = vT.data_ptr<float>();
-  const float * lseData = logSumExp.data_ptr<float>();
+  const float * lseData = forward.logSumExp.data_ptr<float>();
   const float * deltaData = delta.data_ptr<float>();
   const float * gradOutData = gradOut.data_ptr<float>();
   float *       dqData = dq.data_ptr<float>();
@@ -388,13 +400,13 @@ public:
   forward(torch::autograd::AutogradContext * context, const torch::Tensor & q, const torch::Tensor & k,
           const torch::Tensor & v, double scale)
   {
-    const auto qc = q.contiguous();
-    const auto kc = k.contiguous();
-    const auto vc = v.contiguous();
-    const auto result = ForwardKernel(qc, kc.transpose(1, 2).contiguous(), vc, ProblemOf(qc, kc, scale));
-    context->save_for_backward({ qc, kc, vc, result.first, result.second });
+    ForwardState state{ q.contiguous(), k.contiguous(), {}, v.contiguous(), {}, {} };
+    state.kT = state.k.transpose(1, 2).contiguous();
+    std::tie(state.out, state.logSumExp) =
+      ForwardKernel(state.q, state.kT, state.v, ProblemOf(state.q, state.k, scale));
+    context->save_for_backward({ state.q, state.k, state.kT, state.v, state.out, state.logSumExp });
     context->saved_data["scale"] = scale;
-    return result.first;
+    return state.out;
   }
 
   static torch::autograd::tensor_list
@@ -404,15 +416,10 @@ public:
     TORCH_CHECK(!torch::GradMode::is_enabled(),
                 "AttendFused has no second derivative: compute it with create_graph=false, or use the composite "
                 "attention product");
-    const auto saved = context->get_saved_variables();
-    const auto scale = context->saved_data["scale"].toDouble();
-    const auto gradients = BackwardKernel(saved[0],
-                                          saved[1],
-                                          saved[2],
-                                          saved[3],
-                                          saved[4],
-                                          gradOutputs[0].contiguous(),
-                                          ProblemOf(saved[0], saved[1], scale));
+    const auto         saved = context->get_saved_variables();
+    const ForwardState forward{ saved[0], saved[1], saved[2], saved[3], saved[4], saved[5] };
+    const auto         scale = context->saved_data["scale"].toDouble();
+    const auto gradients = BackwardKernel(forward, gradOutputs[0].contiguous(), ProblemOf(forward.q, forward.k, scale));
     return { gradients.q, gradients.k, gradients.v, torch::Tensor() };
   }
 };
