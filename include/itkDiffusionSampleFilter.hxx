@@ -20,10 +20,11 @@
 
 #include "itkImageRegionIterator.h"
 #include "itkMath.h"
+#include "itkReadableFile.h"
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
+#include <filesystem>
 
 namespace itk
 {
@@ -37,9 +38,16 @@ DiffusionSampleFilter<TOutputImage>::VerifyPreconditions() ITKv5_CONST
   {
     itkExceptionMacro(<< "No model: set ModelFileName (a .safetensors file or a diffusers folder) or a Model");
   }
-  if (m_Model.IsNull() && !std::ifstream(m_ModelFileName).good())
+  // A folder is a diffusers model (DiffusionModel::Load says what it lacks); anything else must be a
+  // readable file, checked without opening it (a FIFO would block).
+  if (m_Model.IsNull() && !std::filesystem::is_directory(m_ModelFileName))
   {
-    itkExceptionMacro(<< "The model " << m_ModelFileName << " cannot be read: check the path");
+    const std::string problem = ReadableFileProblem(m_ModelFileName);
+    if (!problem.empty())
+    {
+      itkExceptionMacro(<< "The model " << m_ModelFileName << " cannot be read: " << problem
+                        << "; give a .safetensors file or a diffusers folder");
+    }
   }
   if (m_Model.IsNotNull() && !m_Model->IsLoaded())
   {

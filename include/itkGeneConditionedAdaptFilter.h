@@ -31,8 +31,8 @@ namespace itk
 /** \class GeneConditionedAdaptFilter
  * \brief Adapts a central diffusion model to a lab's paired spots: the local, gene-conditioned model.
  *
- * Inputs: the central model (a DiffusionModel loaded from a single file, whose SHA-256 the local
- * model records) and a SpotPatchDataset with preprocessed expression (its training spots are used,
+ * Inputs: the central model (a DiffusionModel loaded from a model file or a diffusers folder, whose
+ * SHA-256 the local model records) and a SpotPatchDataset with preprocessed expression (its training spots are used,
  * all spots when it has no split). The central U-Net stays frozen; only a light FiLM adapter trains
  * (a projection of the expression vector to an embedding, and per chosen ResNet block a linear map
  * to per-channel scale and shift of the normalised features, zero-initialised), with conditional

@@ -96,10 +96,13 @@ GeneConditionedAdaptFilter::VerifyPreconditions() ITKv5_CONST
   {
     itkExceptionMacro(<< central->GetPath() << " is already a local model; adapt a central model");
   }
-  if (central->GetPath().empty() || !std::filesystem::is_regular_file(central->GetPath()))
+  // The local model records the central model's identity (SHA-256 of its file, or of a diffusers
+  // folder's model files), so the central model must be one on disk.
+  if (central->GetPath().empty() ||
+      !(std::filesystem::is_regular_file(central->GetPath()) || std::filesystem::is_directory(central->GetPath())))
   {
-    itkExceptionMacro(<< "The central model must come from a single model file (its SHA-256 identifies it); "
-                         "save it with DiffusionModel::Save first");
+    itkExceptionMacro(<< "The central model must come from a model file or a diffusers folder (its SHA-256 "
+                         "identifies it); save it with DiffusionModel::Save first");
   }
   if (dataset == nullptr || dataset->GetNumberOfPatches() == 0 || dataset->GetSpots() == nullptr)
   {

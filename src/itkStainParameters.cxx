@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkStainParameters.h"
+#include "itkReadableFile.h"
 
 #include "itkMacro.h"
 
@@ -250,11 +251,12 @@ StainParameters::WriteJSONFile(const std::string & fileName) const
 StainParameters
 StainParameters::ReadJSONFile(const std::string & fileName)
 {
-  std::ifstream in(fileName, std::ios::binary);
-  if (!in)
+  const std::string problem = ReadableFileProblem(fileName);
+  if (!problem.empty())
   {
-    itkGenericExceptionMacro(<< "Cannot open stain parameters file \"" << fileName << "\"; check the path");
+    itkGenericExceptionMacro(<< "Cannot open stain parameters file \"" << fileName << "\": " << problem);
   }
+  std::ifstream      in(fileName, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
   try

@@ -117,7 +117,10 @@ TEST_F(C2LCommandLine, BlankInputIsCopiedWithAWarning)
 TEST_F(C2LCommandLine, BadInputGetsOneLineAndNonZeroExit)
 {
   ExpectOneLineError(Run("normalize --target " + Path("target.png") + " " + Path("missing.png") + " " + Path("o.png")),
-                     "No such file");
+                     "does not exist");
+  std::filesystem::create_directories(Path("folder.png"));
+  ExpectOneLineError(Run("normalize --target " + Path("target.png") + " " + Path("folder.png") + " " + Path("o.png")),
+                     "is a directory");
 
   using GrayImageType = itk::Image<unsigned char, 2>;
   auto gray = GrayImageType::New();

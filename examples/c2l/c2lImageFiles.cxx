@@ -20,6 +20,7 @@
 #include "itkImageIOBase.h"
 #include "itkImageIOFactory.h"
 #include "itkMacro.h"
+#include "itkReadableFile.h"
 
 #include <filesystem>
 
@@ -36,9 +37,10 @@ PathExists(const std::string & path)
 ImageFileInfo
 InspectImageFile(const std::string & path)
 {
-  if (!PathExists(path))
+  const std::string problem = itk::ReadableFileProblem(path);
+  if (!problem.empty())
   {
-    itkGenericExceptionMacro(<< "No such file: " << path);
+    itkGenericExceptionMacro(<< "Cannot read the image " << path << ": " << problem);
   }
   auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
   if (!io)

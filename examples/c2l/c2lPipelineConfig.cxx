@@ -18,6 +18,7 @@
 #include "c2lPipelineConfig.h"
 
 #include "itkMacro.h"
+#include "itkReadableFile.h"
 
 #include <nlohmann/json.hpp>
 
@@ -124,11 +125,12 @@ RequireExisting(const std::string & path, const char * what)
 PipelineConfig
 PipelineConfig::Read(const std::string & fileName)
 {
-  std::ifstream in(fileName);
-  if (!in)
+  const std::string problem = itk::ReadableFileProblem(fileName);
+  if (!problem.empty())
   {
-    itkGenericExceptionMacro(<< "Cannot read the pipeline config " << fileName);
+    itkGenericExceptionMacro(<< "Cannot read the pipeline config " << fileName << ": " << problem);
   }
+  std::ifstream     in(fileName);
   std::stringstream text;
   text << in.rdbuf();
   const auto folder = std::filesystem::absolute(fileName).parent_path().string();

@@ -16,6 +16,8 @@
  *
  *=========================================================================*/
 #include "c2lResultFiles.h"
+#include "itkMacro.h"
+#include "itkReadableFile.h"
 
 #include <cmath>
 #include <fstream>
@@ -50,6 +52,11 @@ NumberOrNaN(const nlohmann::json & value)
 std::string
 ReadTextFile(const std::string & fileName)
 {
+  const std::string problem = itk::ReadableFileProblem(fileName);
+  if (!problem.empty())
+  {
+    itkGenericExceptionMacro(<< "Cannot read " << fileName << ": " << problem);
+  }
   std::ifstream     in(fileName);
   std::stringstream text;
   text << in.rdbuf();

@@ -90,8 +90,8 @@ SaveLocalModel(const std::string & fileName, const GeneFiLMAdapter & adapter, co
   contents.metadata["version"] = "1";
   contents.metadata["adapter_options"] = AdapterOptionsJson(adapter);
   contents.metadata["preprocessing"] = preprocessing;
-  contents.metadata["central_sha256"] = diffusion::SHA256OfFile(centralFile);
-  contents.metadata["central_file"] = std::filesystem::path(centralFile).filename().string();
+  contents.metadata["central_sha256"] = diffusion::SHA256OfModel(centralFile);
+  contents.metadata["central_file"] = diffusion::ModelName(centralFile);
   contents.metadata["central_embedded"] = embedCentral ? "true" : "false";
   if (embedCentral)
   {
@@ -109,11 +109,16 @@ SaveLocalModel(const std::string & fileName, const GeneFiLMAdapter & adapter, co
 bool
 IsLocalModelFile(const std::string & fileName)
 {
+  // A diffusers folder is a central model; only a regular file can hold a local one.
+  if (!std::filesystem::is_regular_file(fileName))
+  {
+    return false;
+  }
   try
   {
-    const auto contents = diffusion::ReadSafeTensors(fileName);
-    const auto format = contents.metadata.find("format");
-    return format != contents.metadata.end() && format->second == FormatName;
+    const auto metadata = diffusion::ReadSafeTensorsMetadata(fileName);
+    const auto format = metadata.find("format");
+    return format != metadata.end() && format->second == FormatName;
   }
   catch (const diffusion::DiffusionError &)
   {
@@ -151,7 +156,7 @@ LoadLocalModel(const std::string & fileName, const std::string & centralFile)
                                       "\" (SHA-256 " + model.centralSHA256 + "), which is not at " + path +
                                       "; give the central model's path");
     }
-    const std::string hash = diffusion::SHA256OfFile(path);
+    const std::string hash = diffusion::SHA256OfModel(path);
     if (hash != model.centralSHA256)
     {
       throw diffusion::ModelFileError("The central model " + path + " has SHA-256 " + hash + ", but " + fileName +

@@ -17,6 +17,8 @@
  *=========================================================================*/
 #include "itkDiffusionModelFile.h"
 #include "itkDiffusionErrors.h"
+#include "itkReadableFile.h"
+#include "itkSHA256.h"
 #include "itkSafeTensors.h"
 
 #include <torch/cuda.h>
@@ -39,11 +41,12 @@ namespace fs = std::filesystem;
 std::string
 ReadText(const fs::path & path)
 {
-  std::ifstream file(path);
-  if (!file)
+  const std::string problem = ReadableFileProblem(path.string());
+  if (!problem.empty())
   {
-    throw ModelFileError("Cannot read " + path.string());
+    throw ModelFileError("Cannot read " + path.string() + ": " + problem);
   }
+  std::ifstream      file(path);
   std::ostringstream text;
   text << file.rdbuf();
   return text.str();
@@ -91,6 +94,46 @@ WeightsIn(const fs::path & folder)
   }
   return weights;
 }
+
+/** The files of a diffusers folder that make up the model; an empty scheduler when it has none. */
+struct ModelFolderFiles
+{
+  fs::path unetConfig;
+  fs::path weights;
+  fs::path schedulerConfig;
+};
+
+/** Resolves a model folder (config.json + weights) or a pipeline folder (model_index.json, unet/,
+ * scheduler/); ModelFileError when it is neither. */
+ModelFolderFiles
+ResolveModelFolder(const fs::path & location)
+{
+  ModelFolderFiles files;
+  fs::path         unetFolder = location;
+  fs::path         scheduler = location / "scheduler_config.json";
+  if (fs::exists(location / "model_index.json"))
+  {
+    unetFolder = location / "unet";
+    scheduler = location / "scheduler" / "scheduler_config.json";
+    if (!fs::exists(unetFolder / "config.json"))
+    {
+      throw ModelFileError("The pipeline folder " + location.string() + " has no unet/config.json");
+    }
+  }
+  else if (!fs::exists(location / "config.json"))
+  {
+    throw ModelFileError("The folder " + location.string() +
+                         " is neither a diffusers model folder (config.json) nor a pipeline "
+                         "folder (model_index.json)");
+  }
+  files.unetConfig = unetFolder / "config.json";
+  files.weights = WeightsIn(unetFolder);
+  if (fs::exists(scheduler))
+  {
+    files.schedulerConfig = scheduler;
+  }
+  return files;
+}
 } // namespace
 
 DiffusionModelData
@@ -103,32 +146,11 @@ LoadDiffusionModel(const std::string & path)
   }
   if (fs::is_directory(location))
   {
-    if (fs::exists(location / "model_index.json"))
-    {
-      const auto unetFolder = location / "unet";
-      const auto schedulerFile = location / "scheduler" / "scheduler_config.json";
-      if (!fs::exists(unetFolder / "config.json"))
-      {
-        throw ModelFileError("The pipeline folder " + path + " has no unet/config.json");
-      }
-      const auto weights = WeightsIn(unetFolder);
-      return Build(ReadText(unetFolder / "config.json"),
-                   fs::exists(schedulerFile) ? ReadText(schedulerFile) : std::string(),
-                   ReadSafeTensors(weights.string()),
-                   weights.string());
-    }
-    if (!fs::exists(location / "config.json"))
-    {
-      throw ModelFileError("The folder " + path +
-                           " is neither a diffusers model folder (config.json) nor a pipeline "
-                           "folder (model_index.json)");
-    }
-    const auto weights = WeightsIn(location);
-    const auto schedulerFile = location / "scheduler_config.json";
-    return Build(ReadText(location / "config.json"),
-                 fs::exists(schedulerFile) ? ReadText(schedulerFile) : std::string(),
-                 ReadSafeTensors(weights.string()),
-                 weights.string());
+    const auto files = ResolveModelFolder(location);
+    return Build(ReadText(files.unetConfig),
+                 files.schedulerConfig.empty() ? std::string() : ReadText(files.schedulerConfig),
+                 ReadSafeTensors(files.weights.string()),
+                 files.weights.string());
   }
   const auto contents = ReadSafeTensors(path);
   const auto unet = contents.metadata.find("unet_config");
@@ -140,6 +162,31 @@ LoadDiffusionModel(const std::string & path)
   }
   const auto scheduler = contents.metadata.find("scheduler_config");
   return Build(unet->second, scheduler == contents.metadata.end() ? std::string() : scheduler->second, contents, path);
+}
+
+std::string
+SHA256OfModel(const std::string & path)
+{
+  if (!fs::is_directory(path))
+  {
+    return SHA256OfFile(path);
+  }
+  const auto  files = ResolveModelFolder(path);
+  std::string listing;
+  for (const auto & [role, file] : { std::pair<const char *, fs::path>{ "unet_config", files.unetConfig },
+                                     { "weights", files.weights },
+                                     { "scheduler_config", files.schedulerConfig } })
+  {
+    listing += std::string(role) + " " + (file.empty() ? std::string("-") : SHA256OfFile(file.string())) + "\n";
+  }
+  return SHA256Hex(listing.data(), listing.size());
+}
+
+std::string
+ModelName(const std::string & path)
+{
+  const auto normal = fs::path(path).lexically_normal();
+  return normal.has_filename() ? normal.filename().string() : normal.parent_path().filename().string();
 }
 
 void

@@ -48,6 +48,18 @@ struct DiffusionModelData
 DiffusionModelData
 LoadDiffusionModel(const std::string & path);
 
+/** The identity of a model, as lower-case hex SHA-256: of the file's bytes for a single file; for a
+ * diffusers model or pipeline folder, of the list of its model files' own SHA-256 (U-Net config,
+ * weights, scheduler config, in that order; "-" for a missing scheduler config), so that two
+ * folders with the same model files have the same identity wherever they are. */
+std::string
+SHA256OfModel(const std::string & path);
+
+/** The name a model is recorded under: the file's name, or the folder's name (a trailing "/" or
+ * "/." ignored). */
+std::string
+ModelName(const std::string & path);
+
 /** Writes the single-file format atomically, with `metadata` added to the configs. */
 void
 SaveDiffusionModel(const std::string & fileName, const UNet2D & unet, const NoiseSchedule & schedule,

@@ -18,6 +18,7 @@
 #include "itkSHA256.h"
 
 #include "itkDiffusionErrors.h"
+#include "itkReadableFile.h"
 
 #include <array>
 #include <cstring>
@@ -162,6 +163,11 @@ SHA256Hex(const void * data, std::size_t size)
 std::string
 SHA256OfFile(const std::string & fileName)
 {
+  const std::string problem = ReadableFileProblem(fileName);
+  if (!problem.empty())
+  {
+    throw ModelFileError("Cannot hash " + fileName + ": " + problem);
+  }
   std::ifstream in(fileName, std::ios::binary);
   if (!in)
   {

@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkSafeTensors.h"
+#include "itkReadableFile.h"
 
 #include <nlohmann/json.hpp>
 
@@ -67,6 +68,84 @@ struct Entry
   std::uint64_t             begin = 0;
   std::uint64_t             end = 0;
 };
+
+/** The header length that the first 8 bytes (little-endian) state, checked against the file's size. */
+std::uint64_t
+HeaderLength(const char * first8, std::uint64_t fileSize, const std::string & source)
+{
+  std::uint64_t headerBytes = 0;
+  for (int i = 7; i >= 0; --i)
+  {
+    headerBytes = (headerBytes << 8) | static_cast<unsigned char>(first8[i]);
+  }
+  if (headerBytes > MaximumHeaderBytes)
+  {
+    Fail(source, "its header claims " + std::to_string(headerBytes) + " bytes, more than the 100 MB allowed");
+  }
+  if (headerBytes > fileSize - 8)
+  {
+    Fail(source,
+         "its header claims " + std::to_string(headerBytes) + " bytes but only " + std::to_string(fileSize - 8) +
+           " follow (truncated?)");
+  }
+  return headerBytes;
+}
+
+nlohmann::json
+ParseHeader(const char * text, std::uint64_t length, const std::string & source)
+{
+  nlohmann::json header;
+  try
+  {
+    header = nlohmann::json::parse(text, text + length);
+  }
+  catch (const nlohmann::json::exception & e)
+  {
+    Fail(source, std::string("its header is not valid JSON (") + e.what() + ")");
+  }
+  if (!header.is_object())
+  {
+    Fail(source, "its header is not a JSON object");
+  }
+  return header;
+}
+
+std::map<std::string, std::string>
+MetadataOf(const nlohmann::json & value, const std::string & source)
+{
+  if (!value.is_object())
+  {
+    Fail(source, "__metadata__ is not an object of strings");
+  }
+  std::map<std::string, std::string> metadata;
+  for (const auto & meta : value.items())
+  {
+    if (!meta.value().is_string())
+    {
+      Fail(source, "__metadata__ entry \"" + meta.key() + "\" is not a string");
+    }
+    metadata[meta.key()] = meta.value().get<std::string>();
+  }
+  return metadata;
+}
+
+/** Opens a model file for reading after checking that it is a readable regular file. */
+std::ifstream
+OpenModelFile(const std::string & fileName)
+{
+  const std::string problem = ReadableFileProblem(fileName);
+  if (!problem.empty())
+  {
+    throw ModelFileError("Cannot read the model file " + fileName + ": " + problem +
+                         " (give a .safetensors file, or a diffusers folder where a folder is accepted)");
+  }
+  std::ifstream file(fileName, std::ios::binary | std::ios::ate);
+  if (!file || file.tellg() < 0)
+  {
+    throw ModelFileError("Cannot read the model file " + fileName);
+  }
+  return file;
+}
 } // namespace
 
 torch::Tensor
@@ -89,36 +168,10 @@ ParseSafeTensors(const char * data, std::uint64_t size, const std::string & sour
   {
     Fail(source, "it has " + std::to_string(size) + " bytes, fewer than the 8-byte header length (truncated?)");
   }
-  std::uint64_t headerBytes = 0;
-  for (int i = 7; i >= 0; --i)
-  {
-    headerBytes = (headerBytes << 8) | static_cast<unsigned char>(data[i]);
-  }
-  if (headerBytes > MaximumHeaderBytes)
-  {
-    Fail(source, "its header claims " + std::to_string(headerBytes) + " bytes, more than the 100 MB allowed");
-  }
-  if (headerBytes > size - 8)
-  {
-    Fail(source,
-         "its header claims " + std::to_string(headerBytes) + " bytes but only " + std::to_string(size - 8) +
-           " follow (truncated?)");
-  }
-  nlohmann::json header;
-  try
-  {
-    header = nlohmann::json::parse(data + 8, data + 8 + headerBytes);
-  }
-  catch (const nlohmann::json::exception & e)
-  {
-    Fail(source, std::string("its header is not valid JSON (") + e.what() + ")");
-  }
-  if (!header.is_object())
-  {
-    Fail(source, "its header is not a JSON object");
-  }
-  const std::uint64_t bufferBytes = size - 8 - headerBytes;
-  const char *        buffer = data + 8 + headerBytes;
+  const std::uint64_t  headerBytes = HeaderLength(data, size, source);
+  const nlohmann::json header = ParseHeader(data + 8, headerBytes, source);
+  const std::uint64_t  bufferBytes = size - 8 - headerBytes;
+  const char *         buffer = data + 8 + headerBytes;
 
   SafeTensors        result;
   std::vector<Entry> entries;
@@ -126,18 +179,7 @@ ParseSafeTensors(const char * data, std::uint64_t size, const std::string & sour
   {
     if (item.key() == "__metadata__")
     {
-      if (!item.value().is_object())
-      {
-        Fail(source, "__metadata__ is not an object of strings");
-      }
-      for (const auto & meta : item.value().items())
-      {
-        if (!meta.value().is_string())
-        {
-          Fail(source, "__metadata__ entry \"" + meta.key() + "\" is not a string");
-        }
-        result.metadata[meta.key()] = meta.value().get<std::string>();
-      }
+      result.metadata = MetadataOf(item.value(), source);
       continue;
     }
     const auto & value = item.value();
@@ -255,23 +297,36 @@ ParseSafeTensors(const char * data, std::uint64_t size, const std::string & sour
 SafeTensors
 ReadSafeTensors(const std::string & fileName)
 {
-  std::ifstream file(fileName, std::ios::binary | std::ios::ate);
-  if (!file)
-  {
-    throw ModelFileError("Cannot open the model file " + fileName + ": check the path and its permissions");
-  }
-  const auto end = file.tellg();
-  if (end < 0)
-  {
-    throw ModelFileError("Cannot read the model file " + fileName);
-  }
-  std::string bytes(static_cast<std::size_t>(end), '\0');
+  std::ifstream file = OpenModelFile(fileName);
+  std::string   bytes(static_cast<std::size_t>(file.tellg()), '\0');
   file.seekg(0);
   if (!file.read(&bytes[0], static_cast<std::streamsize>(bytes.size())))
   {
     throw ModelFileError("Cannot read the model file " + fileName);
   }
   return ParseSafeTensors(bytes.data(), bytes.size(), fileName);
+}
+
+std::map<std::string, std::string>
+ReadSafeTensorsMetadata(const std::string & fileName)
+{
+  std::ifstream       file = OpenModelFile(fileName);
+  const std::uint64_t size = static_cast<std::uint64_t>(file.tellg());
+  if (size < 8)
+  {
+    Fail(fileName, "it has " + std::to_string(size) + " bytes, fewer than the 8-byte header length (truncated?)");
+  }
+  char first8[8];
+  file.seekg(0);
+  file.read(first8, 8);
+  std::string header(static_cast<std::size_t>(HeaderLength(first8, size, fileName)), '\0');
+  if (!file.read(&header[0], static_cast<std::streamsize>(header.size())))
+  {
+    throw ModelFileError("Cannot read the model file " + fileName);
+  }
+  const auto json = ParseHeader(header.data(), header.size(), fileName);
+  return json.contains("__metadata__") ? MetadataOf(json["__metadata__"], fileName)
+                                       : std::map<std::string, std::string>{};
 }
 
 std::string

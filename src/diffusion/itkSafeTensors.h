@@ -56,9 +56,15 @@ struct SafeTensors
 SafeTensors
 ParseSafeTensors(const char * data, std::uint64_t size, const std::string & source);
 
-/** Reads and parses a file (ModelFileError if it cannot be read). Tensors live on the CPU. */
+/** Reads and parses a file (ModelFileError if it cannot be read, or is a directory, FIFO or device).
+ * Tensors live on the CPU. */
 SafeTensors
 ReadSafeTensors(const std::string & fileName);
+
+/** The `__metadata__` of a file, reading only its header (the length is checked against the file's
+ * size and the JSON parsed as ReadSafeTensors does; tensor entries are not examined). */
+std::map<std::string, std::string>
+ReadSafeTensorsMetadata(const std::string & fileName);
 
 /** Serialises tensors (any device; written contiguous, in the given order) and metadata. Supported
  * dtypes: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL. */

@@ -17,6 +17,7 @@
  *=========================================================================*/
 
 #include "itkFigureSpec.h"
+#include "itkReadableFile.h"
 
 #include "itkReportWriter.h"
 
@@ -413,12 +414,13 @@ FigureSpec::Write(const std::string & specJsonFile) const
 int
 RenderFiguresFromSpec(const std::string & specJsonFile)
 {
-  std::ifstream stream(specJsonFile);
-  if (!stream)
+  const std::string problem = ReadableFileProblem(specJsonFile);
+  if (!problem.empty())
   {
-    throw ReportError("Cannot open the figure spec " + specJsonFile + ": check the path");
+    throw ReportError("Cannot open the figure spec " + specJsonFile + ": " + problem);
   }
-  Json spec;
+  std::ifstream stream(specJsonFile);
+  Json          spec;
   try
   {
     spec = Json::parse(stream);

@@ -20,6 +20,7 @@
 // HEST-1k sample folders, which ship their spots as .h5ad.
 
 #include "itkHDF5Support.h"
+#include "itkReadableFile.h"
 #include "itkSpatialDataReaders.h"
 
 #include <nlohmann/json.hpp>
@@ -221,6 +222,11 @@ ReadHESTSample(const std::string & folderName, const std::string & requestedId)
   const auto metadataPath = folder / "metadata" / (id + ".json");
   if (fs::exists(metadataPath))
   {
+    const std::string problem = ReadableFileProblem(metadataPath.string());
+    if (!problem.empty())
+    {
+      itkGenericExceptionMacro(<< "Cannot read the HEST metadata " << metadataPath.string() << ": " << problem);
+    }
     try
     {
       std::ifstream in(metadataPath);

@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkHDF5Support.h"
+#include "itkReadableFile.h"
 
 #include "itkMacro.h"
 
@@ -102,12 +103,11 @@ File
 File::OpenForReading(const std::string & path)
 {
   SilenceHDF5Errors();
-  FILE * probe = std::fopen(path.c_str(), "rb");
-  if (probe == nullptr)
+  const std::string problem = ReadableFileProblem(path);
+  if (!problem.empty())
   {
-    itkGenericExceptionMacro(<< "Cannot open " << path << ": no such file, or not readable");
+    itkGenericExceptionMacro(<< "Cannot open the HDF5 file " << path << ": " << problem);
   }
-  std::fclose(probe);
   if (H5Fis_hdf5(path.c_str()) <= 0)
   {
     itkGenericExceptionMacro(<< path << " is not an HDF5 file (or it is truncated)");

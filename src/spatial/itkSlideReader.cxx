@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkSlideReader.h"
+#include "itkReadableFile.h"
 
 #include "itkImageFileReader.h"
 #include "itkImageIORegistration.h"
@@ -61,13 +62,12 @@ SlideReader::Open(const std::string & fileName)
   RegisterSpatialTranscriptomicsImageIO();
   m_Backend.reset();
   m_FileName = fileName;
-  auto   backend = std::make_unique<Backend>();
-  FILE * probe = std::fopen(fileName.c_str(), "rb");
-  if (probe == nullptr)
+  auto              backend = std::make_unique<Backend>();
+  const std::string problem = ReadableFileProblem(fileName);
+  if (!problem.empty())
   {
-    itkExceptionMacro(<< "Cannot open the slide " << fileName << ": no such file, or not readable");
+    itkExceptionMacro(<< "Cannot open the slide " << fileName << ": " << problem);
   }
-  std::fclose(probe);
 
   if (openslide_detect_vendor(fileName.c_str()) != nullptr)
   {

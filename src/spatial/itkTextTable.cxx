@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkTextTable.h"
+#include "itkReadableFile.h"
 
 #include "itkMacro.h"
 
@@ -39,6 +40,11 @@ LineReader::LineReader(const std::string & path)
   : m_Impl(std::make_unique<Impl>())
 {
   m_Impl->path = path;
+  const std::string problem = ReadableFileProblem(path);
+  if (!problem.empty())
+  {
+    itkGenericExceptionMacro(<< "Cannot open " << path << ": " << problem);
+  }
   // gzopen reads plain files unchanged, so one code path serves both.
   m_Impl->file = gzopen(path.c_str(), "rb");
   if (m_Impl->file == nullptr)

@@ -20,6 +20,7 @@
 // positions and scale factors.
 
 #include "itkHDF5Support.h"
+#include "itkReadableFile.h"
 #include "itkSpatialDataReaders.h"
 #include "itkTextTable.h"
 
@@ -255,11 +256,12 @@ ReadVisiumPositions(const std::string & path)
 std::map<std::string, double>
 ReadVisiumScaleFactors(const std::string & path)
 {
-  std::ifstream in(path);
-  if (!in)
+  const std::string problem = ReadableFileProblem(path);
+  if (!problem.empty())
   {
-    itkGenericExceptionMacro(<< "Cannot open " << path << ": no such file, or not readable");
+    itkGenericExceptionMacro(<< "Cannot open " << path << ": " << problem);
   }
+  std::ifstream                 in(path);
   std::map<std::string, double> factors;
   try
   {

@@ -22,8 +22,11 @@
 #include "itkDiffusionTestUtilities.h"
 #include "itkLocalModelFile.h"
 #include "itkSHA256.h"
+#include "itkSafeTensors.h"
 
 #include "gtest/gtest.h"
+
+#include <fstream>
 
 namespace
 {
@@ -132,3 +135,47 @@ TEST(LocalModelFile, AnotherCentralModelIsRefused)
 }
 
 } // namespace
+
+TEST(LocalModelFile, FolderCentralIsReferencedByTheIdentityOfItsFiles)
+{
+  // A central model as a diffusers model folder (config.json + weights), written here.
+  const auto files = MakeFiles("local-folder");
+  const auto folder = files.folder / "central_model";
+  std::filesystem::create_directories(folder);
+  const auto unet = diffusion::LoadDiffusionModel(files.central).unet;
+  std::ofstream((folder / "config.json").string()) << unet->Config().ToJson();
+  diffusion::SafeTensors weights;
+  weights.tensors = unet->NamedWeights();
+  diffusion::WriteSafeTensors((folder / "diffusion_pytorch_model.safetensors").string(), weights);
+
+  const auto local = (files.folder / "local.safetensors").string();
+  adaptation::SaveLocalModel(local, files.adapter, "{}", folder.string() + "/", false);
+  EXPECT_FALSE(adaptation::IsLocalModelFile(folder.string()));
+  const auto recorded = diffusion::ReadSafeTensorsMetadata(local);
+  EXPECT_EQ(recorded.at("central_file"), "central_model");
+  EXPECT_EQ(recorded.at("central_sha256"), diffusion::SHA256OfModel(folder.string()));
+  EXPECT_NE(recorded.at("central_sha256"), diffusion::SHA256Hex("", 0));
+
+  // Found beside the local model by its recorded name, or given anywhere else.
+  const auto beside = adaptation::LoadLocalModel(local);
+  ExpectSameAdapter(beside.adapter, files.adapter);
+  const auto moved = files.folder / "moved";
+  std::filesystem::rename(folder, moved);
+  EXPECT_THROW(adaptation::LoadLocalModel(local), diffusion::ModelFileError);
+  EXPECT_NO_THROW(adaptation::LoadLocalModel(local, moved.string()));
+
+  // Another model folder (other weights, same layout) is refused by its identity.
+  torch::manual_seed(41);
+  weights.tensors = diffusion::UNet2D(DiffusionTest::TinyConfig())->NamedWeights();
+  diffusion::WriteSafeTensors((moved / "diffusion_pytorch_model.safetensors").string(), weights);
+  try
+  {
+    adaptation::LoadLocalModel(local, moved.string());
+    FAIL() << "no exception";
+  }
+  catch (const diffusion::ModelFileError & e)
+  {
+    EXPECT_NE(std::string(e.what()).find("SHA-256"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(files.folder);
+}

@@ -20,6 +20,9 @@
 
 #include "c2lTestHarness.h"
 
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -108,4 +111,68 @@ TEST_F(C2LDiffusionCommands, PretrainResumeAndSample)
   ExpectOneLineError(Run("sample --model " + Path("absent.safetensors") + " --out " + Path("a")), "does not exist");
   std::ofstream(Path("bad.safetensors"), std::ios::binary) << "garbage bytes";
   ExpectOneLineError(Run("sample --model " + Path("bad.safetensors") + " --out " + Path("b")), "safetensors");
+}
+
+TEST_F(C2LDiffusionCommands, DiffusersFoldersServeAsCentralModels)
+{
+  // The folders diffusers v0.21 writes (UNet2DModel and DDPMPipeline), made by the fixture script.
+  ASSERT_EQ(std::system((std::string(DIFFUSION_PYTHON) + " " + DIFFUSION_REFERENCE_SCRIPT + " " + Path("diffusers") +
+                         " > /dev/null")
+                          .c_str()),
+            0);
+  const std::string modelFolder = Path("diffusers/default_model");
+  const std::string pipelineFolder = Path("diffusers/default_pipeline");
+  for (const auto & folder : { modelFolder, pipelineFolder + "/" })
+  {
+    const auto sampled =
+      Run("sample --model " + folder + " --n 2 --steps 2 --threads 1 --out " + Path("s.mha") + " --force");
+    ASSERT_EQ(sampled.exitCode, 0) << sampled.output;
+  }
+
+  // c2l adapt on the pipeline folder: the local model references it by the folder's identity.
+  ASSERT_EQ(Run("synth-slide --spots 24 --seed 3 --out " + Path("slide")).exitCode, 0);
+  const auto extracted = Run("extract --slide " + Path("slide/image.tif") + " --spots " + Path("slide/outs") +
+                             " --genes 8 --patch-px 16 --patch-um 56 --fraction 0.5 --seed 1 --out " + Path("data.h5"));
+  ASSERT_EQ(extracted.exitCode, 0) << extracted.output;
+  const auto adapted = Run("adapt --central " + pipelineFolder + " --data " + Path("data.h5") + " --out " +
+                           Path("local.safetensors") + " --steps 2 --batch 4 --grad-accum 1 --embed-dim 8 --threads 1");
+  ASSERT_EQ(adapted.exitCode, 0) << adapted.output;
+  EXPECT_NE(adapted.output.find("referenced by SHA-256"), std::string::npos) << adapted.output;
+  const auto synthetic =
+    Run("sample --model " + Path("local.safetensors") + " --central " + pipelineFolder + " --expression " +
+        Path("data.h5") + " --ratio 1 --steps 2 --threads 1 --out " + Path("synthetic.h5"));
+  ASSERT_EQ(synthetic.exitCode, 0) << synthetic.output;
+  // The model folder holds the same U-Net without the pipeline's scheduler: another central model.
+  ExpectOneLineError(Run("sample --model " + Path("local.safetensors") + " --central " + modelFolder +
+                         " --expression " + Path("data.h5") + " --steps 2 --out " + Path("other.h5")),
+                     "SHA-256");
+
+  // c2l run with the folder as its central model: no pretraining stage, adaptation on the folder.
+  const nlohmann::json config = {
+    { "output", "run" },
+    { "slide", "slide/image.tif" },
+    { "spots", "slide/outs" },
+    { "central_model", "diffusers/default_pipeline" },
+    { "threads", 1 },
+    { "ratios", { 1 } },
+    { "extraction", { { "patch_px", 16 }, { "patch_um", 56 }, { "genes", 8 }, { "fraction", 0.5 }, { "seed", 1 } } },
+    { "adaptation", { { "steps", 2 }, { "batch", 4 }, { "grad_accum", 1 }, { "embed_dim", 8 } } },
+    { "synthesis", { { "steps", 2 }, { "batch", 16 } } },
+    { "regressor", { { "depth", 18 }, { "steps", 2 }, { "batch", 8 } } },
+    { "evaluation", { { "clusters", 2 }, { "map_genes", 1 } } }
+  };
+  std::ofstream(Path("pipeline.json")) << config.dump(2);
+  const auto run = Run("run --config " + Path("pipeline.json"));
+  ASSERT_EQ(run.exitCode, 0) << run.output;
+  EXPECT_TRUE(fs::exists(Path("run/local.safetensors")));
+  EXPECT_FALSE(fs::exists(Path("run/central.safetensors")));
+  EXPECT_TRUE(fs::exists(Path("run/evaluation/evaluation.json")));
+
+  // Paths that are not model files: one line each, never a crash.
+  fs::create_directories(Path("empty"));
+  ExpectOneLineError(Run("sample --model " + Path("empty") + " --out " + Path("e")), "neither a diffusers model");
+  ExpectOneLineError(Run("sample --model /dev/null --out " + Path("e")), "is a device");
+  ExpectOneLineError(Run("adapt --central " + Path("empty") + " --data " + Path("data.h5") + " --out " +
+                         Path("local2.safetensors") + " --steps 1"),
+                     "neither a diffusers model");
 }

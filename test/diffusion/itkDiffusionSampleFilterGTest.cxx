@@ -31,7 +31,10 @@
 
 #include "gtest/gtest.h"
 
+#include <cstdlib>
 #include <fstream>
+
+#include <sys/stat.h>
 
 namespace
 {
@@ -275,4 +278,106 @@ TEST_F(DiffusionSampleFilterModel, RefusesBadSettingsAndFiles)
   filter->SetModelFileName(s_Folder + "/gray.safetensors");
   expectRefused(filter, "needs 3");
   EXPECT_THROW(itk::DiffusionModel::New()->Save(s_Folder + "/nothing.safetensors"), itk::ExceptionObject);
+}
+
+namespace
+{
+/** The diffusers-shaped folders of unet_reference.py (as diffusers v0.21 writes them), once per process. */
+class DiffusersFolderModel : public ::testing::Test
+{
+protected:
+  static void
+  SetUpTestSuite()
+  {
+    torch::set_num_threads(1);
+    s_Folder = itk::DiffusionTest::ScratchFolder("sample-filter-diffusers").string();
+    const std::string command =
+      std::string(DIFFUSION_PYTHON) + " " + DIFFUSION_REFERENCE_SCRIPT + " " + s_Folder + " > /dev/null";
+    s_Status = std::system(command.c_str());
+  }
+  static void
+  TearDownTestSuite()
+  {
+    std::filesystem::remove_all(s_Folder);
+  }
+  void
+  SetUp() override
+  {
+    ASSERT_EQ(s_Status, 0) << "the fixture script failed: is python3-torch installed?";
+  }
+
+  /** Three samples of the model at \p path, DDIM with 4 steps, seed 5. */
+  static std::vector<unsigned char>
+  Samples(const std::string & path)
+  {
+    auto filter = FilterType::New();
+    filter->SetModelFileName(path);
+    filter->SetNumberOfSamples(3);
+    filter->SetBatchSize(2);
+    filter->SetNumberOfSteps(4);
+    filter->SetSeed(5);
+    filter->SetNumberOfTorchThreads(1);
+    filter->Update();
+    const auto * begin = reinterpret_cast<const unsigned char *>(filter->GetOutput()->GetBufferPointer());
+    return { begin, begin + filter->GetOutput()->GetBufferedRegion().GetNumberOfPixels() * 3 };
+  }
+
+  static std::string s_Folder;
+  static int         s_Status;
+};
+std::string DiffusersFolderModel::s_Folder;
+int         DiffusersFolderModel::s_Status = -1;
+} // namespace
+
+TEST_F(DiffusersFolderModel, DiffusionModelLoadsModelAndPipelineFolders)
+{
+  // The public entry point that once read a folder as a local model file.
+  auto model = itk::DiffusionModel::New();
+  ASSERT_NO_THROW(model->Load(s_Folder + "/default_model"));
+  EXPECT_FALSE(model->IsConditional());
+  EXPECT_EQ(model->GetImageSize(), 16u);
+  EXPECT_EQ(model->GetNumberOfTrainTimesteps(), 1000u);
+  auto pipeline = itk::DiffusionModel::New();
+  ASSERT_NO_THROW(pipeline->Load(s_Folder + "/scale_shift_pipeline/"));
+  EXPECT_EQ(pipeline->GetImageSize(), 32u);
+  EXPECT_EQ(pipeline->GetNumberOfTrainTimesteps(), 500u);
+}
+
+TEST_F(DiffusersFolderModel, SampleFilterTakesAFolderAsItsModelFile)
+{
+  // The model folder holds the weights of default.safetensors without a scheduler: both sample alike.
+  const auto fromFolder = Samples(s_Folder + "/default_model");
+  EXPECT_EQ(fromFolder, Samples(s_Folder + "/default.safetensors"));
+  EXPECT_EQ(Samples(s_Folder + "/default_pipeline").size(), 3u * 16 * 16 * 3);
+}
+
+TEST_F(DiffusersFolderModel, PathsThatAreNeitherModelFilesNorModelFoldersAreRefused)
+{
+  const auto expectRefused = [](const std::string & path, const std::string & words) {
+    try
+    {
+      itk::DiffusionModel::New()->Load(path);
+      ADD_FAILURE() << "loaded " << path;
+    }
+    catch (const itk::ExceptionObject & e)
+    {
+      EXPECT_NE(std::string(e.GetDescription()).find(words), std::string::npos) << e.GetDescription();
+    }
+    auto filter = FilterType::New();
+    filter->SetModelFileName(path);
+    EXPECT_THROW(filter->Update(), itk::ExceptionObject) << path;
+  };
+  const auto empty = s_Folder + "/empty";
+  std::filesystem::create_directories(empty);
+  expectRefused(empty, "neither a diffusers model folder");
+  const auto fifo = s_Folder + "/pipe.safetensors";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expectRefused(fifo, "is a FIFO");
+  expectRefused("/dev/null", "is a device");
+  // A folder whose config.json is a folder.
+  const auto odd = s_Folder + "/odd";
+  std::filesystem::create_directories(odd + "/config.json");
+  std::filesystem::copy_file(s_Folder + "/default_model/diffusion_pytorch_model.safetensors",
+                             odd + "/diffusion_pytorch_model.safetensors");
+  expectRefused(odd, "is a directory");
 }

@@ -28,6 +28,8 @@
 
 #include <fstream>
 
+#include <sys/stat.h>
+
 namespace
 {
 using itk::diffusion::ModelFileError;
@@ -151,4 +153,70 @@ TEST(SafeTensors, RejectsHostileHeaders)
   // A well-formed file still parses (the checks above fail for their own reasons only).
   const auto good = Image("{\"a\":{" + f32 + ",\"shape\":[1],\"data_offsets\":[0,4]}}", 4);
   EXPECT_EQ(ParseSafeTensors(good.data(), good.size(), "good").tensors.size(), 1u);
+}
+
+TEST(SafeTensors, RefusesPathsThatAreNotRegularFilesBeforeReading)
+{
+  // A directory once reached the reader as a file and its "size" became a string length; a FIFO
+  // would block the reader until something wrote to it. Each is refused by name before a byte is read.
+  const auto folder = itk::DiffusionTest::ScratchFolder("safetensors-not-files");
+  const auto fifo = (folder / "pipe.safetensors").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::vector<std::pair<std::string, std::string>> cases{ { folder.string(), "is a directory" },
+                                                                { fifo, "is a FIFO" },
+                                                                { "/dev/null", "is a device" },
+                                                                { (folder / "absent").string(), "does not exist" },
+                                                                { "", "no file name" } };
+  for (const auto & [path, expected] : cases)
+  {
+    for (const bool headerOnly : { false, true })
+    {
+      try
+      {
+        if (headerOnly)
+        {
+          itk::diffusion::ReadSafeTensorsMetadata(path);
+        }
+        else
+        {
+          itk::diffusion::ReadSafeTensors(path);
+        }
+        ADD_FAILURE() << "read " << path;
+      }
+      catch (const ModelFileError & e)
+      {
+        EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("Cannot read the model file " + path), std::string::npos) << e.what();
+      }
+    }
+  }
+  std::filesystem::remove_all(folder);
+}
+
+TEST(SafeTensors, MetadataAloneComesFromTheHeader)
+{
+  const auto  folder = itk::DiffusionTest::ScratchFolder("safetensors-metadata");
+  const auto  file = (folder / "model.safetensors").string();
+  SafeTensors contents;
+  contents.tensors = { { "x", torch::randn({ 64, 64 }) } };
+  contents.metadata = { { "format", "c2l-local-model" }, { "note", "text" } };
+  itk::diffusion::WriteSafeTensors(file, contents);
+  EXPECT_EQ(itk::diffusion::ReadSafeTensorsMetadata(file), contents.metadata);
+
+  // The tensors are not read: a file cut inside its data still yields its metadata, which the
+  // full reader refuses; a file cut inside its header is refused by both.
+  const auto bytes = itk::diffusion::SerializeSafeTensors(contents);
+  std::ofstream((folder / "cut-data.safetensors").string(), std::ios::binary) << bytes.substr(0, bytes.size() - 100);
+  EXPECT_EQ(itk::diffusion::ReadSafeTensorsMetadata((folder / "cut-data.safetensors").string()), contents.metadata);
+  EXPECT_THROW(itk::diffusion::ReadSafeTensors((folder / "cut-data.safetensors").string()), ModelFileError);
+  std::ofstream((folder / "cut-header.safetensors").string(), std::ios::binary) << bytes.substr(0, 20);
+  EXPECT_THROW(itk::diffusion::ReadSafeTensorsMetadata((folder / "cut-header.safetensors").string()), ModelFileError);
+  std::ofstream((folder / "tiny.safetensors").string(), std::ios::binary) << "abc";
+  EXPECT_THROW(itk::diffusion::ReadSafeTensorsMetadata((folder / "tiny.safetensors").string()), ModelFileError);
+  // No __metadata__: an empty map.
+  SafeTensors bare;
+  bare.tensors = contents.tensors;
+  itk::diffusion::WriteSafeTensors((folder / "bare.safetensors").string(), bare);
+  EXPECT_TRUE(itk::diffusion::ReadSafeTensorsMetadata((folder / "bare.safetensors").string()).empty());
+  std::filesystem::remove_all(folder);
 }

@@ -21,6 +21,7 @@
 // the errors for weights that do not fit the config.
 
 #include "itkDiffusionModelFile.h"
+#include "itkSHA256.h"
 #include "itkDiffusionTestUtilities.h"
 #include "itkUNet2D.h"
 
@@ -119,6 +120,47 @@ TEST_F(UNet2DReference, LoadsDiffusersModelAndPipelineFolders)
   EXPECT_EQ(scheduler.timestepSpacing, "trailing");
   EXPECT_FALSE(scheduler.clipSample);
   EXPECT_EQ(pipeline.schedule->InferenceTimesteps(5), (std::vector<std::int64_t>{ 499, 399, 299, 199, 99 }));
+}
+
+TEST_F(UNet2DReference, FolderWithATrailingSlashLoadsAndIsNamedByTheFolder)
+{
+  auto folder = itk::diffusion::LoadDiffusionModel(s_Folder + "/default_pipeline/");
+  EXPECT_LE(MaxDifference(folder.unet, "default"), 1e-4);
+  EXPECT_EQ(itk::diffusion::ModelName(s_Folder + "/default_pipeline/"), "default_pipeline");
+  EXPECT_EQ(itk::diffusion::ModelName(s_Folder + "/default_pipeline/."), "default_pipeline");
+  EXPECT_EQ(itk::diffusion::ModelName(s_Folder + "/default.safetensors"), "default.safetensors");
+}
+
+TEST_F(UNet2DReference, FolderIdentityIsItsModelFilesWhereverItLies)
+{
+  namespace fs = std::filesystem;
+  using itk::diffusion::SHA256OfFile;
+  using itk::diffusion::SHA256OfModel;
+  const std::string model = s_Folder + "/default_model";
+  // The identity is the SHA-256 of the list of the model files' own SHA-256 (computed here by
+  // hand), never that of an unreadable folder's zero bytes.
+  const std::string listing = "unet_config " + SHA256OfFile(model + "/config.json") + "\nweights " +
+                              SHA256OfFile(model + "/diffusion_pytorch_model.safetensors") + "\nscheduler_config -\n";
+  EXPECT_EQ(SHA256OfModel(model), itk::diffusion::SHA256Hex(listing.data(), listing.size()));
+  EXPECT_NE(SHA256OfModel(model), itk::diffusion::SHA256Hex("", 0));
+  EXPECT_EQ(SHA256OfModel(s_Folder + "/default.safetensors"), SHA256OfFile(s_Folder + "/default.safetensors"));
+
+  const auto copy = fs::path(s_Folder) / "copied" / "elsewhere";
+  fs::create_directories(copy);
+  fs::copy(model, copy, fs::copy_options::recursive);
+  EXPECT_EQ(SHA256OfModel(copy.string()), SHA256OfModel(model));
+  // The pipeline folder holds the same U-Net and weights plus a scheduler: another model.
+  EXPECT_NE(SHA256OfModel(s_Folder + "/default_pipeline"), SHA256OfModel(model));
+  // One changed weight byte is another model.
+  {
+    std::fstream weights((copy / "diffusion_pytorch_model.safetensors").string(),
+                         std::ios::in | std::ios::out | std::ios::binary);
+    weights.seekp(-1, std::ios::end);
+    weights.put('\x7f');
+  }
+  EXPECT_NE(SHA256OfModel(copy.string()), SHA256OfModel(model));
+  EXPECT_THROW(SHA256OfModel(s_Folder), itk::diffusion::ModelFileError); // not a model folder
+  fs::remove_all(fs::path(s_Folder) / "copied");
 }
 
 TEST_F(UNet2DReference, SavedSingleFileRoundTrips)

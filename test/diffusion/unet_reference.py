@@ -6,6 +6,9 @@ resnet.py, attention_processor.py's AttnProcessor with heads folded into the bat
 diffusers' parameter names. For each tiny configuration it writes, into the output folder:
   <name>.safetensors         weights (diffusers names) with the config in __metadata__["unet_config"]
   <name>_io.safetensors      "sample", "timesteps" and the reference output "expected"
+  <name>_model/              the same model as diffusers' UNet2DModel.save_pretrained writes it
+  <name>_pipeline/           ... and as DDPMPipeline.save_pretrained writes it (model_index.json,
+                             unet/, scheduler/): config files with every key diffusers v0.21.0 writes
 Weights are seeded (torch.manual_seed), GroupNorm affine parameters randomised too.
 
 Usage: /usr/bin/python3 unet_reference.py OUTPUT_FOLDER   (Debian's python3-torch; no diffusers)
@@ -260,6 +263,19 @@ CONFIGS = {
                         flip_sin_to_cos=False, freq_shift=1, downsample_padding=0, mid_block_scale_factor=1.5),
 }
 
+# What diffusers v0.21.0 adds to a UNet2DModel's config.json beyond the arguments above (its
+# register_to_config records every __init__ argument, defaults included).
+DIFFUSERS_VERSION = "0.21.0"
+DIFFUSERS_UNET_KEYS = dict(_diffusers_version=DIFFUSERS_VERSION, downsample_type="conv", upsample_type="conv",
+                           class_embed_type=None, num_class_embeds=None, attn_norm_num_groups=None)
+# DDPMScheduler's config.json as diffusers v0.21.0 writes it with the default arguments.
+DIFFUSERS_DDPM_SCHEDULER = dict(_class_name="DDPMScheduler", _diffusers_version=DIFFUSERS_VERSION,
+                                num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, beta_schedule="linear",
+                                trained_betas=None, variance_type="fixed_small", clip_sample=True,
+                                prediction_type="epsilon", thresholding=False, dynamic_thresholding_ratio=0.995,
+                                clip_sample_range=1.0, sample_max_value=1.0, timestep_spacing="leading",
+                                steps_offset=0)
+
 LEGACY = {"to_q": "query", "to_k": "key", "to_v": "value", "to_out.0": "proj_attn"}
 
 
@@ -292,25 +308,28 @@ def main(folder):
         write_safetensors(os.path.join(folder, name + ".safetensors"), weights, {"unet_config": json.dumps(cfg)})
         write_safetensors(os.path.join(folder, name + "_io.safetensors"),
                           {"sample": sample, "timesteps": timesteps, "expected": expected})
-        # The same model as a diffusers model folder and as a DDPMPipeline folder.
+        # The same model as a diffusers model folder and as a DDPMPipeline folder, laid out and keyed
+        # as diffusers v0.21.0's save_pretrained writes them.
+        unet_config = dict(DIFFUSERS_UNET_KEYS, **cfg)
         model_dir = os.path.join(folder, name + "_model")
         os.makedirs(model_dir, exist_ok=True)
         with open(os.path.join(model_dir, "config.json"), "w") as out:
-            json.dump(cfg, out)
+            json.dump(unet_config, out, indent=2, sort_keys=True)
         write_safetensors(os.path.join(model_dir, "diffusion_pytorch_model.safetensors"), weights)
         pipe = os.path.join(folder, name + "_pipeline")
         os.makedirs(os.path.join(pipe, "unet"), exist_ok=True)
         os.makedirs(os.path.join(pipe, "scheduler"), exist_ok=True)
         with open(os.path.join(pipe, "model_index.json"), "w") as out:
-            json.dump({"_class_name": "DDPMPipeline", "scheduler": ["diffusers", "DDPMScheduler"],
-                       "unet": ["diffusers", "UNet2DModel"]}, out)
+            json.dump({"_class_name": "DDPMPipeline", "_diffusers_version": DIFFUSERS_VERSION,
+                       "scheduler": ["diffusers", "DDPMScheduler"], "unet": ["diffusers", "UNet2DModel"]}, out,
+                      indent=2, sort_keys=True)
         with open(os.path.join(pipe, "unet", "config.json"), "w") as out:
-            json.dump(cfg, out)
+            json.dump(unet_config, out, indent=2, sort_keys=True)
         write_safetensors(os.path.join(pipe, "unet", "diffusion_pytorch_model.safetensors"), weights)
         with open(os.path.join(pipe, "scheduler", "scheduler_config.json"), "w") as out:
-            json.dump({"_class_name": "DDPMScheduler", "num_train_timesteps": 500, "beta_schedule": "squaredcos_cap_v2",
-                       "clip_sample": False, "prediction_type": "v_prediction", "timestep_spacing": "trailing",
-                       "steps_offset": 0, "variance_type": "fixed_small"}, out)
+            json.dump(dict(DIFFUSERS_DDPM_SCHEDULER, num_train_timesteps=500, beta_schedule="squaredcos_cap_v2",
+                           clip_sample=False, prediction_type="v_prediction", timestep_spacing="trailing"), out,
+                      indent=2, sort_keys=True)
 
 
 if __name__ == "__main__":
