@@ -45,7 +45,10 @@ namespace itk
  * continues from it and ends exactly where an uninterrupted run would have.
  *
  * The output is the EMA model, also written to OutputFileName. ProgressEvent follows the steps and
- * AbortGenerateData stops at the next step (the last checkpoint stays valid).
+ * AbortGenerateData stops at the next step (the last checkpoint stays valid). With a
+ * LossLogFileName, every step appends a line "step, loss, learning rate, training seconds" (tab
+ * separated, under a header) and flushes it; a resumed run first drops the lines after its
+ * checkpoint's step, so the log of an interrupted and resumed run reads as one run's.
  *
  * \sa DiffusionModel, DiffusionSampleFilter
  * \ingroup SpatialTranscriptomics
@@ -75,6 +78,9 @@ public:
   itkGetStringMacro(OutputFileName);
   itkSetStringMacro(CheckpointFileName);
   itkGetStringMacro(CheckpointFileName);
+  /** A tab-separated training curve, one line per step; empty (the default) for none. */
+  itkSetStringMacro(LossLogFileName);
+  itkGetStringMacro(LossLogFileName);
   itkSetMacro(CheckpointInterval, unsigned int);
   itkGetConstMacro(CheckpointInterval, unsigned int);
   itkSetMacro(Resume, bool);
@@ -137,6 +143,7 @@ protected:
 private:
   std::string  m_OutputFileName;
   std::string  m_CheckpointFileName;
+  std::string  m_LossLogFileName;
   unsigned int m_CheckpointInterval{ 0 };
   bool         m_Resume{ false };
   unsigned int m_ImageSize{ 64 };

@@ -25,10 +25,74 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace itk
 {
+namespace
+{
+/** The training curve: a tab-separated line per step, flushed as it is written, so that a killed run
+ * leaves every finished step in it. Training seconds count this run's steps on top of those of the
+ * kept lines, so that a resumed run's clock goes on from its checkpoint. */
+class LossLog
+{
+public:
+  /** Opens \p fileName (nothing when empty) after the lines of steps up to \p firstStep: a fresh run
+   * (firstStep 0) starts a new log; a resumed run keeps the lines up to its checkpoint's step. */
+  LossLog(const std::string & fileName, std::int64_t firstStep)
+  {
+    if (fileName.empty())
+    {
+      return;
+    }
+    std::ostringstream kept;
+    kept << "step\tloss\tlearning_rate\tseconds\n";
+    if (firstStep > 0)
+    {
+      std::ifstream in(fileName);
+      std::string   line;
+      std::getline(in, line); // the header
+      while (std::getline(in, line))
+      {
+        std::istringstream fields(line);
+        std::int64_t       step = 0;
+        double             loss = 0.0, rate = 0.0, seconds = 0.0;
+        if (fields >> step >> loss >> rate >> seconds && step <= firstStep)
+        {
+          kept << line << '\n';
+          m_Offset = seconds;
+        }
+      }
+    }
+    m_File.open(fileName, std::ios::trunc);
+    m_File << kept.str() << std::flush;
+    if (!m_File)
+    {
+      throw std::runtime_error("Cannot write the loss log " + fileName);
+    }
+    m_Start = std::chrono::steady_clock::now();
+  }
+
+  void
+  Append(std::int64_t step, double loss, double learningRate)
+  {
+    if (!m_File.is_open())
+    {
+      return;
+    }
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - m_Start;
+    m_File << step << '\t' << loss << '\t' << learningRate << '\t' << m_Offset + elapsed.count() << std::endl;
+  }
+
+private:
+  std::ofstream                         m_File;
+  double                                m_Offset{ 0.0 };
+  std::chrono::steady_clock::time_point m_Start;
+};
+} // namespace
 
 DiffusionPretrainFilter::DiffusionPretrainFilter()
 {
@@ -172,6 +236,7 @@ DiffusionPretrainFilter::GenerateData()
     {
       trainer.LoadCheckpoint(m_CheckpointFileName);
     }
+    LossLog log(m_LossLogFileName, trainer.StepCount());
     while (trainer.StepCount() < static_cast<std::int64_t>(m_NumberOfSteps))
     {
       if (this->GetAbortGenerateData())
@@ -181,6 +246,7 @@ DiffusionPretrainFilter::GenerateData()
         throw aborted;
       }
       m_LastLoss = trainer.Step(source);
+      log.Append(trainer.StepCount(), m_LastLoss, trainer.LearningRate(trainer.StepCount() - 1));
       if (m_CheckpointInterval > 0 && !m_CheckpointFileName.empty() && trainer.StepCount() % m_CheckpointInterval == 0)
       {
         trainer.SaveCheckpoint(m_CheckpointFileName);
@@ -210,6 +276,7 @@ DiffusionPretrainFilter::PrintSelf(std::ostream & os, Indent indent) const
   Superclass::PrintSelf(os, indent);
   os << indent << "OutputFileName: " << m_OutputFileName << std::endl;
   os << indent << "CheckpointFileName: " << m_CheckpointFileName << std::endl;
+  os << indent << "LossLogFileName: " << m_LossLogFileName << std::endl;
   os << indent << "CheckpointInterval: " << m_CheckpointInterval << std::endl;
   os << indent << "Resume: " << m_Resume << std::endl;
   os << indent << "ImageSize: " << m_ImageSize << std::endl;

@@ -1,7 +1,8 @@
-"""Writes safetensors files with nothing but the standard library and torch (Debian has no
+"""Writes and reads safetensors files with nothing but the standard library and torch (Debian has no
 safetensors package): an 8-byte little-endian header length, the JSON header (dtype, shape and
 data_offsets per tensor, optional __metadata__ of strings), then the raw bytes. Shared by the
-reference scripts and the torchvision weight converter."""
+reference scripts and the torchvision weight converter. (The reader trusts its input: it reads
+files the tests themselves wrote.)"""
 import json
 import os
 import struct
@@ -31,3 +32,20 @@ def write_safetensors(path, tensors, metadata=None):
         for blob in blobs:
             out.write(blob)
     os.replace(temporary, path)
+
+
+def read_safetensors(path):
+    """Returns ({name: tensor}, metadata) of a file written by write_safetensors or by the module."""
+    with open(path, "rb") as stream:
+        length = struct.unpack("<Q", stream.read(8))[0]
+        header = json.loads(stream.read(length))
+        data = stream.read()
+    metadata = header.pop("__metadata__", {})
+    by_name = {value: key for key, value in DTYPES.items()}
+    tensors = {}
+    for name, entry in header.items():
+        begin, end = entry["data_offsets"]
+        flat = torch.frombuffer(bytearray(data[begin:end]), dtype=by_name[entry["dtype"]]) if end > begin else \
+            torch.empty(0, dtype=by_name[entry["dtype"]])
+        tensors[name] = flat.reshape(entry["shape"]).clone()
+    return tensors, metadata

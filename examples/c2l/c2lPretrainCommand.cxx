@@ -38,6 +38,10 @@ RunPretrain(const PretrainOptions & o)
 {
   // Every refusal comes before any work.
   RequireWritable(o.out, o.force || o.resume);
+  if (!o.lossLog.empty())
+  {
+    RequireWritable(o.lossLog, o.force || o.resume);
+  }
   const std::string checkpoint = o.checkpoint.empty() ? o.out + ".checkpoint" : o.checkpoint;
   if (o.resume && !PathExists(checkpoint))
   {
@@ -76,6 +80,7 @@ RunPretrain(const PretrainOptions & o)
   filter->SetSnrGamma(o.snrGamma);
   filter->SetPredictionType(o.prediction);
   filter->SetCheckpointFileName(checkpoint);
+  filter->SetLossLogFileName(o.lossLog);
   filter->SetCheckpointInterval(o.checkpointEvery);
   filter->SetResume(o.resume);
   filter->SetDevice(o.device);
@@ -113,6 +118,7 @@ AddPretrainCommand(CLI::App & app)
   command->add_option("--prediction", options->prediction, "epsilon (default) or v_prediction");
   command->add_option("--checkpoint", options->checkpoint, "Checkpoint file (default: OUT.checkpoint)");
   command->add_option("--checkpoint-every", options->checkpointEvery, "Write a checkpoint every N steps (0 = never)");
+  command->add_option("--loss-log", options->lossLog, "Write the training curve here (TSV: step, loss, lr, seconds)");
   command->add_flag("--resume", options->resume, "Continue from the checkpoint (ends as an uninterrupted run would)");
   command->add_option("--device", options->device, "cpu (default), cuda or cuda:N");
   command->add_option("--threads", options->threads, "CPU threads (default: all cores)");

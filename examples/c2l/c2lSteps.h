@@ -68,6 +68,7 @@ struct PretrainOptions
   std::string              prediction{ "epsilon" };
   std::string              checkpoint;
   unsigned int             checkpointEvery{ 0 };
+  std::string              lossLog;
   bool                     resume{ false };
   std::string              device{ "cpu" };
   unsigned int             threads{ 0 };

@@ -240,11 +240,42 @@ DiffusionTrainer::Augment(torch::Tensor images)
   return m_Options.augment ? AugmentDihedral(images, m_Generator) : images;
 }
 
+TrainingBatch
+DiffusionTrainer::DrawBatch(const PatchSource & patches)
+{
+  const auto config = m_UNet->Config();
+  auto       images = patches.Get(DrawBatchIndices(patches.Size(), m_Options.batchSize, m_Generator)).to(torch::kCPU);
+  if (images.dim() != 4 || images.size(1) != config.inChannels || images.size(2) != images.size(3))
+  {
+    throw ConfigurationError("Training patches must be square with " + std::to_string(config.inChannels) + " channels");
+  }
+  TrainingBatch batch;
+  batch.images = Augment(PatchesToModelRange(images));
+  batch.noise = torch::randn(batch.images.sizes(), m_Generator, torch::kFloat32);
+  batch.timesteps =
+    torch::randint(0, m_Schedule->NumTrainTimesteps(), { m_Options.batchSize }, m_Generator, torch::kLong);
+  return batch;
+}
+
 double
 DiffusionTrainer::Step(const PatchSource & patches)
 {
+  std::vector<TrainingBatch> microBatches;
+  for (std::int64_t micro = 0; micro < m_Options.gradientAccumulation; ++micro)
+  {
+    microBatches.push_back(DrawBatch(patches));
+  }
+  return Step(microBatches);
+}
+
+double
+DiffusionTrainer::Step(const std::vector<TrainingBatch> & microBatches)
+{
+  if (microBatches.empty())
+  {
+    throw ConfigurationError("A training step needs at least one micro-batch");
+  }
   const auto device = m_UNet->parameters().front().device();
-  const auto config = m_UNet->Config();
   const bool autocast = m_Options.bf16 && device.is_cuda();
   auto       parameters = m_UNet->parameters();
   for (auto & parameter : parameters)
@@ -253,30 +284,20 @@ DiffusionTrainer::Step(const PatchSource & patches)
   }
   m_UNet->train();
   double total = 0.0;
-  for (std::int64_t micro = 0; micro < m_Options.gradientAccumulation; ++micro)
+  for (const auto & batch : microBatches)
   {
-    auto images = patches.Get(DrawBatchIndices(patches.Size(), m_Options.batchSize, m_Generator)).to(torch::kCPU);
-    if (images.dim() != 4 || images.size(1) != config.inChannels || images.size(2) != images.size(3))
-    {
-      throw ConfigurationError("Training patches must be square with " + std::to_string(config.inChannels) +
-                               " channels");
-    }
-    images = Augment(PatchesToModelRange(images));
-    const auto noise = torch::randn(images.sizes(), m_Generator, torch::kFloat32);
-    const auto timesteps =
-      torch::randint(0, m_Schedule->NumTrainTimesteps(), { m_Options.batchSize }, m_Generator, torch::kLong);
-    const auto    original = images.to(device);
-    const auto    noiseOnDevice = noise.to(device);
-    const auto    t = timesteps.to(device);
-    const auto    noisy = m_Schedule->AddNoise(original, noiseOnDevice, t);
-    const auto    target = m_Schedule->Target(original, noiseOnDevice, t);
+    const auto    original = batch.images.to(device);
+    const auto    noise = batch.noise.to(device);
+    const auto    t = batch.timesteps.to(device);
+    const auto    noisy = m_Schedule->AddNoise(original, noise, t);
+    const auto    target = m_Schedule->Target(original, noise, t);
     torch::Tensor output;
     {
       CudaBf16Autocast guard(autocast);
       output = m_UNet(noisy, t);
     }
-    const auto loss = MinSnrLoss(*m_Schedule, output, target, t, m_Options.snrGamma) /
-                      static_cast<double>(m_Options.gradientAccumulation);
+    const auto loss =
+      MinSnrLoss(*m_Schedule, output, target, t, m_Options.snrGamma) / static_cast<double>(microBatches.size());
     loss.backward();
     total += loss.item<double>();
   }

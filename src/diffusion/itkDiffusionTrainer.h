@@ -59,6 +59,15 @@ private:
   torch::Tensor m_Patches;
 };
 
+/** One micro-batch as the loss sees it: images in the model's range [-1, 1] (augmented already),
+ * the noise added to them and their timesteps, on any device. */
+struct TrainingBatch
+{
+  torch::Tensor images;
+  torch::Tensor noise;
+  torch::Tensor timesteps;
+};
+
 struct TrainerOptions
 {
   std::int64_t batchSize = 16;
@@ -99,6 +108,16 @@ public:
   /** One optimizer step (gradientAccumulation micro-batches); returns the mean weighted loss. */
   double
   Step(const PatchSource & patches);
+
+  /** One optimizer step on given micro-batches (their gradients averaged), drawing nothing from the
+   * trainer's generator: what Step does after drawing, for callers that draw batches themselves
+   * and for checks against another implementation. Returns the mean weighted loss. */
+  double
+  Step(const std::vector<TrainingBatch> & microBatches);
+
+  /** The next micro-batch Step would train on, drawn from the trainer's generator. */
+  TrainingBatch
+  DrawBatch(const PatchSource & patches);
 
   std::int64_t
   StepCount() const

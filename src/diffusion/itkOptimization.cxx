@@ -117,8 +117,8 @@ ExponentialMovingAverage::ExponentialMovingAverage(const std::vector<torch::Tens
 double
 EmaDecayAt(double decay, std::int64_t update)
 {
-  const double step = static_cast<double>(std::max<std::int64_t>(update - 1, 0));
-  return std::min(decay, (1.0 + step) / (10.0 + step));
+  const double step = static_cast<double>(update - 1);
+  return step <= 0.0 ? 0.0 : std::min(decay, (1.0 + step) / (10.0 + step));
 }
 
 void

@@ -77,8 +77,9 @@ private:
   std::int64_t               m_Step = 0;
 };
 
-/** The decay of the \p update-th EMA update (1-based) as diffusers' EMAModel warms it up:
- * min(decay, (1 + s) / (10 + s)) with s = update - 1. Without the warm-up a short run's average is
+/** The decay of the \p update-th EMA update (1-based) as diffusers' EMAModel warms it up: 0 at the
+ * first update (the average starts as the weights), then min(decay, (1 + s) / (10 + s)) with
+ * s = update - 1. Without the warm-up a short run's average is
  * still mostly the random initial weights (0.999^800 = 0.45), and a mixture of weights samples noise. */
 double
 EmaDecayAt(double decay, std::int64_t update);

@@ -25,6 +25,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <unistd.h>
 
@@ -52,14 +53,36 @@ TEST_F(C2LDiffusionCommands, PretrainResumeAndSample)
 
   const std::string tiny = " --base-channels 16 --scales 2 --layers-per-block 1 --batch 4 --threads 1 --seed 1";
   const auto        trained = Run("pretrain --data " + Path("data.h5") + " --out " + Path("m.safetensors") + tiny +
-                           " --steps 4 --checkpoint-every 2");
+                           " --steps 4 --checkpoint-every 3 --loss-log " + Path("loss.tsv"));
   ASSERT_EQ(trained.exitCode, 0) << trained.output;
   EXPECT_NE(trained.output.find("trained 4 steps"), std::string::npos) << trained.output;
   EXPECT_TRUE(fs::exists(Path("m.safetensors.checkpoint")));
+  ExpectOneLineError(Run("pretrain --data " + Path("data.h5") + " --out " + Path("other.safetensors") + tiny +
+                         " --loss-log " + Path("loss.tsv")),
+                     "--force");
+  // Resumed from step 3: the log drops its line of step 4 and goes on to 6, as one run's log.
   const auto resumed = Run("pretrain --data " + Path("data.h5") + " --out " + Path("m.safetensors") + tiny +
-                           " --steps 6 --checkpoint-every 2 --resume");
+                           " --steps 6 --checkpoint-every 2 --resume --loss-log " + Path("loss.tsv"));
   EXPECT_EQ(resumed.exitCode, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("trained 6 steps"), std::string::npos) << resumed.output;
+  std::istringstream log(FileBytes(Path("loss.tsv")));
+  std::string        line;
+  std::getline(log, line);
+  EXPECT_EQ(line, "step\tloss\tlearning_rate\tseconds");
+  double lastSeconds = 0.0;
+  for (int expectedStep = 1; expectedStep <= 6; ++expectedStep)
+  {
+    ASSERT_TRUE(std::getline(log, line)) << "the log ends before step " << expectedStep;
+    std::istringstream fields(line);
+    int                step = 0;
+    double             loss = 0.0, rate = 0.0, seconds = 0.0;
+    ASSERT_TRUE(fields >> step >> loss >> rate >> seconds) << line;
+    EXPECT_EQ(step, expectedStep) << line;
+    EXPECT_GT(loss, 0.0) << line;
+    EXPECT_GE(seconds, lastSeconds) << line;
+    lastSeconds = seconds;
+  }
+  EXPECT_FALSE(std::getline(log, line)) << line;
 
   ExpectOneLineError(Run("pretrain --data " + Path("data.h5") + " --out " + Path("m.safetensors") + tiny), "--force");
   ExpectOneLineError(

@@ -145,8 +145,9 @@ TEST(Optimization, MinSnrWeightsMatchTheirClosedForm)
 
 TEST(Optimization, EmaWarmsUpAsDiffusersDoes)
 {
-  // diffusers' EMAModel.get_decay: min(decay, (1 + s) / (10 + s)), s = updates before this one.
-  EXPECT_DOUBLE_EQ(EmaDecayAt(0.999, 1), 0.1);
+  // diffusers' EMAModel.get_decay: 0 at the first update, then min(decay, (1 + s) / (10 + s)), s = updates
+  // before this one.
+  EXPECT_DOUBLE_EQ(EmaDecayAt(0.999, 1), 0.0); // diffusers' EMAModel: the first update copies the weights
   EXPECT_DOUBLE_EQ(EmaDecayAt(0.999, 2), 2.0 / 11.0);
   EXPECT_DOUBLE_EQ(EmaDecayAt(0.999, 1000), 1000.0 / 1009.0);
   EXPECT_DOUBLE_EQ(EmaDecayAt(0.999, 100000), 0.999);
