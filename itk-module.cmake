@@ -12,6 +12,7 @@ itk_module(SpatialTranscriptomics
     ITKIOTIFF
     ITKIOMeta
     ITKImageGrid
+    ITKConnectedComponents
   TEST_DEPENDS
     ITKTestKernel
     ITKGoogleTest

@@ -18,7 +18,8 @@ find_package(ITK 5.2 REQUIRED COMPONENTS
   ITKIOJPEG
   ITKIOTIFF
   ITKIOMeta
-  ITKImageGrid)
+  ITKImageGrid
+  ITKConnectedComponents)
 include(${ITK_USE_FILE})
 include(${CMAKE_CURRENT_LIST_DIR}/../itk-module-init.cmake)
 include(GenerateExportHeader)

@@ -94,6 +94,10 @@ public:
   /** The fraction of \p numberOfPixels interleaved RGB pixels. */
   double
   Measure(const unsigned char * rgb, std::size_t numberOfPixels) const;
+  /** Marks each of \p numberOfPixels interleaved RGB pixels nuclear (1: tissue with hematoxylin above
+   * the threshold) or not (0) in \p mask, which holds as many bytes. */
+  void
+  NuclearMask(const unsigned char * rgb, std::size_t numberOfPixels, unsigned char * mask) const;
 };
 
 /** \brief Per-patch nuclear area fractions of a real and a synthetic set, and how they were measured.

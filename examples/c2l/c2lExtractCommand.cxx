@@ -26,11 +26,11 @@
 #include "itkSpatialDataReaders.h"
 #include "itkSpotPatchDataset.h"
 #include "itkStainNormalizeFilter.h"
+#include "itkTissueTiles.h"
 #include "itkTimeProbe.h"
 
 #include <algorithm>
 #include <iostream>
-#include <random>
 #include <memory>
 
 namespace c2l
@@ -78,71 +78,6 @@ FirstOf(const std::vector<std::string> & names, std::size_t count = 5)
   return names.size() > count ? listing + ", ..." : listing;
 }
 
-/** A grid of patch-sized tiles over the whole slide, as spots without genes (level-0 pixels). */
-itk::SpatialExpressionData::Pointer
-TileGrid(const itk::SlideReader & slide, double patchMicrometres)
-{
-  const auto                                            dimensions = slide.GetLevelDimensions(0);
-  const double                                          side = patchMicrometres / slide.GetPixelSize();
-  std::vector<std::string>                              ids;
-  std::vector<itk::SpatialExpressionData::PositionType> positions;
-  for (double y = side / 2; y + side / 2 <= dimensions[1]; y += side)
-  {
-    for (double x = side / 2; x + side / 2 <= dimensions[0]; x += side)
-    {
-      ids.push_back("tile-" + std::to_string(static_cast<long>(x)) + "-" + std::to_string(static_cast<long>(y)));
-      positions.push_back({ x, y });
-    }
-  }
-  if (ids.empty())
-  {
-    itkGenericExceptionMacro(<< "The slide is smaller than one " << patchMicrometres << " um tile");
-  }
-  auto tiles = itk::SpatialExpressionData::New();
-  tiles->SetSpots(ids, positions);
-  tiles->SetPixelSize(slide.GetPixelSize());
-  return tiles;
-}
-
-/** Fraction of a patch's pixels that are not background: H&E background is near white, so a
- * pixel whose mean of red, green and blue is below 220 counts as tissue. */
-double
-TissueFraction(const itk::RGBPixel<unsigned char> * pixels, std::size_t count)
-{
-  std::size_t tissue = 0;
-  for (std::size_t i = 0; i < count; ++i)
-  {
-    tissue += (int(pixels[i][0]) + int(pixels[i][1]) + int(pixels[i][2])) < 3 * 220;
-  }
-  return static_cast<double>(tissue) / static_cast<double>(count);
-}
-
-/** The tiles that are at least half tissue; at most \p count of them, chosen at random (seeded). */
-std::vector<std::size_t>
-TissueTiles(const itk::SpotPatchDataset & tiles, unsigned int count, std::uint32_t seed)
-{
-  const auto               size = tiles.GetPatches()->GetLargestPossibleRegion().GetSize();
-  const std::size_t        pixels = size[0] * size[1];
-  std::vector<std::size_t> kept;
-  for (std::size_t k = 0; k < size[2]; ++k)
-  {
-    if (TissueFraction(tiles.GetPatches()->GetBufferPointer() + k * pixels, pixels) >= 0.5)
-    {
-      kept.push_back(k);
-    }
-  }
-  // A partial Fisher-Yates shuffle from raw draws (std:: distributions differ between libraries).
-  std::mt19937 generator(seed);
-  for (std::size_t i = 0; i < std::min<std::size_t>(count, kept.size()); ++i)
-  {
-    const std::size_t j = i + static_cast<std::size_t>((generator() + 0.5) / 4294967296.0 * (kept.size() - i));
-    std::swap(kept[i], kept[j]);
-  }
-  kept.resize(std::min<std::size_t>(count, kept.size()));
-  std::sort(kept.begin(), kept.end());
-  return kept;
-}
-
 /** c2l extract --tiles: unlabeled tissue tiles instead of patches at spots. */
 void
 ExtractTiles(const ExtractOptions & o, itk::SlideReader & slide)
@@ -155,25 +90,23 @@ ExtractTiles(const ExtractOptions & o, itk::SlideReader & slide)
   {
     itkGenericExceptionMacro(<< o.slide << " does not state its pixel size; give --pixel-size (micrometres)");
   }
-  itk::PatchExtractionSettings settings;
-  settings.PatchSizeMicrometres = o.patchMicrometres;
-  settings.PatchSizePixels = o.patchPixels;
-  settings.SkipPartialPatches = true;
+  itk::TissueTileSettings settings;
+  settings.Extraction.PatchSizeMicrometres = o.patchMicrometres;
+  settings.Extraction.PatchSizePixels = o.patchPixels;
   if (!o.normalize.empty())
   {
-    settings.NormalizationTarget = NormalizationTarget(o);
+    settings.Extraction.NormalizationTarget = NormalizationTarget(o);
   }
-  const auto grid = TileGrid(slide, o.patchMicrometres);
-  const auto all =
-    itk::SpotPatchDataset::FromExtraction(itk::ExtractSpotPatches(slide, *grid, settings), *grid, o.slide);
-  const auto kept = TissueTiles(*all, o.tiles, o.seed);
-  if (kept.empty())
-  {
-    itkGenericExceptionMacro(<< "No tile of " << o.slide << " is at least half tissue (pixels darker than background)");
-  }
-  all->Select(kept)->Write(o.output);
-  std::cout << "wrote " << o.output << ": " << kept.size() << " tissue tiles of " << o.patchPixels << " px ("
-            << o.patchMicrometres << " um) out of " << grid->GetNumberOfSpots() << " on the grid" << std::endl;
+  settings.MaximumTiles = o.tiles;
+  settings.Seed = o.seed;
+  settings.HoldOutBlockTiles = o.holdOutBlocks;
+  settings.Part = o.part == "training"  ? itk::TileGridPart::Training
+                  : o.part == "heldout" ? itk::TileGridPart::HeldOut
+                                        : itk::TileGridPart::All;
+  const auto tiles = itk::ExtractTissueTiles(slide, settings, o.slide);
+  tiles->Write(o.output);
+  std::cout << "wrote " << o.output << ": " << tiles->GetNumberOfPatches() << " tissue tiles of " << o.patchPixels
+            << " px (" << o.patchMicrometres << " um)" << std::endl;
 }
 
 } // namespace
@@ -269,6 +202,11 @@ AddExtractCommand(CLI::App & app)
                       "Spots and counts: a Visium outs/ folder, an .h5ad, a HEST sample folder, "
                       "or a folder with counts/ and spots/ tables");
   command->add_option("--tiles", o->tiles, "Instead of --spots: up to N tissue tiles on a grid (unlabeled patches)");
+  command->add_option("--holdout-blocks",
+                      o->holdOutBlocks,
+                      "With --tiles: blocks of NxN tiles, every third held out (spread over the section)");
+  command->add_option("--part", o->part, "With --holdout-blocks: the training or the held-out tiles (default all)")
+    ->check(CLI::IsMember({ "all", "training", "heldout" }));
   command->add_option("--pixel-size", o->pixelSize, "Micrometres per slide pixel (when the slide does not state it)")
     ->check(CLI::PositiveNumber);
   command->add_option("--patch-um", o->patchMicrometres, "Patch side on the tissue, micrometres (default 112)")

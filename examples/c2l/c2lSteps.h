@@ -45,8 +45,12 @@ struct ExtractOptions
   /** Instead of spots: up to this many patch-sized tiles of tissue on a grid over the slide
    * (unlabeled patches, e.g. to pretrain a central model on). */
   unsigned int tiles{ 0 };
-  bool         force{ false };
-  std::string  output;
+  /** With tiles: square blocks of this many tiles a side, every third held out (0: none). */
+  unsigned int holdOutBlocks{ 0 };
+  /** With holdOutBlocks: "all", "training" or "heldout". */
+  std::string part{ "all" };
+  bool        force{ false };
+  std::string output;
 };
 
 

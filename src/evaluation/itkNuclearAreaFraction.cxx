@@ -152,17 +152,18 @@ NuclearAreaFraction::Fit(const PatchStackType * real, const PatchStackType * syn
 
 namespace
 {
-/** The share of tissue pixels above the hematoxylin threshold, with the stain mapper and the optical
- * density table built once by the caller (a stack measures thousands of patches with one of each). */
-double
-NuclearShare(const StainColorMapper & mapper, const std::array<double, 256> & opticalDensity, const unsigned char * rgb,
-             std::size_t numberOfPixels, double threshold, double minimumOpticalDensity)
+/** Classifies \p numberOfPixels RGB pixels, with the stain mapper and the optical density table built
+ * once by the caller (a stack measures thousands of patches with one of each): \p visit(i, tissue,
+ * nuclear) for each pixel i, nuclear meaning a tissue pixel above the hematoxylin threshold. */
+template <typename TVisitor>
+void
+ClassifyPixels(const StainColorMapper & mapper, const std::array<double, 256> & opticalDensity,
+               const unsigned char * rgb, std::size_t numberOfPixels, double threshold, double minimumOpticalDensity,
+               TVisitor && visit)
 {
   constexpr std::size_t chunk = 4096;
   float                 hematoxylin[chunk];
   float                 eosin[chunk];
-  std::size_t           tissue = 0;
-  std::size_t           nuclear = 0;
   for (std::size_t begin = 0; begin < numberOfPixels; begin += chunk)
   {
     const std::size_t count = std::min(chunk, numberOfPixels - begin);
@@ -170,13 +171,29 @@ NuclearShare(const StainColorMapper & mapper, const std::array<double, 256> & op
     for (std::size_t i = 0; i < count; ++i)
     {
       const unsigned char * p = rgb + 3 * (begin + i);
-      if (opticalDensity[p[0]] + opticalDensity[p[1]] + opticalDensity[p[2]] >= minimumOpticalDensity)
-      {
-        ++tissue;
-        nuclear += hematoxylin[i] > threshold;
-      }
+      const bool tissue = opticalDensity[p[0]] + opticalDensity[p[1]] + opticalDensity[p[2]] >= minimumOpticalDensity;
+      visit(begin + i, tissue, tissue && hematoxylin[i] > threshold);
     }
   }
+}
+
+/** The share of tissue pixels above the hematoxylin threshold (NaN without tissue). */
+double
+NuclearShare(const StainColorMapper & mapper, const std::array<double, 256> & opticalDensity, const unsigned char * rgb,
+             std::size_t numberOfPixels, double threshold, double minimumOpticalDensity)
+{
+  std::size_t tissue = 0;
+  std::size_t nuclear = 0;
+  ClassifyPixels(mapper,
+                 opticalDensity,
+                 rgb,
+                 numberOfPixels,
+                 threshold,
+                 minimumOpticalDensity,
+                 [&](std::size_t, bool isTissue, bool isNuclear) {
+                   tissue += isTissue;
+                   nuclear += isNuclear;
+                 });
   return tissue == 0 ? std::numeric_limits<double>::quiet_NaN()
                      : static_cast<double>(nuclear) / static_cast<double>(tissue);
 }
@@ -213,6 +230,19 @@ NuclearAreaFraction::Measure(const PatchType * patch) const
   std::size_t           pixels = 0;
   const unsigned char * bytes = Bytes(patch, pixels);
   return Measure(bytes, pixels);
+}
+
+void
+NuclearAreaFraction::NuclearMask(const unsigned char * rgb, std::size_t numberOfPixels, unsigned char * mask) const
+{
+  RequireThreshold(Threshold);
+  ClassifyPixels(StainColorMapper(Stains, Stains),
+                 stain::OpticalDensityTable(),
+                 rgb,
+                 numberOfPixels,
+                 Threshold,
+                 MinimumOpticalDensity,
+                 [mask](std::size_t i, bool, bool nuclear) { mask[i] = nuclear ? 1 : 0; });
 }
 
 std::vector<double>

@@ -1,0 +1,72 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#ifndef itkTissueTiles_h
+#define itkTissueTiles_h
+
+#include "itkSpotPatchDataset.h"
+#include "itkSpotPatchExtractor.h"
+
+namespace itk
+{
+
+/** Which tiles of a slide's grid a tile set takes (see TissueTileSettings::HoldOutBlockTiles).
+ * \ingroup SpatialTranscriptomics */
+enum class TileGridPart
+{
+  All,
+  Training,
+  HeldOut
+};
+
+/** \brief How unlabeled tissue tiles are cut from a slide: a central model's corpus.
+ * \ingroup SpatialTranscriptomics */
+struct SpatialTranscriptomics_EXPORT TissueTileSettings
+{
+  /** Tile side in micrometres and pixels, and stain normalisation (SkipPartialPatches is ignored:
+   * the grid lies inside the slide). */
+  PatchExtractionSettings Extraction;
+  /** At most this many tiles, chosen at random (Seed) among those with enough tissue. */
+  unsigned int  MaximumTiles{ 2000 };
+  std::uint32_t Seed{ 0 };
+  /** A tile is tissue when at least this fraction of its pixels are darker than background (mean
+   * of R, G, B below 220: H&E background is near white). */
+  double MinimumTissueFraction{ 0.5 };
+  /** A spatial hold-out: the grid is cut into square blocks of this many tiles a side, and the
+   * blocks whose (column + row) is a multiple of 3 are the held-out third, spread over the whole
+   * section so that both parts see the same tissue types, yet share no pixel. 0: no hold-out. */
+  unsigned int HoldOutBlockTiles{ 0 };
+  TileGridPart Part{ TileGridPart::All };
+};
+
+/** \brief Unlabeled tissue tiles of \p slide on a grid of tile-sized cells: the tiles of the
+ * settings' part with enough tissue, at most MaximumTiles of them chosen at random (the same seed
+ * gives the same tiles), in grid order. Spots are named "tile-X-Y" after their centres (level-0
+ * pixels); the dataset has no expression. Throws when the slide is smaller than one tile, the
+ * settings cannot work, or no tile has enough tissue.
+ * \ingroup SpatialTranscriptomics */
+SpatialTranscriptomics_EXPORT SpotPatchDataset::Pointer
+ExtractTissueTiles(const SlideReader & slide, const TissueTileSettings & settings, const std::string & slideName);
+
+/** The fraction of \p count RGB pixels that are darker than background (mean of R, G, B below 220).
+ * \ingroup SpatialTranscriptomics */
+SpatialTranscriptomics_EXPORT double
+TissueFraction(const RGBPixel<unsigned char> * pixels, std::size_t count);
+
+} // end namespace itk
+
+#endif

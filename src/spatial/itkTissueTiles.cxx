@@ -1,0 +1,123 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#include "itkTissueTiles.h"
+
+#include <algorithm>
+#include <random>
+
+namespace itk
+{
+
+double
+TissueFraction(const RGBPixel<unsigned char> * pixels, std::size_t count)
+{
+  std::size_t tissue = 0;
+  for (std::size_t i = 0; i < count; ++i)
+  {
+    tissue += (int(pixels[i][0]) + int(pixels[i][1]) + int(pixels[i][2])) < 3 * 220;
+  }
+  return count == 0 ? 0.0 : static_cast<double>(tissue) / static_cast<double>(count);
+}
+
+SpotPatchDataset::Pointer
+ExtractTissueTiles(const SlideReader & slide, const TissueTileSettings & settings, const std::string & slideName)
+{
+  const double micrometres = settings.Extraction.PatchSizeMicrometres;
+  if (!(micrometres > 0.0) || settings.Extraction.PatchSizePixels == 0 || settings.MaximumTiles == 0)
+  {
+    itkGenericExceptionMacro(<< "Tissue tiles need a positive size in micrometres and pixels, and a positive "
+                                "maximum number of tiles");
+  }
+  if (!(settings.MinimumTissueFraction >= 0.0 && settings.MinimumTissueFraction <= 1.0))
+  {
+    itkGenericExceptionMacro(<< "The minimum tissue fraction of a tile must lie in [0, 1]");
+  }
+  if (settings.Part != TileGridPart::All && settings.HoldOutBlockTiles == 0)
+  {
+    itkGenericExceptionMacro(<< "A training or held-out part of the tile grid needs HoldOutBlockTiles > 0");
+  }
+
+  // The grid, restricted to the part asked for before any pixel is read.
+  const auto                                       dimensions = slide.GetLevelDimensions(0);
+  const double                                     side = micrometres / slide.GetPixelSize();
+  std::vector<std::string>                         ids;
+  std::vector<SpatialExpressionData::PositionType> positions;
+  unsigned int                                     row = 0;
+  for (double y = side / 2; y + side / 2 <= dimensions[1]; y += side, ++row)
+  {
+    unsigned int column = 0;
+    for (double x = side / 2; x + side / 2 <= dimensions[0]; x += side, ++column)
+    {
+      if (settings.Part != TileGridPart::All)
+      {
+        const unsigned int block = column / settings.HoldOutBlockTiles + row / settings.HoldOutBlockTiles;
+        if ((block % 3 == 0) != (settings.Part == TileGridPart::HeldOut))
+        {
+          continue;
+        }
+      }
+      ids.push_back("tile-" + std::to_string(static_cast<long>(x)) + "-" + std::to_string(static_cast<long>(y)));
+      positions.push_back({ x, y });
+    }
+  }
+  if (row == 0)
+  {
+    itkGenericExceptionMacro(<< "The slide " << slideName << " is smaller than one " << micrometres << " um tile");
+  }
+  if (ids.empty())
+  {
+    itkGenericExceptionMacro(<< "The " << (settings.Part == TileGridPart::HeldOut ? "held-out" : "training")
+                             << " part of " << slideName << "'s tile grid is empty: use smaller hold-out blocks");
+  }
+  auto grid = SpatialExpressionData::New();
+  grid->SetSpots(ids, positions);
+  grid->SetPixelSize(slide.GetPixelSize());
+
+  auto extraction = settings.Extraction;
+  extraction.SkipPartialPatches = true;
+  const auto all = SpotPatchDataset::FromExtraction(ExtractSpotPatches(slide, *grid, extraction), *grid, slideName);
+
+  const auto               size = all->GetPatches()->GetLargestPossibleRegion().GetSize();
+  const std::size_t        pixels = size[0] * size[1];
+  std::vector<std::size_t> kept;
+  for (std::size_t k = 0; k < size[2]; ++k)
+  {
+    if (TissueFraction(all->GetPatches()->GetBufferPointer() + k * pixels, pixels) >= settings.MinimumTissueFraction)
+    {
+      kept.push_back(k);
+    }
+  }
+  if (kept.empty())
+  {
+    itkGenericExceptionMacro(<< "No tile of " << slideName << " is at least " << settings.MinimumTissueFraction
+                             << " tissue (pixels darker than background)");
+  }
+  // A partial Fisher-Yates shuffle from raw draws (std:: distributions differ between libraries).
+  std::mt19937      generator(settings.Seed);
+  const std::size_t count = std::min<std::size_t>(settings.MaximumTiles, kept.size());
+  for (std::size_t i = 0; i < count; ++i)
+  {
+    const std::size_t j = i + static_cast<std::size_t>((generator() + 0.5) / 4294967296.0 * (kept.size() - i));
+    std::swap(kept[i], kept[j]);
+  }
+  kept.resize(count);
+  std::sort(kept.begin(), kept.end());
+  return all->Select(kept);
+}
+
+} // end namespace itk
