@@ -64,9 +64,10 @@ public:
    * referenced, is \p centralPath or the recorded file beside it, and must match its SHA-256. */
   void
   Load(const std::string & path, const std::string & centralPath = std::string());
-  /** Writes the single-file format (temporary file + rename). */
+  /** Writes the single-file format (temporary file + rename); with \p halfPrecision the weights
+   * are stored as float16 (half the size; they load back as float32). */
   void
-  Save(const std::string & fileName) const;
+  Save(const std::string & fileName, bool halfPrecision = false) const;
 
   bool
   IsLoaded() const;

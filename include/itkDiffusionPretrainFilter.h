@@ -81,6 +81,10 @@ public:
   /** A tab-separated training curve, one line per step; empty (the default) for none. */
   itkSetStringMacro(LossLogFileName);
   itkGetStringMacro(LossLogFileName);
+  /** Write OutputFileName's weights as float16 (half the size; they load back as float32). */
+  itkSetMacro(HalfPrecisionOutput, bool);
+  itkGetConstMacro(HalfPrecisionOutput, bool);
+  itkBooleanMacro(HalfPrecisionOutput);
   itkSetMacro(CheckpointInterval, unsigned int);
   itkGetConstMacro(CheckpointInterval, unsigned int);
   itkSetMacro(Resume, bool);
@@ -144,6 +148,7 @@ private:
   std::string  m_OutputFileName;
   std::string  m_CheckpointFileName;
   std::string  m_LossLogFileName;
+  bool         m_HalfPrecisionOutput{ false };
   unsigned int m_CheckpointInterval{ 0 };
   bool         m_Resume{ false };
   unsigned int m_ImageSize{ 64 };

@@ -109,7 +109,7 @@ DiffusionModel::Load(const std::string & path, const std::string & centralPath)
 }
 
 void
-DiffusionModel::Save(const std::string & fileName) const
+DiffusionModel::Save(const std::string & fileName, bool halfPrecision) const
 {
   if (!IsLoaded())
   {
@@ -123,7 +123,7 @@ DiffusionModel::Save(const std::string & fileName) const
   try
   {
     diffusion::SaveDiffusionModel(
-      fileName, m_Internals->model.unet, m_Internals->model.schedule, m_Internals->model.metadata);
+      fileName, m_Internals->model.unet, m_Internals->model.schedule, m_Internals->model.metadata, halfPrecision);
   }
   catch (const std::exception & e)
   {

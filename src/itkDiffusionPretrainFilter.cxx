@@ -257,7 +257,8 @@ DiffusionPretrainFilter::GenerateData()
                                   trainer.EmaModel(),
                                   diffusion::NoiseSchedule(scheduler),
                                   { { "trainer_options", diffusion::TrainerOptionsToJson(options) },
-                                    { "steps", std::to_string(trainer.StepCount()) } });
+                                    { "steps", std::to_string(trainer.StepCount()) } },
+                                  m_HalfPrecisionOutput);
   }
   catch (const ExceptionObject &)
   {
@@ -277,6 +278,7 @@ DiffusionPretrainFilter::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "OutputFileName: " << m_OutputFileName << std::endl;
   os << indent << "CheckpointFileName: " << m_CheckpointFileName << std::endl;
   os << indent << "LossLogFileName: " << m_LossLogFileName << std::endl;
+  os << indent << "HalfPrecisionOutput: " << m_HalfPrecisionOutput << std::endl;
   os << indent << "CheckpointInterval: " << m_CheckpointInterval << std::endl;
   os << indent << "Resume: " << m_Resume << std::endl;
   os << indent << "ImageSize: " << m_ImageSize << std::endl;

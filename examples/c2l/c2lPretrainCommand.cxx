@@ -81,6 +81,7 @@ RunPretrain(const PretrainOptions & o)
   filter->SetPredictionType(o.prediction);
   filter->SetCheckpointFileName(checkpoint);
   filter->SetLossLogFileName(o.lossLog);
+  filter->SetHalfPrecisionOutput(o.halfPrecision);
   filter->SetCheckpointInterval(o.checkpointEvery);
   filter->SetResume(o.resume);
   filter->SetDevice(o.device);
@@ -119,6 +120,7 @@ AddPretrainCommand(CLI::App & app)
   command->add_option("--checkpoint", options->checkpoint, "Checkpoint file (default: OUT.checkpoint)");
   command->add_option("--checkpoint-every", options->checkpointEvery, "Write a checkpoint every N steps (0 = never)");
   command->add_option("--loss-log", options->lossLog, "Write the training curve here (TSV: step, loss, lr, seconds)");
+  command->add_flag("--half-precision", options->halfPrecision, "Store the model's weights as float16 (half the size)");
   command->add_flag("--resume", options->resume, "Continue from the checkpoint (ends as an uninterrupted run would)");
   command->add_option("--device", options->device, "cpu (default), cuda or cuda:N");
   command->add_option("--threads", options->threads, "CPU threads (default: all cores)");

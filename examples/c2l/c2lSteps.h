@@ -73,6 +73,7 @@ struct PretrainOptions
   std::string              checkpoint;
   unsigned int             checkpointEvery{ 0 };
   std::string              lossLog;
+  bool                     halfPrecision{ false };
   bool                     resume{ false };
   std::string              device{ "cpu" };
   unsigned int             threads{ 0 };

@@ -191,10 +191,20 @@ ModelName(const std::string & path)
 
 void
 SaveDiffusionModel(const std::string & fileName, const UNet2D & unet, const NoiseSchedule & schedule,
-                   std::map<std::string, std::string> metadata)
+                   std::map<std::string, std::string> metadata, bool halfPrecision)
 {
   SafeTensors contents;
   contents.tensors = unet->NamedWeights();
+  if (halfPrecision)
+  {
+    for (auto & named : contents.tensors)
+    {
+      if (named.second.is_floating_point())
+      {
+        named.second = named.second.detach().to(torch::kFloat16);
+      }
+    }
+  }
   contents.metadata = std::move(metadata);
   contents.metadata["format"] = "c2l-diffusion";
   contents.metadata["unet_config"] = unet->Config().ToJson();

@@ -60,10 +60,11 @@ SHA256OfModel(const std::string & path);
 std::string
 ModelName(const std::string & path);
 
-/** Writes the single-file format atomically, with `metadata` added to the configs. */
+/** Writes the single-file format atomically, with `metadata` added to the configs; with
+ * `halfPrecision` the floating-point weights are stored as float16 (they load back as float32). */
 void
 SaveDiffusionModel(const std::string & fileName, const UNet2D & unet, const NoiseSchedule & schedule,
-                   std::map<std::string, std::string> metadata = {});
+                   std::map<std::string, std::string> metadata = {}, bool halfPrecision = false);
 
 /** "cpu", "cuda" or "cuda:N" as a torch device; ConfigurationError for anything else, or when CUDA
  * (or device N) is not available in this build and machine. */
