@@ -106,7 +106,12 @@ TEST_F(C2LPipeline, RunsEveryStageThenResumes)
   EXPECT_EQ(evaluation["training_spots"], 30);
   EXPECT_EQ(evaluation["test_spots"], 30);
   EXPECT_EQ(evaluation["synthetic_pairs"], 60);
-  ASSERT_EQ(evaluation["regressors"].size(), 3u);
+  // Real only, x1, x2 and the colour-noise control at x2.
+  ASSERT_EQ(evaluation["regressors"].size(), 4u);
+  EXPECT_EQ(evaluation["regressors"][3]["control"], true);
+  EXPECT_EQ(evaluation["regressors"][3]["ratio"], 2.0);
+  EXPECT_TRUE(fs::exists(Path("run/control.h5")));
+  EXPECT_TRUE(fs::exists(Path("run/regressor_control_r2.safetensors")));
   for (const auto & run : evaluation["regressors"])
   {
     EXPECT_TRUE(run["mae"].is_number()) << run.dump();
@@ -115,8 +120,14 @@ TEST_F(C2LPipeline, RunsEveryStageThenResumes)
   EXPECT_EQ(evaluation["composition"].size(), 2u);
   EXPECT_TRUE(evaluation["mean_baseline"]["mae"].is_number()) << evaluation.dump();
   const auto report = FileBytes(Path("run/report.md"));
-  for (const char * text :
-       { "real only", "real + synthetic x2", "training-spot mean", "Fidelity", "Wall time per stage", "pretrain" })
+  for (const char * text : { "real only",
+                             "real + synthetic x2",
+                             "real + colour-noise control x2",
+                             "gain over the control",
+                             "training-spot mean",
+                             "Fidelity",
+                             "Wall time per stage",
+                             "pretrain" })
   {
     EXPECT_NE(report.find(text), std::string::npos) << text;
   }
@@ -190,15 +201,20 @@ TEST_F(C2LPipeline, StudiesSamplingFractionsWithOneCentralModel)
   EXPECT_EQ(results[1]["training_spots"], 30);
   EXPECT_EQ(results[1]["test_spots"], 30);
   const auto evaluation = json::parse(FileBytes(Path("study/fraction-50/evaluation/evaluation.json")));
-  ASSERT_EQ(results[1]["regressors"].size(), 3u);
-  for (std::size_t r = 0; r < 3; ++r)
+  ASSERT_EQ(results[1]["regressors"].size(), 4u); // with the colour-noise control
+  for (std::size_t r = 0; r < 4; ++r)
   {
     EXPECT_EQ(results[1]["regressors"][r]["mae"], evaluation["regressors"][r]["mae"]);
     EXPECT_EQ(results[1]["regressors"][r]["label"], evaluation["regressors"][r]["label"]);
   }
   const auto report = FileBytes(Path("study/report.md"));
-  for (const char * text :
-       { "Test-spot MAE", "25.0 %", "50.0 %", "real + synthetic x2", "training-spot mean", "fraction-50/report.md" })
+  for (const char * text : { "Test-spot MAE",
+                             "25.0 %",
+                             "50.0 %",
+                             "real + synthetic x2",
+                             "real + colour-noise control x2",
+                             "training-spot mean",
+                             "fraction-50/report.md" })
   {
     EXPECT_NE(report.find(text), std::string::npos) << text << "\n" << report;
   }

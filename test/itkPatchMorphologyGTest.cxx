@@ -20,6 +20,7 @@
 // patches whose discs are known exactly; and on real her2st tiles, held-out tiles agree with the
 // training tiles while noise of their colours does not.
 
+#include "itkColourNoisePatches.h"
 #include "itkPatchMorphology.h"
 #include "itkSyntheticStainedTissue.h"
 #include "itkTissueTiles.h"
@@ -191,15 +192,7 @@ TEST(PatchMorphology, RealHeldOutTilesPassAndNoiseOfTheirColoursFails)
   EXPECT_LT(std::abs(real.GradientEnergyDifference()), 0.20);
 
   // Noise with the held-out tiles' colours: each pixel drawn from the tiles' pixels at random.
-  const auto * source = heldOut->GetPatches();
-  const auto   size = source->GetBufferedRegion().GetSize();
-  auto         noise = EmptyStack(32, 32, static_cast<unsigned int>(size[2]), source->GetSpacing()[0]);
-  std::mt19937 generator(7);
-  const auto   count = source->GetBufferedRegion().GetNumberOfPixels();
-  for (std::size_t i = 0; i < count; ++i)
-  {
-    noise->GetBufferPointer()[i] = source->GetBufferPointer()[generator() % count];
-  }
+  const auto noise = itk::MakeColourNoisePatches(heldOut->GetPatches(), heldOut->GetNumberOfPatches(), 7);
   const auto fake = itk::CompareMorphology(training->GetPatches(), noise);
   std::cout << "colour noise vs training tiles: nuclei per patch " << fake.OtherNucleiPerPatch << " vs "
             << fake.RealNucleiPerPatch << ", gradient energy " << fake.OtherGradientEnergy << " vs "

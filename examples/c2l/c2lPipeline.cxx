@@ -21,6 +21,7 @@
 #include "c2lPipelineReport.h"
 #include "c2lResultFiles.h"
 
+#include "itkColourNoisePatches.h"
 #include "itkConditioningProfiles.h"
 #include "itkMacro.h"
 #include "itkReportWriter.h"
@@ -219,6 +220,15 @@ RunPipeline(const PipelineConfig & c, bool force)
     RunSample(o);
   });
 
+  // The control: the same pairs with images from no model, each pixel drawn from the real training
+  // patches, so that the report can say what the generator adds beyond its profiles.
+  const std::string control = path("control.h5");
+  stages.Run("control", { { "ratio", largestRatio }, { "synthesis", Fingerprint(c, "synthesis") } }, [&] {
+    const auto trainingPatches = real->Select(real->GetSpots()->GetSpotIndices(true))->GetPatches();
+    itk::MakeColourNoiseControl(*itk::SpotPatchDataset::Read(synthetic), trainingPatches, c.synthesis.seed)
+      ->Write(control);
+  });
+
   std::vector<RegressorRun> regressors{ { "real only", 0.0, path("regressor_real.safetensors") } };
   for (const double ratio : c.ratios)
   {
@@ -226,15 +236,21 @@ RunPipeline(const PipelineConfig & c, bool force)
     name << "regressor_r" << ratio << ".safetensors";
     regressors.push_back({ "real + synthetic x" + FormatRatio(ratio), ratio, path(name.str()) });
   }
+  regressors.push_back({ "real + colour-noise control x" + FormatRatio(largestRatio),
+                         largestRatio,
+                         path("regressor_control_r" + FormatRatio(largestRatio) + ".safetensors"),
+                         true });
   for (const auto & regressor : regressors)
   {
-    const std::string stage = regressor.ratio > 0 ? "regress-r" + FormatRatio(regressor.ratio) : "regress-real";
+    const std::string stage = regressor.control     ? "regress-control-r" + FormatRatio(regressor.ratio)
+                              : regressor.ratio > 0 ? "regress-r" + FormatRatio(regressor.ratio)
+                                                    : "regress-real";
     stages.Run(stage, { { "ratio", regressor.ratio }, { "regressor", Fingerprint(c, "regressor") } }, [&] {
       TrainRegressorOptions o = c.regressor;
       o.data = dataset;
       if (regressor.ratio > 0)
       {
-        o.synthetic = synthetic;
+        o.synthetic = regressor.control ? control : synthetic;
         o.syntheticPairs = itk::NumberOfConditioningProfiles(regressor.ratio, trainingSpots);
       }
       PrepareTrainingStage(o, regressor.file, c);

@@ -141,7 +141,7 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
   std::string                      cotrainedLabel;
   for (const auto & run : regressors)
   {
-    if (run.ratio > largestRatio)
+    if (!run.control && run.ratio > largestRatio)
     {
       largestRatio = run.ratio;
       cotrainedLabel = run.label;
@@ -160,6 +160,7 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
     metrics.WriteTSVFile(stem + "_genes.tsv");
     json entry{ { "label", run.label },
                 { "ratio", run.ratio },
+                { "control", run.control },
                 { "file", run.file },
                 { "mae", JsonNumber(metrics.MeanAbsoluteError) },
                 { "rmse", JsonNumber(metrics.RootMeanSquaredError) },
@@ -178,7 +179,7 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
       entry["genes_improved"] = itk::GenesWithLowerError(realOnlyMetrics, metrics).size();
       // The co-trained regressor the figures show: the largest ratio (a fixed rule, not the best on
       // the test spots, which would choose on the data it reports).
-      if (run.ratio == largestRatio)
+      if (!run.control && run.ratio == largestRatio)
       {
         cotrained = predictions;
       }

@@ -31,12 +31,14 @@
 namespace c2l
 {
 
-/** A regressor the pipeline trains: real only (ratio 0) or co-trained at a synthetic-to-real ratio. */
+/** A regressor the pipeline trains: real only (ratio 0) or co-trained at a synthetic-to-real ratio,
+ * on synthetic pairs or, as the control, on the same pairs with colour-noise images. */
 struct RegressorRun
 {
   std::string label;
   double      ratio{ 0.0 };
   std::string file;
+  bool        control{ false };
 };
 
 /** "1", "2.5", ...: a ratio as stage and file names show it. */

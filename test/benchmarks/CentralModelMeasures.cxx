@@ -27,6 +27,7 @@
 // energy of both sets, and writes an 8 x 8 grid of the source's first patches to GRID.png.
 
 #include "itkClassifierTwoSampleTest.h"
+#include "itkColourNoisePatches.h"
 #include "itkDiffusionSampleFilter.h"
 #include "itkImageFileWriter.h"
 #include "itkPatchMorphology.h"
@@ -34,7 +35,6 @@
 
 #include <filesystem>
 #include <iostream>
-#include <random>
 
 namespace
 {
@@ -51,21 +51,6 @@ Sample(const std::string & model, std::size_t count, unsigned int steps, std::ui
   sampler->SetSeed(seed);
   sampler->Update();
   return sampler->GetOutput();
-}
-
-StackType::Pointer
-ColourNoise(const StackType * real, std::uint32_t seed)
-{
-  auto noise = StackType::New();
-  noise->SetRegions(real->GetBufferedRegion());
-  noise->Allocate();
-  std::mt19937 generator(seed);
-  const auto   count = real->GetBufferedRegion().GetNumberOfPixels();
-  for (std::size_t i = 0; i < count; ++i)
-  {
-    noise->GetBufferPointer()[i] = real->GetBufferPointer()[generator() % count];
-  }
-  return noise;
 }
 
 void
@@ -109,7 +94,7 @@ main(int argc, char * argv[])
     StackType::Pointer other;
     if (source == "colour-noise")
     {
-      other = ColourNoise(real->GetPatches(), 7);
+      other = itk::MakeColourNoisePatches(real->GetPatches(), real->GetNumberOfPatches(), 7);
     }
     else if (std::filesystem::path(source).extension() == ".h5")
     {

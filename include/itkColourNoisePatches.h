@@ -1,0 +1,46 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#ifndef itkColourNoisePatches_h
+#define itkColourNoisePatches_h
+
+#include "itkSpotPatchDataset.h"
+
+#include <cstdint>
+
+namespace itk
+{
+
+/** \brief Patches that carry real tissue's colours and nothing else: every pixel drawn at random
+ * (with replacement, seeded) from the pixels of \p source. The control that tells what a generator
+ * adds beyond colour: a regressor co-trained on such pairs learns only regularisation towards the
+ * profiles, and the sample measures (ClassifierTwoSampleTest, CompareMorphology) must reject them.
+ * The stack has \p count patches of \p source's size and spacing. Throws when \p source is empty.
+ * \ingroup SpatialTranscriptomics */
+SpatialTranscriptomics_EXPORT SpotPatchDataset::PatchStackType::Pointer
+MakeColourNoisePatches(const SpotPatchDataset::PatchStackType * source, std::size_t count, std::uint32_t seed);
+
+/** \brief A copy of \p pairs (its spots, expression profiles and settings) whose patches are
+ * MakeColourNoisePatches of \p realPatches: the colour-noise control of a synthetic pair set.
+ * \ingroup SpatialTranscriptomics */
+SpatialTranscriptomics_EXPORT SpotPatchDataset::Pointer
+MakeColourNoiseControl(const SpotPatchDataset & pairs, const SpotPatchDataset::PatchStackType * realPatches,
+                       std::uint32_t seed);
+
+} // end namespace itk
+
+#endif
