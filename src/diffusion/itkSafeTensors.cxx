@@ -69,10 +69,15 @@ struct Entry
   std::uint64_t             end = 0;
 };
 
-/** The header length that the first 8 bytes (little-endian) state, checked against the file's size. */
+/** The header length that the first 8 bytes (little-endian) state, checked against the file's size
+ * (first8 is only read when the file has 8 bytes). */
 std::uint64_t
 HeaderLength(const char * first8, std::uint64_t fileSize, const std::string & source)
 {
+  if (fileSize < 8)
+  {
+    Fail(source, "it has " + std::to_string(fileSize) + " bytes, fewer than the 8-byte header length (truncated?)");
+  }
   std::uint64_t headerBytes = 0;
   for (int i = 7; i >= 0; --i)
   {
@@ -164,10 +169,6 @@ SafeTensors::Find(const std::string & name) const
 SafeTensors
 ParseSafeTensors(const char * data, std::uint64_t size, const std::string & source)
 {
-  if (size < 8)
-  {
-    Fail(source, "it has " + std::to_string(size) + " bytes, fewer than the 8-byte header length (truncated?)");
-  }
   const std::uint64_t  headerBytes = HeaderLength(data, size, source);
   const nlohmann::json header = ParseHeader(data + 8, headerBytes, source);
   const std::uint64_t  bufferBytes = size - 8 - headerBytes;
@@ -312,13 +313,9 @@ ReadSafeTensorsMetadata(const std::string & fileName)
 {
   std::ifstream       file = OpenModelFile(fileName);
   const std::uint64_t size = static_cast<std::uint64_t>(file.tellg());
-  if (size < 8)
-  {
-    Fail(fileName, "it has " + std::to_string(size) + " bytes, fewer than the 8-byte header length (truncated?)");
-  }
-  char first8[8];
+  char                first8[8] = {};
   file.seekg(0);
-  file.read(first8, 8);
+  file.read(first8, 8); // HeaderLength refuses a file of fewer bytes
   std::string header(static_cast<std::size_t>(HeaderLength(first8, size, fileName)), '\0');
   if (!file.read(&header[0], static_cast<std::streamsize>(header.size())))
   {
