@@ -119,11 +119,20 @@ TEST_F(C2LPipeline, RunsEveryStageThenResumes)
   }
   EXPECT_EQ(evaluation["composition"].size(), 2u);
   EXPECT_TRUE(evaluation["mean_baseline"]["mae"].is_number()) << evaluation.dump();
+  ASSERT_EQ(evaluation["sample_measures"].size(), 2u);
+  for (const auto & measure : evaluation["sample_measures"])
+  {
+    EXPECT_GE(measure["classifier_auc"].get<double>(), 0.0) << measure.dump();
+    EXPECT_LE(measure["classifier_auc"].get<double>(), 1.0) << measure.dump();
+    EXPECT_TRUE(measure["gradient_energy"].is_number()) << measure.dump();
+  }
   const auto report = FileBytes(Path("run/report.md"));
   for (const char * text : { "real only",
                              "real + synthetic x2",
                              "real + colour-noise control x2",
                              "gain over the control",
+                             "Measures that colour cannot pass",
+                             "classifier AUC",
                              "training-spot mean",
                              "Fidelity",
                              "Wall time per stage",

@@ -224,7 +224,9 @@ RunPipeline(const PipelineConfig & c, bool force)
   // patches, so that the report can say what the generator adds beyond its profiles.
   const std::string control = path("control.h5");
   stages.Run("control", { { "ratio", largestRatio }, { "synthesis", Fingerprint(c, "synthesis") } }, [&] {
-    const auto trainingPatches = real->Select(real->GetSpots()->GetSpotIndices(true))->GetPatches();
+    // A smart pointer: the selected dataset is a temporary, its patches must outlive it.
+    const itk::SpotPatchDataset::PatchStackType::Pointer trainingPatches =
+      real->Select(real->GetSpots()->GetSpotIndices(true))->GetPatches();
     itk::MakeColourNoiseControl(*itk::SpotPatchDataset::Read(synthetic), trainingPatches, c.synthesis.seed)
       ->Write(control);
   });
@@ -260,7 +262,7 @@ RunPipeline(const PipelineConfig & c, bool force)
   }
 
   stages.Run("evaluate", Fingerprint(c, "evaluation"), [&] {
-    EvaluatePipeline(c, dataset, synthetic, regressors, path("evaluation"));
+    EvaluatePipeline(c, dataset, synthetic, control, regressors, path("evaluation"));
   });
   std::string report;
   stages.Run("report", json::object(), [&] { report = WritePipelineReport(c, folder.string()); });

@@ -21,9 +21,11 @@
 
 #include "c2lRegressorPredictions.h"
 
+#include "itkClassifierTwoSampleTest.h"
 #include "itkFeatureFidelity.h"
 #include "itkGeneRegressorModel.h"
 #include "itkNuclearAreaFraction.h"
+#include "itkPatchMorphology.h"
 #include "itkReportWriter.h"
 #include "itkSpotPatchDataset.h"
 
@@ -116,7 +118,8 @@ FormatRatio(double ratio)
 
 void
 EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile, const std::string & syntheticFile,
-                 const std::vector<RegressorRun> & regressors, const std::string & folder)
+                 const std::string & controlFile, const std::vector<RegressorRun> & regressors,
+                 const std::string & folder)
 {
   fs::create_directories(folder);
   const auto   real = itk::SpotPatchDataset::Read(datasetFile);
@@ -292,6 +295,34 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
                                 { embedding.ExplainedVarianceRatio[0], embedding.ExplainedVarianceRatio[1] } } };
   }
   result["fidelity"] = fidelity;
+
+  // 2b. Measures that colour cannot pass, against the real test patches (never trained on): the
+  // synthetic pairs' images, and the colour-noise control's as the value of colour alone.
+  {
+    // Smart pointers: the datasets are temporaries, their patches must outlive them.
+    const itk::SpotPatchDataset::PatchStackType::Pointer testPatches = real->Select(test)->GetPatches();
+    json                                                 measures = json::array();
+    for (const auto & [label, file] :
+         { std::pair<std::string, std::string>{ "synthetic", syntheticFile }, { "colour-noise control", controlFile } })
+    {
+      const itk::SpotPatchDataset::PatchStackType::Pointer other = itk::SpotPatchDataset::Read(file)->GetPatches();
+      const auto                                           morphology = itk::CompareMorphology(testPatches, other);
+      itk::ClassifierTwoSampleSettings                     settings;
+      settings.Folds = static_cast<unsigned int>(std::min<std::size_t>(5, test.size()));
+      settings.NumberOfThreads = config.threads;
+      settings.Device = config.device;
+      // A classifier needs at least two test patches to cross-validate on.
+      const double auc = test.size() < 2 ? std::numeric_limits<double>::quiet_NaN()
+                                         : itk::ClassifierTwoSampleTest(testPatches, other, settings).AUC;
+      measures.push_back({ { "patches", label },
+                           { "classifier_auc", JsonNumber(auc) },
+                           { "real_nuclei_per_patch", JsonNumber(morphology.RealNucleiPerPatch) },
+                           { "nuclei_per_patch", JsonNumber(morphology.OtherNucleiPerPatch) },
+                           { "real_gradient_energy", JsonNumber(morphology.RealGradientEnergy) },
+                           { "gradient_energy", JsonNumber(morphology.OtherGradientEnergy) } });
+    }
+    result["sample_measures"] = measures;
+  }
 
   // 3. Composition: expression clusters of the training spots; nuclear area fraction of real and
   // synthetic patches in each (a synthetic pair belongs to the cluster of its conditioning profile).

@@ -48,7 +48,7 @@ FormatRatio(double ratio);
 /** Writes \p folder/evaluation.json, and per regressor its predictions and metrics (TSV, JSON). */
 void
 EvaluatePipeline(const PipelineConfig & config, const std::string & dataset, const std::string & synthetic,
-                 const std::vector<RegressorRun> & regressors, const std::string & folder);
+                 const std::string & control, const std::vector<RegressorRun> & regressors, const std::string & folder);
 
 } // namespace c2l
 
