@@ -44,11 +44,12 @@ namespace itk
  * step, random state) is written atomically to CheckpointFileName; with Resume on, training
  * continues from it and ends exactly where an uninterrupted run would have.
  *
- * The output is the EMA model, also written to OutputFileName. ProgressEvent follows the steps and
- * AbortGenerateData stops at the next step (the last checkpoint stays valid). With a
- * LossLogFileName, every step appends a line "step, loss, learning rate, training seconds" (tab
- * separated, under a header) and flushes it; a resumed run first drops the lines after its
- * checkpoint's step, so the log of an interrupted and resumed run reads as one run's.
+ * The output is the EMA model, also written to OutputFileName, whose metadata records the patches'
+ * pixel size and physical size ("pixel_size_um", "patch_um") when their spacing states it. ProgressEvent follows the
+ * steps and AbortGenerateData stops at the next step (the last checkpoint stays valid). With a LossLogFileName, every
+ * step appends a line "step, loss, learning rate, training seconds" (tab separated, under a header) and flushes it; a
+ * resumed run first drops the lines after its checkpoint's step, so the log of an interrupted and resumed run reads as
+ * one run's.
  *
  * \sa DiffusionModel, DiffusionSampleFilter
  * \ingroup SpatialTranscriptomics

@@ -253,12 +253,18 @@ DiffusionPretrainFilter::GenerateData()
       }
       this->UpdateProgress(static_cast<float>(trainer.StepCount()) / static_cast<float>(m_NumberOfSteps));
     }
-    diffusion::SaveDiffusionModel(m_OutputFileName,
-                                  trainer.EmaModel(),
-                                  diffusion::NoiseSchedule(scheduler),
-                                  { { "trainer_options", diffusion::TrainerOptionsToJson(options) },
-                                    { "steps", std::to_string(trainer.StepCount()) } },
-                                  m_HalfPrecisionOutput);
+    // The physical size the model draws at, from the patches' spacing (micrometres per pixel), so
+    // that adaptation and sampling can cut patches of the same size.
+    std::map<std::string, std::string> metadata{ { "trainer_options", diffusion::TrainerOptionsToJson(options) },
+                                                 { "steps", std::to_string(trainer.StepCount()) } };
+    const double pixelSize = static_cast<const PatchStackType *>(this->GetInput(0))->GetSpacing()[0];
+    if (pixelSize > 0.0 && pixelSize != 1.0)
+    {
+      metadata["pixel_size_um"] = std::to_string(pixelSize);
+      metadata["patch_um"] = std::to_string(pixelSize * m_ImageSize);
+    }
+    diffusion::SaveDiffusionModel(
+      m_OutputFileName, trainer.EmaModel(), diffusion::NoiseSchedule(scheduler), metadata, m_HalfPrecisionOutput);
   }
   catch (const ExceptionObject &)
   {

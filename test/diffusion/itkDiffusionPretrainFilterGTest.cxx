@@ -48,6 +48,8 @@ Patches()
   auto stack = StackType::New();
   stack->SetRegions(StackType::RegionType({ { 0, 0, 0 } }, { { 16, 16, 12 } }));
   stack->Allocate();
+  const double spacing[3] = { 4.0, 4.0, 1.0 }; // 4 um per pixel: 64 um patches
+  stack->SetSpacing(spacing);
   itk::ImageRegionIterator<StackType> it(stack, stack->GetBufferedRegion());
   for (std::size_t i = 0; !it.IsAtEnd(); ++it, ++i)
   {
@@ -93,6 +95,10 @@ TEST(DiffusionPretrainFilter, TrainsWritesALoadableModelAndItsLossLog)
     ++lines;
   }
   EXPECT_EQ(lines, 4u); // header + 3 steps
+  // The physical size the model draws at, from the patches' spacing.
+  const auto metadata = itk::diffusion::ReadSafeTensorsMetadata((folder / "central.safetensors").string());
+  EXPECT_EQ(std::stod(metadata.at("pixel_size_um")), 4.0);
+  EXPECT_EQ(std::stod(metadata.at("patch_um")), 64.0);
 
   // The same run with half-precision output: half the weight bytes, the same weights to float16.
   auto half = TinyFilter(folder, patches);
