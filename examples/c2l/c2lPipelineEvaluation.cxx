@@ -21,11 +21,10 @@
 
 #include "c2lRegressorPredictions.h"
 
-#include "itkClassifierTwoSampleTest.h"
 #include "itkFeatureFidelity.h"
 #include "itkGeneRegressorModel.h"
 #include "itkNuclearAreaFraction.h"
-#include "itkPatchMorphology.h"
+#include "itkSampleMeasures.h"
 #include "itkReportWriter.h"
 #include "itkSpotPatchDataset.h"
 
@@ -306,14 +305,12 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
          { std::pair<std::string, std::string>{ "synthetic", syntheticFile }, { "colour-noise control", controlFile } })
     {
       const itk::SpotPatchDataset::PatchStackType::Pointer other = itk::SpotPatchDataset::Read(file)->GetPatches();
-      const auto                                           morphology = itk::CompareMorphology(testPatches, other);
       itk::ClassifierTwoSampleSettings                     settings;
-      settings.Folds = static_cast<unsigned int>(std::min<std::size_t>(5, test.size()));
       settings.NumberOfThreads = config.threads;
       settings.Device = config.device;
-      // A classifier needs at least two test patches to cross-validate on.
-      const double auc = test.size() < 2 ? std::numeric_limits<double>::quiet_NaN()
-                                         : itk::ClassifierTwoSampleTest(testPatches, other, settings).AUC;
+      const auto   sample = itk::MeasureSamples(testPatches, other, settings);
+      const auto & morphology = sample.Morphology;
+      const double auc = sample.ClassifierAUC;
       measures.push_back({ { "patches", label },
                            { "classifier_auc", JsonNumber(auc) },
                            { "real_nuclei_per_patch", JsonNumber(morphology.RealNucleiPerPatch) },

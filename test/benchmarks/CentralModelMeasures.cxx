@@ -26,11 +26,10 @@
 // Prints the classifier two-sample test's AUC, nuclei per patch, median nucleus area and gradient
 // energy of both sets, and writes an 8 x 8 grid of the source's first patches to GRID.png.
 
-#include "itkClassifierTwoSampleTest.h"
 #include "itkColourNoisePatches.h"
 #include "itkDiffusionSampleFilter.h"
 #include "itkImageFileWriter.h"
-#include "itkPatchMorphology.h"
+#include "itkSampleMeasures.h"
 #include "itkSpotPatchDataset.h"
 
 #include <filesystem>
@@ -110,13 +109,12 @@ main(int argc, char * argv[])
     {
       WriteGrid(other, argv[6]);
     }
-    const auto                       morphology = itk::CompareMorphology(real->GetPatches(), other);
-    itk::ClassifierTwoSampleSettings settings;
-    const auto                       classifier = itk::ClassifierTwoSampleTest(real->GetPatches(), other, settings);
+    const auto   measures = itk::MeasureSamples(real->GetPatches(), other);
+    const auto & morphology = measures.Morphology;
     std::cout << "source\t" << source << "\n"
               << "patches\t" << real->GetNumberOfPatches() << " real, " << other->GetBufferedRegion().GetSize()[2]
-              << " other, " << classifier.PatchesPerSet << " each in the classifier test\n"
-              << "classifier_auc\t" << classifier.AUC << "\n"
+              << " other\n"
+              << "classifier_auc\t" << measures.ClassifierAUC << "\n"
               << "nuclei_per_patch\t" << morphology.RealNucleiPerPatch << " real, " << morphology.OtherNucleiPerPatch
               << " other, " << 100.0 * morphology.NucleiPerPatchDifference() << " %\n"
               << "median_nucleus_um2\t" << morphology.RealMedianNucleusArea << " real, "
