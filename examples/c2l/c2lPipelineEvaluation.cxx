@@ -300,23 +300,23 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
   {
     // Smart pointers: the datasets are temporaries, their patches must outlive them.
     const itk::SpotPatchDataset::PatchStackType::Pointer testPatches = real->Select(test)->GetPatches();
-    json                                                 measures = json::array();
-    for (const auto & [label, file] :
-         { std::pair<std::string, std::string>{ "synthetic", syntheticFile }, { "colour-noise control", controlFile } })
+    const itk::SpotPatchDataset::PatchStackType::Pointer controlPatches =
+      itk::SpotPatchDataset::Read(controlFile)->GetPatches();
+    itk::ClassifierTwoSampleSettings settings;
+    settings.NumberOfThreads = config.threads;
+    settings.Device = config.device;
+    json measures = json::array();
+    for (const auto & [label, patches] : { std::pair<std::string, const itk::SpotPatchDataset::PatchStackType *>{
+                                             "synthetic", synthetic->GetPatches() },
+                                           { "colour-noise control", controlPatches.GetPointer() } })
     {
-      const itk::SpotPatchDataset::PatchStackType::Pointer other = itk::SpotPatchDataset::Read(file)->GetPatches();
-      itk::ClassifierTwoSampleSettings                     settings;
-      settings.NumberOfThreads = config.threads;
-      settings.Device = config.device;
-      const auto   sample = itk::MeasureSamples(testPatches, other, settings);
-      const auto & morphology = sample.Morphology;
-      const double auc = sample.ClassifierAUC;
+      const auto sample = itk::MeasureSamples(testPatches, patches, settings);
       measures.push_back({ { "patches", label },
-                           { "classifier_auc", JsonNumber(auc) },
-                           { "real_nuclei_per_patch", JsonNumber(morphology.RealNucleiPerPatch) },
-                           { "nuclei_per_patch", JsonNumber(morphology.OtherNucleiPerPatch) },
-                           { "real_gradient_energy", JsonNumber(morphology.RealGradientEnergy) },
-                           { "gradient_energy", JsonNumber(morphology.OtherGradientEnergy) } });
+                           { "classifier_auc", JsonNumber(sample.ClassifierAUC) },
+                           { "real_nuclei_per_patch", JsonNumber(sample.Morphology.RealNucleiPerPatch) },
+                           { "nuclei_per_patch", JsonNumber(sample.Morphology.OtherNucleiPerPatch) },
+                           { "real_gradient_energy", JsonNumber(sample.Morphology.RealGradientEnergy) },
+                           { "gradient_energy", JsonNumber(sample.Morphology.OtherGradientEnergy) } });
     }
     result["sample_measures"] = measures;
   }
