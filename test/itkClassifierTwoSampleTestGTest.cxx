@@ -20,6 +20,8 @@
 // score near 0.5, two distributions with the same mean colour near 1; seeded; and its refusals.
 
 #include "itkClassifierTwoSampleTest.h"
+#include "itkSampleMeasures.h"
+#include "itkSyntheticStainedTissue.h"
 
 #include "gtest/gtest.h"
 
@@ -115,4 +117,51 @@ TEST(ClassifierTwoSampleTest, RefusesWhatCannotBeTested)
   auto cuda = Quick();
   cuda.Device = "tpu";
   EXPECT_THROW(itk::ClassifierTwoSampleTest(stripes, stripes, cuda), itk::ExceptionObject);
+}
+
+namespace
+{
+/** \p count 16 x 16 H&E patches rendered from random stain fields (hematoxylin blobs on eosin). */
+StackType::Pointer
+StainedPatches(unsigned int count, std::uint32_t seed)
+{
+  auto stack = StackType::New();
+  stack->SetRegions(StackType::RegionType({ { 0, 0, 0 } }, { { 16, 16, count } }));
+  stack->Allocate();
+  std::mt19937 generator(seed);
+  for (unsigned int k = 0; k < count; ++k)
+  {
+    itk::SyntheticStainField field;
+    field.Width = 16;
+    field.Height = 16;
+    for (unsigned int i = 0; i < 256; ++i)
+    {
+      const bool nucleus = generator() % 4 == 0;
+      field.Hematoxylin.push_back(nucleus ? 1.0f : 0.05f);
+      field.Eosin.push_back(nucleus ? 0.2f : 0.5f);
+    }
+    const auto rgb = itk::RenderStainField(field, itk::TypicalHEStainMatrix());
+    std::copy(rgb.begin(), rgb.end(), reinterpret_cast<unsigned char *>(stack->GetBufferPointer()) + k * rgb.size());
+  }
+  return stack;
+}
+} // namespace
+
+TEST(ClassifierTwoSampleTest, MeasureSamplesLowersTheFoldsAndSkipsTheClassifierForOnePatch)
+{
+  const auto real = StainedPatches(3, 1);
+  // Five folds asked for, three patches per set: the test runs with three and equals that run.
+  auto five = Quick();
+  five.Folds = 5;
+  const auto measures = itk::MeasureSamples(real, StainedPatches(3, 2), five);
+  auto       three = Quick();
+  three.Folds = 3;
+  EXPECT_DOUBLE_EQ(measures.ClassifierAUC, itk::ClassifierTwoSampleTest(real, StainedPatches(3, 2), three).AUC);
+  EXPECT_THROW(itk::ClassifierTwoSampleTest(real, StainedPatches(3, 2), five), itk::ExceptionObject);
+  EXPECT_EQ(measures.Morphology.Real.size(), 3u);
+  EXPECT_EQ(measures.Morphology.Other.size(), 3u);
+  // One patch: no classifier can be cross-validated, the morphology still is measured.
+  const auto single = itk::MeasureSamples(real, StainedPatches(1, 3), five);
+  EXPECT_TRUE(std::isnan(single.ClassifierAUC));
+  EXPECT_EQ(single.Morphology.Other.size(), 1u);
 }
