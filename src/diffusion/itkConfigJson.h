@@ -22,12 +22,65 @@
 
 #include <nlohmann/json.hpp>
 
+#include <limits>
 #include <string>
 
 namespace itk
 {
 namespace diffusion
 {
+/** Python's json module writes infinities and NaN as bare Infinity, -Infinity and NaN (diffusers'
+ * DPMSolverMultistepScheduler config has "lambda_min_clipped": -Infinity), which JSON does not allow:
+ * this turns each such token outside a string into a string of the same text, which
+ * ReadConfigNumber reads back as the number. */
+inline std::string
+QuoteNonFiniteNumbers(const std::string & text)
+{
+  std::string result;
+  result.reserve(text.size());
+  bool inString = false;
+  for (std::size_t i = 0; i < text.size(); ++i)
+  {
+    const char c = text[i];
+    if (inString)
+    {
+      result += c;
+      if (c == '\\' && i + 1 < text.size())
+      {
+        result += text[++i];
+      }
+      else if (c == '"')
+      {
+        inString = false;
+      }
+      continue;
+    }
+    if (c == '"')
+    {
+      inString = true;
+      result += c;
+      continue;
+    }
+    bool replaced = false;
+    for (const char * token : { "-Infinity", "Infinity", "NaN" })
+    {
+      const std::string word(token);
+      if (text.compare(i, word.size(), word) == 0)
+      {
+        result += '"' + word + '"';
+        i += word.size() - 1;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced)
+    {
+      result += c;
+    }
+  }
+  return result;
+}
+
 /** Parses a diffusers-style config.json text that must be a JSON object; ConfigurationError naming
  * \a what ("U-Net config", "scheduler config") otherwise. Internal: the two config readers share it. */
 inline nlohmann::json
@@ -36,7 +89,7 @@ ParseConfigObject(const std::string & text, const std::string & what)
   nlohmann::json json;
   try
   {
-    json = nlohmann::json::parse(text);
+    json = nlohmann::json::parse(QuoteNonFiniteNumbers(text));
   }
   catch (const nlohmann::json::exception & e)
   {
@@ -67,6 +120,34 @@ ReadOptionalConfigField(const nlohmann::json & json, const char * key, T & value
       throw ConfigurationError(what + " field \"" + key + "\" has the wrong type: " + json[key].dump());
     }
   }
+}
+/** Reads an optional number that Python may have written as Infinity, -Infinity or NaN (see
+ * QuoteNonFiniteNumbers); a missing or null key gives \a fallback. */
+inline double
+ReadConfigNumber(const nlohmann::json & json, const char * key, double fallback, const std::string & what)
+{
+  if (!json.contains(key) || json[key].is_null())
+  {
+    return fallback;
+  }
+  const auto & value = json[key];
+  if (value.is_number())
+  {
+    return value.get<double>();
+  }
+  if (value == "Infinity")
+  {
+    return std::numeric_limits<double>::infinity();
+  }
+  if (value == "-Infinity")
+  {
+    return -std::numeric_limits<double>::infinity();
+  }
+  if (value == "NaN")
+  {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  throw ConfigurationError(what + " field \"" + key + "\" is not a number: " + value.dump());
 }
 } // namespace diffusion
 } // namespace itk

@@ -17,10 +17,12 @@
  *=========================================================================*/
 #include "itkDiffusionSampler.h"
 #include "itkDiffusionErrors.h"
+#include "itkMultistepSolvers.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace itk
@@ -51,11 +53,84 @@ PredictOriginal(const NoiseScheduleImpl & schedule, const torch::Tensor & modelO
     prediction.original = modelOutput;
     prediction.noise = (sample - std::sqrt(alphaBar) * modelOutput) / std::sqrt(beta);
   }
-  if (config.clipSample)
+  // As diffusers' DDPM and DDIM: thresholding replaces clipping; the noise is not recomputed.
+  if (config.thresholding)
+  {
+    prediction.original = DynamicThreshold(prediction.original, config.dynamicThresholdingRatio, config.sampleMaxValue);
+  }
+  else if (config.clipSample)
   {
     prediction.original = prediction.original.clamp(-config.clipSampleRange, config.clipSampleRange);
   }
   return prediction;
+}
+
+torch::Tensor
+DynamicThreshold(const torch::Tensor & original, double ratio, double maxValue)
+{
+  const auto type = original.scalar_type();
+  auto       flat = original.reshape({ original.size(0), -1 });
+  if (type != torch::kFloat32 && type != torch::kFloat64)
+  {
+    flat = flat.to(torch::kFloat32); // quantile needs float or double
+  }
+  const auto s = torch::quantile(flat.abs(), ratio, 1, true).clamp_min(1.0).clamp_max(maxValue);
+  return (torch::max(torch::min(flat, s), -s) / s).reshape(original.sizes()).to(type);
+}
+
+const std::vector<std::string> &
+SamplerNames()
+{
+  static const std::vector<std::string> names{ "ddim", "ddpm", "dpmsolver++", "unipc" };
+  return names;
+}
+
+std::string
+SamplerOfSchedulerClass(const std::string & className)
+{
+  if (className == "DDIMScheduler")
+  {
+    return "ddim";
+  }
+  if (className == "DDPMScheduler")
+  {
+    return "ddpm";
+  }
+  if (className == "DPMSolverMultistepScheduler")
+  {
+    return "dpmsolver++";
+  }
+  if (className == "UniPCMultistepScheduler")
+  {
+    return "unipc";
+  }
+  return {};
+}
+
+SchedulerConfig
+SamplerConfig(const SchedulerConfig & model, const std::string & method, const std::string & timestepSpacing)
+{
+  SchedulerConfig config = model;
+  const bool      multistep = method == "dpmsolver++" || method == "unipc";
+  if (SamplerOfSchedulerClass(model.className) != method && multistep)
+  {
+    const SchedulerConfig defaults;
+    config.solverOrder = defaults.solverOrder;
+    config.algorithmType = defaults.algorithmType;
+    config.solverType = defaults.solverType;
+    config.lowerOrderFinal = defaults.lowerOrderFinal;
+    config.eulerAtFinal = defaults.eulerAtFinal;
+    config.finalSigmasType = defaults.finalSigmasType;
+    config.lambdaMinClipped = defaults.lambdaMinClipped;
+    config.disableCorrector = defaults.disableCorrector;
+    config.timestepSpacing = "linspace";
+  }
+  if (!timestepSpacing.empty())
+  {
+    config.timestepSpacing = timestepSpacing;
+  }
+  config.Validate();
+  return config;
 }
 
 torch::Tensor
@@ -105,9 +180,16 @@ void
 ValidateSamplerOptions(const SamplerOptions & options, const NoiseScheduleImpl & schedule,
                        const Conditioning * conditioning)
 {
-  if (options.method != "ddim" && options.method != "ddpm")
+  const auto & names = SamplerNames();
+  if (std::find(names.begin(), names.end(), options.method) == names.end())
   {
-    throw ConfigurationError("Unknown sampler \"" + options.method + "\": use ddim or ddpm");
+    throw ConfigurationError("Unknown sampler \"" + options.method + "\": use ddim, ddpm, dpmsolver++ or unipc");
+  }
+  if (!options.timestepSpacing.empty() && options.timestepSpacing != "leading" &&
+      options.timestepSpacing != "trailing" && options.timestepSpacing != "linspace")
+  {
+    throw ConfigurationError("The timestep spacing \"" + options.timestepSpacing +
+                             "\" is not one of leading, trailing, linspace");
   }
   if (options.steps < 1 || options.steps > schedule.NumTrainTimesteps())
   {
@@ -136,6 +218,65 @@ ValidateSamplerOptions(const SamplerOptions & options, const NoiseScheduleImpl &
                              ") needs a conditioning (a locally adapted model and expression profiles); an "
                              "unconditional model samples with guidance scale 1");
   }
+}
+
+namespace
+{
+/** DDIM and DDPM: single-step samplers whose step goes from one timestep of the list to the next
+ * (or to the end). */
+class SingleStepSolver : public SamplingSolver
+{
+public:
+  SingleStepSolver(const NoiseScheduleImpl & schedule, const SamplerOptions & options)
+    : m_Config(SamplerConfig(schedule.Config(), options.method, options.timestepSpacing))
+    , m_Ddim(options.method == "ddim")
+    , m_Eta(options.eta)
+  {
+    // The steps run on a schedule of the sampler's config (spacing, thresholding), same betas.
+    m_Own = NoiseSchedule(m_Config);
+    m_Timesteps = m_Own->InferenceTimesteps(options.steps);
+  }
+  const std::vector<std::int64_t> &
+  Timesteps() const override
+  {
+    return m_Timesteps;
+  }
+  torch::Tensor
+  Step(const torch::Tensor & modelOutput, std::size_t index, const torch::Tensor & sample,
+       const std::function<torch::Tensor()> & noise) override
+  {
+    const std::int64_t t = m_Timesteps[index];
+    const std::int64_t prevT = index + 1 < m_Timesteps.size() ? m_Timesteps[index + 1] : -1;
+    if (m_Ddim)
+    {
+      return DdimStep(*m_Own, modelOutput, t, prevT, sample, m_Eta, m_Eta > 0.0 ? noise() : torch::Tensor());
+    }
+    return DdpmStep(*m_Own, modelOutput, t, prevT, sample, t > 0 ? noise() : torch::zeros_like(sample));
+  }
+
+private:
+  SchedulerConfig           m_Config;
+  NoiseSchedule             m_Own{ nullptr };
+  bool                      m_Ddim;
+  double                    m_Eta;
+  std::vector<std::int64_t> m_Timesteps;
+};
+} // namespace
+
+std::unique_ptr<SamplingSolver>
+MakeSamplingSolver(const NoiseScheduleImpl & schedule, const SamplerOptions & options)
+{
+  if (options.method == "dpmsolver++")
+  {
+    return std::make_unique<DpmSolverMultistep>(
+      schedule, SamplerConfig(schedule.Config(), options.method, options.timestepSpacing), options.steps);
+  }
+  if (options.method == "unipc")
+  {
+    return std::make_unique<UniPCMultistep>(
+      schedule, SamplerConfig(schedule.Config(), options.method, options.timestepSpacing), options.steps);
+  }
+  return std::make_unique<SingleStepSolver>(schedule, options);
 }
 
 DiffusionSampler::DiffusionSampler(UNet2D unet, NoiseSchedule schedule)
@@ -187,7 +328,8 @@ DiffusionSampler::Sample(std::int64_t count, const SamplerOptions & options, con
   const std::int64_t side = options.imageSize > 0 ? options.imageSize : config.sampleSize;
   const auto         parameter = m_UNet->parameters().front();
   const auto         device = parameter.device();
-  const auto         timesteps = schedule.InferenceTimesteps(options.steps);
+  const auto         solver = MakeSamplingSolver(schedule, options);
+  const auto &       timesteps = solver->Timesteps();
   const std::int64_t batches = (count + options.batchSize - 1) / options.batchSize;
   const std::int64_t total = batches * static_cast<std::int64_t>(timesteps.size());
   std::int64_t       done = 0;
@@ -226,19 +368,11 @@ DiffusionSampler::Sample(std::int64_t count, const SamplerOptions & options, con
         batchConditions = batchConditions.to(device, parameter.scalar_type());
       }
       auto x = draw();
+      solver->Reset();
       for (std::size_t i = 0; i < timesteps.size(); ++i)
       {
-        const std::int64_t t = timesteps[i];
-        const std::int64_t prevT = i + 1 < timesteps.size() ? timesteps[i + 1] : -1;
-        const auto         output = GuidedOutput(x, t, options.guidanceScale, conditioning, batchConditions);
-        if (options.method == "ddim")
-        {
-          x = DdimStep(schedule, output, t, prevT, x, options.eta, options.eta > 0.0 ? draw() : torch::Tensor());
-        }
-        else
-        {
-          x = DdpmStep(schedule, output, t, prevT, x, t > 0 ? draw() : torch::zeros_like(x));
-        }
+        const auto output = GuidedOutput(x, timesteps[i], options.guidanceScale, conditioning, batchConditions);
+        x = solver->Step(output, i, x, draw);
         if (options.progress)
         {
           options.progress(++done, total);

@@ -24,7 +24,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace itk
 {
@@ -56,10 +58,56 @@ torch::Tensor
 DdpmStep(const NoiseScheduleImpl & schedule, const torch::Tensor & modelOutput, std::int64_t t, std::int64_t prevT,
          const torch::Tensor & sample, const torch::Tensor & noise);
 
+/** Dynamic thresholding of predicted clean samples [B, ...] (Saharia et al. 2022, as diffusers'
+ * _threshold_sample): per sample, s = the `ratio` quantile of |x0| clamped to [1, maxValue]; x0 is
+ * clamped to [-s, s] and divided by s. */
+torch::Tensor
+DynamicThreshold(const torch::Tensor & original, double ratio, double maxValue);
+
+/** One sampler's way from noise to a sample: the timesteps the model is evaluated at and the update
+ * after each evaluation. A multistep solver keeps the previous outputs of the batch it is solving. */
+class SamplingSolver
+{
+public:
+  virtual ~SamplingSolver() = default;
+  /** The timesteps of the model evaluations, in order (descending). */
+  virtual const std::vector<std::int64_t> &
+  Timesteps() const = 0;
+  /** Forgets the outputs of the previous batch; called before each batch's first step. */
+  virtual void
+  Reset()
+  {}
+  /** The sample after evaluation `index`, from the model output there. `noise` draws fresh noise
+   * of the sample's shape (for stochastic samplers). */
+  virtual torch::Tensor
+  Step(const torch::Tensor & modelOutput, std::size_t index, const torch::Tensor & sample,
+       const std::function<torch::Tensor()> & noise) = 0;
+};
+
+/** The sampler names: "ddim", "ddpm", "dpmsolver++" and "unipc". */
+const std::vector<std::string> &
+SamplerNames();
+
+/** The sampler a scheduler class stands for ("DDIMScheduler" -> "ddim", ...); empty for others. */
+std::string
+SamplerOfSchedulerClass(const std::string & className);
+
+/** The scheduler config a sampler runs with: the model's own when it names that sampler's class;
+ * otherwise the model's noise schedule, prediction type, steps offset and thresholding with the
+ * sampler's own fields at their diffusers defaults (as diffusers' from_config), except that the
+ * multistep solvers take diffusers' linspace spacing, not a DDPM/DDIM config's leading spacing,
+ * whose first timestep lies below the last training timestep; a non-empty `timestepSpacing`
+ * replaces the spacing in both cases. */
+SchedulerConfig
+SamplerConfig(const SchedulerConfig & model, const std::string & method, const std::string & timestepSpacing = "");
+
 struct SamplerOptions
 {
-  /** "ddim" or "ddpm". */
-  std::string  method = "ddim";
+  /** "ddim", "ddpm", "dpmsolver++" (DPM-Solver++ multistep, Lu et al. 2022) or "unipc" (UniPC,
+   * Zhao et al. 2023). */
+  std::string method = "ddim";
+  /** "leading", "trailing" or "linspace"; empty: as SamplerConfig chooses. */
+  std::string  timestepSpacing;
   std::int64_t steps = 50;
   double       eta = 0.0;
   /** 1 = conditional only (no guidance); otherwise null + scale * (conditional - null). */
@@ -99,10 +147,15 @@ private:
   NoiseSchedule m_Schedule;
 };
 
-/** Checks sampler options (steps, eta, batch, guidance) against a schedule; ConfigurationError. */
+/** Checks sampler options (method, steps, eta, batch, guidance) against a schedule;
+ * ConfigurationError. */
 void
 ValidateSamplerOptions(const SamplerOptions & options, const NoiseScheduleImpl & schedule,
                        const Conditioning * conditioning);
+
+/** The solver of options.method for `schedule` (the model's schedule; see SamplerConfig). */
+std::unique_ptr<SamplingSolver>
+MakeSamplingSolver(const NoiseScheduleImpl & schedule, const SamplerOptions & options);
 
 } // namespace diffusion
 } // namespace itk

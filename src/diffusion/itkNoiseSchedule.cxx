@@ -53,17 +53,60 @@ SchedulerConfig::FromJson(const std::string & text)
   Get(json, "set_alpha_to_one", config.setAlphaToOne);
   Get(json, "steps_offset", config.stepsOffset);
   Get(json, "prediction_type", config.predictionType);
+  if (IsMultistepSchedulerClass(config.className))
+  {
+    config.timestepSpacing = "linspace"; // these classes' default
+  }
   Get(json, "timestep_spacing", config.timestepSpacing);
-  Get(json, "variance_type", config.varianceType);
-  for (const char * key : { "thresholding", "rescale_betas_zero_snr" })
+  // DPM-Solver's variance_type (null or "learned") is another field than DDPM's of the same name.
+  if (config.className != "DPMSolverMultistepScheduler")
+  {
+    Get(json, "variance_type", config.varianceType);
+  }
+  else if (json.contains("variance_type") && !json["variance_type"].is_null())
+  {
+    throw ConfigurationError("Scheduler option \"variance_type\" (learned variance) is not supported");
+  }
+  Get(json, "thresholding", config.thresholding);
+  Get(json, "dynamic_thresholding_ratio", config.dynamicThresholdingRatio);
+  Get(json, "sample_max_value", config.sampleMaxValue);
+  Get(json, "solver_order", config.solverOrder);
+  Get(json, "algorithm_type", config.algorithmType);
+  Get(json, "solver_type", config.solverType);
+  Get(json, "lower_order_final", config.lowerOrderFinal);
+  Get(json, "euler_at_final", config.eulerAtFinal);
+  Get(json, "final_sigmas_type", config.finalSigmasType);
+  Get(json, "disable_corrector", config.disableCorrector);
+  config.lambdaMinClipped = ReadConfigNumber(json, "lambda_min_clipped", config.lambdaMinClipped, "Scheduler config");
+  for (const char * key : { "rescale_betas_zero_snr",
+                            "use_karras_sigmas",
+                            "use_lu_lambdas",
+                            "use_exponential_sigmas",
+                            "use_beta_sigmas",
+                            "use_flow_sigmas",
+                            "use_dynamic_shifting" })
   {
     if (json.contains(key) && json[key] == true)
     {
       throw ConfigurationError(std::string("Scheduler option \"") + key + "\" is not supported");
     }
   }
+  if (json.contains("predict_x0") && json["predict_x0"] == false)
+  {
+    throw ConfigurationError("Scheduler option \"predict_x0\": false (UniPC's noise-prediction form) is not supported");
+  }
+  if (json.contains("solver_p") && !json["solver_p"].is_null())
+  {
+    throw ConfigurationError("Scheduler option \"solver_p\" (another scheduler as UniPC's predictor) is not supported");
+  }
   config.Validate();
   return config;
+}
+
+bool
+IsMultistepSchedulerClass(const std::string & className)
+{
+  return className == "DPMSolverMultistepScheduler" || className == "UniPCMultistepScheduler";
 }
 
 std::string
@@ -80,8 +123,31 @@ SchedulerConfig::ToJson() const
                        { "steps_offset", stepsOffset },
                        { "prediction_type", predictionType },
                        { "timestep_spacing", timestepSpacing },
-                       { "variance_type", varianceType } };
+                       { "variance_type", varianceType },
+                       { "thresholding", thresholding },
+                       { "dynamic_thresholding_ratio", dynamicThresholdingRatio },
+                       { "sample_max_value", sampleMaxValue } };
   json["trained_betas"] = trainedBetas.empty() ? nlohmann::json(nullptr) : nlohmann::json(trainedBetas);
+  if (IsMultistepSchedulerClass(className))
+  {
+    json["solver_order"] = solverOrder;
+    json["solver_type"] = solverType.empty() ? nlohmann::json(nullptr) : nlohmann::json(solverType);
+    json["lower_order_final"] = lowerOrderFinal;
+    json["final_sigmas_type"] = finalSigmasType;
+    if (className == "DPMSolverMultistepScheduler")
+    {
+      json["algorithm_type"] = algorithmType;
+      json["euler_at_final"] = eulerAtFinal;
+      json["variance_type"] = nullptr;
+      // JSON has no infinity: the default (no clipping) is written as null, which reads back as it.
+      json["lambda_min_clipped"] =
+        std::isfinite(lambdaMinClipped) ? nlohmann::json(lambdaMinClipped) : nlohmann::json(nullptr);
+    }
+    else
+    {
+      json["disable_corrector"] = disableCorrector;
+    }
+  }
   return json.dump();
 }
 
@@ -130,6 +196,31 @@ SchedulerConfig::Validate() const
   if (!(clipSampleRange > 0.0) || stepsOffset < 0 || stepsOffset >= numTrainTimesteps)
   {
     fail("clip_sample_range must be positive and steps_offset in [0, num_train_timesteps)");
+  }
+  if (!(dynamicThresholdingRatio > 0.0 && dynamicThresholdingRatio <= 1.0) || !(sampleMaxValue >= 1.0))
+  {
+    fail("dynamic_thresholding_ratio must be in (0, 1] and sample_max_value at least 1");
+  }
+  if (solverOrder < 1 || solverOrder > 3)
+  {
+    fail("solver_order must be 1, 2 or 3; got " + std::to_string(solverOrder));
+  }
+  if (algorithmType != "dpmsolver++")
+  {
+    fail("algorithm_type \"" + algorithmType + "\" is not supported (dpmsolver++ is)");
+  }
+  if (!solverType.empty() && solverType != "midpoint" && solverType != "heun" && solverType != "bh1" &&
+      solverType != "bh2" && solverType != "logrho")
+  {
+    fail("solver_type \"" + solverType + "\" is not one of midpoint, heun, bh1, bh2");
+  }
+  if (finalSigmasType != "zero" && finalSigmasType != "sigma_min")
+  {
+    fail("final_sigmas_type \"" + finalSigmasType + "\" is not zero or sigma_min");
+  }
+  if (std::isnan(lambdaMinClipped))
+  {
+    fail("lambda_min_clipped must be a number (or -Infinity)");
   }
 }
 

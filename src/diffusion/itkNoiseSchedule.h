@@ -22,6 +22,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -30,8 +31,9 @@ namespace itk
 namespace diffusion
 {
 
-/** The noise schedule and sampler settings, with the fields of diffusers' DDPMScheduler /
- * DDIMScheduler scheduler_config.json. */
+/** The noise schedule and sampler settings, with the fields of diffusers' DDPMScheduler,
+ * DDIMScheduler, DPMSolverMultistepScheduler and UniPCMultistepScheduler scheduler_config.json (a
+ * field a class does not have keeps its default). */
 struct SchedulerConfig
 {
   std::string  className = "DDIMScheduler";
@@ -47,10 +49,36 @@ struct SchedulerConfig
   std::int64_t        stepsOffset = 0;
   /** "epsilon", "v_prediction" or "sample". */
   std::string predictionType = "epsilon";
-  /** "leading", "trailing" or "linspace". */
+  /** "leading", "trailing" or "linspace"; a config that does not say takes its class's default
+   * (leading for DDPM and DDIM, linspace for the multistep solvers). */
   std::string timestepSpacing = "leading";
   /** DDPM's posterior variance: "fixed_small", "fixed_small_log" or "fixed_large". */
   std::string varianceType = "fixed_small";
+  /** Dynamic thresholding of the predicted x0 (Saharia et al. 2022) instead of clip_sample: each
+   * sample is clamped to [-s, s] and divided by s, s its |x0| quantile at dynamic_thresholding_ratio
+   * clamped to [1, sample_max_value]. */
+  bool   thresholding = false;
+  double dynamicThresholdingRatio = 0.995;
+  double sampleMaxValue = 1.0;
+
+  // The multistep solvers' fields (DPMSolverMultistepScheduler, UniPCMultistepScheduler).
+  /** 1, 2 or 3: how many past model outputs a step uses. */
+  std::int64_t solverOrder = 2;
+  /** DPM-Solver's algorithm; "dpmsolver++" (data prediction) is the one implemented. */
+  std::string algorithmType = "dpmsolver++";
+  /** "midpoint" or "heun" for DPM-Solver++, "bh1" or "bh2" for UniPC; empty: the solver's default
+   * (midpoint, bh2). A type of the other solver maps to the default, as diffusers does. */
+  std::string solverType;
+  /** Lower orders in the final steps (DPM-Solver++: below 15 steps only). */
+  bool lowerOrderFinal = true;
+  /** DPM-Solver++: a first-order final step whatever the number of steps. */
+  bool eulerAtFinal = false;
+  /** The noise level the last step goes to: "zero" (the clean sample) or "sigma_min" (timestep 0's). */
+  std::string finalSigmasType = "zero";
+  /** DPM-Solver++: timesteps whose log signal-to-noise lambda lies below this are never used. */
+  double lambdaMinClipped = -std::numeric_limits<double>::infinity();
+  /** UniPC: the step indices whose corrector is skipped. */
+  std::vector<std::int64_t> disableCorrector;
 
   static SchedulerConfig
   FromJson(const std::string & json);
@@ -59,6 +87,10 @@ struct SchedulerConfig
   void
   Validate() const;
 };
+
+/** True for the classes whose config carries the multistep solvers' fields and defaults. */
+bool
+IsMultistepSchedulerClass(const std::string & className);
 
 /** The betas and cumulative alpha products of a schedule, held as module buffers (so they move
  * with the U-Net's device), plus a double-precision host copy for per-step scalars. */

@@ -156,7 +156,11 @@ TEST(NoiseSchedule, ConfigRoundTripsAndRejectsNonsense)
   EXPECT_THROW(SchedulerConfig::FromJson("{\"timestep_spacing\": \"karras\"}"), ConfigurationError);
   EXPECT_THROW(SchedulerConfig::FromJson("{\"num_train_timesteps\": 0}"), ConfigurationError);
   EXPECT_THROW(SchedulerConfig::FromJson("{\"beta_start\": 0.5, \"beta_end\": 0.1}"), ConfigurationError);
-  EXPECT_THROW(SchedulerConfig::FromJson("{\"thresholding\": true}"), ConfigurationError);
+  EXPECT_THROW(SchedulerConfig::FromJson("{\"rescale_betas_zero_snr\": true}"), ConfigurationError);
+  EXPECT_THROW(SchedulerConfig::FromJson("{\"thresholding\": true, \"dynamic_thresholding_ratio\": 1.5}"),
+               ConfigurationError);
+  EXPECT_THROW(SchedulerConfig::FromJson("{\"solver_order\": 4}"), ConfigurationError);
+  EXPECT_THROW(SchedulerConfig::FromJson("{\"final_sigmas_type\": \"one\"}"), ConfigurationError);
   EXPECT_THROW(SchedulerConfig::FromJson("{\"trained_betas\": [0.1, 0.2]}"), ConfigurationError);
   const auto trained = SchedulerConfig::FromJson("{\"num_train_timesteps\": 2, \"trained_betas\": [0.1, 0.2]}");
   EXPECT_NEAR(NoiseSchedule(trained)->AlphaCumprod(1), 0.9 * 0.8, 1e-15);
