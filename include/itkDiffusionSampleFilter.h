@@ -35,11 +35,14 @@ namespace itk
  *
  * The model is read from ModelFileName (loaded on the first update and kept until the file name
  * changes) or given with SetModel. Sampling is DDIM (Song et al., "Denoising diffusion implicit
- * models", ICLR 2021) with NumberOfSteps steps and stochasticity Eta, or ancestral DDPM (Ho et al.,
- * NeurIPS 2020). Each patch's noise comes from its own generator seeded from (Seed, patch index), so
- * the same seed gives the same patches whatever the batch size. Values in [-1, 1] map linearly to
- * 0..255. The output is an RGB stack of size (sample_size, sample_size, NumberOfSamples) with unit
- * spacing; slice k is patch k.
+ * models", ICLR 2021) with NumberOfSteps steps and stochasticity Eta, ancestral DDPM (Ho et al.,
+ * NeurIPS 2020), or one of two multistep solvers of the probability-flow ODE that reach DDIM's
+ * result in far fewer steps: DPM-Solver++ 2M (Lu et al. 2022) and UniPC (Zhao et al. 2023), as
+ * diffusers' DPMSolverMultistepScheduler and UniPCMultistepScheduler (their fields are read from
+ * the model's scheduler config when it names that class, diffusers' defaults otherwise). Each patch's noise comes from
+ * its own generator seeded from (Seed, patch index), so the same seed gives the same patches whatever the batch size.
+ * Values in [-1, 1] map linearly to 0..255. The output is an RGB stack of size (sample_size, sample_size,
+ * NumberOfSamples) with unit spacing; slice k is patch k.
  *
  * Progress is reported after every U-Net evaluation; AbortGenerateData stops at the next one.
  * A local model (from GeneConditionedAdaptFilter) draws one patch per expression profile given
@@ -96,7 +99,7 @@ public:
   /** "cpu" (default), "cuda" or "cuda:N". */
   itkSetStringMacro(Device);
   itkGetStringMacro(Device);
-  /** "ddim" (default) or "ddpm". */
+  /** "ddim" (default), "ddpm", "dpmsolver++" or "unipc". */
   itkSetStringMacro(Sampler);
   itkGetStringMacro(Sampler);
   /** LibTorch threads; 0 (default) = all cores. */

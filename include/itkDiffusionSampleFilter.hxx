@@ -57,9 +57,9 @@ DiffusionSampleFilter<TOutputImage>::VerifyPreconditions() ITKv5_CONST
   {
     itkExceptionMacro(<< "NumberOfSamples, BatchSize and NumberOfSteps must be positive");
   }
-  if (m_Sampler != "ddim" && m_Sampler != "ddpm")
+  if (m_Sampler != "ddim" && m_Sampler != "ddpm" && m_Sampler != "dpmsolver++" && m_Sampler != "unipc")
   {
-    itkExceptionMacro(<< "Unknown sampler \"" << m_Sampler << "\": use ddim or ddpm");
+    itkExceptionMacro(<< "Unknown sampler \"" << m_Sampler << "\": use ddim, ddpm, dpmsolver++ or unipc");
   }
   if (!(m_GuidanceScale >= 0.0))
   {

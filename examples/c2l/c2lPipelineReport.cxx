@@ -227,7 +227,9 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
                         std::to_string(evaluation["test_spots"].get<std::size_t>()) + " held-out test spots, " +
                         std::to_string(evaluation["genes"].get<std::size_t>()) + " genes, " +
                         std::to_string(evaluation["synthetic_pairs"].get<std::size_t>()) +
-                        " synthetic pairs at the largest ratio. Errors are on the preprocessed scale (library size "
+                        " synthetic pairs at the largest ratio (sampler " + config.synthesis.sampler + ", " +
+                        std::to_string(config.synthesis.steps) +
+                        " steps). Errors are on the preprocessed scale (library size "
                         "normalisation and log1p); correlations are per gene over the test spots, averaged over "
                         "the genes where they are defined.");
   if (!renderProblem.empty())

@@ -89,6 +89,8 @@ WriteSyntheticDataset(const FilterType::OutputImageType * stack, const itk::Cond
   spots->SetMetadata("ratio", std::to_string(o.ratio));
   spots->SetMetadata("guidance", std::to_string(o.guidance));
   spots->SetMetadata("seed", std::to_string(o.seed));
+  spots->SetMetadata("sampler", o.sampler);
+  spots->SetMetadata("sampling_steps", std::to_string(o.steps));
   auto dataset = itk::SpotPatchDataset::New();
   dataset->SetPatches(const_cast<FilterType::OutputImageType *>(stack));
   dataset->SetSpots(spots);
@@ -217,7 +219,7 @@ AddSampleCommand(CLI::App & app)
   command->add_option("--central", options->central, "The central model of a local model that only references it");
   command->add_option("--seed", options->seed, "Random seed (default 0): the same seed gives the same patches");
   command->add_option("--batch", options->batch, "Patches per batch (default 8)");
-  command->add_option("--sampler", options->sampler, "ddim (default) or ddpm");
+  command->add_option("--sampler", options->sampler, "ddim (default), ddpm, dpmsolver++ or unipc");
   command->add_option("--device", options->device, "cpu (default), cuda or cuda:N");
   command->add_option("--threads", options->threads, "CPU threads (default: all cores)");
   command

@@ -16,15 +16,15 @@
  *
  *=========================================================================*/
 
-// CentralModelMeasures REAL.h5 SOURCE [N] [STEPS] [SEED] [GRID.png]: the measures that colour cannot
+// CentralModelMeasures REAL.h5 SOURCE [N] [STEPS] [SEED] [GRID.png] [SAMPLER]: the measures that colour cannot
 // fool, for a set of patches against real tiles the model never saw (e.g. c2l extract --tiles
 // --holdout-blocks 4 --part heldout). SOURCE is one of
-//   a model (.safetensors or diffusers folder): N samples (default: as many as REAL), DDIM STEPS
-//     (default 50), seed SEED;
+//   a model (.safetensors or diffusers folder): N samples (default: as many as REAL), STEPS steps
+//     (default 50) of SAMPLER (default ddim; dpmsolver++, unipc, ddpm), seed SEED;
 //   a patch dataset (.h5): its patches (e.g. the training tiles: the measures of real tissue);
 //   "colour-noise": patches whose pixels are drawn at random from REAL's pixels.
 // Prints the classifier two-sample test's AUC, nuclei per patch, median nucleus area and gradient
-// energy of both sets, and writes an 8 x 8 grid of the source's first patches to GRID.png.
+// energy of both sets, and writes an 8 x 8 grid of the source's first patches to GRID.png ("-": none).
 
 #include "itkColourNoisePatches.h"
 #include "itkDiffusionSampleFilter.h"
@@ -40,7 +40,7 @@ namespace
 using StackType = itk::Image<itk::RGBPixel<unsigned char>, 3>;
 
 StackType::Pointer
-Sample(const std::string & model, std::size_t count, unsigned int steps, std::uint64_t seed)
+Sample(const std::string & model, std::size_t count, unsigned int steps, std::uint64_t seed, const std::string & method)
 {
   auto sampler = itk::DiffusionSampleFilter<StackType>::New();
   sampler->SetModelFileName(model);
@@ -48,6 +48,7 @@ Sample(const std::string & model, std::size_t count, unsigned int steps, std::ui
   sampler->SetBatchSize(64);
   sampler->SetNumberOfSteps(steps);
   sampler->SetSeed(seed);
+  sampler->SetSampler(method);
   sampler->Update();
   return sampler->GetOutput();
 }
@@ -82,7 +83,8 @@ main(int argc, char * argv[])
 {
   if (argc < 3)
   {
-    std::cerr << "usage: " << argv[0] << " REAL.h5 MODEL|DATASET.h5|colour-noise [N] [STEPS] [SEED] [GRID.png]\n";
+    std::cerr << "usage: " << argv[0]
+              << " REAL.h5 MODEL|DATASET.h5|colour-noise [N] [STEPS] [SEED] [GRID.png] [SAMPLER]\n";
     return 2;
   }
   try
@@ -101,11 +103,15 @@ main(int argc, char * argv[])
     }
     else
     {
-      other = Sample(source, count, argc > 4 ? std::stoul(argv[4]) : 50, argc > 5 ? std::stoull(argv[5]) : 0);
+      other = Sample(source,
+                     count,
+                     argc > 4 ? std::stoul(argv[4]) : 50,
+                     argc > 5 ? std::stoull(argv[5]) : 0,
+                     argc > 7 ? argv[7] : "ddim");
     }
     // Generated patches have the real tiles' physical size (the model was trained at it).
     other->SetSpacing(real->GetPatches()->GetSpacing());
-    if (argc > 6)
+    if (argc > 6 && std::string(argv[6]) != "-")
     {
       WriteGrid(other, argv[6]);
     }

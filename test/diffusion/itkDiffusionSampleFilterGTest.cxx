@@ -146,6 +146,38 @@ TEST_F(DiffusionSampleFilterModel, PatchesAreTheEngineSamplesInItkAxisOrder)
   EXPECT_GT((samples[0] - samples[0].transpose(1, 2)).abs().max().item<double>(), 0.05);
 }
 
+TEST_F(DiffusionSampleFilterModel, SamplerByNameReachesTheEngine)
+{
+  // The filter's Sampler picks the engine's solver: each multistep solver's stack is its samples,
+  // which differ from DDIM's.
+  auto       model = itk::diffusion::LoadDiffusionModel(s_Folder + "/tiny.safetensors");
+  const auto engineSamples = [&](const std::string & method) {
+    itk::diffusion::SamplerOptions options;
+    options.method = method;
+    options.steps = 4;
+    options.seed = 21;
+    options.batchSize = 3;
+    return ((itk::diffusion::DiffusionSampler(model.unet, model.schedule).Sample(3, options) + 1.0) * 127.5)
+      .round()
+      .clamp(0.0, 255.0);
+  };
+  const auto ddim = engineSamples("ddim");
+  for (const std::string method : { "dpmsolver++", "unipc" })
+  {
+    auto filter = MakeFilter();
+    filter->SetSampler(method);
+    filter->SetBatchSize(3);
+    filter->Update();
+    const auto expected = engineSamples(method);
+    // The ITK stack as [sample, channel, row, column].
+    const auto stack = torch::from_blob(filter->GetOutput()->GetBufferPointer(), { 3, 16, 16, 3 }, torch::kUInt8)
+                         .permute({ 0, 3, 1, 2 })
+                         .to(torch::kFloat64);
+    EXPECT_LE((stack - expected).abs().max().item<double>(), 1.0) << method;
+    EXPECT_GT((stack - ddim).abs().max().item<double>(), 2.0) << method;
+  }
+}
+
 TEST_F(DiffusionSampleFilterModel, SameSeedSameStack)
 {
   auto first = MakeFilter();
