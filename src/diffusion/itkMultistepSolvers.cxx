@@ -201,6 +201,10 @@ MultistepDataPrediction(const SchedulerConfig & config, const torch::Tensor & mo
   {
     original = DynamicThreshold(original, config.dynamicThresholdingRatio, config.sampleMaxValue);
   }
+  else if (config.clipSample)
+  {
+    original = original.clamp(-config.clipSampleRange, config.clipSampleRange);
+  }
   return original;
 }
 

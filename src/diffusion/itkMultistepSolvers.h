@@ -47,7 +47,10 @@ struct MultistepNoiseLevels
 };
 
 /** The data prediction (x0) of a model output at noise level (alpha, sigma), with the config's
- * dynamic thresholding (the multistep solvers do not clip; diffusers' do not either). */
+ * dynamic thresholding, or else its clip_sample: diffusers' multistep classes have no clip_sample
+ * (their configs read as false), but a DDPM/DDIM model sampled with these solvers keeps its
+ * clipping of x0 (static thresholding, Lu et al. 2022, section 5): unclipped, a model whose x0
+ * estimates leave [-1, 1] at high noise solves to images far outside the range it was trained on. */
 torch::Tensor
 MultistepDataPrediction(const SchedulerConfig & config, const torch::Tensor & modelOutput, const torch::Tensor & sample,
                         double alpha, double sigma);

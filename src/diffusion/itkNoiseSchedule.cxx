@@ -56,6 +56,7 @@ SchedulerConfig::FromJson(const std::string & text)
   if (IsMultistepSchedulerClass(config.className))
   {
     config.timestepSpacing = "linspace"; // these classes' default
+    config.clipSample = false;           // they have no clip_sample (only thresholding)
   }
   Get(json, "timestep_spacing", config.timestepSpacing);
   // DPM-Solver's variance_type (null or "learned") is another field than DDPM's of the same name.

@@ -87,7 +87,8 @@ main(int argc, char * argv[])
     request.Seed = std::stoull(argv[3]);
     if (argc >= 6)
     {
-      auto       spots = itk::SpotPatchDataset::Read(argv[4])->GetSpots();
+      const auto dataset = itk::SpotPatchDataset::Read(argv[4]);
+      const auto spots = dataset->GetSpots();
       const auto preprocessing = itk::GenePreprocessing::FromJSON(model->GetGenePreprocessing());
       if (!(spots->HasExpression() && spots->GetPreprocessing() == preprocessing))
       {

@@ -53,6 +53,7 @@ Config(const std::string & spacing, const std::string & prediction, std::int64_t
        const std::string & finalSigmas)
 {
   SchedulerConfig config;
+  config.clipSample = false; // diffusers' multistep classes do not clip
   config.timestepSpacing = spacing;
   config.predictionType = prediction;
   config.solverOrder = order;
@@ -270,6 +271,32 @@ TEST(MultistepSolvers, ConstantDataPredictionIsSolvedExactly)
       EXPECT_LT((x - x0).abs().max().item<double>(), 1e-12);
     }
   }
+}
+
+TEST(MultistepSolvers, ClipSampleOfADdimModelClipsTheDataPrediction)
+{
+  // A DDIM config with clip_sample: the solvers clamp x0 to [-range, range], so a model predicting a
+  // constant x0 beyond it is solved to the clamped x0 exactly; the solvers' own configs do not clip.
+  SchedulerConfig ddim;
+  ddim.clipSampleRange = 0.5;
+  const auto x0 = torch::full({ 1, 3, 2, 2 }, 2.0, torch::kFloat64);
+  auto       generator = at::make_generator<at::CPUGeneratorImpl>(2);
+  const auto start = torch::randn({ 1, 3, 2, 2 }, generator, torch::kFloat64);
+  for (const std::string method : { "dpmsolver++", "unipc" })
+  {
+    auto config = SamplerConfig(ddim, method);
+    config.predictionType = "sample";
+    EXPECT_TRUE(config.clipSample);
+    NoiseSchedule schedule(config);
+    auto          solver = MakeSolver({ method, 7, config }, *schedule);
+    auto          x = start.clone();
+    for (std::size_t k = 0; k < solver->Timesteps().size(); ++k)
+    {
+      x = solver->Step(x0, k, x, {});
+    }
+    EXPECT_LT((x - 0.5).abs().max().item<double>(), 1e-12) << method;
+  }
+  EXPECT_FALSE(SchedulerConfig::FromJson(R"({"_class_name": "UniPCMultistepScheduler"})").clipSample);
 }
 
 TEST(MultistepSolvers, SampleThroughDiffusionSamplerByName)
