@@ -208,40 +208,56 @@ MultistepDataPrediction(const SchedulerConfig & config, const torch::Tensor & mo
   return original;
 }
 
-DpmSolverMultistep::DpmSolverMultistep(const NoiseScheduleImpl & schedule, const SchedulerConfig & config,
-                                       std::int64_t steps)
+MultistepSolver::MultistepSolver(const NoiseScheduleImpl & schedule, const SchedulerConfig & config, std::int64_t steps,
+                                 bool clipLambda)
   : m_Config(config)
-  , m_Heun(config.solverType == "heun")
-  , m_Levels(MultistepNoiseLevels::Make(schedule, config, steps, true))
+  , m_Levels(MultistepNoiseLevels::Make(schedule, config, steps, clipLambda))
 {
   m_Config.Validate();
 }
 
 void
-DpmSolverMultistep::Reset()
+MultistepSolver::Reset()
 {
   m_Outputs.clear();
 }
+
+void
+MultistepSolver::CheckInOrder(std::size_t index, const char * solver) const
+{
+  if (index >= m_Levels.timesteps.size() || (index == 0) != m_Outputs.empty())
+  {
+    throw ConfigurationError(std::string(solver) + " steps must run in order from the first (Reset between batches)");
+  }
+}
+
+void
+MultistepSolver::Remember(torch::Tensor prediction)
+{
+  m_Outputs.push_back(std::move(prediction));
+  if (static_cast<std::int64_t>(m_Outputs.size()) > m_Config.solverOrder)
+  {
+    m_Outputs.pop_front();
+  }
+}
+
+DpmSolverMultistep::DpmSolverMultistep(const NoiseScheduleImpl & schedule, const SchedulerConfig & config,
+                                       std::int64_t steps)
+  : MultistepSolver(schedule, config, steps, true)
+  , m_Heun(config.solverType == "heun")
+{}
 
 torch::Tensor
 DpmSolverMultistep::Step(const torch::Tensor & modelOutput, std::size_t index, const torch::Tensor & sample,
                          const std::function<torch::Tensor()> &)
 {
+  CheckInOrder(index, "DPM-Solver++");
   const std::size_t count = m_Levels.timesteps.size();
-  if (index >= count || (index == 0) != m_Outputs.empty())
-  {
-    throw ConfigurationError("DPM-Solver++ steps must run in order from the first (Reset between batches)");
-  }
-  const bool small = count < 15;
-  const bool lowerFinal = index == count - 1 && (m_Config.eulerAtFinal || (m_Config.lowerOrderFinal && small) ||
+  const bool        small = count < 15;
+  const bool        lowerFinal = index == count - 1 && (m_Config.eulerAtFinal || (m_Config.lowerOrderFinal && small) ||
                                                  m_Config.finalSigmasType == "zero");
-  const bool lowerSecond = index + 2 == count && m_Config.lowerOrderFinal && small;
-  m_Outputs.push_back(
-    MultistepDataPrediction(m_Config, modelOutput, sample, m_Levels.alpha[index], m_Levels.sigma[index]));
-  if (static_cast<std::int64_t>(m_Outputs.size()) > m_Config.solverOrder)
-  {
-    m_Outputs.pop_front();
-  }
+  const bool        lowerSecond = index + 2 == count && m_Config.lowerOrderFinal && small;
+  Remember(MultistepDataPrediction(m_Config, modelOutput, sample, m_Levels.alpha[index], m_Levels.sigma[index]));
   // diffusers' lower_order_nums: the steps already taken, up to the order.
   const auto   previous = static_cast<std::int64_t>(index);
   std::int64_t order = 3;
@@ -284,11 +300,9 @@ DpmSolverMultistep::Step(const torch::Tensor & modelOutput, std::size_t index, c
 }
 
 UniPCMultistep::UniPCMultistep(const NoiseScheduleImpl & schedule, const SchedulerConfig & config, std::int64_t steps)
-  : m_Config(config)
+  : MultistepSolver(schedule, config, steps, false)
   , m_B1(config.solverType == "bh1")
-  , m_Levels(MultistepNoiseLevels::Make(schedule, config, steps, false))
 {
-  m_Config.Validate();
   if (m_Config.finalSigmasType == "zero" && !m_Config.lowerOrderFinal && m_Config.solverOrder > 1)
   {
     throw ConfigurationError("UniPC with a zero final noise level needs lower_order_final (a higher-order last step "
@@ -299,7 +313,7 @@ UniPCMultistep::UniPCMultistep(const NoiseScheduleImpl & schedule, const Schedul
 void
 UniPCMultistep::Reset()
 {
-  m_Outputs.clear();
+  MultistepSolver::Reset();
   m_LastSample = torch::Tensor();
   m_LastOrder = 0;
 }
@@ -382,12 +396,9 @@ torch::Tensor
 UniPCMultistep::Step(const torch::Tensor & modelOutput, std::size_t index, const torch::Tensor & sample,
                      const std::function<torch::Tensor()> &)
 {
+  CheckInOrder(index, "UniPC");
   const std::size_t count = m_Levels.timesteps.size();
-  if (index >= count || (index == 0) != m_Outputs.empty())
-  {
-    throw ConfigurationError("UniPC steps must run in order from the first (Reset between batches)");
-  }
-  const auto converted =
+  const auto        converted =
     MultistepDataPrediction(m_Config, modelOutput, sample, m_Levels.alpha[index], m_Levels.sigma[index]);
   auto         x = sample;
   const auto & disabled = m_Config.disableCorrector;
@@ -395,11 +406,7 @@ UniPCMultistep::Step(const torch::Tensor & modelOutput, std::size_t index, const
   {
     x = Update(m_LastSample, index - 1, index, m_LastOrder, converted);
   }
-  m_Outputs.push_back(converted);
-  if (static_cast<std::int64_t>(m_Outputs.size()) > m_Config.solverOrder)
-  {
-    m_Outputs.pop_front();
-  }
+  Remember(converted);
   std::int64_t order = m_Config.solverOrder;
   if (m_Config.lowerOrderFinal)
   {

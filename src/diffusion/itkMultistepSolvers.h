@@ -55,17 +55,11 @@ torch::Tensor
 MultistepDataPrediction(const SchedulerConfig & config, const torch::Tensor & modelOutput, const torch::Tensor & sample,
                         double alpha, double sigma);
 
-/** DPM-Solver++ multistep (Lu et al. 2022, "DPM-Solver++: Fast solver for guided sampling of
- * diffusion probabilistic models"), as diffusers' DPMSolverMultistepScheduler with algorithm_type
- * "dpmsolver++": an exponential integrator of the data-prediction ODE whose order-k step
- * extrapolates the last k data predictions in lambda. Orders 1 to 3; order 1 is DDIM (eta 0).
- * Lower orders at the start (too few outputs yet) and, by lower_order_final, euler_at_final and a
- * zero final noise level, in the last steps. */
-class DpmSolverMultistep : public SamplingSolver
+/** What the multistep solvers share: their noise levels, the data predictions of the last
+ * solver_order steps of the batch being solved, and the rule that steps run in order. */
+class MultistepSolver : public SamplingSolver
 {
 public:
-  DpmSolverMultistep(const NoiseScheduleImpl & schedule, const SchedulerConfig & config, std::int64_t steps);
-
   const std::vector<std::int64_t> &
   Timesteps() const override
   {
@@ -73,22 +67,46 @@ public:
   }
   void
   Reset() override;
-  torch::Tensor
-  Step(const torch::Tensor & modelOutput, std::size_t index, const torch::Tensor & sample,
-       const std::function<torch::Tensor()> & noise) override;
-
   const MultistepNoiseLevels &
   Levels() const
   {
     return m_Levels;
   }
 
-private:
+protected:
+  MultistepSolver(const NoiseScheduleImpl & schedule, const SchedulerConfig & config, std::int64_t steps,
+                  bool clipLambda);
+
+  /** Throws unless step `index` follows the steps taken since Reset. */
+  void
+  CheckInOrder(std::size_t index, const char * solver) const;
+  /** Appends a data prediction, forgetting the oldest beyond solver_order. */
+  void
+  Remember(torch::Tensor prediction);
+
   SchedulerConfig      m_Config;
-  bool                 m_Heun;
   MultistepNoiseLevels m_Levels;
   /** The data predictions of the last solver_order steps, the newest last. */
   std::deque<torch::Tensor> m_Outputs;
+};
+
+/** DPM-Solver++ multistep (Lu et al. 2022, "DPM-Solver++: Fast solver for guided sampling of
+ * diffusion probabilistic models"), as diffusers' DPMSolverMultistepScheduler with algorithm_type
+ * "dpmsolver++": an exponential integrator of the data-prediction ODE whose order-k step
+ * extrapolates the last k data predictions in lambda. Orders 1 to 3; order 1 is DDIM (eta 0).
+ * Lower orders at the start (too few outputs yet) and, by lower_order_final, euler_at_final and a
+ * zero final noise level, in the last steps. */
+class DpmSolverMultistep : public MultistepSolver
+{
+public:
+  DpmSolverMultistep(const NoiseScheduleImpl & schedule, const SchedulerConfig & config, std::int64_t steps);
+
+  torch::Tensor
+  Step(const torch::Tensor & modelOutput, std::size_t index, const torch::Tensor & sample,
+       const std::function<torch::Tensor()> & noise) override;
+
+private:
+  bool m_Heun;
 };
 
 /** UniPC (Zhao et al. 2023, "UniPC: A unified predictor-corrector framework for fast sampling of
@@ -96,27 +114,16 @@ private:
  * corrects the previous step's result with the new model output (UniC; not after the step indices
  * in disable_corrector), then predicts the next sample (UniP), with B(h) = h ("bh1") or e^h - 1
  * ("bh2"). Orders 1 to 3, lower at the start and, by lower_order_final, at the end. */
-class UniPCMultistep : public SamplingSolver
+class UniPCMultistep : public MultistepSolver
 {
 public:
   UniPCMultistep(const NoiseScheduleImpl & schedule, const SchedulerConfig & config, std::int64_t steps);
 
-  const std::vector<std::int64_t> &
-  Timesteps() const override
-  {
-    return m_Levels.timesteps;
-  }
   void
   Reset() override;
   torch::Tensor
   Step(const torch::Tensor & modelOutput, std::size_t index, const torch::Tensor & sample,
        const std::function<torch::Tensor()> & noise) override;
-
-  const MultistepNoiseLevels &
-  Levels() const
-  {
-    return m_Levels;
-  }
 
 private:
   /** x at level `to` from x at level `from` = to - 1 by the data predictions in m_Outputs (newest:
@@ -126,12 +133,9 @@ private:
   Update(const torch::Tensor & x, std::size_t from, std::size_t to, std::int64_t order,
          const torch::Tensor & corrector) const;
 
-  SchedulerConfig           m_Config;
-  bool                      m_B1;
-  MultistepNoiseLevels      m_Levels;
-  std::deque<torch::Tensor> m_Outputs;
-  torch::Tensor             m_LastSample;
-  std::int64_t              m_LastOrder = 0;
+  bool          m_B1;
+  torch::Tensor m_LastSample;
+  std::int64_t  m_LastOrder = 0;
 };
 
 } // namespace diffusion

@@ -147,11 +147,7 @@ MakeSolver(const SolverCase & c, const NoiseScheduleImpl & schedule)
 const MultistepNoiseLevels &
 LevelsOf(const SamplingSolver & solver)
 {
-  if (const auto * dpm = dynamic_cast<const DpmSolverMultistep *>(&solver))
-  {
-    return dpm->Levels();
-  }
-  return dynamic_cast<const UniPCMultistep &>(solver).Levels();
+  return dynamic_cast<const MultistepSolver &>(solver).Levels();
 }
 } // namespace
 
