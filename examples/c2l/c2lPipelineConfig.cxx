@@ -208,7 +208,10 @@ PipelineConfig::Parse(const std::string & text, const std::string & baseFolder)
 
   const json synthesisObject = top.Object("synthesis");
   Section    synthesis(synthesisObject, "synthesis");
-  c.synthesis.steps = 250; // the paper's DDIM steps
+  // DPM-Solver++ at 20 steps, not the paper's DDIM at 250: 12x cheaper and, on the her2st central
+  // model, samples nearer real tissue (Documentation/Diffusion.md, "Sampler accuracy and cost").
+  c.synthesis.sampler = "dpmsolver++";
+  c.synthesis.steps = 20;
   c.synthesis.guidance = 3.0;
   c.synthesis.batch = 32;
   synthesis.Read("steps", c.synthesis.steps);
