@@ -19,7 +19,6 @@
 #include "itkDiffusionErrors.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 
 namespace itk
@@ -68,18 +67,6 @@ MultistepTimesteps(const SchedulerConfig & config, std::int64_t steps, std::int6
   }
   return timesteps;
 }
-
-/** UniPC's coefficients (diffusers' multistep_uni_p/c_bh_update): with hh = -h, h phi_1 = e^hh - 1,
- * R[i][k] = r_k^i and b[i] = h phi_{i+2} (i + 1)! / B(h) for i < order, where r_k = (lambda_{s_k} -
- * lambda_s0) / h (the last r is 1). */
-struct UniPCCoefficients
-{
-  double                           hPhi1 = 0.0;
-  double                           bh = 0.0;
-  std::vector<double>              rks;
-  std::vector<double>              b;
-  std::vector<std::vector<double>> R;
-};
 
 /** Solves the small dense system A x = y by Gaussian elimination with partial pivoting. */
 std::vector<double>
@@ -155,6 +142,12 @@ MultistepNoiseLevels::Make(const NoiseScheduleImpl & schedule, const SchedulerCo
   }
   MultistepNoiseLevels levels;
   levels.timesteps = MultistepTimesteps(config, steps, lastTimestep);
+  // A repeated timestep is a step of zero length in lambda, which the multistep formulas divide by.
+  if (std::adjacent_find(levels.timesteps.begin(), levels.timesteps.end()) != levels.timesteps.end())
+  {
+    throw ConfigurationError(std::to_string(steps) + " steps repeat a timestep with the " + config.timestepSpacing +
+                             " spacing; use fewer steps");
+  }
   std::vector<double> sigmas;
   for (const auto t : levels.timesteps)
   {
@@ -329,6 +322,10 @@ UniPCMultistep::Update(const torch::Tensor & x, std::size_t from, std::size_t to
   const auto & m0 = m_Outputs.back();
   const double alphaT = m_Levels.alpha[to];
 
+  // UniPC's coefficients (diffusers' multistep_uni_p/c_bh_update): with hh = -h and r_k the k-th
+  // earlier step's lambda distance in units of h (the last r is 1), R[i][k] = r_k^i and
+  // b[i] = h phi_{i+2}(hh) (i + 1)! / B(h); the corrector solves R rho = b, the predictor its
+  // leading block (order 2: rho = 1/2).
   std::vector<double>        rks;
   std::vector<torch::Tensor> differences;
   for (std::int64_t k = 1; k < order; ++k)

@@ -328,6 +328,11 @@ TEST(MultistepSolvers, SampleThroughDiffusionSamplerByName)
   options.method = "unipc";
   options.timestepSpacing = "quadratic";
   EXPECT_THROW(sampler.Sample(1, options), ConfigurationError);
+  // 1,000 steps of a 1,000-step schedule spaced over 1,001 points repeat a timestep: a zero step.
+  options.timestepSpacing = "";
+  options.method = "dpmsolver++";
+  options.steps = 1000;
+  EXPECT_THROW(sampler.Sample(1, options), ConfigurationError);
 }
 
 TEST(MultistepSolvers, TwentyStepsComeCloserToTheOdeSolutionThanDdimAtOneHundred)
