@@ -228,14 +228,16 @@ class SingleStepSolver : public SamplingSolver
 {
 public:
   SingleStepSolver(const NoiseScheduleImpl & schedule, const SamplerOptions & options)
-    : m_Config(SamplerConfig(schedule.Config(), options.method, options.timestepSpacing))
+    : m_Schedule(schedule)
     , m_Ddim(options.method == "ddim")
     , m_Eta(options.eta)
-  {
-    // The steps run on a schedule of the sampler's config (spacing, thresholding), same betas.
-    m_Own = NoiseSchedule(m_Config);
-    m_Timesteps = m_Own->InferenceTimesteps(options.steps);
-  }
+    // DDIM and DDPM step on the model's own schedule (SamplerConfig leaves it as it is for them); a
+    // spacing given in the options changes only the timesteps.
+    , m_Timesteps(options.timestepSpacing.empty()
+                    ? schedule.InferenceTimesteps(options.steps)
+                    : NoiseSchedule(SamplerConfig(schedule.Config(), options.method, options.timestepSpacing))
+                        ->InferenceTimesteps(options.steps))
+  {}
   const std::vector<std::int64_t> &
   Timesteps() const override
   {
@@ -249,14 +251,13 @@ public:
     const std::int64_t prevT = index + 1 < m_Timesteps.size() ? m_Timesteps[index + 1] : -1;
     if (m_Ddim)
     {
-      return DdimStep(*m_Own, modelOutput, t, prevT, sample, m_Eta, m_Eta > 0.0 ? noise() : torch::Tensor());
+      return DdimStep(m_Schedule, modelOutput, t, prevT, sample, m_Eta, m_Eta > 0.0 ? noise() : torch::Tensor());
     }
-    return DdpmStep(*m_Own, modelOutput, t, prevT, sample, t > 0 ? noise() : torch::zeros_like(sample));
+    return DdpmStep(m_Schedule, modelOutput, t, prevT, sample, t > 0 ? noise() : torch::zeros_like(sample));
   }
 
 private:
-  SchedulerConfig           m_Config;
-  NoiseSchedule             m_Own{ nullptr };
+  const NoiseScheduleImpl & m_Schedule;
   bool                      m_Ddim;
   double                    m_Eta;
   std::vector<std::int64_t> m_Timesteps;
