@@ -11,6 +11,7 @@ itk_module(SpatialTranscriptomics
     ITKIOPNG
     ITKIOTIFF
     ITKIOMeta
+    ITKImageFunction
     ITKImageGrid
     ITKConnectedComponents
   TEST_DEPENDS

@@ -18,6 +18,7 @@ find_package(ITK 5.2 REQUIRED COMPONENTS
   ITKIOJPEG
   ITKIOTIFF
   ITKIOMeta
+  ITKImageFunction
   ITKImageGrid
   ITKConnectedComponents)
 include(${ITK_USE_FILE})
