@@ -49,7 +49,7 @@ namespace itk
  * Output: the gene image with every position imputed and the measured values unchanged. One network
  * is shared over genes by default (genes are samples); ModelPerGene trains one per gene. Defaults
  * are a CPU size of the authors' network (3 stages, width 16, 2 blocks of 2 layers, window 4,
- * 16-position crops, 400 steps); their size is width 32, 8 blocks of 4 layers, growth 32, window 8.
+ * crops of up to 16 positions, 400 steps); their size is width 32, 8 blocks of 4 layers, growth 32, window 8.
  *
  * Reproducible from Seed (a private generator; the global one is untouched). NumberOfThreads 0
  * leaves LibTorch's thread setting as the application has it. ProgressEvent after every step;
@@ -92,6 +92,10 @@ public:
   {
     return m_NaturalImages;
   }
+  /** Every image ITK can read in \p folder (PNG, JPEG, TIFF, ...), as grayscale in [0, 1], in file
+   * name order; throws when the folder holds none. */
+  static std::vector<NaturalImageType::ConstPointer>
+  ReadNaturalImages(const std::string & folder);
 
   itkSetMacro(NumberOfStages, unsigned int);
   itkGetConstMacro(NumberOfStages, unsigned int);
@@ -111,7 +115,8 @@ public:
   itkGetConstMacro(NumberOfSteps, unsigned int);
   itkSetMacro(BatchSize, unsigned int);
   itkGetConstMacro(BatchSize, unsigned int);
-  /** Side of the square training crops, in grid positions (of the sub-lattice in lattice mode). */
+  /** Side of the square training crops, in grid positions (of the sub-lattice in lattice mode);
+   * 0 (default): 16, or the smaller side of the section's training domain when that is less. */
   itkSetMacro(CropSize, unsigned int);
   itkGetConstMacro(CropSize, unsigned int);
   itkSetMacro(LearningRate, double);
@@ -167,7 +172,7 @@ private:
   unsigned int                                m_AttentionHeads{ 2 };
   unsigned int                                m_NumberOfSteps{ 400 };
   unsigned int                                m_BatchSize{ 16 };
-  unsigned int                                m_CropSize{ 16 };
+  unsigned int                                m_CropSize{ 0 };
   double                                      m_LearningRate{ 1e-3 };
   unsigned int                                m_NaturalBatchSize{ 8 };
   double                                      m_NaturalImageWeight{ 1.0 };

@@ -21,6 +21,12 @@
 #include "itkDiffusionModelFile.h"
 #include "itkSparseImputationTrainer.h"
 
+#include "itkImageFileReader.h"
+#include "itkImageIOFactory.h"
+#include "spatial/itkImageIORegistration.h"
+
+#include <algorithm>
+#include <filesystem>
 #include <stdexcept>
 
 namespace itk
@@ -63,6 +69,52 @@ SparseToSparseImputationFilter::SetNaturalImages(std::vector<NaturalImageType::C
   this->Modified();
 }
 
+std::vector<SparseToSparseImputationFilter::NaturalImageType::ConstPointer>
+SparseToSparseImputationFilter::ReadNaturalImages(const std::string & folder)
+{
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(folder))
+  {
+    itkGenericExceptionMacro(<< "The natural-image folder " << folder << " is not a folder");
+  }
+  RegisterSpatialTranscriptomicsImageIO();
+  std::vector<fs::path> files;
+  for (const auto & entry : fs::directory_iterator(folder))
+  {
+    if (entry.is_regular_file() &&
+        ImageIOFactory::CreateImageIO(entry.path().string().c_str(), ImageIOFactory::IOFileModeEnum::ReadMode))
+    {
+      files.push_back(entry.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty())
+  {
+    itkGenericExceptionMacro(<< "The natural-image folder " << folder
+                             << " holds no image ITK can read (PNG, JPEG, TIFF, ...)");
+  }
+  std::vector<NaturalImageType::ConstPointer> images;
+  for (const auto & file : files)
+  {
+    // Read as 8-bit grayscale (ITK converts colour to luminance), then scale to [0, 1].
+    using ByteImageType = Image<unsigned char, 2>;
+    auto reader = ImageFileReader<ByteImageType>::New();
+    reader->SetFileName(file.string());
+    reader->Update();
+    const ByteImageType * bytes = reader->GetOutput();
+    auto                  image = NaturalImageType::New();
+    image->SetRegions(bytes->GetLargestPossibleRegion());
+    image->Allocate();
+    const std::size_t count = bytes->GetLargestPossibleRegion().GetNumberOfPixels();
+    std::transform(bytes->GetBufferPointer(),
+                   bytes->GetBufferPointer() + count,
+                   image->GetBufferPointer(),
+                   [](unsigned char v) { return static_cast<float>(v) / 255.0f; });
+    images.emplace_back(image.GetPointer());
+  }
+  return images;
+}
+
 void
 SparseToSparseImputationFilter::VerifyPreconditions() ITKv5_CONST
 {
@@ -85,11 +137,11 @@ SparseToSparseImputationFilter::VerifyPreconditions() ITKv5_CONST
     itkExceptionMacro(<< "The gene image has no genes (components)");
   }
   if (m_NumberOfStages == 0 || m_Width == 0 || m_DenseBlocks == 0 || m_DenseLayers == 0 || m_GrowthRate == 0 ||
-      m_AttentionWindow == 0 || m_AttentionHeads == 0 || m_NumberOfSteps == 0 || m_BatchSize == 0 || m_CropSize == 0 ||
+      m_AttentionWindow == 0 || m_AttentionHeads == 0 || m_NumberOfSteps == 0 || m_BatchSize == 0 ||
       !(m_LearningRate > 0.0))
   {
     itkExceptionMacro(<< "Stages, width, dense blocks and layers, growth rate, attention window and heads, steps, "
-                         "batch size, crop size and learning rate must be positive");
+                         "batch size and learning rate must be positive");
   }
   if (m_Width % m_AttentionHeads != 0)
   {

@@ -24,7 +24,10 @@
 #include "itkStainTestUtilities.h"
 #include "c2lTestHarness.h"
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
+#include <set>
 
 namespace
 {
@@ -280,3 +283,36 @@ TEST_F(C2LCommandLine, AdaptThenSampleSyntheticPairs)
 }
 
 } // namespace
+
+TEST_F(C2LCommandLine, ImputeWritesPredictionsAndMetricsAndNeverOverwrites)
+{
+  const std::string section = std::string(SpatialTranscriptomics_SHARED_DATA_DIR) + "/her2st-C2";
+  if (!fs::exists(section))
+  {
+    GTEST_SKIP() << "../shared/data/her2st-C2 is absent";
+  }
+  const auto run = Run("impute --spots " + section + " --genes 20 --phase upright --steps 20 --out " + Path("out"));
+  ASSERT_EQ(run.exitCode, 0) << run.output;
+  const auto metrics = nlohmann::json::parse(FileBytes(Path("out/metrics.json")));
+  EXPECT_EQ(metrics["split"], "upright");
+  EXPECT_EQ(metrics["genes"].size(), 20u);
+  std::set<std::string> methods;
+  for (const auto & method : metrics["methods"])
+  {
+    methods.insert(method["method"].get<std::string>());
+    EXPECT_GT(method["all_genes"]["positions"].get<int>(), 100); // three of four phases held out
+  }
+  EXPECT_EQ(methods,
+            (std::set<std::string>{ "mean", "median", "knn", "gaussian", "bilinear", "cubic-bspline", "s2s-st" }));
+  // One row per spot (187) and a header; 2 + 7 methods x 20 genes columns.
+  const std::string table = FileBytes(Path("out/predictions.tsv"));
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 188);
+  EXPECT_EQ(std::count(table.begin(), table.begin() + static_cast<std::ptrdiff_t>(table.find('\n')), '\t'), 1 + 7 * 20);
+
+  const std::string before = FileBytes(Path("out/metrics.json"));
+  ExpectOneLineError(Run("impute --spots " + section + " --phase upleft --out " + Path("out")), "exists");
+  EXPECT_EQ(FileBytes(Path("out/metrics.json")), before);
+  ExpectOneLineError(Run("impute --spots " + section + " --phase upleft --fraction 0.25 --out " + Path("b")),
+                     "exactly one");
+  ExpectOneLineError(Run("impute --spots " + section + " --phase middle --out " + Path("c")), "phase");
+}

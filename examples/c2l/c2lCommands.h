@@ -44,6 +44,8 @@ void
 AddRegressorCommands(CLI::App & app);
 void
 AddRunCommand(CLI::App & app);
+void
+AddImputeCommand(CLI::App & app);
 
 } // namespace c2l
 

@@ -65,8 +65,8 @@ ReportError(std::string message)
 bool
 TrainsOrRunsModels(int argc, char * argv[])
 {
-  static const std::set<std::string> commands{ "pretrain", "adapt", "sample", "train-regressor",
-                                               "predict",  "run",   "demo",   "study-fractions" };
+  static const std::set<std::string> commands{ "pretrain", "adapt", "sample",          "train-regressor", "predict",
+                                               "run",      "demo",  "study-fractions", "impute" };
   return argc > 1 && commands.count(argv[1]) > 0;
 }
 } // namespace
@@ -90,6 +90,7 @@ main(int argc, char * argv[])
   c2l::AddSampleCommand(app);
   c2l::AddRegressorCommands(app);
   c2l::AddRunCommand(app);
+  c2l::AddImputeCommand(app);
   c2l::AddStudyFractionsCommand(app);
   c2l::AddRenderFiguresCommand(app);
   try

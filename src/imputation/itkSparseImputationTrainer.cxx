@@ -30,7 +30,10 @@ namespace imputation
 {
 namespace
 {
-constexpr double Pi = 3.14159265358979323846;
+constexpr double       Pi = 3.14159265358979323846;
+constexpr std::int64_t DefaultCropSize = 16;
+// Below this a crop holds too few positions for a stride-2 decimation to leave both input and target.
+constexpr std::int64_t MinimumCropSize = 4;
 
 std::int64_t
 RandomBelow(std::int64_t bound, at::Generator & generator)
@@ -80,6 +83,12 @@ struct Batch
   torch::Tensor inputMask;
   torch::Tensor target;
   torch::Tensor targetMask;
+
+  Batch
+  To(const torch::Device & device) const
+  {
+    return { input.to(device), inputMask.to(device), target.to(device), targetMask.to(device) };
+  }
 };
 
 Batch
@@ -259,10 +268,8 @@ TrainOne(const TrainingDomain & domain, const std::vector<std::int64_t> & genes,
       const auto origin = domain.origins[RandomBelow(static_cast<std::int64_t>(domain.origins.size()), generator)];
       crops.push_back(domain.known[gene].slice(1, origin[0], origin[0] + crop).slice(2, origin[1], origin[1] + crop));
     }
-    const Batch batch = MakeBatch(crops, domain.lattice, domain.rate, generator);
-    auto        loss = DeepSupervisionLoss(
-      network->forward(batch.input.to(device), batch.inputMask.to(device)),
-      { batch.input.to(device), batch.inputMask.to(device), batch.target.to(device), batch.targetMask.to(device) });
+    const Batch batch = MakeBatch(crops, domain.lattice, domain.rate, generator).To(device);
+    auto        loss = DeepSupervisionLoss(network->forward(batch.input, batch.inputMask), batch);
     if (!naturalImages.empty() && options.naturalBatchSize > 0 && options.naturalImageWeight > 0.0)
     {
       std::vector<torch::Tensor> natural;
@@ -271,13 +278,9 @@ TrainOne(const TrainingDomain & domain, const std::vector<std::int64_t> & genes,
         const auto & image = naturalImages[RandomBelow(static_cast<std::int64_t>(naturalImages.size()), generator)];
         natural.push_back(NaturalCrop(image, crop, generator));
       }
-      const Batch naturalBatch = MakeBatch(natural, domain.lattice, domain.rate, generator);
-      const Batch onDevice{ naturalBatch.input.to(device),
-                            naturalBatch.inputMask.to(device),
-                            naturalBatch.target.to(device),
-                            naturalBatch.targetMask.to(device) };
+      const Batch naturalBatch = MakeBatch(natural, domain.lattice, domain.rate, generator).To(device);
       loss = loss + options.naturalImageWeight *
-                      DeepSupervisionLoss(network->forward(onDevice.input, onDevice.inputMask), onDevice);
+                      DeepSupervisionLoss(network->forward(naturalBatch.input, naturalBatch.inputMask), naturalBatch);
     }
     optimizer.zero_grad();
     loss.backward();
@@ -343,7 +346,7 @@ TrainAndImpute(const GridSection & section, const std::vector<NaturalImage> & na
   {
     throw std::invalid_argument("The grid section's values, measured mask and target mask do not match its size");
   }
-  if (options.steps <= 0 || options.batchSize <= 0 || options.cropSize <= 0 || !(options.learningRate > 0.0) ||
+  if (options.steps <= 0 || options.batchSize <= 0 || options.cropSize < 0 || !(options.learningRate > 0.0) ||
       options.network.stages <= 0 || options.network.width <= 0 || options.network.attentionWindow <= 0 ||
       options.network.attentionHeads <= 0 || options.network.width % options.network.attentionHeads != 0)
   {
@@ -352,10 +355,12 @@ TrainAndImpute(const GridSection & section, const std::vector<NaturalImage> & na
   }
   for (const auto & image : naturalImages)
   {
-    if (image.rows < options.cropSize || image.columns < options.cropSize ||
+    if (image.rows < std::max<std::int64_t>(options.cropSize, DefaultCropSize) ||
+        image.columns < std::max<std::int64_t>(options.cropSize, DefaultCropSize) ||
         image.values.size() != static_cast<std::size_t>(image.rows * image.columns))
     {
-      throw std::invalid_argument("A natural image is smaller than one crop of " + std::to_string(options.cropSize) +
+      throw std::invalid_argument("A natural image is smaller than one crop of " +
+                                  std::to_string(std::max<std::int64_t>(options.cropSize, DefaultCropSize)) +
                                   " pixels or its size does not match its values");
     }
   }
@@ -387,6 +392,8 @@ TrainAndImpute(const GridSection & section, const std::vector<NaturalImage> & na
     throw std::invalid_argument("The mask marks no measured position: S2S-ST learns from the measured spots alone");
   }
   const PreparedSection prepared = Prepare(section);
+  // A given subsampling rate asks for random decimation whatever the mask.
+  lattice = lattice && !(options.subsamplingRate > 0.0);
 
   TrainingDomain domain;
   domain.lattice = lattice;
@@ -402,15 +409,20 @@ TrainAndImpute(const GridSection & section, const std::vector<NaturalImage> & na
                     ? options.subsamplingRate
                     : static_cast<double>(measuredCount) / static_cast<double>(std::max<std::int64_t>(1, targetCount));
   }
-  if (domain.known.size(2) < options.cropSize || domain.known.size(3) < options.cropSize)
+  const auto smallerSide = std::min(domain.known.size(2), domain.known.size(3));
+  const auto crop = options.cropSize > 0 ? options.cropSize : std::min(DefaultCropSize, smallerSide);
+  if (smallerSide < crop || crop < MinimumCropSize)
   {
     std::ostringstream message;
     message << "The section's " << (lattice ? "measured sub-lattice" : "grid") << " is " << domain.known.size(3)
-            << " x " << domain.known.size(2) << " positions, smaller than one training crop of " << options.cropSize
-            << ": use a smaller crop size";
+            << " x " << domain.known.size(2) << " positions, smaller than one training crop of "
+            << std::max(crop, MinimumCropSize) << ": "
+            << (crop < MinimumCropSize ? "the section is too small to learn from" : "use a smaller crop size");
     throw std::invalid_argument(message.str());
   }
-  domain.origins = CropOrigins(domain.known[0][1], options.cropSize);
+  SparseImputationOptions resolved = options;
+  resolved.cropSize = crop;
+  domain.origins = CropOrigins(domain.known[0][1], crop);
   if (domain.origins.empty())
   {
     throw std::invalid_argument("No training crop holds 4 measured positions: the measured spots are too sparse "
@@ -447,7 +459,7 @@ TrainAndImpute(const GridSection & section, const std::vector<NaturalImage> & na
                                   prepared,
                                   section,
                                   naturalImages,
-                                  options,
+                                  resolved,
                                   generator,
                                   device,
                                   progress,

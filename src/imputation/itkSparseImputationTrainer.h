@@ -36,8 +36,10 @@ struct SparseImputationOptions
   SparseImputationNetworkOptions network;
   std::int64_t                   steps{ 400 };
   std::int64_t                   batchSize{ 16 };
-  std::int64_t                   cropSize{ 16 };
-  double                         learningRate{ 1e-3 };
+  /** Side of the square training crops; 0: 16, or the training domain's smaller side if less. */
+  std::int64_t cropSize{ 0 };
+
+  double learningRate{ 1e-3 };
   /** Natural-image crops per step and the weight of their L1 term (co-learning; unused without
    * images). */
   std::int64_t naturalBatchSize{ 8 };

@@ -23,11 +23,16 @@
 #include "itkSparseToSparseImputationFilter.h"
 
 #include "itkCommand.h"
+#include "itkImageFileWriter.h"
+#include "itkRGBPixel.h"
 #include "itkTestingMacros.h"
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
 
@@ -221,6 +226,27 @@ TEST(SparseToSparseImputationFilter, BadInputIsRefused)
   {
     zeroGene->GetBufferPointer()[Genes * p + 1] = 0.0f;
   }
+  {
+    // A 6 x 6 section: its phase's sub-lattice (3 x 3) is too small for any crop.
+    auto                           tiny = itk::GeneImageType::New();
+    itk::GeneImageType::RegionType tinyRegion;
+    tinyRegion.SetSize({ { 6, 6 } });
+    tiny->SetRegions(tinyRegion);
+    tiny->SetNumberOfComponentsPerPixel(1);
+    tiny->Allocate();
+    std::fill(tiny->GetBufferPointer(), tiny->GetBufferPointer() + 36, 1.0f);
+    auto tinyMask = itk::GridMaskType::New();
+    tinyMask->SetRegions(tinyRegion);
+    tinyMask->Allocate();
+    for (unsigned int p = 0; p < 36; ++p)
+    {
+      tinyMask->GetBufferPointer()[p] = (p % 6) % 2 == 0 && (p / 6) % 2 == 0;
+    }
+    filter = SmallFilter(tiny, tinyMask);
+    filter->SetCropSize(0);
+    EXPECT_THROW(filter->Update(), itk::ExceptionObject);
+  }
+
   filter = SmallFilter(zeroGene, phase);
   EXPECT_THROW(filter->Update(), itk::ExceptionObject);
 
@@ -282,7 +308,7 @@ TEST(SparseToSparseImputationFilter, SettingsAndPrintSelf)
   EXPECT_EQ(filter->GetNumberOfStages(), 3u);
   EXPECT_EQ(filter->GetWidth(), 16u);
   EXPECT_EQ(filter->GetAttentionWindow(), 4u);
-  EXPECT_EQ(filter->GetCropSize(), 16u);
+  EXPECT_EQ(filter->GetCropSize(), 0u);
   EXPECT_EQ(filter->GetNumberOfSteps(), 400u);
   EXPECT_EQ(std::string(filter->GetDevice()), "cpu");
   EXPECT_EQ(filter->GetNumberOfThreads(), 0u);
@@ -300,4 +326,55 @@ TEST(SparseToSparseImputationFilter, SettingsAndPrintSelf)
   {
     EXPECT_NE(printed.str().find(name), std::string::npos) << name;
   }
+}
+
+TEST(SparseToSparseImputationFilter, NaturalImagesAreReadAndCoLearned)
+{
+  namespace fs = std::filesystem;
+  const fs::path folder = fs::temp_directory_path() / "s2s-natural-images";
+  fs::remove_all(folder);
+  fs::create_directories(folder);
+  EXPECT_THROW(itk::SparseToSparseImputationFilter::ReadNaturalImages(folder.string()), itk::ExceptionObject);
+  using RGBImageType = itk::Image<itk::RGBPixel<unsigned char>, 2>;
+  auto                     photo = RGBImageType::New();
+  RGBImageType::RegionType region;
+  region.SetSize({ { 40, 30 } });
+  photo->SetRegions(region);
+  photo->Allocate();
+  for (unsigned int p = 0; p < 40 * 30; ++p)
+  {
+    const auto v = static_cast<unsigned char>((p * 7) % 256);
+    photo->GetBufferPointer()[p].Fill(v);
+  }
+  itk::WriteImage(photo.GetPointer(), (folder / "b.png").string());
+  photo->GetBufferPointer()[0].Fill(255);
+  itk::WriteImage(photo.GetPointer(), (folder / "a.png").string());
+  std::ofstream(folder / "notes.txt") << "not an image";
+  const auto images = itk::SparseToSparseImputationFilter::ReadNaturalImages(folder.string());
+  ASSERT_EQ(images.size(), 2u); // the text file is skipped
+  EXPECT_EQ(images[0]->GetLargestPossibleRegion().GetSize()[0], 40u);
+  EXPECT_FLOAT_EQ(images[0]->GetBufferPointer()[0], 1.0f); // a.png first, white, scaled to [0, 1]
+  EXPECT_FLOAT_EQ(images[1]->GetBufferPointer()[1], 7.0f / 255.0f);
+
+  const auto truth = SmoothGenes();
+  const auto phase = Mask([](unsigned int c, unsigned int r) { return c % 2 == 0 && r % 2 == 0; });
+  auto       alone = SmallFilter(truth, phase);
+  alone->SetNumberOfSteps(20);
+  alone->Update();
+  auto together = SmallFilter(truth, phase);
+  together->SetNumberOfSteps(20);
+  together->SetNaturalImages(images);
+  together->Update();
+  // The photographs add their own L1 term to the loss.
+  EXPECT_NE(alone->GetFinalLoss(), together->GetFinalLoss());
+  // A photograph smaller than a crop is refused.
+  auto tiny = itk::SparseToSparseImputationFilter::NaturalImageType::New();
+  itk::SparseToSparseImputationFilter::NaturalImageType::RegionType tinyRegion;
+  tinyRegion.SetSize({ { 4, 4 } });
+  tiny->SetRegions(tinyRegion);
+  tiny->Allocate();
+  tiny->FillBuffer(0.5f);
+  together->SetNaturalImages({ tiny.GetPointer() });
+  EXPECT_THROW(together->Update(), itk::ExceptionObject);
+  fs::remove_all(folder);
 }

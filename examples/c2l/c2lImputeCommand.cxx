@@ -1,0 +1,153 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+
+// c2l impute: S2S-ST on one section, against the spatial baselines.
+
+#include "c2lCommands.h"
+
+#include "itkReportWriter.h"
+#include "itkSpatialDataReaders.h"
+#include "itkSpatialImputationEvaluation.h"
+
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+namespace c2l
+{
+namespace
+{
+struct ImputeOptions
+{
+  std::string   spots;
+  unsigned int  genes{ 250 };
+  double        fraction{ 0.0 };
+  std::string   phase;
+  std::uint32_t seed{ 0 };
+  std::string   out;
+  std::string   naturalImages;
+  unsigned int  steps{ 400 };
+  std::string   device{ "cpu" };
+  unsigned int  threads{ 0 };
+  bool          baselinesOnly{ false };
+};
+
+/** One row per spot: id, whether measured, then each method's value of every gene. */
+std::string
+PredictionsTable(const itk::SpatialExpressionData & spots, const itk::ImputationEvaluation & evaluation)
+{
+  std::ostringstream table;
+  table << "spot\tmeasured";
+  for (const auto & method : evaluation.Methods)
+  {
+    for (const auto & gene : evaluation.Genes)
+    {
+      table << '\t' << method.Method << ':' << gene;
+    }
+  }
+  table << '\n';
+  const std::size_t genes = evaluation.Genes.size();
+  for (std::size_t spot = 0; spot < spots.GetNumberOfSpots(); ++spot)
+  {
+    table << spots.GetSpotIds()[spot] << '\t' << int(evaluation.Split.Measured[spot]);
+    for (const auto & method : evaluation.Methods)
+    {
+      for (std::size_t gene = 0; gene < genes; ++gene)
+      {
+        table << '\t' << method.SpotValues[spot * genes + gene];
+      }
+    }
+    table << '\n';
+  }
+  return table.str();
+}
+
+void
+Impute(const ImputeOptions & o)
+{
+  namespace fs = std::filesystem;
+  if ((o.fraction > 0.0) == !o.phase.empty())
+  {
+    itkGenericExceptionMacro(<< "Give exactly one of --fraction (a random share of the spots measured) and --phase "
+                                "(one stride-2 phase measured)");
+  }
+  const fs::path predictionsFile = fs::path(o.out) / "predictions.tsv";
+  const fs::path metricsFile = fs::path(o.out) / "metrics.json";
+  for (const auto & file : { predictionsFile, metricsFile })
+  {
+    if (fs::exists(file))
+    {
+      itkGenericExceptionMacro(<< file.string() << " exists: choose another --out folder (nothing is overwritten)");
+    }
+  }
+  const auto spots = itk::ReadSpatialData(o.spots);
+  const auto grid = itk::SpotGrid::FromSpots(*spots);
+  const auto split = o.phase.empty() ? itk::MakeRandomImputationSplit(spots->GetNumberOfSpots(), o.fraction, o.seed)
+                                     : itk::MakePhaseSplit(grid, o.phase);
+  itk::ImputationEvaluationSettings settings;
+  settings.Genes.TopGenes = o.genes;
+  auto filter = itk::SparseToSparseImputationFilter::New();
+  filter->SetNumberOfSteps(o.steps);
+  filter->SetSeed(o.seed);
+  filter->SetDevice(o.device);
+  filter->SetNumberOfThreads(o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency()));
+  if (!o.naturalImages.empty())
+  {
+    filter->SetNaturalImages(itk::SparseToSparseImputationFilter::ReadNaturalImages(o.naturalImages));
+  }
+  std::cout << "section: " << spots->GetNumberOfSpots() << " spots on a " << grid.Size[0] << " x " << grid.Size[1]
+            << " grid (" << grid.Source << "); split " << split.Name << std::endl;
+  const auto evaluation =
+    itk::EvaluateImputation(*spots, grid, split, settings, o.baselinesOnly ? nullptr : filter.GetPointer());
+  fs::create_directories(o.out);
+  itk::report::WriteTextFileAtomically(predictionsFile.string(), PredictionsTable(*spots, evaluation));
+  itk::report::WriteTextFileAtomically(metricsFile.string(), evaluation.ToJSON());
+  std::cout << "method\tmae\tpearson\tpearson (" << evaluation.MostVariable.size() << " most variable)\tssim\n";
+  for (const auto & method : evaluation.Methods)
+  {
+    std::cout << method.Method << '\t' << method.AllGenes.HeldOut.MeanAbsoluteError << '\t'
+              << method.AllGenes.HeldOut.MeanPearson << '\t' << method.MostVariableGenes.HeldOut.MeanPearson << '\t'
+              << method.AllGenes.MeanSSIM << '\n';
+  }
+  std::cout << "wrote " << predictionsFile.string() << " and " << metricsFile.string() << std::endl;
+}
+} // namespace
+
+void
+AddImputeCommand(CLI::App & app)
+{
+  auto   o = std::make_shared<ImputeOptions>();
+  auto * command = app.add_subcommand(
+    "impute", "S2S-ST: impute held-out spots of one section from its measured spots alone, against spatial baselines");
+  command->add_option("--spots", o->spots, "Spots and counts: a count-table folder, Visium outs/, .h5ad or HEST folder")
+    ->required();
+  command->add_option("--genes", o->genes, "Genes: the top N by mean over the measured spots (default 250)");
+  command->add_option("--fraction", o->fraction, "Measure a random share of the spots, e.g. 0.25 (C2L-ST's protocol)");
+  command->add_option("--phase", o->phase, "Measure one stride-2 phase: upleft, upright, downleft, downright");
+  command->add_option("--seed", o->seed, "Seed of the split and of the network (default 0)");
+  command->add_option("--out", o->out, "Folder for predictions.tsv and metrics.json (never overwritten)")->required();
+  command->add_option("--natural-images", o->naturalImages, "A folder of photographs for co-learning (optional)");
+  command->add_option("--steps", o->steps, "Training steps of the network (default 400)");
+  command->add_option("--device", o->device, "cpu, cuda or cuda:N");
+  command->add_option("--threads", o->threads, "CPU threads (default: all cores)");
+  command->add_flag("--baselines-only", o->baselinesOnly, "Run the spatial baselines only");
+  command->callback([o]() { Impute(*o); });
+}
+
+} // namespace c2l

@@ -1,0 +1,198 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#include "itkSpatialImputationEvaluation.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+namespace itk
+{
+namespace
+{
+double
+SecondsSince(std::chrono::steady_clock::time_point start)
+{
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/** Genes by decreasing variance over the measured spots. */
+std::vector<std::size_t>
+MostVariableGenes(const SpatialExpressionData & data, const std::vector<std::size_t> & measured, std::size_t count)
+{
+  const std::size_t   genes = data.GetPreprocessing().Genes.size();
+  const auto &        expression = data.GetExpression();
+  std::vector<double> variance(genes, 0.0);
+  for (std::size_t gene = 0; gene < genes; ++gene)
+  {
+    double sum = 0.0, squares = 0.0;
+    for (const std::size_t spot : measured)
+    {
+      const double value = expression[spot * genes + gene];
+      sum += value;
+      squares += value * value;
+    }
+    const double n = static_cast<double>(measured.size());
+    variance[gene] = squares / n - (sum / n) * (sum / n);
+  }
+  std::vector<std::size_t> order(genes);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return variance[a] > variance[b]; });
+  order.resize(std::min(count, genes));
+  return order;
+}
+
+std::vector<std::string>
+Names(const std::vector<std::string> & genes, const std::vector<std::size_t> & indices)
+{
+  std::vector<std::string> names;
+  for (const std::size_t index : indices)
+  {
+    names.push_back(genes[index]);
+  }
+  return names;
+}
+} // namespace
+
+ImputationSplit
+MakePhaseSplit(const SpotGrid & grid, const std::string & phase)
+{
+  const auto      parity = StrideTwoPhase(phase);
+  ImputationSplit split;
+  split.Name = phase;
+  for (const auto & index : grid.SpotIndex)
+  {
+    split.Measured.push_back(index[0] % 2 == parity[0] && index[1] % 2 == parity[1] ? 1 : 0);
+  }
+  return split;
+}
+
+ImputationSplit
+MakeRandomImputationSplit(std::size_t spots, double fraction, std::uint32_t seed)
+{
+  auto                     data = SpatialExpressionData::New();
+  std::vector<std::string> ids(spots);
+  for (std::size_t spot = 0; spot < spots; ++spot)
+  {
+    ids[spot] = std::to_string(spot);
+  }
+  data->SetSpots(ids, std::vector<SpatialExpressionData::PositionType>(spots, { { 0.0, 0.0 } }));
+  data->MakeRandomSplit(fraction, seed);
+  ImputationSplit split;
+  split.Name = "random " + std::to_string(fraction) + " seed " + std::to_string(seed);
+  split.Measured = data->GetSplit();
+  return split;
+}
+
+ImputationEvaluation
+EvaluateImputation(const SpatialExpressionData & spots, const SpotGrid & grid, const ImputationSplit & split,
+                   const ImputationEvaluationSettings & settings, SparseToSparseImputationFilter * imputation)
+{
+  const std::size_t count = spots.GetNumberOfSpots();
+  if (split.Measured.size() != count || grid.SpotIndex.size() != count)
+  {
+    itkGenericExceptionMacro(<< "The split (" << split.Measured.size() << " spots) and the grid ("
+                             << grid.SpotIndex.size() << ") must cover the section's " << count << " spots");
+  }
+  std::vector<std::size_t> measured, heldOut, all(count);
+  std::iota(all.begin(), all.end(), 0);
+  for (std::size_t spot = 0; spot < count; ++spot)
+  {
+    (split.Measured[spot] != 0 ? measured : heldOut).push_back(spot);
+  }
+  if (measured.empty() || heldOut.empty())
+  {
+    itkGenericExceptionMacro(<< "The split \"" << split.Name << "\" measures " << measured.size() << " and holds out "
+                             << heldOut.size() << " spots: an evaluation needs both");
+  }
+  // A private copy: the split and the preprocessing fitted on the measured spots.
+  auto data = spots.SelectSpots(all);
+  data->SetSplit(split.Measured);
+  data->Preprocess(settings.Genes);
+
+  ImputationEvaluation evaluation;
+  evaluation.Split = split;
+  evaluation.Genes = data->GetPreprocessing().Genes;
+  evaluation.MostVariable = MostVariableGenes(*data, measured, settings.MostVariableGenes);
+  const auto truth = MakeGeneImage(*data, grid);
+  const auto measuredMask = MakeGridMask(grid, measured);
+  const auto heldOutMask = MakeGridMask(grid, heldOut);
+  const auto knownMask = MakeGridMask(grid, all);
+  const auto mostVariableNames = Names(evaluation.Genes, evaluation.MostVariable);
+
+  auto measure = [&](const std::string & method, double parameter, double seconds, const GeneImageType & imputed) {
+    ImputationMethodResult result;
+    result.Method = method;
+    result.Parameter = parameter;
+    result.Seconds = seconds;
+    result.AllGenes = ComputeImputationMetrics(*truth, imputed, *heldOutMask, *knownMask, {}, evaluation.Genes);
+    result.MostVariableGenes =
+      ComputeImputationMetrics(*truth, imputed, *heldOutMask, *knownMask, evaluation.MostVariable, mostVariableNames);
+    result.SpotValues = SpotsFromGeneImage(imputed, grid);
+    evaluation.Methods.push_back(std::move(result));
+  };
+
+  const bool lattice = IsStrideTwoPhaseMask(*measuredMask);
+  for (const auto baseline : settings.Baselines)
+  {
+    if (!lattice && (baseline == SpatialBaseline::Bilinear || baseline == SpatialBaseline::CubicBSpline))
+    {
+      continue;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    const auto result = ImputeWithBaseline(baseline, *truth, *measuredMask, grid);
+    measure(SpatialBaselineName(baseline), result.Parameter, SecondsSince(start), *result.Imputed);
+  }
+  if (imputation != nullptr)
+  {
+    const auto start = std::chrono::steady_clock::now();
+    imputation->SetInput(truth);
+    imputation->SetMeasuredMask(measuredMask);
+    imputation->SetTargetMask(knownMask);
+    imputation->Update();
+    measure("s2s-st", imputation->GetFinalLoss(), SecondsSince(start), *imputation->GetOutput());
+  }
+  return evaluation;
+}
+
+std::string
+ImputationEvaluation::ToJSON() const
+{
+  nlohmann::json json;
+  json["split"] = Split.Name;
+  json["genes"] = Genes;
+  json["most_variable_genes"] = nlohmann::json::array();
+  for (const std::size_t index : MostVariable)
+  {
+    json["most_variable_genes"].push_back(Genes[index]);
+  }
+  json["methods"] = nlohmann::json::array();
+  for (const auto & method : Methods)
+  {
+    json["methods"].push_back({ { "method", method.Method },
+                                { "parameter", method.Parameter },
+                                { "seconds", method.Seconds },
+                                { "all_genes", nlohmann::json::parse(method.AllGenes.ToJSON()) },
+                                { "most_variable_genes", nlohmann::json::parse(method.MostVariableGenes.ToJSON()) } });
+  }
+  return json.dump(2);
+}
+
+} // end namespace itk
