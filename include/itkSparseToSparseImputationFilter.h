@@ -125,8 +125,11 @@ public:
   itkGetConstMacro(NaturalBatchSize, unsigned int);
   itkSetMacro(NaturalImageWeight, double);
   itkGetConstMacro(NaturalImageWeight, double);
-  /** For masks that are not a stride-2 phase: the share of measured positions kept as input
-   * (0: the measured share of the target positions, or of the whole grid without a target mask). */
+  /** The share of measured positions kept as input by random decimation. 0 (default): stride-2
+   * decimation of a phase's sub-lattice when the measured positions form one stride-2 phase, else
+   * random decimation at the measured share of the target positions (of the whole grid without a
+   * target mask). A positive rate uses random decimation for every mask (on a phase mask the
+   * network then never sees a target off the phase: measured on D1, much worse). */
   itkSetMacro(SubsamplingRate, double);
   itkGetConstMacro(SubsamplingRate, double);
   itkSetMacro(ModelPerGene, bool);

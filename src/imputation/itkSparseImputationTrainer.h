@@ -48,8 +48,8 @@ struct SparseImputationOptions
   bool          modelPerGene{ false };
   std::uint64_t seed{ 0 };
   std::string   device{ "cpu" };
-  /** Random (non-lattice) masks: the fraction of measured positions kept as training input;
-   * 0: the measured share of the positions to impute. */
+  /** Random decimation at this rate for every mask; 0: stride-2 decimation of a phase mask's
+   * sub-lattice, random decimation at the measured share of the positions to impute otherwise. */
   double subsamplingRate{ 0.0 };
 };
 

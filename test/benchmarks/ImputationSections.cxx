@@ -20,7 +20,8 @@
 // KEY=VALUE sets a filter setting other than the defaults: width, stages, blocks, layers, growth,
 // window, heads, batch, crop, lr, rate; natural=FOLDER adds co-learning on the images of FOLDER.
 // PROTOCOL: "phase" (S2S-ST's: each stride-2 phase measured in turn, four folds), "random" (C2L-ST's:
-// a random 25 % measured, seed SEED) or "both". STEPS 0 runs the baselines only.
+// a random 25 % measured, seed SEED), "both", or one phase's name (one fold). STEPS 0 runs the
+// baselines only.
 // Genes: top 250 by mean on the measured spots (log1p CP10k), and their 50 most variable.
 
 #include "itkSpatialDataReaders.h"
@@ -36,7 +37,7 @@ main(int argc, char * argv[])
 {
   if (argc < 7)
   {
-    std::cerr << "Usage: " << argv[0] << " OUT.tsv phase|random|both STEPS SEED THREADS COUNTS,SPOTS..." << std::endl;
+    std::cerr << "Usage: " << argv[0] << " OUT.tsv phase|random|both|upleft|... STEPS SEED THREADS COUNTS,SPOTS..." << std::endl;
     return 2;
   }
   const std::string out = argv[1];
@@ -74,9 +75,9 @@ main(int argc, char * argv[])
       const auto                        grid = itk::SpotGrid::FromSpots(*spots);
       const std::string                 section = std::filesystem::path(pair.substr(0, comma)).stem().stem().string();
       std::vector<itk::ImputationSplit> splits;
-      if (protocol == "phase" || protocol == "both")
+      for (const char * phase : { "upleft", "upright", "downleft", "downright" })
       {
-        for (const char * phase : { "upleft", "upright", "downleft", "downright" })
+        if (protocol == "phase" || protocol == "both" || protocol == phase)
         {
           splits.push_back(itk::MakePhaseSplit(grid, phase));
         }

@@ -2,7 +2,8 @@
 # S2S-ST's training and inference time on one real section, the default CPU size against the
 # authors' size (a few steps, extrapolated), in the same run on the same cores:
 #   bash test/benchmarks/run_imputation_benchmark.sh BUILD_DIR [SECTION] [THREADS]
-# SECTION is a her2st section name (default E1); prints seconds per fold and the ratio.
+# SECTION is a her2st section name (default E1); one fold (upleft measured); prints seconds and the
+# per-step ratio.
 set -euo pipefail
 build=${1:?build folder}
 section=${2:-E1}
@@ -15,10 +16,10 @@ bench="$build/test/benchmarks/ImputationSections"
 # Each size twice, at two step counts: the difference is the cost of the steps, the rest is the
 # fixed cost (preparation and inference of every gene).
 paper="width=32 growth=32 blocks=8 layers=4 window=8"
-"$bench" "$work/default200.tsv" phase 200 0 "$threads" "$pair" > /dev/null
-"$bench" "$work/default400.tsv" phase 400 0 "$threads" "$pair" > /dev/null
-"$bench" "$work/paper4.tsv" phase 4 0 "$threads" $paper "$pair" > /dev/null
-"$bench" "$work/paper8.tsv" phase 8 0 "$threads" $paper "$pair" > /dev/null
+"$bench" "$work/default200.tsv" upleft 200 0 "$threads" "$pair" > /dev/null
+"$bench" "$work/default400.tsv" upleft 400 0 "$threads" "$pair" > /dev/null
+"$bench" "$work/paper4.tsv" upleft 4 0 "$threads" $paper "$pair" > /dev/null
+"$bench" "$work/paper8.tsv" upleft 8 0 "$threads" $paper "$pair" > /dev/null
 python3 - "$work" <<'PY'
 import csv, sys
 def seconds(name):
