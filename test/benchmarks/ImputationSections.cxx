@@ -37,7 +37,8 @@ main(int argc, char * argv[])
 {
   if (argc < 7)
   {
-    std::cerr << "Usage: " << argv[0] << " OUT.tsv phase|random|both|upleft|... STEPS SEED THREADS COUNTS,SPOTS..." << std::endl;
+    std::cerr << "Usage: " << argv[0] << " OUT.tsv phase|random|both|upleft|... STEPS SEED THREADS COUNTS,SPOTS..."
+              << std::endl;
     return 2;
   }
   const std::string out = argv[1];
