@@ -69,6 +69,10 @@ struct SpatialTranscriptomics_EXPORT ImputationEvaluation
    * "all_genes": {...}, "most_variable_genes": {...}}]}, the metrics as ImputationMetrics::ToJSON. */
   std::string
   ToJSON() const;
+  /** One row per spot: "spot", "measured" (1/0), then "METHOD:GENE" for every method and gene, the
+   * values on the preprocessed scale. \p spotIds names the spots, in the evaluated order. */
+  std::string
+  PredictionsToTSV(const std::vector<std::string> & spotIds) const;
 };
 
 /** How to evaluate: the genes (chosen on the measured spots only), the baselines, and S2S-ST. */

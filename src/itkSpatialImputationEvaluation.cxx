@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <chrono>
 #include <numeric>
+#include <sstream>
 
 namespace itk
 {
@@ -193,6 +194,40 @@ ImputationEvaluation::ToJSON() const
                                 { "most_variable_genes", nlohmann::json::parse(method.MostVariableGenes.ToJSON()) } });
   }
   return json.dump(2);
+}
+
+std::string
+ImputationEvaluation::PredictionsToTSV(const std::vector<std::string> & spotIds) const
+{
+  if (spotIds.size() != Split.Measured.size())
+  {
+    itkGenericExceptionMacro(<< spotIds.size() << " spot ids for an evaluation of " << Split.Measured.size()
+                             << " spots");
+  }
+  std::ostringstream table;
+  table << "spot\tmeasured";
+  for (const auto & method : Methods)
+  {
+    for (const auto & gene : Genes)
+    {
+      table << '\t' << method.Method << ':' << gene;
+    }
+  }
+  table << '\n';
+  const std::size_t genes = Genes.size();
+  for (std::size_t spot = 0; spot < spotIds.size(); ++spot)
+  {
+    table << spotIds[spot] << '\t' << int(Split.Measured[spot]);
+    for (const auto & method : Methods)
+    {
+      for (std::size_t gene = 0; gene < genes; ++gene)
+      {
+        table << '\t' << method.SpotValues[spot * genes + gene];
+      }
+    }
+    table << '\n';
+  }
+  return table.str();
 }
 
 } // end namespace itk

@@ -26,7 +26,6 @@
 
 #include <filesystem>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 namespace c2l
@@ -47,36 +46,6 @@ struct ImputeOptions
   unsigned int  threads{ 0 };
   bool          baselinesOnly{ false };
 };
-
-/** One row per spot: id, whether measured, then each method's value of every gene. */
-std::string
-PredictionsTable(const itk::SpatialExpressionData & spots, const itk::ImputationEvaluation & evaluation)
-{
-  std::ostringstream table;
-  table << "spot\tmeasured";
-  for (const auto & method : evaluation.Methods)
-  {
-    for (const auto & gene : evaluation.Genes)
-    {
-      table << '\t' << method.Method << ':' << gene;
-    }
-  }
-  table << '\n';
-  const std::size_t genes = evaluation.Genes.size();
-  for (std::size_t spot = 0; spot < spots.GetNumberOfSpots(); ++spot)
-  {
-    table << spots.GetSpotIds()[spot] << '\t' << int(evaluation.Split.Measured[spot]);
-    for (const auto & method : evaluation.Methods)
-    {
-      for (std::size_t gene = 0; gene < genes; ++gene)
-      {
-        table << '\t' << method.SpotValues[spot * genes + gene];
-      }
-    }
-    table << '\n';
-  }
-  return table.str();
-}
 
 void
 Impute(const ImputeOptions & o)
@@ -116,7 +85,7 @@ Impute(const ImputeOptions & o)
   const auto evaluation =
     itk::EvaluateImputation(*spots, grid, split, settings, o.baselinesOnly ? nullptr : filter.GetPointer());
   fs::create_directories(o.out);
-  itk::report::WriteTextFileAtomically(predictionsFile.string(), PredictionsTable(*spots, evaluation));
+  itk::report::WriteTextFileAtomically(predictionsFile.string(), evaluation.PredictionsToTSV(spots->GetSpotIds()));
   itk::report::WriteTextFileAtomically(metricsFile.string(), evaluation.ToJSON());
   std::cout << "method\tmae\tpearson\tpearson (" << evaluation.MostVariable.size() << " most variable)\tssim\n";
   for (const auto & method : evaluation.Methods)

@@ -88,6 +88,11 @@ TEST(SpatialImputationEvaluation, PhaseSplitRunsEveryMethodOnTheHeldOutSpots)
   EXPECT_EQ(json["methods"].size(), 7u);
   EXPECT_EQ(json["split"], "downright");
   EXPECT_FALSE(spots->HasExpression()); // the input is not modified
+  const std::string table = evaluation.PredictionsToTSV(spots->GetSpotIds());
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 121);
+  EXPECT_EQ(table.substr(0, table.find('\n')).find("spot\tmeasured\tmean:"), 0u);
+  EXPECT_NE(table.find("\n12x10\t1\t"), std::string::npos); // (11, 9) from the origin: downright, measured
+  EXPECT_THROW(evaluation.PredictionsToTSV({ "a" }), itk::ExceptionObject);
 }
 
 TEST(SpatialImputationEvaluation, RandomSplitHasNoLatticeFills)
