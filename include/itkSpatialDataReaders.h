@@ -53,7 +53,8 @@ DetectSpatialDataFormat(const std::string & path);
 /** A Space Ranger outs/ folder: filtered_feature_bc_matrix.h5 (or the filtered_feature_bc_matrix/
  * folder of matrix.mtx.gz, features.tsv.gz, barcodes.tsv.gz), spatial/tissue_positions_list.csv
  * (v1) or spatial/tissue_positions.csv (v2), spatial/scalefactors_json.json. The pixel size
- * follows from spot_diameter_fullres (Visium spots are 55 um across). */
+ * follows from spot_diameter_fullres, which spans a theoretical 65 um spot (neighbouring spots are then
+ * 100 um apart, Visium's pitch). */
 SpatialTranscriptomics_EXPORT SpatialExpressionData::Pointer
                               ReadVisiumOuts(const std::string & folder);
 

@@ -63,8 +63,10 @@ struct SpatialTranscriptomics_EXPORT SpotGrid
   /** How the grid was found ("spot ids", "array coordinates", "fitted to positions"). */
   std::string Source;
 
-  /** The legacy ST grid when every spot id reads "{x}x{y}" with integer x and y, else a lattice
-   * fitted to the spot positions. Throws itk::ExceptionObject when no lattice fits (two spots on
+  /** The legacy ST grid when every spot id reads "{x}x{y}" with integer x and y; the Visium array
+   * when the spots were read from a Visium outs/ folder (metadata "format" visium and "positions",
+   * the positions file whose array_row and array_col are joined by barcode); else a lattice fitted
+   * to the spot positions. Throws itk::ExceptionObject when no lattice fits (two spots on
    * one grid position, or positions off the lattice). */
   static SpotGrid
   FromSpots(const SpatialExpressionData & spots);

@@ -25,6 +25,9 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -175,7 +178,19 @@ TEST_F(SpatialDataReaders, VisiumHeartSubset)
   EXPECT_EQ(factors.at("tissue_hires_scalef"), 0.150015);
   EXPECT_EQ(factors.at("fiducial_diameter_fullres"), 144.45982486939);
   EXPECT_EQ(factors.at("tissue_lowres_scalef"), 0.045004502);
-  EXPECT_DOUBLE_EQ(data->GetPixelSize(), 55.0 / 89.42751063343188);
+  EXPECT_DOUBLE_EQ(data->GetPixelSize(), 65.0 / 89.42751063343188);
+  // With that pixel size, neighbouring spots of a row (array columns 0 and 2) are Visium's 100 um apart.
+  const auto positions = itk::ReadVisiumPositions(VisiumFolder() + "/spatial/tissue_positions_list.csv");
+  const auto at = [&](int row, int column) {
+    return *std::find_if(positions.begin(), positions.end(), [&](const itk::VisiumSpotPosition & p) {
+      return p.ArrayRow == row && p.ArrayColumn == column;
+    });
+  };
+  const auto a = at(0, 0);
+  const auto b = at(0, 2);
+  const auto c = at(1, 1);
+  EXPECT_NEAR(data->GetPixelSize() * std::hypot(a.PixelRow - b.PixelRow, a.PixelColumn - b.PixelColumn), 100.0, 1.5);
+  EXPECT_NEAR(data->GetPixelSize() * std::hypot(a.PixelRow - c.PixelRow, a.PixelColumn - c.PixelColumn), 100.0, 1.5);
   EXPECT_EQ(data->GetGeneIds()[0].rfind("ENSG", 0), 0u);
 
   // Per-spot non-zeros and totals as h5py reads them.

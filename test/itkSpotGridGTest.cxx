@@ -19,11 +19,13 @@
 // SpotGrid: the three lattices, the folding that keeps Visium neighbours adjacent, the gene image's
 // axis order, and the errors for positions that are on no lattice.
 
+#include "itkSpatialDataReaders.h"
 #include "itkSpotGrid.h"
 
 #include "gtest/gtest.h"
 
 #include <cmath>
+#include <filesystem>
 #include <map>
 
 namespace
@@ -219,4 +221,32 @@ TEST(SpotGrid, StrideTwoPhases)
   EXPECT_EQ(itk::StrideTwoPhase("downleft"), (std::array<int, 2>{ { 0, 1 } }));
   EXPECT_EQ(itk::StrideTwoPhase("downright"), (std::array<int, 2>{ { 1, 1 } }));
   EXPECT_THROW(itk::StrideTwoPhase("left"), itk::ExceptionObject);
+}
+
+TEST(SpotGrid, VisiumFolderUsesItsArrayCoordinates)
+{
+  const std::string folder = std::string(SpatialTranscriptomics_SHARED_DATA_DIR) + "/visium-heart-subset";
+  if (!std::filesystem::exists(folder))
+  {
+    GTEST_SKIP() << "../shared/data/visium-heart-subset is absent";
+  }
+  // 100 barcodes scattered over a 78 x 128 array: too sparse to fit a lattice to, but the positions
+  // file gives each its array row and column.
+  const auto spots = itk::ReadVisiumOuts(folder);
+  const auto grid = itk::SpotGrid::FromSpots(*spots);
+  EXPECT_EQ(grid.Source, "array coordinates");
+  EXPECT_EQ(grid.Lattice, itk::SpotGrid::Layout::HexagonalFolded);
+  EXPECT_DOUBLE_EQ(grid.Spacing[0], 100.0);
+  EXPECT_EQ(grid.SpotIndex.size(), spots->GetNumberOfSpots());
+  // The grid's physical distances match the slide's within Visium's position accuracy.
+  const double pixelSize = spots->GetPixelSize();
+  const auto & pixels = spots->GetPixelPositions();
+  for (std::size_t spot = 1; spot < 10; ++spot)
+  {
+    const auto   a = grid.PhysicalPosition(grid.SpotIndex[0][0], grid.SpotIndex[0][1]);
+    const auto   b = grid.PhysicalPosition(grid.SpotIndex[spot][0], grid.SpotIndex[spot][1]);
+    const double onGrid = std::hypot(a[0] - b[0], a[1] - b[1]);
+    const double onSlide = pixelSize * std::hypot(pixels[0][0] - pixels[spot][0], pixels[0][1] - pixels[spot][1]);
+    EXPECT_NEAR(onGrid, onSlide, 0.03 * onSlide + 10.0) << "spot " << spot;
+  }
 }

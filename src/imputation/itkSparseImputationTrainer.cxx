@@ -427,7 +427,7 @@ TrainAndImpute(const GridSection & section, const std::vector<NaturalImage> & na
   {
     throw std::invalid_argument("No training crop holds 4 measured positions: the measured spots are too sparse "
                                 "for crops of " +
-                                std::to_string(options.cropSize));
+                                std::to_string(crop));
   }
 
   ImputationResult result;

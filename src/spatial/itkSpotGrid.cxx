@@ -18,11 +18,13 @@
 #include "itkSpotGrid.h"
 
 #include "itkMacro.h"
+#include "itkSpatialDataReaders.h"
 
 #include <algorithm>
 #include <cmath>
 #include <complex>
 #include <limits>
+#include <map>
 #include <set>
 
 namespace itk
@@ -31,6 +33,7 @@ namespace
 {
 // Centre-to-centre distance of legacy Spatial Transcriptomics spots.
 constexpr double LegacySTPitchMicrometres = 200.0;
+constexpr double VisiumPitchMicrometres = 100.0;
 constexpr double Pi = 3.14159265358979323846;
 
 bool
@@ -139,6 +142,28 @@ SpotGrid::FromSpots(const SpatialExpressionData & spots)
     grid.Source = "spot ids";
     FinishGrid(grid);
     return grid;
+  }
+  const std::string positionsFile = spots.GetMetadata("positions");
+  if (spots.GetMetadata("format") == "visium" && !positionsFile.empty())
+  {
+    std::map<std::string, std::array<int, 2>> byBarcode;
+    for (const auto & position : ReadVisiumPositions(positionsFile))
+    {
+      byBarcode[position.Barcode] = { { position.ArrayRow, position.ArrayColumn } };
+    }
+    std::vector<int> rows, columns;
+    for (const auto & id : spots.GetSpotIds())
+    {
+      const auto found = byBarcode.find(id);
+      if (found == byBarcode.end())
+      {
+        itkGenericExceptionMacro(<< "Spot " << id << " is absent from " << positionsFile
+                                 << ": the spots and the positions come from different runs");
+      }
+      rows.push_back(found->second[0]);
+      columns.push_back(found->second[1]);
+    }
+    return FromArrayCoordinates(rows, columns, true, VisiumPitchMicrometres);
   }
   std::vector<std::array<double, 2>> positions = spots.GetPixelPositions();
   const double                       pixelSize = spots.GetPixelSize() > 0.0 ? spots.GetPixelSize() : 1.0;

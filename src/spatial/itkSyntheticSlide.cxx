@@ -402,7 +402,8 @@ WriteSyntheticSlide(const SyntheticSlide & slide, const std::string & folderName
     file.WriteStringAttribute("/", "software_version", "ITKSpatialTranscriptomics synthetic slide");
   }
 
-  const double spotDiameterPixels = 55.0 / spots.GetPixelSize();
+  // As Space Ranger writes it: the diameter of a theoretical 65 um spot.
+  const double spotDiameterPixels = 65.0 / spots.GetPixelSize();
   {
     std::ofstream positions(folder / "outs" / "spatial" / "tissue_positions_list.csv");
     positions << std::setprecision(10);

@@ -348,11 +348,15 @@ ReadVisiumOuts(const std::string & folderName)
     const auto diameter = factors.find("spot_diameter_fullres");
     if (diameter != factors.end() && diameter->second > 0.0)
     {
-      data->SetPixelSize(55.0 / diameter->second); // Visium spots are 55 um across
+      // Space Ranger's spot_diameter_fullres spans a theoretical 65 um spot (the printed spots are
+      // 55 um): with 65, neighbouring spots come out 100 um apart, Visium's pitch (tested).
+      data->SetPixelSize(65.0 / diameter->second);
     }
   }
   data->SetMetadata("format", "visium");
   data->SetMetadata("source", folder.string());
+  // The array coordinates in it place the spots on their hexagonal grid (SpotGrid::FromSpots).
+  data->SetMetadata("positions", positionsPath.string());
   return data;
 }
 
