@@ -128,8 +128,10 @@ public:
   itkSetMacro(NumberOfTorchThreads, unsigned int);
   itkGetConstMacro(NumberOfTorchThreads, unsigned int);
 
-  /** The loss of the last step (after an update). */
+  /** After an update: the loss of its last step, and how many steps it trained; NaN and 0 when it
+   * resumed a checkpoint that already held NumberOfSteps steps. */
   itkGetConstMacro(LastLoss, double);
+  itkGetConstMacro(StepsTrained, unsigned int);
 
 protected:
   DiffusionPretrainFilter();
@@ -169,6 +171,7 @@ private:
   std::string  m_Device{ "cpu" };
   unsigned int m_NumberOfTorchThreads{ 0 };
   double       m_LastLoss{ 0.0 };
+  unsigned int m_StepsTrained{ 0 };
 };
 
 } // namespace itk

@@ -28,6 +28,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace itk
@@ -237,6 +238,9 @@ DiffusionPretrainFilter::GenerateData()
       trainer.LoadCheckpoint(m_CheckpointFileName);
     }
     LossLog log(m_LossLogFileName, trainer.StepCount());
+    // A resumed run that had already finished trains no step: there is no loss to report.
+    m_LastLoss = std::numeric_limits<double>::quiet_NaN();
+    m_StepsTrained = 0;
     while (trainer.StepCount() < static_cast<std::int64_t>(m_NumberOfSteps))
     {
       if (this->GetAbortGenerateData())
@@ -246,6 +250,7 @@ DiffusionPretrainFilter::GenerateData()
         throw aborted;
       }
       m_LastLoss = trainer.Step(source);
+      ++m_StepsTrained;
       log.Append(trainer.StepCount(), m_LastLoss, trainer.LearningRate(trainer.StepCount() - 1));
       if (m_CheckpointInterval > 0 && !m_CheckpointFileName.empty() && trainer.StepCount() % m_CheckpointInterval == 0)
       {
@@ -304,6 +309,7 @@ DiffusionPretrainFilter::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "Device: " << m_Device << std::endl;
   os << indent << "NumberOfTorchThreads: " << m_NumberOfTorchThreads << std::endl;
   os << indent << "LastLoss: " << m_LastLoss << std::endl;
+  os << indent << "StepsTrained: " << m_StepsTrained << std::endl;
 }
 
 } // namespace itk

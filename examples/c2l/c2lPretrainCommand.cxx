@@ -91,8 +91,14 @@ RunPretrain(const PretrainOptions & o)
   auto progress = ProgressBar::New();
   progress->Watch(filter, "pretrain");
   filter->Update();
-  std::cout << "trained " << o.steps << " steps (last loss " << filter->GetLastLoss() << "); wrote " << o.out
-            << std::endl;
+  if (filter->GetStepsTrained() == 0)
+  {
+    std::cout << "the checkpoint already holds all " << o.steps << " steps: nothing to train; wrote " << o.out
+              << std::endl;
+    return;
+  }
+  std::cout << "trained " << filter->GetStepsTrained() << " steps, to step " << o.steps << " (last loss "
+            << filter->GetLastLoss() << "); wrote " << o.out << std::endl;
 }
 
 

@@ -64,7 +64,7 @@ TEST_F(C2LDiffusionCommands, PretrainResumeAndSample)
   const auto resumed = Run("pretrain --data " + Path("data.h5") + " --out " + Path("m.safetensors") + tiny +
                            " --steps 6 --checkpoint-every 2 --resume --loss-log " + Path("loss.tsv"));
   EXPECT_EQ(resumed.exitCode, 0) << resumed.output;
-  EXPECT_NE(resumed.output.find("trained 6 steps"), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("trained 3 steps, to step 6"), std::string::npos) << resumed.output;
   std::istringstream log(FileBytes(Path("loss.tsv")));
   std::string        line;
   std::getline(log, line);
@@ -83,6 +83,11 @@ TEST_F(C2LDiffusionCommands, PretrainResumeAndSample)
     lastSeconds = seconds;
   }
   EXPECT_FALSE(std::getline(log, line)) << line;
+  // Resuming a finished run trains nothing and says so (it reported a loss of 0 before).
+  const auto finished = Run("pretrain --data " + Path("data.h5") + " --out " + Path("m.safetensors") + tiny +
+                            " --steps 6 --checkpoint-every 2 --resume --loss-log " + Path("loss.tsv"));
+  EXPECT_EQ(finished.exitCode, 0) << finished.output;
+  EXPECT_NE(finished.output.find("already holds all 6 steps"), std::string::npos) << finished.output;
 
   ExpectOneLineError(Run("pretrain --data " + Path("data.h5") + " --out " + Path("m.safetensors") + tiny), "--force");
   ExpectOneLineError(

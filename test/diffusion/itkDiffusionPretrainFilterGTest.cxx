@@ -87,6 +87,7 @@ TEST(DiffusionPretrainFilter, TrainsWritesALoadableModelAndItsLossLog)
   EXPECT_TRUE(filter->GetOutput()->IsLoaded());
   EXPECT_EQ(filter->GetOutput()->GetImageSize(), 16u);
   EXPECT_GT(filter->GetLastLoss(), 0.0);
+  EXPECT_EQ(filter->GetStepsTrained(), 3u);
   std::ifstream log((folder / "loss.tsv").string());
   std::string   line;
   std::size_t   lines = 0;
