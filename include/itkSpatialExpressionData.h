@@ -184,6 +184,12 @@ private:
   std::map<std::string, std::string> m_Metadata;
 };
 
+/** A reproducible random split of \p spots: round(fraction * spots) of them 1 (training), the others
+ * 0, at least one of each (throws otherwise). The same on every platform and standard library; what
+ * SpatialExpressionData::MakeRandomSplit sets. \ingroup SpatialTranscriptomics */
+SpatialTranscriptomics_EXPORT std::vector<std::uint8_t>
+                              RandomSplit(std::size_t spots, double fraction, std::uint32_t seed);
+
 } // end namespace itk
 
 #endif

@@ -39,8 +39,8 @@ struct SpatialTranscriptomics_EXPORT ImputationSplit
  * out. */
 SpatialTranscriptomics_EXPORT ImputationSplit
 MakePhaseSplit(const SpotGrid & grid, const std::string & phase);
-/** C2L-ST's protocol: a seeded random \p fraction of the spots is measured (SpatialExpressionData's
- * MakeRandomSplit, so both methods hold out the same spots). */
+/** C2L-ST's protocol: a seeded random \p fraction of the spots is measured (RandomSplit, as
+ * SpatialExpressionData::MakeRandomSplit: both methods hold out the same spots). */
 SpatialTranscriptomics_EXPORT ImputationSplit
 MakeRandomImputationSplit(std::size_t spots, double fraction, std::uint32_t seed);
 

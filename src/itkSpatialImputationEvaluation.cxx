@@ -88,17 +88,9 @@ MakePhaseSplit(const SpotGrid & grid, const std::string & phase)
 ImputationSplit
 MakeRandomImputationSplit(std::size_t spots, double fraction, std::uint32_t seed)
 {
-  auto                     data = SpatialExpressionData::New();
-  std::vector<std::string> ids(spots);
-  for (std::size_t spot = 0; spot < spots; ++spot)
-  {
-    ids[spot] = std::to_string(spot);
-  }
-  data->SetSpots(ids, std::vector<SpatialExpressionData::PositionType>(spots, { { 0.0, 0.0 } }));
-  data->MakeRandomSplit(fraction, seed);
   ImputationSplit split;
   split.Name = "random " + std::to_string(fraction) + " seed " + std::to_string(seed);
-  split.Measured = data->GetSplit();
+  split.Measured = RandomSplit(spots, fraction, seed);
   return split;
 }
 

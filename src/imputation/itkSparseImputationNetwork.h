@@ -117,11 +117,6 @@ public:
    * so that a seed, not the global generator, decides the initial weights. */
   void
   ResetParameters(at::Generator & generator);
-  const SparseImputationNetworkOptions &
-  Options() const
-  {
-    return m_Options;
-  }
 
 private:
   SparseImputationNetworkOptions m_Options;

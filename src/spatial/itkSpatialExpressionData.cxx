@@ -125,15 +125,14 @@ SpatialExpressionData::SetSplit(std::vector<std::uint8_t> split)
   this->Modified();
 }
 
-void
-SpatialExpressionData::MakeRandomSplit(double fraction, std::uint32_t seed)
+std::vector<std::uint8_t>
+RandomSplit(std::size_t n, double fraction, std::uint32_t seed)
 {
-  const std::size_t n = m_SpotIds.size();
-  const auto        training = static_cast<std::size_t>(std::llround(fraction * n));
+  const auto training = static_cast<std::size_t>(std::llround(fraction * n));
   if (!(fraction > 0.0 && fraction < 1.0) || training == 0 || training == n)
   {
-    itkExceptionMacro(<< "A split of " << n << " spots at fraction " << fraction
-                      << " leaves no training or no test spot; choose a fraction in (0, 1) that keeps both");
+    itkGenericExceptionMacro(<< "A split of " << n << " spots at fraction " << fraction
+                             << " leaves no training or no test spot; choose a fraction in (0, 1) that keeps both");
   }
   // Fisher-Yates with raw mt19937 draws: the same split on every platform and standard library.
   std::vector<std::size_t> order(n);
@@ -149,6 +148,13 @@ SpatialExpressionData::MakeRandomSplit(double fraction, std::uint32_t seed)
   {
     split[order[k]] = 1;
   }
+  return split;
+}
+
+void
+SpatialExpressionData::MakeRandomSplit(double fraction, std::uint32_t seed)
+{
+  auto split = RandomSplit(m_SpotIds.size(), fraction, seed);
   SetSplit(std::move(split));
   SetMetadata("split_fraction", std::to_string(fraction));
   SetMetadata("split_seed", std::to_string(seed));
