@@ -16,6 +16,8 @@
  *
  *=========================================================================*/
 #include "itkStainParameters.h"
+
+#include "itkAtomicFile.h"
 #include "itkReadableFile.h"
 
 #include "itkMacro.h"
@@ -229,23 +231,7 @@ StainParameters::FromJSON(const std::string & text)
 void
 StainParameters::WriteJSONFile(const std::string & fileName) const
 {
-  const std::string temporary = fileName + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << ToJSON();
-    out.close();
-    if (!out)
-    {
-      std::remove(temporary.c_str());
-      itkGenericExceptionMacro(<< "Cannot write stain parameters to \"" << fileName
-                               << "\"; check that its folder exists and is writable");
-    }
-  }
-  if (std::rename(temporary.c_str(), fileName.c_str()) != 0)
-  {
-    std::remove(temporary.c_str());
-    itkGenericExceptionMacro(<< "Cannot move stain parameters into place at \"" << fileName << "\"");
-  }
+  AtomicFile::Write(fileName, ToJSON(), "the stain parameters");
 }
 
 StainParameters

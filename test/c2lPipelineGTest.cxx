@@ -76,6 +76,40 @@ protected:
   }
 };
 
+// A library user gets what c2l run gets: examples/SpatialTranscriptomicsPipelineExample sets the
+// same tiny settings field by field on its own synthetic slide (the same 60 spots, seed 3) and runs
+// SpatialTranscriptomicsPipeline, with no c2l and no JSON file.
+TEST_F(C2LPipeline, TheLibraryAloneGivesTheSameMetricsAsC2lRun)
+{
+  const auto config = WriteConfig("pipeline.json");
+  const auto viaTool = Run("run --config " + config);
+  ASSERT_EQ(viaTool.exitCode, 0) << viaTool.output;
+  const std::string command =
+    std::string(PIPELINE_EXAMPLE_EXECUTABLE) + " " + Path("library") + " > " + Path("library.txt") + " 2>&1";
+  const int status = std::system(command.c_str());
+  ASSERT_EQ(WEXITSTATUS(status), 0) << FileBytes(Path("library.txt"));
+
+  const auto tool = json::parse(FileBytes(Path("run/evaluation/evaluation.json")));
+  const auto library = json::parse(FileBytes(Path("library/run/evaluation/evaluation.json")));
+  ASSERT_EQ(tool["regressors"].size(), 4u);
+  ASSERT_EQ(library["regressors"].size(), tool["regressors"].size());
+  for (std::size_t r = 0; r < tool["regressors"].size(); ++r)
+  {
+    for (const char * metric : { "label", "ratio", "mae", "rmse", "mean_pearson", "gene_mae", "gene_pearson" })
+    {
+      EXPECT_EQ(library["regressors"][r][metric], tool["regressors"][r][metric]) << r << " " << metric;
+    }
+  }
+  for (const char * part : { "mean_baseline", "fidelity", "composition", "sample_measures", "spatial" })
+  {
+    EXPECT_EQ(library[part], tool[part]) << part;
+  }
+  EXPECT_EQ(FileBytes(Path("library/run/evaluation/regressor_r2_test_predictions.tsv")),
+            FileBytes(Path("run/evaluation/regressor_r2_test_predictions.tsv")));
+  // The library writes no report: that is the tool's.
+  EXPECT_FALSE(fs::exists(Path("library/run/report.md")));
+}
+
 TEST_F(C2LPipeline, RunsEveryStageThenResumes)
 {
   const auto config = WriteConfig("pipeline.json");

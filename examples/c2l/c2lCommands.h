@@ -18,6 +18,10 @@
 #ifndef c2lCommands_h
 #define c2lCommands_h
 
+#include "c2lProgressBar.h"
+
+#include "itkMethodStepRunner.h"
+
 #include <CLI/CLI.hpp>
 
 namespace c2l
@@ -46,6 +50,16 @@ void
 AddRunCommand(CLI::App & app);
 void
 AddImputeCommand(CLI::App & app);
+
+/** The library's step runner, its progress drawn as a bar on a terminal. */
+inline itk::MethodStepRunner::Pointer
+StepRunnerWithProgressBar()
+{
+  auto runner = itk::MethodStepRunner::New();
+  auto progress = ProgressBar::New();
+  progress->Watch(runner, "");
+  return runner;
+}
 
 } // namespace c2l
 

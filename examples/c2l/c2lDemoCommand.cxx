@@ -37,10 +37,10 @@ namespace
 {
 struct DemoOptions
 {
-  std::string   output;
-  unsigned int  spots{ 480 };
-  std::uint32_t seed{ 1 };
-  bool          force{ false };
+  std::string   Output;
+  unsigned int  Spots{ 480 };
+  std::uint32_t Seed{ 1 };
+  bool          Force{ false };
 };
 
 /** The demo's pipeline: small enough for a 2-core CPU in minutes (16-pixel patches of 112 um, a
@@ -72,9 +72,9 @@ void
 RunDemo(const DemoOptions & o)
 {
   namespace fs = std::filesystem;
-  const fs::path folder = fs::absolute(o.output);
+  const fs::path folder = fs::absolute(o.Output);
   const fs::path config = folder / "pipeline.json";
-  if (fs::exists(folder) && !fs::is_empty(folder) && !fs::exists(config) && !o.force)
+  if (fs::exists(folder) && !fs::is_empty(folder) && !fs::exists(config) && !o.Force)
   {
     itkGenericExceptionMacro(<< folder.string() << " already holds files; choose an empty folder or pass --force");
   }
@@ -84,15 +84,15 @@ RunDemo(const DemoOptions & o)
   if (!fs::exists(folder / "slide" / "ground_truth.json"))
   {
     itk::SyntheticSlideSettings settings;
-    settings.NumberOfSpots = o.spots;
-    settings.Seed = o.seed;
+    settings.NumberOfSpots = o.Spots;
+    settings.Seed = o.Seed;
     const auto slide = itk::GenerateSyntheticSlide(settings);
     fs::remove_all(folder / "slide");
     itk::WriteSyntheticSlide(slide, (folder / "slide").string());
-    std::cout << "[synthetic slide] " << o.spots << " spots, seed " << o.seed << std::endl;
+    std::cout << "[synthetic slide] " << o.Spots << " spots, seed " << o.Seed << std::endl;
   }
   std::ofstream(config) << DemoPipeline(folder).dump(2) << '\n';
-  const auto report = RunPipeline(PipelineConfig::Read(config.string()), o.force);
+  const auto report = RunPipeline(itk::PipelineSettings::Read(config.string()), o.Force);
   clock.Stop();
   std::cout << "demo finished in " << clock.GetTotal() << " s; the report: " << report << " (and .html)" << std::endl;
 }
@@ -105,12 +105,12 @@ AddDemoCommand(CLI::App & app)
   auto   options = std::make_shared<DemoOptions>();
   auto * command = app.add_subcommand(
     "demo", "The whole pipeline with small settings on a synthetic slide it generates, and its report");
-  command->add_option("--out", options->output, "Output folder (created; a demo folder resumes where it stopped)")
+  command->add_option("--out", options->Output, "Output folder (created; a demo folder resumes where it stopped)")
     ->required();
-  command->add_option("--spots", options->spots, "Spots of the synthetic slide (default 480)")
+  command->add_option("--spots", options->Spots, "Spots of the synthetic slide (default 480)")
     ->check(CLI::Range(40u, 20000u));
-  command->add_option("--seed", options->seed, "Seed of the synthetic slide (default 1)");
-  command->add_flag("--force", options->force, "Write into a folder that holds other files or other results");
+  command->add_option("--seed", options->Seed, "Seed of the synthetic slide (default 1)");
+  command->add_flag("--force", options->Force, "Write into a folder that holds other files or other results");
   command->callback([options]() { RunDemo(*options); });
 }
 
@@ -119,18 +119,18 @@ AddRunCommand(CLI::App & app)
 {
   struct Options
   {
-    std::string config;
-    bool        force{ false };
+    std::string Config;
+    bool        Force{ false };
   };
   auto   options = std::make_shared<Options>();
   auto * command = app.add_subcommand(
     "run", "The whole pipeline: extraction, central model, adaptation, synthesis, regression, evaluation, report");
-  command->add_option("--config", options->config, "Pipeline settings (JSON; see Documentation/Pipeline.md)")
+  command->add_option("--config", options->Config, "Pipeline settings (JSON; see Documentation/Pipeline.md)")
     ->required();
   command->add_flag(
-    "--force", options->force, "Replace results of other settings in the output folder (unchanged stages are kept)");
+    "--force", options->Force, "Replace results of other settings in the output folder (unchanged stages are kept)");
   command->callback([options]() {
-    const auto report = RunPipeline(PipelineConfig::Read(options->config), options->force);
+    const auto report = RunPipeline(itk::PipelineSettings::Read(options->Config), options->Force);
     std::cout << "the report: " << report << " (and .html)" << std::endl;
   });
 }

@@ -18,9 +18,11 @@
 #include "c2lFractionStudy.h"
 
 #include "c2lPipeline.h"
-#include "c2lPipelineEvaluation.h"
+#include "itkSpatialTranscriptomicsPipeline.h"
+#include "itkPipelineEvaluation.h"
 #include "c2lPipelineReport.h"
-#include "c2lResultFiles.h"
+#include "itkFileChecks.h"
+#include "itkJsonNumbers.h"
 
 #include "itkMacro.h"
 #include "itkReportWriter.h"
@@ -67,8 +69,9 @@ ValidateFractions(const std::vector<double> & fractions)
 json
 CollectRun(double fraction, const fs::path & runFolder)
 {
-  const auto evaluation = json::parse(ReadTextFile((runFolder / "evaluation" / "evaluation.json").string()));
-  json       regressors = json::array();
+  const auto evaluation =
+    json::parse(itk::FileChecks::ReadText((runFolder / "evaluation" / "evaluation.json").string()));
+  json regressors = json::array();
   for (const auto & run : evaluation["regressors"])
   {
     json entry{ { "label", run["label"] },
@@ -84,9 +87,9 @@ CollectRun(double fraction, const fs::path & runFolder)
     regressors.push_back(entry);
   }
   double seconds = 0.0;
-  for (const auto & stage : ReadStageTimings(runFolder.string()))
+  for (const auto & stage : itk::SpatialTranscriptomicsPipeline::ReadStageTimings(runFolder.string()))
   {
-    seconds += stage.seconds;
+    seconds += stage.Seconds;
   }
   return { { "fraction", fraction },
            { "folder", runFolder.filename().string() },
@@ -110,11 +113,11 @@ MetricTable(const json & runs, const std::string & metric, bool withBaseline)
                                   std::to_string(run["test_spots"].get<std::size_t>()) };
     for (const auto & regressor : run["regressors"])
     {
-      row.push_back(FormatNumber(NumberOrNaN(regressor[metric]), 4));
+      row.push_back(FormatNumber(itk::NumberOrNaN(regressor[metric]), 4));
     }
     if (withBaseline)
     {
-      row.push_back(FormatNumber(NumberOrNaN(run["mean_baseline"].value(metric, json())), 4));
+      row.push_back(FormatNumber(itk::NumberOrNaN(run["mean_baseline"].value(metric, json())), 4));
     }
     rows.push_back(row);
   }
@@ -133,7 +136,7 @@ LineChart(const std::string & output, const std::string & title, const std::stri
     for (const auto & run : runs)
     {
       x.push_back(100.0 * run["fraction"].get<double>());
-      y.push_back(NumberOrNaN(run["regressors"][r][metric]));
+      y.push_back(itk::NumberOrNaN(run["regressors"][r][metric]));
     }
     series.push_back({ { "label", runs.front()["regressors"][r]["label"] }, { "x", x }, { "y", y } });
   }
@@ -144,7 +147,7 @@ LineChart(const std::string & output, const std::string & title, const std::stri
     for (const auto & run : runs)
     {
       x.push_back(100.0 * run["fraction"].get<double>());
-      y.push_back(NumberOrNaN(run["mean_baseline"].value(metric, json())));
+      y.push_back(itk::NumberOrNaN(run["mean_baseline"].value(metric, json())));
     }
     series.push_back({ { "label", "training-spot mean" }, { "x", x }, { "y", y } });
   }
@@ -154,7 +157,7 @@ LineChart(const std::string & output, const std::string & title, const std::stri
 }
 
 std::string
-WriteStudyReport(const PipelineConfig & config, const fs::path & folder, const json & runs)
+WriteStudyReport(const itk::PipelineSettings & config, const fs::path & folder, const json & runs)
 {
   const fs::path figures = folder / "figures";
   fs::create_directories(figures);
@@ -173,12 +176,12 @@ WriteStudyReport(const PipelineConfig & config, const fs::path & folder, const j
 
   itk::report::ReportDocument document("C2L-ST sampling-fraction study");
   document.AddParagraph(
-    "Slide " + config.slide + ", spots " + config.spots +
+    "Slide " + config.Slide + ", spots " + config.Spots +
     ". The whole pipeline ran once per sampling fraction: that share of the spots (drawn with the "
     "extraction seed) was used for adaptation and regressor training, the other spots are that run's test "
     "spots, so each row is measured on its own held-out spots. The central model is shared by every run " +
-    (config.centralModel.empty() ? std::string("(pretrained once, by the first run, on unlabeled tissue tiles)")
-                                 : "(" + config.centralModel + ")") +
+    (config.CentralModel.empty() ? std::string("(pretrained once, by the first run, on unlabeled tissue tiles)")
+                                 : "(" + config.CentralModel + ")") +
     ". Errors are on the preprocessed scale (library size normalisation and log1p).");
   if (!renderProblem.empty())
   {
@@ -221,7 +224,7 @@ WriteStudyReport(const PipelineConfig & config, const fs::path & folder, const j
                     runTable,
                     { Alignment::Right, Alignment::Left, Alignment::Right });
   document.AddHeading("Settings");
-  document.AddCodeBlock(ReadTextFile((folder / "study_settings.json").string()));
+  document.AddCodeBlock(itk::FileChecks::ReadText((folder / "study_settings.json").string()));
   document.Write(folder.string(), "report");
   return (folder / "report.md").string();
 }
@@ -230,33 +233,34 @@ WriteStudyReport(const PipelineConfig & config, const fs::path & folder, const j
 std::string
 FractionFolderName(double fraction)
 {
-  return "fraction-" + FormatRatio(100.0 * fraction);
+  return "fraction-" + itk::PipelineEvaluation::FormatRatio(100.0 * fraction);
 }
 
 std::string
 RunFractionStudy(const FractionStudyOptions & options)
 {
   ValidateFractions(options.fractions);
-  const auto     config = PipelineConfig::Read(options.config);
-  const fs::path folder(config.output);
+  const auto     config = itk::PipelineSettings::Read(options.config);
+  const fs::path folder(config.Output);
   const json     settings{ { "pipeline", json::parse(config.ToJSON()) }, { "fractions", options.fractions } };
-  PrepareResultsFolder(folder.string(), "study_settings.json", settings.dump(2), "study", options.force);
+  itk::SpatialTranscriptomicsPipeline::PrepareResultsFolder(
+    folder.string(), "study_settings.json", settings.dump(2), "study", options.Force);
 
   json runs = json::array();
   for (std::size_t i = 0; i < options.fractions.size(); ++i)
   {
-    const double   fraction = options.fractions[i];
-    PipelineConfig run = config;
-    run.output = (folder / FractionFolderName(fraction)).string();
-    run.extraction.fraction = fraction;
-    if (config.centralModel.empty() && i > 0)
+    const double          fraction = options.fractions[i];
+    itk::PipelineSettings run = config;
+    run.Output = (folder / FractionFolderName(fraction)).string();
+    run.Extraction.Fraction = fraction;
+    if (config.CentralModel.empty() && i > 0)
     {
       // Pretraining sees the slide's unlabeled tiles, never the split: one central model serves all.
-      run.centralModel = (folder / FractionFolderName(options.fractions.front()) / "central.safetensors").string();
+      run.CentralModel = (folder / FractionFolderName(options.fractions.front()) / "central.safetensors").string();
     }
-    std::cout << "== sampling fraction " << fraction << ": " << run.output << std::endl;
-    RunPipeline(run, options.force);
-    runs.push_back(CollectRun(fraction, run.output));
+    std::cout << "== sampling fraction " << fraction << ": " << run.Output << std::endl;
+    RunPipeline(run, options.Force);
+    runs.push_back(CollectRun(fraction, run.Output));
   }
   itk::report::WriteTextFileAtomically((folder / "study_results.json").string(), runs.dump(1));
   return WriteStudyReport(config, folder, runs);
@@ -276,7 +280,7 @@ AddStudyFractionsCommand(CLI::App & app)
       "--fractions", options->fractions, "Shares of the spots for adaptation and training (default 0.05,0.1,0.25,0.5)")
     ->delimiter(',');
   command->add_flag(
-    "--force", options->force, "Replace results of other settings in the output folder (unchanged stages are kept)");
+    "--force", options->Force, "Replace results of other settings in the output folder (unchanged stages are kept)");
   command->callback([options]() {
     const auto report = RunFractionStudy(*options);
     std::cout << "the study's report: " << report << " (and .html)" << std::endl;

@@ -22,7 +22,7 @@
 // per fraction of the spots sampled for adaptation and training, each in its own folder, and the
 // study's report sets the real-only regressor against the co-trained ones, fraction by fraction.
 
-#include "c2lPipelineConfig.h"
+#include "itkPipelineSettings.h"
 
 #include <CLI/CLI.hpp>
 
@@ -38,7 +38,7 @@ struct FractionStudyOptions
   std::string config;
   /** Shares of the spots used for adaptation and training (the paper's 5, 10, 25 and 50 %). */
   std::vector<double> fractions{ 0.05, 0.1, 0.25, 0.5 };
-  bool                force{ false };
+  bool                Force{ false };
 };
 
 /** "fraction-5", "fraction-12.5": the folder of one fraction's pipeline run inside the study. */

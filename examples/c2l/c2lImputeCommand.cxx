@@ -34,16 +34,16 @@ namespace
 {
 struct ImputeOptions
 {
-  std::string   spots;
-  unsigned int  genes{ 250 };
-  double        fraction{ 0.0 };
+  std::string   Spots;
+  unsigned int  Genes{ 250 };
+  double        Fraction{ 0.0 };
   std::string   phase;
-  std::uint32_t seed{ 0 };
-  std::string   out;
+  std::uint32_t Seed{ 0 };
+  std::string   Output;
   std::string   naturalImages;
-  unsigned int  steps{ 400 };
-  std::string   device{ "cpu" };
-  unsigned int  threads{ 0 };
+  unsigned int  Steps{ 400 };
+  std::string   Device{ "cpu" };
+  unsigned int  Threads{ 0 };
   bool          baselinesOnly{ false };
 };
 
@@ -51,13 +51,13 @@ void
 Impute(const ImputeOptions & o)
 {
   namespace fs = std::filesystem;
-  if ((o.fraction > 0.0) == !o.phase.empty())
+  if ((o.Fraction > 0.0) == !o.phase.empty())
   {
     itkGenericExceptionMacro(<< "Give exactly one of --fraction (a random share of the spots measured) and --phase "
                                 "(one stride-2 phase measured)");
   }
-  const fs::path predictionsFile = fs::path(o.out) / "predictions.tsv";
-  const fs::path metricsFile = fs::path(o.out) / "metrics.json";
+  const fs::path predictionsFile = fs::path(o.Output) / "predictions.tsv";
+  const fs::path metricsFile = fs::path(o.Output) / "metrics.json";
   for (const auto & file : { predictionsFile, metricsFile })
   {
     if (fs::exists(file))
@@ -65,17 +65,17 @@ Impute(const ImputeOptions & o)
       itkGenericExceptionMacro(<< file.string() << " exists: choose another --out folder (nothing is overwritten)");
     }
   }
-  const auto spots = itk::ReadSpatialData(o.spots);
+  const auto spots = itk::ReadSpatialData(o.Spots);
   const auto grid = itk::SpotGrid::FromSpots(*spots);
-  const auto split = o.phase.empty() ? itk::MakeRandomImputationSplit(spots->GetNumberOfSpots(), o.fraction, o.seed)
+  const auto split = o.phase.empty() ? itk::MakeRandomImputationSplit(spots->GetNumberOfSpots(), o.Fraction, o.Seed)
                                      : itk::MakePhaseSplit(grid, o.phase);
   itk::ImputationEvaluationSettings settings;
-  settings.Genes.TopGenes = o.genes;
+  settings.Genes.TopGenes = o.Genes;
   auto filter = itk::SparseToSparseImputationFilter::New();
-  filter->SetNumberOfSteps(o.steps);
-  filter->SetSeed(o.seed);
-  filter->SetDevice(o.device);
-  filter->SetNumberOfThreads(o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency()));
+  filter->SetNumberOfSteps(o.Steps);
+  filter->SetSeed(o.Seed);
+  filter->SetDevice(o.Device);
+  filter->SetNumberOfThreads(o.Threads > 0 ? o.Threads : std::max(1u, std::thread::hardware_concurrency()));
   if (!o.naturalImages.empty())
   {
     filter->SetNaturalImages(itk::SparseToSparseImputationFilter::ReadNaturalImages(o.naturalImages));
@@ -84,7 +84,7 @@ Impute(const ImputeOptions & o)
             << " grid (" << grid.Source << "); split " << split.Name << std::endl;
   const auto evaluation =
     itk::EvaluateImputation(*spots, grid, split, settings, o.baselinesOnly ? nullptr : filter.GetPointer());
-  fs::create_directories(o.out);
+  fs::create_directories(o.Output);
   itk::report::WriteTextFileAtomically(predictionsFile.string(), evaluation.PredictionsToTSV(spots->GetSpotIds()));
   itk::report::WriteTextFileAtomically(metricsFile.string(), evaluation.ToJSON());
   std::cout << "method\tmae\tpearson\tpearson (" << evaluation.MostVariable.size() << " most variable)\tssim\n";
@@ -104,17 +104,18 @@ AddImputeCommand(CLI::App & app)
   auto   o = std::make_shared<ImputeOptions>();
   auto * command = app.add_subcommand(
     "impute", "S2S-ST: impute held-out spots of one section from its measured spots alone, against spatial baselines");
-  command->add_option("--spots", o->spots, "Spots and counts: a count-table folder, Visium outs/, .h5ad or HEST folder")
+  command->add_option("--spots", o->Spots, "Spots and counts: a count-table folder, Visium outs/, .h5ad or HEST folder")
     ->required();
-  command->add_option("--genes", o->genes, "Genes: the top N by mean over the measured spots (default 250)");
-  command->add_option("--fraction", o->fraction, "Measure a random share of the spots, e.g. 0.25 (C2L-ST's protocol)");
+  command->add_option("--genes", o->Genes, "Genes: the top N by mean over the measured spots (default 250)");
+  command->add_option("--fraction", o->Fraction, "Measure a random share of the spots, e.g. 0.25 (C2L-ST's protocol)");
   command->add_option("--phase", o->phase, "Measure one stride-2 phase: upleft, upright, downleft, downright");
-  command->add_option("--seed", o->seed, "Seed of the split and of the network (default 0)");
-  command->add_option("--out", o->out, "Folder for predictions.tsv and metrics.json (never overwritten)")->required();
+  command->add_option("--seed", o->Seed, "Seed of the split and of the network (default 0)");
+  command->add_option("--out", o->Output, "Folder for predictions.tsv and metrics.json (never overwritten)")
+    ->required();
   command->add_option("--natural-images", o->naturalImages, "A folder of photographs for co-learning (optional)");
-  command->add_option("--steps", o->steps, "Training steps of the network (default 400)");
-  command->add_option("--device", o->device, "cpu, cuda or cuda:N");
-  command->add_option("--threads", o->threads, "CPU threads (default: all cores)");
+  command->add_option("--steps", o->Steps, "Training steps of the network (default 400)");
+  command->add_option("--device", o->Device, "cpu, cuda or cuda:N");
+  command->add_option("--threads", o->Threads, "CPU threads (default: all cores)");
   command->add_flag("--baselines-only", o->baselinesOnly, "Run the spatial baselines only");
   command->callback([o]() { Impute(*o); });
 }

@@ -20,7 +20,7 @@
 // region) a slide larger than memory.
 
 #include "c2lCommands.h"
-#include "c2lImageFiles.h"
+#include "itkFileChecks.h"
 #include "c2lProgressBar.h"
 
 #include "itkImageFileReader.h"
@@ -41,17 +41,17 @@ namespace
 struct NormalizeOptions
 {
   std::string  method;
-  std::string  target;
-  std::string  targetParameters;
+  std::string  Target;
+  std::string  TargetParameters;
   std::string  sourceParameters;
   std::string  saveTargetParameters;
   std::string  saveSourceParameters;
   std::string  stainsPrefix;
   unsigned int estimateShrink{ 1 };
   unsigned int streamDivisions{ 0 };
-  bool         force{ false };
+  bool         Force{ false };
   std::string  input;
-  std::string  output;
+  std::string  Output;
 };
 
 /** Regions of about 4 megapixels (12 MB of RGB) when streaming. */
@@ -118,17 +118,17 @@ RunNormalize(const NormalizeOptions & o, std::size_t numberOfPixels)
   auto method =
     methodGiven ? itk::StainNormalizationMethodFromString(o.method) : itk::StainNormalizationMethod::Macenko;
 
-  if (!o.target.empty())
+  if (!o.Target.empty())
   {
-    RequireColorImage(o.target, "target");
-    filter->SetReferenceImage(itk::ReadImage<ImageType>(o.target));
+    itk::FileChecks::RequireColorImage(o.Target, "target");
+    filter->SetReferenceImage(itk::ReadImage<ImageType>(o.Target));
   }
   else
   {
-    const auto target = itk::StainParameters::ReadJSONFile(o.targetParameters);
+    const auto target = itk::StainParameters::ReadJSONFile(o.TargetParameters);
     if (methodGiven && target.Method != method)
     {
-      itkGenericExceptionMacro(<< o.targetParameters << " holds " << target.Method << " parameters but --method is "
+      itkGenericExceptionMacro(<< o.TargetParameters << " holds " << target.Method << " parameters but --method is "
                                << method << "; drop --method or use matching parameters");
     }
     method = target.Method;
@@ -159,7 +159,7 @@ RunNormalize(const NormalizeOptions & o, std::size_t numberOfPixels)
 
   auto writer = itk::ImageFileWriter<ImageType>::New();
   writer->SetInput(filter->GetOutput());
-  writer->SetFileName(o.output);
+  writer->SetFileName(o.Output);
   // Concentration images are written from memory, so they need the whole image at once.
   const unsigned int divisions = o.streamDivisions > 0 ? o.streamDivisions : (stream && !stains ? automatic : 1);
   writer->SetNumberOfStreamDivisions(divisions);
@@ -183,27 +183,27 @@ RunNormalize(const NormalizeOptions & o, std::size_t numberOfPixels)
     filter->GetSourceParameters().WriteJSONFile(o.saveSourceParameters);
   }
   std::cout << "source: " << filter->GetSourceParameters() << "\ntarget: " << filter->GetTargetParameters()
-            << "\nwrote " << o.output
+            << "\nwrote " << o.Output
             << (divisions > 1 ? " (streamed in " + std::to_string(divisions) + " regions)" : "") << std::endl;
 }
 
 void
 Normalize(const NormalizeOptions & o)
 {
-  const auto info = RequireColorImage(o.input, "input");
+  const auto info = itk::FileChecks::RequireColorImage(o.input, "input");
   // Check every output before any work, so that a refusal costs nothing and loses nothing.
-  RequireWritable(o.output, o.force, o.input);
+  itk::FileChecks::RequireWritable(o.Output, o.Force, o.input);
   for (const auto & path : { o.saveTargetParameters, o.saveSourceParameters })
   {
     if (!path.empty())
     {
-      RequireWritable(path, o.force, o.input);
+      itk::FileChecks::RequireWritable(path, o.Force, o.input);
     }
   }
   if (!o.stainsPrefix.empty())
   {
-    RequireWritable(o.stainsPrefix + "hematoxylin.mha", o.force, o.input);
-    RequireWritable(o.stainsPrefix + "eosin.mha", o.force, o.input);
+    itk::FileChecks::RequireWritable(o.stainsPrefix + "hematoxylin.mha", o.Force, o.input);
+    itk::FileChecks::RequireWritable(o.stainsPrefix + "eosin.mha", o.Force, o.input);
   }
   if (info.Dimension == 2)
   {
@@ -224,9 +224,9 @@ AddNormalizeCommand(CLI::App & app)
   auto * command = app.add_subcommand("normalize", "Normalise the H&E stain appearance of an image to a target's");
   command->add_option("--method", options->method, "macenko (default), vahadane, reinhard or ruifrok")
     ->check(CLI::IsMember({ "macenko", "vahadane", "reinhard", "ruifrok" }, CLI::ignore_case));
-  auto * target = command->add_option("--target", options->target, "Reference image whose stain appearance to match");
+  auto * target = command->add_option("--target", options->Target, "Reference image whose stain appearance to match");
   auto * targetParameters =
-    command->add_option("--target-params", options->targetParameters, "Saved target parameters (JSON)");
+    command->add_option("--target-params", options->TargetParameters, "Saved target parameters (JSON)");
   target->excludes(targetParameters);
   command->add_option("--source-params",
                       options->sourceParameters,
@@ -244,11 +244,11 @@ AddNormalizeCommand(CLI::App & app)
   command->add_option("--save-source-params", options->saveSourceParameters, "Write the input's parameters (JSON)");
   command->add_option(
     "--stains-out", options->stainsPrefix, "Also write PREFIXhematoxylin.mha and PREFIXeosin.mha (concentrations)");
-  command->add_flag("--force", options->force, "Replace output files that already exist");
+  command->add_flag("--force", options->Force, "Replace output files that already exist");
   command->add_option("INPUT", options->input, "8-bit RGB or RGBA image (2-D, or a 3-D stack of patches)")->required();
-  command->add_option("OUTPUT", options->output, "Normalised image")->required();
+  command->add_option("OUTPUT", options->Output, "Normalised image")->required();
   command->callback([options]() {
-    if (options->target.empty() && options->targetParameters.empty())
+    if (options->Target.empty() && options->TargetParameters.empty())
     {
       throw CLI::ValidationError("normalize needs a target: --target REF_IMAGE or --target-params P.json");
     }

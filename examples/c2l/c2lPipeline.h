@@ -18,43 +18,20 @@
 #ifndef c2lPipeline_h
 #define c2lPipeline_h
 
-// c2l run: slide + spots -> extraction (+ stain normalisation) -> split -> central model (given, or
-// pretrained on the slide's tissue tiles) -> adaptation -> synthesis -> regression (real only, and
-// co-trained at each synthetic-to-real ratio) -> evaluation -> report. Each stage's output is kept
-// in the output folder and recorded in stages/, so a re-run resumes after the last finished stage.
+// c2l run, c2l demo and c2l study-fractions: the library's SpatialTranscriptomicsPipeline with its
+// messages printed, a progress bar, and the report written after it.
 
-#include "c2lPipelineConfig.h"
+#include "itkPipelineSettings.h"
 
 #include <string>
-#include <vector>
 
 namespace c2l
 {
 
-/** A stage as run (or reused from an earlier run), for the report's timing table. */
-struct StageTiming
-{
-  std::string name;
-  double      seconds{ 0.0 };
-  bool        reused{ false };
-};
-
-/** Refuses \p folder when it holds the results of other settings (its \p recordName differs from
- * \p settings) or files that are not \p what ("pipeline run", "study"), unless \p force; then creates
- * it and records \p settings in \p recordName. Nothing a user wrote there is removed. */
-void
-PrepareResultsFolder(const std::string & folder, const std::string & recordName, const std::string & settings,
-                     const std::string & what, bool force);
-
-/** Runs every stage not yet finished with these settings. An output folder that holds results of
- * other settings (or other files) is refused unless \p force; with \p force, stages whose settings
- * are unchanged are kept and the rest are run again. Returns the path of report.md. */
+/** Runs every stage not yet finished with these settings, then writes the report when a stage ran
+ * or the folder has none. Returns the path of report.md. */
 std::string
-RunPipeline(const PipelineConfig & config, bool force);
-
-/** The stages' timings recorded in \p folder (in pipeline order). */
-std::vector<StageTiming>
-ReadStageTimings(const std::string & folder);
+RunPipeline(const itk::PipelineSettings & settings, bool force);
 
 } // namespace c2l
 

@@ -18,7 +18,9 @@
 #include "c2lPipelineReport.h"
 
 #include "c2lPipeline.h"
-#include "c2lResultFiles.h"
+#include "itkSpatialTranscriptomicsPipeline.h"
+#include "itkFileChecks.h"
+#include "itkJsonNumbers.h"
 
 #include "itkReportFigures.h"
 #include "itkReportWriter.h"
@@ -45,7 +47,7 @@ ValuesOf(const json & array)
   std::vector<double> values;
   for (const auto & v : array)
   {
-    values.push_back(NumberOrNaN(v));
+    values.push_back(itk::NumberOrNaN(v));
   }
   return values;
 }
@@ -101,13 +103,13 @@ RenderFigureSpec(const std::string & spec)
 }
 
 std::string
-WritePipelineReport(const PipelineConfig & config, const std::string & folderName)
+WritePipelineReport(const itk::PipelineSettings & config, const std::string & folderName)
 {
   const fs::path folder(folderName);
   const fs::path figures = folder / "figures";
   fs::create_directories(figures);
-  const json   evaluation = json::parse(ReadTextFile((folder / "evaluation" / "evaluation.json").string()));
-  const auto   timings = ReadStageTimings(folderName);
+  const json evaluation = json::parse(itk::FileChecks::ReadText((folder / "evaluation" / "evaluation.json").string()));
+  const auto timings = itk::SpatialTranscriptomicsPipeline::ReadStageTimings(folderName);
   const auto & runs = evaluation["regressors"];
   const auto   geneNames = evaluation["gene_names"].get<std::vector<std::string>>();
 
@@ -126,9 +128,9 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
     for (const auto & run : byRatio)
     {
       mae.x.push_back(run["ratio"].get<double>());
-      mae.y.push_back(NumberOrNaN(run["mae"]));
+      mae.y.push_back(itk::NumberOrNaN(run["mae"]));
       rmse.x.push_back(run["ratio"].get<double>());
-      rmse.y.push_back(NumberOrNaN(run["rmse"]));
+      rmse.y.push_back(itk::NumberOrNaN(run["rmse"]));
     }
     spec.push_back({ { "type", "line_chart" },
                      { "output", "mae_by_ratio.png" },
@@ -221,14 +223,14 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
 
   // The document.
   itk::report::ReportDocument document("C2L-ST pipeline report");
-  document.AddParagraph("Slide " + config.slide + ", spots " + config.spots + ": " +
+  document.AddParagraph("Slide " + config.Slide + ", spots " + config.Spots + ": " +
                         std::to_string(evaluation["training_spots"].get<std::size_t>()) +
                         " spots for adaptation and training, " +
                         std::to_string(evaluation["test_spots"].get<std::size_t>()) + " held-out test spots, " +
                         std::to_string(evaluation["genes"].get<std::size_t>()) + " genes, " +
                         std::to_string(evaluation["synthetic_pairs"].get<std::size_t>()) +
-                        " synthetic pairs at the largest ratio (sampler " + config.synthesis.sampler + ", " +
-                        std::to_string(config.synthesis.steps) +
+                        " synthetic pairs at the largest ratio (sampler " + config.Synthesis.Sampler + ", " +
+                        std::to_string(config.Synthesis.Steps) +
                         " steps). Errors are on the preprocessed scale (library size "
                         "normalisation and log1p); correlations are per gene over the test spots, averaged over "
                         "the genes where they are defined.");
@@ -243,10 +245,10 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
   for (const auto & run : runs)
   {
     table.push_back({ run["label"].get<std::string>(),
-                      FormatNumber(NumberOrNaN(run["mae"]), 4),
-                      FormatNumber(NumberOrNaN(run["rmse"]), 4),
-                      FormatNumber(NumberOrNaN(run["mean_pearson"]), 4),
-                      FormatNumber(NumberOrNaN(run["mean_spearman"]), 4),
+                      FormatNumber(itk::NumberOrNaN(run["mae"]), 4),
+                      FormatNumber(itk::NumberOrNaN(run["rmse"]), 4),
+                      FormatNumber(itk::NumberOrNaN(run["mean_pearson"]), 4),
+                      FormatNumber(itk::NumberOrNaN(run["mean_spearman"]), 4),
                       run.contains("genes_improved") ? std::to_string(run["genes_improved"].get<std::size_t>()) +
                                                          " / " + std::to_string(geneNames.size())
                                                      : "" });
@@ -254,8 +256,8 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
   if (evaluation.contains("mean_baseline"))
   {
     table.push_back({ "training-spot mean (no image; reference)",
-                      FormatNumber(NumberOrNaN(evaluation["mean_baseline"]["mae"]), 4),
-                      FormatNumber(NumberOrNaN(evaluation["mean_baseline"]["rmse"]), 4),
+                      FormatNumber(itk::NumberOrNaN(evaluation["mean_baseline"]["mae"]), 4),
+                      FormatNumber(itk::NumberOrNaN(evaluation["mean_baseline"]["rmse"]), 4),
                       "",
                       "",
                       "" });
@@ -272,9 +274,9 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
       document.AddParagraph("The control co-trains on the same profiles with images of no model (each pixel drawn "
                             "from the real training patches): " +
                             cotrainedRun["label"].get<std::string>() + " against it, MAE " +
-                            FormatNumber(NumberOrNaN(cotrainedRun["mae"]), 4) + " against " +
-                            FormatNumber(NumberOrNaN(control["mae"]), 4) + " (gain over the control " +
-                            FormatNumber(NumberOrNaN(control["mae"]) - NumberOrNaN(cotrainedRun["mae"]), 4) +
+                            FormatNumber(itk::NumberOrNaN(cotrainedRun["mae"]), 4) + " against " +
+                            FormatNumber(itk::NumberOrNaN(control["mae"]), 4) + " (gain over the control " +
+                            FormatNumber(itk::NumberOrNaN(control["mae"]) - itk::NumberOrNaN(cotrainedRun["mae"]), 4) +
                             "; positive: the generated images help beyond their profiles).");
     }
   }
@@ -295,10 +297,11 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
     std::vector<std::vector<std::string>> rows;
     for (const auto & m : evaluation.value("sample_measures", json::array()))
     {
-      const double nuclei = NumberOrNaN(m["nuclei_per_patch"]) / NumberOrNaN(m["real_nuclei_per_patch"]) - 1.0;
-      const double energy = NumberOrNaN(m["gradient_energy"]) / NumberOrNaN(m["real_gradient_energy"]) - 1.0;
+      const double nuclei =
+        itk::NumberOrNaN(m["nuclei_per_patch"]) / itk::NumberOrNaN(m["real_nuclei_per_patch"]) - 1.0;
+      const double energy = itk::NumberOrNaN(m["gradient_energy"]) / itk::NumberOrNaN(m["real_gradient_energy"]) - 1.0;
       rows.push_back({ m["patches"].get<std::string>(),
-                       FormatNumber(NumberOrNaN(m["classifier_auc"]), 3),
+                       FormatNumber(itk::NumberOrNaN(m["classifier_auc"]), 3),
                        FormatNumber(100.0 * nuclei, 1) + " %",
                        FormatNumber(100.0 * energy, 1) + " %" });
     }
@@ -319,11 +322,11 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
   document.AddTable(
     { "patches against the real training patches", "mean cosine similarity to the nearest", "Frechet distance" },
     { { "synthetic",
-        FormatNumber(NumberOrNaN(fidelity["synthetic_nearest_cosine"]), 4),
-        FormatNumber(NumberOrNaN(fidelity["synthetic_frechet"]), 4) },
+        FormatNumber(itk::NumberOrNaN(fidelity["synthetic_nearest_cosine"]), 4),
+        FormatNumber(itk::NumberOrNaN(fidelity["synthetic_frechet"]), 4) },
       { "real test (reference)",
-        FormatNumber(NumberOrNaN(fidelity["test_nearest_cosine"]), 4),
-        FormatNumber(NumberOrNaN(fidelity["test_frechet"]), 4) } },
+        FormatNumber(itk::NumberOrNaN(fidelity["test_nearest_cosine"]), 4),
+        FormatNumber(itk::NumberOrNaN(fidelity["test_frechet"]), 4) } },
     { Alignment::Left, Alignment::Right, Alignment::Right });
   document.AddImage("figures/feature_embedding.png", "The first two principal components of the features.");
 
@@ -339,10 +342,10 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
     composition.push_back({ std::to_string(cluster["cluster"].get<int>()),
                             std::to_string(cluster["real_spots"].get<std::size_t>()),
                             std::to_string(cluster["synthetic_pairs"].get<std::size_t>()),
-                            FormatNumber(NumberOrNaN(cluster["real_nuclear_fraction"]), 3) + " ± " +
-                              FormatNumber(NumberOrNaN(cluster["real_nuclear_fraction_sd"]), 3),
-                            FormatNumber(NumberOrNaN(cluster["synthetic_nuclear_fraction"]), 3) + " ± " +
-                              FormatNumber(NumberOrNaN(cluster["synthetic_nuclear_fraction_sd"]), 3) });
+                            FormatNumber(itk::NumberOrNaN(cluster["real_nuclear_fraction"]), 3) + " ± " +
+                              FormatNumber(itk::NumberOrNaN(cluster["real_nuclear_fraction_sd"]), 3),
+                            FormatNumber(itk::NumberOrNaN(cluster["synthetic_nuclear_fraction"]), 3) + " ± " +
+                              FormatNumber(itk::NumberOrNaN(cluster["synthetic_nuclear_fraction_sd"]), 3) });
   }
   document.AddTable({ "cluster", "real spots", "synthetic pairs", "nuclear area, real", "nuclear area, synthetic" },
                     composition,
@@ -356,13 +359,13 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
   double total = 0.0;
   for (const auto & t : timings)
   {
-    total += t.seconds;
+    total += t.Seconds;
   }
   std::vector<std::vector<std::string>> timeTable;
   for (const auto & t : timings)
   {
     timeTable.push_back(
-      { t.name, FormatNumber(t.seconds, 1), FormatNumber(total > 0 ? 100.0 * t.seconds / total : 0.0, 1) + " %" });
+      { t.Name, FormatNumber(t.Seconds, 1), FormatNumber(total > 0 ? 100.0 * t.Seconds / total : 0.0, 1) + " %" });
   }
   timeTable.push_back({ "total (before this report)", FormatNumber(total, 1), "100 %" });
   document.AddTable(
@@ -370,7 +373,7 @@ WritePipelineReport(const PipelineConfig & config, const std::string & folderNam
   document.AddParagraph("A stage kept from an earlier run shows the time it took then.");
 
   document.AddHeading("Settings");
-  document.AddCodeBlock(ReadTextFile((folder / "pipeline.json").string()));
+  document.AddCodeBlock(itk::FileChecks::ReadText((folder / "pipeline.json").string()));
   document.Write(folderName, "report");
   return (folder / "report.md").string();
 }

@@ -22,7 +22,7 @@
 // evaluation, each stage's wall time and share, and figures rendered with VTK off-screen (under a
 // virtual X display, xvfb-run, where the machine has none).
 
-#include "c2lPipelineConfig.h"
+#include "itkPipelineSettings.h"
 
 #include <CLI/CLI.hpp>
 
@@ -33,7 +33,7 @@ namespace c2l
 
 /** Writes \p folder/report.md and report.html from evaluation/evaluation.json; returns report.md's path. */
 std::string
-WritePipelineReport(const PipelineConfig & config, const std::string & folder);
+WritePipelineReport(const itk::PipelineSettings & config, const std::string & folder);
 
 /** Renders a figure spec file here when there is a display, else in `c2l render-figures` under
  * xvfb-run. Returns "" on success, else why no figure was drawn (a report says so and goes on). */

@@ -19,6 +19,7 @@
 #define c2lProgressBar_h
 
 #include "itkCommand.h"
+#include "itkMethodStepRunner.h"
 #include "itkProcessObject.h"
 
 #include <cstdio>
@@ -37,7 +38,7 @@ public:
   using Pointer = itk::SmartPointer<Self>;
   itkNewMacro(Self);
 
-  /** Observe \p filter, labelling the bar with \p label. */
+  /** Observe \p filter, labelling the bar with \p label (empty: a step runner's current step). */
   void
   Watch(itk::ProcessObject * filter, const std::string & label)
   {
@@ -64,6 +65,13 @@ public:
     {
       return;
     }
+    const auto *      runner = dynamic_cast<const itk::MethodStepRunner *>(caller);
+    const std::string label = m_Label.empty() && runner != nullptr ? runner->GetCurrentStep() : m_Label;
+    if (label != m_Shown)
+    {
+      m_Shown = label;
+      m_LastPercent = -1;
+    }
     const bool done = itk::EndEvent().CheckEvent(&event);
     const int  percent = done ? 100 : static_cast<int>(100.0f * filter->GetProgress());
     if (percent == m_LastPercent)
@@ -75,7 +83,7 @@ public:
     const int filled = percent * width / 100;
     std::fprintf(stderr,
                  "\r%-12s [%s%s] %3d%%%s",
-                 m_Label.c_str(),
+                 label.c_str(),
                  std::string(filled, '#').c_str(),
                  std::string(width - filled, ' ').c_str(),
                  percent,
@@ -88,6 +96,7 @@ protected:
 
 private:
   std::string m_Label;
+  std::string m_Shown;
   int         m_LastPercent{ -1 };
   bool        m_Enabled{ isatty(fileno(stderr)) != 0 };
 };

@@ -15,18 +15,10 @@
  *  limitations under the License.
  *
  *=========================================================================*/
-// c2l train-regressor and c2l predict: the gene regressor on real (+ synthetic) pairs, and its
+
 // predictions at a dataset's spots (with the metrics where the dataset knows the truth).
 
 #include "c2lCommands.h"
-#include "c2lImageFiles.h"
-#include "c2lProgressBar.h"
-#include "c2lRegressorPredictions.h"
-#include "c2lSteps.h"
-
-#include "itkGeneRegressorTrainFilter.h"
-#include "itkSpotPatchDataset.h"
-#include "itkTimeProbe.h"
 
 #include <iostream>
 #include <memory>
@@ -35,143 +27,56 @@ namespace c2l
 {
 
 void
-RunTrainRegressor(const TrainRegressorOptions & o)
-{
-  RequireWritable(o.out, o.force || o.resume, o.data);
-  const std::string checkpoint = o.checkpoint.empty() ? o.out + ".checkpoint" : o.checkpoint;
-  if (o.resume && !PathExists(checkpoint))
-  {
-    itkGenericExceptionMacro(<< "--resume: the checkpoint " << checkpoint
-                             << " does not exist (a run writes one with --checkpoint-every N)");
-  }
-  const auto real = itk::SpotPatchDataset::Read(o.data);
-  auto       filter = itk::GeneRegressorTrainFilter::New();
-  filter->SetRealDataset(real);
-  itk::SpotPatchDataset::Pointer synthetic;
-  if (!o.synthetic.empty())
-  {
-    synthetic = itk::SpotPatchDataset::Read(o.synthetic);
-    if (o.syntheticPairs > 0)
-    {
-      if (o.syntheticPairs > synthetic->GetNumberOfPatches())
-      {
-        itkGenericExceptionMacro(<< o.synthetic << " holds " << synthetic->GetNumberOfPatches()
-                                 << " synthetic pairs, fewer than the " << o.syntheticPairs << " asked for");
-      }
-      synthetic = synthetic->Select(FirstRows(o.syntheticPairs));
-    }
-    filter->SetSyntheticDataset(synthetic);
-  }
-  filter->SetOutputFileName(o.out);
-  filter->SetDepth(o.depth);
-  filter->SetBackboneFileName(o.backbone);
-  filter->SetNumberOfSteps(o.steps);
-  filter->SetBatchSize(o.batch);
-  filter->SetLearningRate(o.learningRate);
-  filter->SetWeightDecay(o.weightDecay);
-  filter->SetWarmupFraction(o.warmup);
-  filter->SetLoss(o.loss);
-  filter->SetSyntheticFraction(o.syntheticFraction);
-  filter->SetAugment(!o.noAugment);
-  filter->SetSeed(o.seed);
-  filter->SetDevice(o.device);
-  filter->SetNumberOfTorchThreads(o.threads);
-  // A checkpoint only when asked for (the trainer writes a final one whenever it has a file name).
-  filter->SetCheckpointFileName(o.checkpointEvery > 0 || o.resume ? checkpoint : std::string());
-  filter->SetCheckpointInterval(o.checkpointEvery);
-  filter->SetResume(o.resume);
-  auto progress = ProgressBar::New();
-  progress->Watch(filter, "train-regressor");
-  itk::TimeProbe clock;
-  clock.Start();
-  filter->Update();
-  clock.Stop();
-  std::cout << "wrote " << o.out << ": ResNet-" << o.depth << " over " << filter->GetOutput()->GetNumberOfGenes()
-            << " genes, trained " << o.steps << " steps on " << filter->GetNumberOfRealPairs() << " real + "
-            << filter->GetNumberOfSyntheticPairs() << " synthetic pairs (last loss " << filter->GetFinalLoss()
-            << ") in " << clock.GetTotal() << " s" << std::endl;
-}
-
-void
-RunPredict(const PredictOptions & o)
-{
-  RequireWritable(o.out, o.force, o.data);
-  if (!o.metrics.empty())
-  {
-    RequireWritable(o.metrics, o.force, o.data);
-    if (o.countScale)
-    {
-      itkGenericExceptionMacro(<< "--metrics compares on the preprocessed scale; leave out --counts");
-    }
-  }
-  auto model = itk::GeneRegressorModel::New();
-  model->Load(o.model);
-  const auto dataset = itk::SpotPatchDataset::Read(o.data);
-  const auto predictions = PredictSpots(*model, *dataset, o.spots, o.countScale, o.batch, o.device, o.threads);
-  WritePredictionTable(predictions, o.out);
-  std::cout << "wrote " << o.out << ": " << predictions.SpotIds.size() << " spots x " << predictions.Genes.size()
-            << " genes (" << (o.countScale ? "counts per target sum" : "preprocessed scale") << ")" << std::endl;
-  if (!o.metrics.empty())
-  {
-    const auto metrics = EvaluatePredictions(predictions, *dataset, model->GetGenePreprocessing());
-    metrics.WriteJSONFile(o.metrics);
-    std::cout << "MAE " << metrics.MeanAbsoluteError << ", RMSE " << metrics.RootMeanSquaredError << ", mean Pearson "
-              << metrics.MeanPearson << " over " << predictions.SpotIds.size() << " spots; wrote " << o.metrics
-              << std::endl;
-  }
-}
-
-void
 AddRegressorCommands(CLI::App & app)
 {
-  auto   t = std::make_shared<TrainRegressorOptions>();
+  auto   t = std::make_shared<itk::RegressorTrainingStepSettings>();
   auto * train = app.add_subcommand("train-regressor",
                                     "Train the gene regressor (ResNet) on real pairs, optionally with synthetic pairs");
-  train->add_option("--data", t->data, "Real pairs: a dataset (.h5 from c2l extract; its training spots)")->required();
-  train->add_option("--synthetic", t->synthetic, "Synthetic pairs (.h5 from c2l sample --expression)");
-  train->add_option("--synthetic-pairs", t->syntheticPairs, "Use only the first N synthetic pairs (default: all)");
-  train->add_option("--out", t->out, "Regressor file to write (.safetensors)")->required();
-  train->add_option("--depth", t->depth, "ResNet depth: 18, 34 or 50 (default 50)")
+  train->add_option("--data", t->Data, "Real pairs: a dataset (.h5 from c2l extract; its training spots)")->required();
+  train->add_option("--synthetic", t->Synthetic, "Synthetic pairs (.h5 from c2l sample --expression)");
+  train->add_option("--synthetic-pairs", t->SyntheticPairs, "Use only the first N synthetic pairs (default: all)");
+  train->add_option("--out", t->Output, "Regressor file to write (.safetensors)")->required();
+  train->add_option("--depth", t->Depth, "ResNet depth: 18, 34 or 50 (default 50)")
     ->check(CLI::IsMember({ 18u, 34u, 50u }));
-  train->add_option("--backbone", t->backbone, "torchvision weights of that depth converted to .safetensors");
-  train->add_option("--steps", t->steps, "Optimizer steps (default 1000)")->check(CLI::PositiveNumber);
-  train->add_option("--batch", t->batch, "Batch size (default 32)")->check(CLI::PositiveNumber);
-  train->add_option("--lr", t->learningRate, "Peak learning rate (default 1e-4; cosine after 5% warm-up)")
+  train->add_option("--backbone", t->Backbone, "torchvision weights of that depth converted to .safetensors");
+  train->add_option("--steps", t->Steps, "Optimizer steps (default 1000)")->check(CLI::PositiveNumber);
+  train->add_option("--batch", t->Batch, "Batch size (default 32)")->check(CLI::PositiveNumber);
+  train->add_option("--lr", t->LearningRate, "Peak learning rate (default 1e-4; cosine after 5% warm-up)")
     ->check(CLI::PositiveNumber);
-  train->add_option("--weight-decay", t->weightDecay, "AdamW weight decay (default 0.01)")
+  train->add_option("--weight-decay", t->WeightDecay, "AdamW weight decay (default 0.01)")
     ->check(CLI::NonNegativeNumber);
-  train->add_option("--warmup", t->warmup, "Warm-up as a fraction of the steps (default 0.05)")
+  train->add_option("--warmup", t->WarmupFraction, "Warm-up as a fraction of the steps (default 0.05)")
     ->check(CLI::Range(0.0, 1.0));
-  train->add_option("--loss", t->loss, "mae (default) or mse")->check(CLI::IsMember({ "mae", "mse" }));
+  train->add_option("--loss", t->Loss, "mae (default) or mse")->check(CLI::IsMember({ "mae", "mse" }));
   train
     ->add_option("--synthetic-fraction",
-                 t->syntheticFraction,
+                 t->SyntheticFraction,
                  "Probability that a batch element is synthetic, 0 to 1 (default: proportional to the pairs)")
     ->check(CLI::Range(0.0, 1.0));
-  train->add_flag("--no-augment", t->noAugment, "No random flips and 90-degree turns");
-  train->add_option("--seed", t->seed, "Seed (default 0)");
-  train->add_option("--device", t->device, "cpu (default), cuda or cuda:N");
-  train->add_option("--threads", t->threads, "CPU threads (default: all cores)");
-  train->add_option("--checkpoint", t->checkpoint, "Checkpoint file (default: OUT.checkpoint)");
-  train->add_option("--checkpoint-every", t->checkpointEvery, "Write a checkpoint every N steps (0 = never)");
-  train->add_flag("--resume", t->resume, "Continue from the checkpoint (ends as an uninterrupted run would)");
-  train->add_flag("--force", t->force, "Replace an existing regressor file");
-  train->callback([t]() { RunTrainRegressor(*t); });
+  train->add_flag("--no-augment", t->NoAugment, "No random flips and 90-degree turns");
+  train->add_option("--seed", t->Seed, "Seed (default 0)");
+  train->add_option("--device", t->Device, "cpu (default), cuda or cuda:N");
+  train->add_option("--threads", t->Threads, "CPU threads (default: all cores)");
+  train->add_option("--checkpoint", t->Checkpoint, "Checkpoint file (default: OUT.checkpoint)");
+  train->add_option("--checkpoint-every", t->CheckpointEvery, "Write a checkpoint every N steps (0 = never)");
+  train->add_flag("--resume", t->Resume, "Continue from the checkpoint (ends as an uninterrupted run would)");
+  train->add_flag("--force", t->Force, "Replace an existing regressor file");
+  train->callback([t]() { std::cout << StepRunnerWithProgressBar()->TrainRegressor(*t); });
 
-  auto   p = std::make_shared<PredictOptions>();
+  auto   p = std::make_shared<itk::PredictionStepSettings>();
   auto * predict = app.add_subcommand("predict", "Predict expression at a dataset's spots with a gene regressor");
-  predict->add_option("--model", p->model, "Regressor (.safetensors from c2l train-regressor)")->required();
-  predict->add_option("--data", p->data, "Dataset (.h5) whose patches to predict from")->required();
-  predict->add_option("--spots", p->spots, "test (default: the held-out spots), train or all")
+  predict->add_option("--model", p->Model, "Regressor (.safetensors from c2l train-regressor)")->required();
+  predict->add_option("--data", p->Data, "Dataset (.h5) whose patches to predict from")->required();
+  predict->add_option("--spots", p->Spots, "test (default: the held-out spots), train or all")
     ->check(CLI::IsMember({ "test", "train", "all" }));
-  predict->add_flag("--counts", p->countScale, "Counts per target sum instead of the preprocessed scale");
-  predict->add_option("--batch", p->batch, "Patches per batch (default 64)")->check(CLI::PositiveNumber);
-  predict->add_option("--device", p->device, "cpu (default), cuda or cuda:N");
-  predict->add_option("--threads", p->threads, "CPU threads (default: all cores)");
-  predict->add_option("--out", p->out, "Predictions (TSV: spot, then one column per gene)")->required();
-  predict->add_option("--metrics", p->metrics, "Also write MAE, RMSE, Pearson and Spearman against the truth (JSON)");
-  predict->add_flag("--force", p->force, "Replace existing outputs");
-  predict->callback([p]() { RunPredict(*p); });
+  predict->add_flag("--counts", p->CountScale, "Counts per target sum instead of the preprocessed scale");
+  predict->add_option("--batch", p->Batch, "Patches per batch (default 64)")->check(CLI::PositiveNumber);
+  predict->add_option("--device", p->Device, "cpu (default), cuda or cuda:N");
+  predict->add_option("--threads", p->Threads, "CPU threads (default: all cores)");
+  predict->add_option("--out", p->Output, "Predictions (TSV: spot, then one column per gene)")->required();
+  predict->add_option("--metrics", p->Metrics, "Also write MAE, RMSE, Pearson and Spearman against the truth (JSON)");
+  predict->add_flag("--force", p->Force, "Replace existing outputs");
+  predict->callback([p]() { std::cout << StepRunnerWithProgressBar()->Predict(*p); });
 }
 
 } // namespace c2l

@@ -35,14 +35,14 @@ AddSynthSlideCommand(CLI::App & app)
 {
   struct Options
   {
-    std::string                 output;
+    std::string                 Output;
     itk::SyntheticSlideSettings settings;
   };
   auto   options = std::make_shared<Options>();
   auto * command = app.add_subcommand("synth-slide",
                                       "Generate a synthetic H&E slide with spots whose genes drive "
                                       "its morphology (image, Visium outs/, ground truth)");
-  command->add_option("--out", options->output, "Output folder (created; must be new or empty)")->required();
+  command->add_option("--out", options->Output, "Output folder (created; must be new or empty)")->required();
   command->add_option("--spots", options->settings.NumberOfSpots, "Number of spots")->check(CLI::Range(1u, 20000u));
   command->add_option("--seed", options->settings.Seed, "Seed: the same seed gives the same slide");
   command->add_option("--pixel-size", options->settings.PixelSize, "Micrometres per pixel")
@@ -51,10 +51,10 @@ AddSynthSlideCommand(CLI::App & app)
     itk::TimeProbe clock;
     clock.Start();
     const auto slide = itk::GenerateSyntheticSlide(options->settings);
-    itk::WriteSyntheticSlide(slide, options->output);
+    itk::WriteSyntheticSlide(slide, options->Output);
     clock.Stop();
     const auto size = slide.Image->GetLargestPossibleRegion().GetSize();
-    std::cout << "wrote " << options->output << ": image.tif (" << size[0] << " x " << size[1] << " px at "
+    std::cout << "wrote " << options->Output << ": image.tif (" << size[0] << " x " << size[1] << " px at "
               << options->settings.PixelSize << " um/px), outs/ (" << slide.Spots->GetNumberOfSpots() << " spots, "
               << slide.Spots->GetNumberOfGenes() << " genes), ground_truth.json in " << clock.GetTotal() << " s"
               << std::endl;

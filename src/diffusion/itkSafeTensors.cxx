@@ -18,6 +18,8 @@
 #include "itkSafeTensors.h"
 #include "itkReadableFile.h"
 
+#include "itkAtomicFileWriting.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -383,26 +385,13 @@ SerializeSafeTensors(const SafeTensors & contents)
 void
 WriteFileAtomically(const std::string & fileName, const std::string & bytes)
 {
-  const std::string temporary = fileName + ".tmp-partial";
+  try
   {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    if (!file)
-    {
-      throw ModelFileError("Cannot create " + temporary + ": check that the folder exists and is writable");
-    }
-    file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    file.flush();
-    if (!file)
-    {
-      file.close();
-      std::remove(temporary.c_str());
-      throw ModelFileError("Cannot write " + temporary + " (disk full?)");
-    }
+    atomic_file::Write(fileName, bytes, "the model file");
   }
-  if (std::rename(temporary.c_str(), fileName.c_str()) != 0)
+  catch (const atomic_file::WriteError & e)
   {
-    std::remove(temporary.c_str());
-    throw ModelFileError("Cannot rename " + temporary + " to " + fileName);
+    throw ModelFileError(e.what());
   }
 }
 

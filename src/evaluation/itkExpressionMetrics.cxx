@@ -17,6 +17,8 @@
  *=========================================================================*/
 #include "itkExpressionMetrics.h"
 
+#include "itkAtomicFile.h"
+
 #include "itkMacro.h"
 
 #include <nlohmann/json.hpp>
@@ -113,23 +115,7 @@ FormatNumber(double value)
 void
 WriteTextAtomically(const std::string & fileName, const std::string & text, const char * what)
 {
-  const std::string temporary = fileName + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out)
-    {
-      std::remove(temporary.c_str());
-      itkGenericExceptionMacro(<< "Cannot write the " << what << " to \"" << fileName
-                               << "\"; check that its folder exists and is writable");
-    }
-  }
-  if (std::rename(temporary.c_str(), fileName.c_str()) != 0)
-  {
-    std::remove(temporary.c_str());
-    itkGenericExceptionMacro(<< "Cannot move the " << what << " into place at \"" << fileName << "\"");
-  }
+  AtomicFile::Write(fileName, text, std::string("the ") + what);
 }
 } // end anonymous namespace
 

@@ -18,6 +18,8 @@
 
 #include "itkReportFigures.h"
 
+#include "itkAtomicFileWriting.h"
+
 #include <vtkAxis.h>
 #include <vtkBrush.h>
 #include <vtkChartLegend.h>
@@ -126,16 +128,10 @@ RequireSameSize(const std::string & png, const char * what, std::size_t size, st
   }
 }
 
-std::string
-TemporaryPathFor(const std::string & path)
-{
-  return path + ".tmp" + std::to_string(static_cast<long>(getpid()));
-}
-
 void
 WriteImageAtomically(vtkImageData * image, const std::string & png)
 {
-  const std::string    temporary = TemporaryPathFor(png);
+  const std::string    temporary = atomic_file::TemporaryNameFor(png);
   vtkNew<vtkPNGWriter> writer;
   writer->SetFileName(temporary.c_str());
   writer->SetInputData(image);
@@ -145,10 +141,13 @@ WriteImageAtomically(vtkImageData * image, const std::string & png)
     std::remove(temporary.c_str());
     throw ReportError("Cannot write " + png + ": check that its folder exists and is writable");
   }
-  if (std::rename(temporary.c_str(), png.c_str()) != 0)
+  try
   {
-    std::remove(temporary.c_str());
-    throw ReportError("Cannot rename " + temporary + " to " + png + ": check that the folder is writable");
+    atomic_file::Commit(temporary, png, "the figure");
+  }
+  catch (const atomic_file::WriteError & e)
+  {
+    throw ReportError(e.what());
   }
 }
 

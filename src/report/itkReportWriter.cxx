@@ -20,6 +20,8 @@
 
 #include "itkReportFigures.h"
 
+#include "itkAtomicFileWriting.h"
+
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -191,21 +193,13 @@ FormatNumber(double value, int decimals)
 void
 WriteTextFileAtomically(const std::string & path, const std::string & text)
 {
-  const std::string temporary = path + ".tmp" + std::to_string(static_cast<long>(getpid()));
+  try
   {
-    std::ofstream stream(temporary, std::ios::binary | std::ios::trunc);
-    stream << text;
-    stream.flush();
-    if (!stream)
-    {
-      std::remove(temporary.c_str());
-      throw ReportError("Cannot write " + path + ": check that its folder exists and is writable");
-    }
+    atomic_file::Write(path, text, "the file");
   }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0)
+  catch (const atomic_file::WriteError & e)
   {
-    std::remove(temporary.c_str());
-    throw ReportError("Cannot rename " + temporary + " to " + path + ": check that the folder is writable");
+    throw ReportError(e.what());
   }
 }
 

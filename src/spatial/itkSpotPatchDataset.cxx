@@ -17,6 +17,8 @@
  *=========================================================================*/
 #include "itkSpotPatchDataset.h"
 
+#include "itkAtomicFile.h"
+
 #include "itkHDF5Support.h"
 
 #include <nlohmann/json.hpp>
@@ -134,7 +136,7 @@ void
 SpotPatchDataset::Write(const std::string & fileName) const
 {
   Validate();
-  const std::string temporary = fileName + ".tmp";
+  const std::string temporary = AtomicFile::TemporaryNameFor(fileName);
   try
   {
     const auto   file = hdf5::File::Create(temporary);
@@ -202,11 +204,7 @@ SpotPatchDataset::Write(const std::string & fileName) const
     std::remove(temporary.c_str());
     throw;
   }
-  if (std::rename(temporary.c_str(), fileName.c_str()) != 0)
-  {
-    std::remove(temporary.c_str());
-    itkExceptionMacro(<< "Cannot move the dataset into place at " << fileName);
-  }
+  AtomicFile::Commit(temporary, fileName, "the dataset");
 }
 
 auto

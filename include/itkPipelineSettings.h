@@ -15,58 +15,67 @@
  *  limitations under the License.
  *
  *=========================================================================*/
-#ifndef c2lPipelineConfig_h
-#define c2lPipelineConfig_h
+#ifndef itkPipelineSettings_h
+#define itkPipelineSettings_h
 
-// The whole pipeline's settings (c2l run --config PIPELINE.json): what to read, and each stage's
-// options, with the paper's defaults where a key is left out. Unknown keys are errors, so a typo
-// never silently falls back to a default.
-
-#include "c2lSteps.h"
+#include "itkMethodStepSettings.h"
 
 #include <string>
 #include <vector>
 
-namespace c2l
+namespace itk
 {
 
-struct PipelineConfig
+/** \brief The whole method's settings (a pipeline JSON file): what to read, and each stage's
+ * settings, with the paper's defaults where a key is left out. Unknown keys are errors, so a typo
+ * never silently falls back to a default. SpatialTranscriptomicsPipeline runs them.
+ * \ingroup SpatialTranscriptomics */
+struct SpatialTranscriptomics_EXPORT PipelineSettings
 {
   /** Where every stage writes (stages/ holds what finished, so a re-run resumes). */
-  std::string output;
+  std::string Output;
   /** Inputs: the slide, its spots (Visium outs/, .h5ad, HEST folder or count tables). */
-  std::string  slide;
-  std::string  spots;
-  double       pixelSize{ 0.0 };
-  std::string  device{ "cpu" };
-  unsigned int threads{ 0 };
+  std::string  Slide;
+  std::string  Spots;
+  double       PixelSize{ 0.0 };
+  std::string  Device{ "cpu" };
+  unsigned int Threads{ 0 };
 
   /** Patch extraction, preprocessing and the split (fraction = spots for adaptation and training). */
-  ExtractOptions extraction;
+  ExtractionStepSettings Extraction;
   /** A given central model, or pretraining on the slide's unlabeled tissue tiles. */
-  std::string     centralModel;
-  unsigned int    tiles{ 2000 };
-  PretrainOptions pretraining;
-  AdaptOptions    adaptation;
+  std::string             CentralModel;
+  unsigned int            Tiles{ 2000 };
+  PretrainingStepSettings Pretraining;
+  AdaptationStepSettings  Adaptation;
   /** Synthesis at each synthetic-to-real ratio (the paper's Table 2 uses 1..10). */
-  std::vector<double>   ratios{ 1, 2, 5, 10 };
-  SampleOptions         synthesis;
-  TrainRegressorOptions regressor;
+  std::vector<double>           Ratios{ 1, 2, 5, 10 };
+  SamplingStepSettings          Synthesis;
+  RegressorTrainingStepSettings Regressor;
   /** Evaluation: expression clusters for the composition measure, genes drawn as spatial maps. */
-  unsigned int clusters{ 4 };
-  unsigned int mapGenes{ 3 };
+  unsigned int Clusters{ 4 };
+  unsigned int MapGenes{ 3 };
+
+  /** The paper's defaults, and the pipeline's own where a step's default differs (the split's
+   * fraction 0.25; synthesis by DPM-Solver++ at 20 steps with guidance 3). */
+  PipelineSettings();
+
+  /** Throws itk::ExceptionObject naming the first setting that cannot work (a missing input file,
+   * a fraction outside (0, 1), no ratio, ...). Read, Parse and the pipeline's Update call it. */
+  void
+  Validate() const;
 
   /** Reads and validates a config file; relative paths are taken from the file's folder. */
-  static PipelineConfig
+  static PipelineSettings
   Read(const std::string & fileName);
-  /** Parses a config; \p baseFolder resolves relative input paths. Throws itk::ExceptionObject. */
-  static PipelineConfig
+  /** Parses a config; \p baseFolder resolves relative input paths. Throws ExceptionObject. */
+  static PipelineSettings
   Parse(const std::string & text, const std::string & baseFolder);
   /** The full config, every default written out (kept beside the results). */
   std::string
   ToJSON() const;
 };
 
-} // namespace c2l
+} // end namespace itk
 
 #endif

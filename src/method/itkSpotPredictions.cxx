@@ -15,21 +15,21 @@
  *  limitations under the License.
  *
  *=========================================================================*/
-#include "c2lRegressorPredictions.h"
+#include "itkSpotPredictions.h"
 
+#include "itkAtomicFile.h"
 #include "itkGenePreprocessing.h"
 #include "itkGeneRegressorFilter.h"
-#include "itkReportWriter.h"
 
 #include <iomanip>
 #include <numeric>
 #include <sstream>
 
-namespace c2l
+namespace itk
 {
 
 std::vector<std::size_t>
-FirstRows(std::size_t count)
+SpotPredictions::FirstRows(std::size_t count)
 {
   std::vector<std::size_t> rows(count);
   std::iota(rows.begin(), rows.end(), std::size_t{ 0 });
@@ -37,8 +37,9 @@ FirstRows(std::size_t count)
 }
 
 SpotPredictions
-PredictSpots(const itk::GeneRegressorModel & model, const itk::SpotPatchDataset & dataset, const std::string & which,
-             bool countScale, unsigned int batch, const std::string & device, unsigned int threads, bool features)
+SpotPredictions::Predict(const GeneRegressorModel & model, const SpotPatchDataset & dataset, const std::string & which,
+                         bool countScale, unsigned int batch, const std::string & device, unsigned int threads,
+                         bool features)
 {
   const auto &             spots = *dataset.GetSpots();
   std::vector<std::size_t> rows;
@@ -53,10 +54,12 @@ PredictSpots(const itk::GeneRegressorModel & model, const itk::SpotPatchDataset 
   if (rows.empty())
   {
     itkGenericExceptionMacro(<< "The dataset has no " << which << " spot to predict at"
-                             << (which == "test" ? " (extract it with --fraction to hold spots out)" : ""));
+                             << (which == "test"
+                                   ? " (extract it with a Fraction below 1 to hold spots out; c2l: --fraction)"
+                                   : ""));
   }
   const auto subset = dataset.Select(rows);
-  auto       filter = itk::GeneRegressorFilter::New();
+  auto       filter = GeneRegressorFilter::New();
   filter->SetInput(subset->GetPatches());
   filter->SetModel(&model);
   filter->SetCountScale(countScale);
@@ -86,9 +89,10 @@ PredictSpots(const itk::GeneRegressorModel & model, const itk::SpotPatchDataset 
 }
 
 void
-WritePredictionTable(const SpotPredictions & predictions, const std::string & path)
+SpotPredictions::WriteTable(const std::string & path) const
 {
-  std::ostringstream out;
+  const SpotPredictions & predictions = *this;
+  std::ostringstream      out;
   out << "spot";
   for (const auto & gene : predictions.Genes)
   {
@@ -105,15 +109,15 @@ WritePredictionTable(const SpotPredictions & predictions, const std::string & pa
     }
     out << '\n';
   }
-  itk::report::WriteTextFileAtomically(path, out.str());
+  AtomicFile::Write(path, out.str(), "the predictions");
 }
 
-itk::ExpressionMetrics
-EvaluatePredictions(const SpotPredictions & predictions, const itk::SpotPatchDataset & dataset,
-                    const std::string & preprocessingJSON)
+ExpressionMetrics
+SpotPredictions::Evaluate(const SpotPatchDataset & dataset, const std::string & preprocessingJSON) const
 {
-  const auto preprocessing = itk::GenePreprocessing::FromJSON(preprocessingJSON);
-  auto       spots = dataset.GetSpots()->SelectSpots(predictions.Rows);
+  const SpotPredictions & predictions = *this;
+  const auto              preprocessing = GenePreprocessing::FromJSON(preprocessingJSON);
+  auto                    spots = dataset.GetSpots()->SelectSpots(predictions.Rows);
   if (!(spots->HasExpression() && spots->GetPreprocessing() == preprocessing))
   {
     if (spots->GetCounts().Rows != spots->GetNumberOfSpots())
@@ -125,9 +129,9 @@ EvaluatePredictions(const SpotPredictions & predictions, const itk::SpotPatchDat
     spots->ApplyPreprocessing(preprocessing); // names the regressor's genes it lacks, if any
   }
   const auto truth =
-    itk::DenseMatrix::FromFloat(spots->GetNumberOfSpots(), preprocessing.Genes.size(), spots->GetExpression());
-  const itk::DenseMatrix prediction(predictions.SpotIds.size(), predictions.Genes.size(), predictions.Values);
-  return itk::ComputeExpressionMetrics(truth, prediction, predictions.Genes);
+    DenseMatrix::FromFloat(spots->GetNumberOfSpots(), preprocessing.Genes.size(), spots->GetExpression());
+  const DenseMatrix prediction(predictions.SpotIds.size(), predictions.Genes.size(), predictions.Values);
+  return ComputeExpressionMetrics(truth, prediction, predictions.Genes);
 }
 
-} // namespace c2l
+} // end namespace itk

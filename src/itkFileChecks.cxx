@@ -15,7 +15,7 @@
  *  limitations under the License.
  *
  *=========================================================================*/
-#include "c2lImageFiles.h"
+#include "itkFileChecks.h"
 
 #include "itkImageIOBase.h"
 #include "itkImageIOFactory.h"
@@ -23,19 +23,22 @@
 #include "itkReadableFile.h"
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
-namespace c2l
+namespace itk
 {
 
+
 bool
-PathExists(const std::string & path)
+FileChecks::Exists(const std::string & path)
 {
   std::error_code error;
   return std::filesystem::exists(path, error);
 }
 
 ImageFileInfo
-InspectImageFile(const std::string & path)
+FileChecks::InspectImage(const std::string & path)
 {
   const std::string problem = itk::ReadableFileProblem(path);
   if (!problem.empty())
@@ -64,9 +67,9 @@ InspectImageFile(const std::string & path)
 }
 
 ImageFileInfo
-RequireColorImage(const std::string & path, const std::string & role)
+FileChecks::RequireColorImage(const std::string & path, const std::string & role)
 {
-  const auto info = InspectImageFile(path);
+  const auto info = InspectImage(path);
   if (!info.EightBitColor)
   {
     itkGenericExceptionMacro(<< "The " << role << " " << path << " has " << info.Components << " " << info.ComponentType
@@ -81,17 +84,33 @@ RequireColorImage(const std::string & path, const std::string & role)
 }
 
 void
-RequireWritable(const std::string & path, bool force, const std::string & inputPath)
+FileChecks::RequireWritable(const std::string & path, bool replace, const std::string & inputPath)
 {
   std::error_code error;
-  if (!inputPath.empty() && PathExists(path) && std::filesystem::equivalent(path, inputPath, error))
+  if (!inputPath.empty() && Exists(path) && std::filesystem::equivalent(path, inputPath, error))
   {
     itkGenericExceptionMacro(<< "The output " << path << " is the input; choose another output file");
   }
-  if (PathExists(path) && !force)
+  if (Exists(path) && !replace)
   {
-    itkGenericExceptionMacro(<< path << " already exists; choose another name or pass --force to replace it");
+    itkGenericExceptionMacro(<< path
+                             << " already exists; choose another name, or set Force to replace it (c2l: --force)");
   }
 }
 
-} // namespace c2l
+
+std::string
+FileChecks::ReadText(const std::string & fileName)
+{
+  const std::string problem = itk::ReadableFileProblem(fileName);
+  if (!problem.empty())
+  {
+    itkGenericExceptionMacro(<< "Cannot read " << fileName << ": " << problem);
+  }
+  std::ifstream     in(fileName);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+} // end namespace itk

@@ -15,17 +15,17 @@
  *  limitations under the License.
  *
  *=========================================================================*/
-#include "c2lPipelineEvaluation.h"
+#include "itkPipelineEvaluation.h"
 
-#include "c2lResultFiles.h"
+#include "itkAtomicFile.h"
+#include "itkJsonNumbers.h"
 
-#include "c2lRegressorPredictions.h"
+#include "itkSpotPredictions.h"
 
 #include "itkFeatureFidelity.h"
 #include "itkGeneRegressorModel.h"
 #include "itkNuclearAreaFraction.h"
 #include "itkSampleMeasures.h"
-#include "itkReportWriter.h"
 #include "itkSpotPatchDataset.h"
 
 #include <nlohmann/json.hpp>
@@ -33,11 +33,10 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <iostream>
 #include <limits>
 #include <sstream>
 
-namespace c2l
+namespace itk
 {
 namespace
 {
@@ -45,10 +44,10 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 /** Rows of \p values (rows x columns) at \p rows, as a DenseMatrix. */
-itk::DenseMatrix
+DenseMatrix
 RowsOf(const std::vector<double> & values, std::size_t columns, const std::vector<std::size_t> & rows)
 {
-  itk::DenseMatrix result(rows.size(), columns);
+  DenseMatrix result(rows.size(), columns);
   for (std::size_t r = 0; r < rows.size(); ++r)
   {
     std::copy_n(values.begin() + rows[r] * columns, columns, result.Values.begin() + r * columns);
@@ -58,7 +57,7 @@ RowsOf(const std::vector<double> & values, std::size_t columns, const std::vecto
 
 /** Index of the nearest centroid of each row. */
 std::vector<unsigned int>
-NearestCentroid(const itk::DenseMatrix & rows, const itk::DenseMatrix & centroids)
+NearestCentroid(const DenseMatrix & rows, const DenseMatrix & centroids)
 {
   std::vector<unsigned int> labels(rows.Rows);
   for (std::size_t r = 0; r < rows.Rows; ++r)
@@ -108,21 +107,22 @@ MeanAndDeviation(const std::vector<double> & values, const std::vector<std::size
 } // namespace
 
 std::string
-FormatRatio(double ratio)
+PipelineEvaluation::FormatRatio(double ratio)
 {
   std::ostringstream text;
   text << ratio;
   return text.str();
 }
 
-void
-EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile, const std::string & syntheticFile,
-                 const std::string & controlFile, const std::vector<RegressorRun> & regressors,
-                 const std::string & folder)
+std::string
+PipelineEvaluation::Run(const PipelineSettings & config, const std::string & datasetFile,
+                        const std::string & syntheticFile, const std::string & controlFile,
+                        const std::vector<PipelineRegressor> & regressors, const std::string & folder)
 {
+  std::ostringstream summary;
   fs::create_directories(folder);
-  const auto   real = itk::SpotPatchDataset::Read(datasetFile);
-  const auto   synthetic = itk::SpotPatchDataset::Read(syntheticFile);
+  const auto   real = SpotPatchDataset::Read(datasetFile);
+  const auto   synthetic = SpotPatchDataset::Read(syntheticFile);
   const auto & spots = *real->GetSpots();
   const auto   training = spots.GetSpotIndices(true);
   const auto   test = spots.GetSpotIndices(false);
@@ -134,36 +134,36 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
                { "genes", genes.size() } };
 
   // 1. Every regressor at the test spots.
-  json                             runs = json::array();
-  SpotPredictions                  realOnly;
-  SpotPredictions                  cotrained;
-  itk::ExpressionMetrics           realOnlyMetrics;
-  itk::GeneRegressorModel::Pointer features; // the real-only regressor's penultimate layer
-  double                           largestRatio = 0.0;
-  std::string                      cotrainedLabel;
+  json                        runs = json::array();
+  SpotPredictions             realOnly;
+  SpotPredictions             cotrained;
+  ExpressionMetrics           realOnlyMetrics;
+  GeneRegressorModel::Pointer features; // the real-only regressor's penultimate layer
+  double                      largestRatio = 0.0;
+  std::string                 cotrainedLabel;
   for (const auto & run : regressors)
   {
-    if (!run.control && run.ratio > largestRatio)
+    if (!run.Control && run.Ratio > largestRatio)
     {
-      largestRatio = run.ratio;
-      cotrainedLabel = run.label;
+      largestRatio = run.Ratio;
+      cotrainedLabel = run.Label;
     }
   }
   for (std::size_t i = 0; i < regressors.size(); ++i)
   {
     const auto & run = regressors[i];
-    auto         model = itk::GeneRegressorModel::New();
-    model->Load(run.file);
-    const auto predictions = PredictSpots(*model, *real, "test", false, 64, config.device, config.threads);
-    const auto metrics = EvaluatePredictions(predictions, *real, model->GetGenePreprocessing());
-    const auto stem = (fs::path(folder) / fs::path(run.file).stem()).string();
-    WritePredictionTable(predictions, stem + "_test_predictions.tsv");
+    auto         model = GeneRegressorModel::New();
+    model->Load(run.File);
+    const auto predictions = SpotPredictions::Predict(*model, *real, "test", false, 64, config.Device, config.Threads);
+    const auto metrics = predictions.Evaluate(*real, model->GetGenePreprocessing());
+    const auto stem = (fs::path(folder) / fs::path(run.File).stem()).string();
+    predictions.WriteTable(stem + "_test_predictions.tsv");
     metrics.WriteJSONFile(stem + "_metrics.json");
     metrics.WriteTSVFile(stem + "_genes.tsv");
-    json entry{ { "label", run.label },
-                { "ratio", run.ratio },
-                { "control", run.control },
-                { "file", run.file },
+    json entry{ { "label", run.Label },
+                { "ratio", run.Ratio },
+                { "control", run.Control },
+                { "file", run.File },
                 { "mae", JsonNumber(metrics.MeanAbsoluteError) },
                 { "rmse", JsonNumber(metrics.RootMeanSquaredError) },
                 { "mean_pearson", JsonNumber(metrics.MeanPearson) },
@@ -178,26 +178,26 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
     }
     else
     {
-      entry["genes_improved"] = itk::GenesWithLowerError(realOnlyMetrics, metrics).size();
+      entry["genes_improved"] = GenesWithLowerError(realOnlyMetrics, metrics).size();
       // The co-trained regressor the figures show: the largest ratio (a fixed rule, not the best on
       // the test spots, which would choose on the data it reports).
-      if (!run.control && run.ratio == largestRatio)
+      if (!run.Control && run.Ratio == largestRatio)
       {
         cotrained = predictions;
       }
     }
     runs.push_back(entry);
-    std::cout << run.label << ": MAE " << metrics.MeanAbsoluteError << ", RMSE " << metrics.RootMeanSquaredError
-              << ", mean Pearson " << metrics.MeanPearson << std::endl;
+    summary << run.Label << ": MAE " << metrics.MeanAbsoluteError << ", RMSE " << metrics.RootMeanSquaredError
+            << ", mean Pearson " << metrics.MeanPearson << '\n';
   }
   result["regressors"] = runs;
   result["gene_names"] = genes;
-  const auto truth = itk::DenseMatrix::FromFloat(spots.GetNumberOfSpots(), numberOfGenes, spots.GetExpression());
+  const auto truth = DenseMatrix::FromFloat(spots.GetNumberOfSpots(), numberOfGenes, spots.GetExpression());
   {
     // The reference every regressor must beat: the training spots' mean profile at every test spot
     // (no image at all). With few training spots a regressor may do no better.
-    itk::DenseMatrix mean(test.size(), numberOfGenes);
-    itk::DenseMatrix testTruth(test.size(), numberOfGenes);
+    DenseMatrix mean(test.size(), numberOfGenes);
+    DenseMatrix testTruth(test.size(), numberOfGenes);
     for (std::size_t g = 0; g < numberOfGenes; ++g)
     {
       double average = 0.0;
@@ -211,7 +211,7 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
         testTruth(r, g) = truth(test[r], g);
       }
     }
-    const auto baseline = itk::ComputeExpressionMetrics(testTruth, mean, genes);
+    const auto baseline = ComputeExpressionMetrics(testTruth, mean, genes);
     result["mean_baseline"] = { { "mae", JsonNumber(baseline.MeanAbsoluteError) },
                                 { "rmse", JsonNumber(baseline.RootMeanSquaredError) } };
   }
@@ -231,11 +231,11 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
         variance[g] += (truth(s, g) - mean) * (truth(s, g) - mean);
       }
     }
-    std::vector<std::size_t> order = FirstRows(numberOfGenes);
+    std::vector<std::size_t> order = SpotPredictions::FirstRows(numberOfGenes);
     std::stable_sort(
       order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return variance[a] > variance[b]; });
     json maps = json::array();
-    for (std::size_t k = 0; k < std::min<std::size_t>(config.mapGenes, numberOfGenes); ++k)
+    for (std::size_t k = 0; k < std::min<std::size_t>(config.MapGenes, numberOfGenes); ++k)
     {
       const auto          g = order[k];
       std::vector<double> t;
@@ -261,23 +261,26 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
 
   // 2. Fidelity in the real-only regressor's feature space: synthetic against the real training
   // patches they imitate, with the real test patches against the same as the reference value.
-  const auto realFeatures = PredictSpots(*features, *real, "all", false, 64, config.device, config.threads, true);
+  const auto realFeatures =
+    SpotPredictions::Predict(*features, *real, "all", false, 64, config.Device, config.Threads, true);
   const auto syntheticFeatures =
-    PredictSpots(*features, *synthetic, "all", false, 64, config.device, config.threads, true);
+    SpotPredictions::Predict(*features, *synthetic, "all", false, 64, config.Device, config.Threads, true);
   const auto F = realFeatures.NumberOfFeatures;
   const auto realTraining = RowsOf(realFeatures.Features, F, training);
   const auto realTest = RowsOf(realFeatures.Features, F, test);
-  const auto syntheticAll = RowsOf(syntheticFeatures.Features, F, FirstRows(synthetic->GetNumberOfPatches()));
-  json       fidelity{ { "feature_size", F } };
-  fidelity["synthetic_nearest_cosine"] = JsonNumber(itk::NearestRealCosineSimilarity(realTraining, syntheticAll).Mean);
-  fidelity["test_nearest_cosine"] = JsonNumber(itk::NearestRealCosineSimilarity(realTraining, realTest).Mean);
-  fidelity["synthetic_frechet"] = JsonNumber(itk::FrechetDistance(realTraining, syntheticAll));
-  fidelity["test_frechet"] = JsonNumber(itk::FrechetDistance(realTraining, realTest));
+  const auto syntheticAll =
+    RowsOf(syntheticFeatures.Features, F, SpotPredictions::FirstRows(synthetic->GetNumberOfPatches()));
+  json fidelity{ { "feature_size", F } };
+  fidelity["synthetic_nearest_cosine"] = JsonNumber(NearestRealCosineSimilarity(realTraining, syntheticAll).Mean);
+  fidelity["test_nearest_cosine"] = JsonNumber(NearestRealCosineSimilarity(realTraining, realTest).Mean);
+  fidelity["synthetic_frechet"] = JsonNumber(FrechetDistance(realTraining, syntheticAll));
+  fidelity["test_frechet"] = JsonNumber(FrechetDistance(realTraining, realTest));
   {
     // The embedding: the training patches and as many synthetic ones (first drawn).
-    const auto shown =
-      RowsOf(syntheticFeatures.Features, F, FirstRows(std::min(training.size(), synthetic->GetNumberOfPatches())));
-    const auto          embedding = itk::ComputePCAEmbedding(realTraining, shown);
+    const auto          shown = RowsOf(syntheticFeatures.Features,
+                              F,
+                              SpotPredictions::FirstRows(std::min(training.size(), synthetic->GetNumberOfPatches())));
+    const auto          embedding = ComputePCAEmbedding(realTraining, shown);
     std::vector<double> ex;
     std::vector<double> ey;
     std::vector<int>    group;
@@ -299,18 +302,17 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
   // synthetic pairs' images, and the colour-noise control's as the value of colour alone.
   {
     // Smart pointers: the datasets are temporaries, their patches must outlive them.
-    const itk::SpotPatchDataset::PatchStackType::Pointer testPatches = real->Select(test)->GetPatches();
-    const itk::SpotPatchDataset::PatchStackType::Pointer controlPatches =
-      itk::SpotPatchDataset::Read(controlFile)->GetPatches();
-    itk::ClassifierTwoSampleSettings settings;
-    settings.NumberOfThreads = config.threads;
-    settings.Device = config.device;
+    const SpotPatchDataset::PatchStackType::Pointer testPatches = real->Select(test)->GetPatches();
+    const SpotPatchDataset::PatchStackType::Pointer controlPatches = SpotPatchDataset::Read(controlFile)->GetPatches();
+    ClassifierTwoSampleSettings                     settings;
+    settings.NumberOfThreads = config.Threads;
+    settings.Device = config.Device;
     json measures = json::array();
-    for (const auto & [label, patches] : { std::pair<std::string, const itk::SpotPatchDataset::PatchStackType *>{
-                                             "synthetic", synthetic->GetPatches() },
-                                           { "colour-noise control", controlPatches.GetPointer() } })
+    for (const auto & [label, patches] :
+         { std::pair<std::string, const SpotPatchDataset::PatchStackType *>{ "synthetic", synthetic->GetPatches() },
+           { "colour-noise control", controlPatches.GetPointer() } })
     {
-      const auto sample = itk::MeasureSamples(testPatches, patches, settings);
+      const auto sample = MeasureSamples(testPatches, patches, settings);
       measures.push_back({ { "patches", label },
                            { "classifier_auc", JsonNumber(sample.ClassifierAUC) },
                            { "real_nuclei_per_patch", JsonNumber(sample.Morphology.RealNucleiPerPatch) },
@@ -326,18 +328,19 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
   {
     const auto trainingExpression =
       RowsOf(std::vector<double>(spots.GetExpression().begin(), spots.GetExpression().end()), numberOfGenes, training);
-    itk::KMeansOptions options;
-    options.Clusters = static_cast<unsigned int>(std::min<std::size_t>(config.clusters, training.size()));
+    KMeansOptions options;
+    options.Clusters = static_cast<unsigned int>(std::min<std::size_t>(config.Clusters, training.size()));
     options.Seed = 0;
     options.Starts = 4;
-    const auto   clusters = itk::KMeansCluster(trainingExpression, options);
+    const auto   clusters = KMeansCluster(trainingExpression, options);
     const auto & se = synthetic->GetSpots()->GetExpression();
-    const auto   syntheticLabels = NearestCentroid(
-      RowsOf(std::vector<double>(se.begin(), se.end()), numberOfGenes, FirstRows(synthetic->GetNumberOfPatches())),
-      clusters.Centroids);
-    const auto trainingPatches = real->Select(training);
-    const auto fractions = itk::ComputeNuclearAreaFractions(trainingPatches->GetPatches(), synthetic->GetPatches());
-    json       composition = json::array();
+    const auto   syntheticLabels = NearestCentroid(RowsOf(std::vector<double>(se.begin(), se.end()),
+                                                        numberOfGenes,
+                                                        SpotPredictions::FirstRows(synthetic->GetNumberOfPatches())),
+                                                 clusters.Centroids);
+    const auto   trainingPatches = real->Select(training);
+    const auto   fractions = ComputeNuclearAreaFractions(trainingPatches->GetPatches(), synthetic->GetPatches());
+    json         composition = json::array();
     for (unsigned int k = 0; k < options.Clusters; ++k)
     {
       std::vector<std::size_t> realRows;
@@ -379,7 +382,8 @@ EvaluatePipeline(const PipelineConfig & config, const std::string & datasetFile,
     result["nuclear_threshold"] = fractions.Measurement.Threshold;
   }
 
-  itk::report::WriteTextFileAtomically((fs::path(folder) / "evaluation.json").string(), result.dump(1));
+  AtomicFile::Write((fs::path(folder) / "evaluation.json").string(), result.dump(1), "the evaluation");
+  return summary.str();
 }
 
-} // namespace c2l
+} // end namespace itk

@@ -15,36 +15,43 @@
  *  limitations under the License.
  *
  *=========================================================================*/
-#ifndef c2lResultFiles_h
-#define c2lResultFiles_h
+#ifndef itkJsonNumbers_h
+#define itkJsonNumbers_h
 
-// The pipeline's result files are JSON, where an undefined number (a correlation over a constant
-// gene) is null: these helpers write NaN as null and read null back as NaN, and read a file whole.
+// Result files are JSON, where an undefined number (a correlation over a constant gene) is null:
+// NaN is written as null and null is read back as NaN.
 
 #include <nlohmann/json.hpp>
 
-#include <string>
+#include <cmath>
 #include <vector>
 
-namespace c2l
+namespace itk
 {
 
-/** \p value, or null when it is not finite. */
-nlohmann::json
-JsonNumber(double value);
+inline nlohmann::json
+JsonNumber(double value)
+{
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json();
+}
 
-/** An array of JsonNumber. */
-nlohmann::json
-JsonNumbers(const std::vector<double> & values);
+inline nlohmann::json
+JsonNumbers(const std::vector<double> & values)
+{
+  auto array = nlohmann::json::array();
+  for (const double v : values)
+  {
+    array.push_back(JsonNumber(v));
+  }
+  return array;
+}
 
-/** A JSON number as a double; NaN for null or anything else. */
-double
-NumberOrNaN(const nlohmann::json & value);
+inline double
+NumberOrNaN(const nlohmann::json & value)
+{
+  return value.is_number() ? value.get<double>() : std::nan("");
+}
 
-/** The whole text of a file ("" when it cannot be read). */
-std::string
-ReadTextFile(const std::string & fileName);
-
-} // namespace c2l
+} // end namespace itk
 
 #endif

@@ -1,0 +1,594 @@
+/*=========================================================================
+ *
+ *  Copyright NumFOCUS
+ *
+ *  Licensed under the Apache License, Version 2.0 (the "License");
+ *  you may not use this file except in compliance with the License.
+ *  You may obtain a copy of the License at
+ *
+ *         http://www.apache.org/licenses/LICENSE-2.0.txt
+ *
+ *  Unless required by applicable law or agreed to in writing, software
+ *  distributed under the License is distributed on an "AS IS" BASIS,
+ *  WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ *  See the License for the specific language governing permissions and
+ *  limitations under the License.
+ *
+ *=========================================================================*/
+#include "itkMethodStepRunner.h"
+
+#include "itkConditioningProfiles.h"
+#include "itkDiffusionPretrainFilter.h"
+#include "itkDiffusionSampleFilter.h"
+#include "itkExtractImageFilter.h"
+#include "itkFileChecks.h"
+#include "itkGeneConditionedAdaptFilter.h"
+#include "itkGeneRegressorTrainFilter.h"
+#include "itkImageFileReader.h"
+#include "itkImageFileWriter.h"
+#include "itkSpatialDataReaders.h"
+#include "itkSpotPatchDataset.h"
+#include "itkSpotPredictions.h"
+#include "itkStainNormalizeFilter.h"
+#include "itkTimeProbe.h"
+#include "itkTissueTiles.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+
+namespace itk
+{
+namespace
+{
+
+/** The target of --normalize: saved parameters, or the analysis of a reference image. */
+StainParameters
+NormalizationTarget(const ExtractionStepSettings & o)
+{
+  if (!o.TargetParameters.empty())
+  {
+    return StainParameters::ReadJSONFile(o.TargetParameters);
+  }
+  if (o.Target.empty())
+  {
+    itkGenericExceptionMacro(
+      << "Stain normalisation needs a target: set Target (a reference image) or TargetParameters (saved "
+         "parameters, JSON; c2l: --target or --target-params)");
+  }
+  FileChecks::RequireColorImage(o.Target, "target");
+  using ImageType = Image<RGBPixel<unsigned char>, 2>;
+  const auto reference = ReadImage<ImageType>(o.Target);
+  const auto estimate = EstimateStainParameters(reinterpret_cast<const unsigned char *>(reference->GetBufferPointer()),
+                                                reference->GetBufferedRegion().GetNumberOfPixels(),
+                                                3,
+                                                StainNormalizationMethodFromString(o.NormalizationMethod));
+  if (!estimate)
+  {
+    itkGenericExceptionMacro(<< "The target " << o.Target
+                             << " has no tissue; choose a reference that shows stained tissue");
+  }
+  return *estimate;
+}
+
+/** At most \p count names, for messages. */
+std::string
+FirstOf(const std::vector<std::string> & names, std::size_t count = 5)
+{
+  std::string listing;
+  for (std::size_t i = 0; i < std::min(count, names.size()); ++i)
+  {
+    listing += (i ? ", " : "") + names[i];
+  }
+  return names.size() > count ? listing + ", ..." : listing;
+}
+
+/** Unlabeled tissue tiles instead of patches at spots. */
+std::string
+ExtractTiles(const ExtractionStepSettings & o, SlideReader & slide)
+{
+  std::ostringstream summary;
+  if (o.PixelSize > 0.0)
+  {
+    slide.SetPixelSize(o.PixelSize);
+  }
+  else if (slide.GetStatedPixelSize() <= 0.0)
+  {
+    itkGenericExceptionMacro(
+      << o.Slide << " does not state its pixel size; set PixelSize (micrometres per pixel; c2l: --pixel-size)");
+  }
+  TissueTileSettings settings;
+  settings.Extraction.PatchSizeMicrometres = o.PatchMicrometres;
+  settings.Extraction.PatchSizePixels = o.PatchPixels;
+  if (!o.NormalizationMethod.empty())
+  {
+    settings.Extraction.NormalizationTarget = NormalizationTarget(o);
+  }
+  settings.MaximumTiles = o.Tiles;
+  settings.Seed = o.Seed;
+  settings.HoldOutBlockTiles = o.HoldOutBlocks;
+  settings.Part = o.Part == "training"  ? TileGridPart::Training
+                  : o.Part == "heldout" ? TileGridPart::HeldOut
+                                        : TileGridPart::All;
+  const auto tiles = ExtractTissueTiles(slide, settings, o.Slide);
+  tiles->Write(o.Output);
+  summary << "wrote " << o.Output << ": " << tiles->GetNumberOfPatches() << " tissue tiles of " << o.PatchPixels
+          << " px (" << o.PatchMicrometres << " um)" << '\n';
+  return summary.str();
+}
+
+
+using FilterType = DiffusionSampleFilter<>;
+
+
+/** The profiles a local model is conditioned on: the dataset's training spots in the model's
+ * preprocessing (recomputed from raw counts when the dataset was preprocessed otherwise),
+ * resampled to the ratio. */
+ConditioningProfiles
+ProfilesFor(const DiffusionModel & model, const SamplingStepSettings & o, SpatialExpressionData::Pointer & spots)
+{
+  const auto dataset = SpotPatchDataset::Read(o.Expression);
+  spots = dataset->GetSpots();
+  const auto preprocessing = GenePreprocessing::FromJSON(model.GetGenePreprocessing());
+  if (!(spots->HasExpression() && spots->GetPreprocessing() == preprocessing))
+  {
+    if (spots->GetCounts().Rows != spots->GetNumberOfSpots())
+    {
+      itkGenericExceptionMacro(<< o.Expression << " holds no raw counts to preprocess the model's way, and its "
+                               << "expression was preprocessed otherwise");
+    }
+    spots->ApplyPreprocessing(preprocessing); // names the model's genes it lacks, if any
+  }
+  return ResampleConditioningProfiles(*spots, o.Ratio, static_cast<std::uint32_t>(o.Seed), o.Perturbation);
+}
+
+/** Synthetic (patch, expression) pairs as a dataset the regressor reads. */
+void
+WriteSyntheticDataset(const FilterType::OutputImageType * stack, const ConditioningProfiles & profiles,
+                      const SpatialExpressionData & source, const DiffusionModel & model,
+                      const SamplingStepSettings & o)
+{
+  auto                                             spots = SpatialExpressionData::New();
+  std::vector<std::string>                         ids;
+  std::vector<SpatialExpressionData::PositionType> positions;
+  for (std::size_t k = 0; k < profiles.SourceSpots.size(); ++k)
+  {
+    ids.push_back("synthetic-" + std::to_string(k) + "-" + source.GetSpotIds()[profiles.SourceSpots[k]]);
+    positions.push_back(source.GetPixelPositions()[profiles.SourceSpots[k]]);
+  }
+  spots->SetSpots(ids, positions);
+  spots->SetExpression(GenePreprocessing::FromJSON(model.GetGenePreprocessing()), profiles.Expression);
+  spots->SetSplit(std::vector<std::uint8_t>(ids.size(), 1));
+  spots->SetMetadata("synthetic", "true");
+  spots->SetMetadata("model", o.Model);
+  spots->SetMetadata("expression_source", o.Expression);
+  spots->SetMetadata("ratio", std::to_string(o.Ratio));
+  spots->SetMetadata("guidance", std::to_string(o.Guidance));
+  spots->SetMetadata("seed", std::to_string(o.Seed));
+  spots->SetMetadata("sampler", o.Sampler);
+  spots->SetMetadata("sampling_steps", std::to_string(o.Steps));
+  auto dataset = SpotPatchDataset::New();
+  dataset->SetPatches(const_cast<FilterType::OutputImageType *>(stack));
+  dataset->SetSpots(spots);
+  dataset->SetSlideFileName("synthetic");
+  dataset->Write(o.Output);
+}
+
+} // namespace
+
+void
+MethodStepRunner::Follow(ProcessObject * filter, const std::string & step)
+{
+  m_CurrentStep = step;
+  this->UpdateProgress(0.0f);
+  auto forward = MemberCommand<Self>::New();
+  forward->SetCallbackFunction(this, &Self::ForwardEvent);
+  filter->AddObserver(ProgressEvent(), forward);
+  filter->AddObserver(EndEvent(), forward);
+}
+
+void
+MethodStepRunner::ForwardEvent(Object * caller, const EventObject & event)
+{
+  auto * filter = static_cast<ProcessObject *>(caller);
+  if (this->GetAbortGenerateData())
+  {
+    filter->AbortGenerateDataOn();
+  }
+  if (EndEvent().CheckEvent(&event))
+  {
+    this->InvokeEvent(EndEvent());
+    return;
+  }
+  this->UpdateProgress(filter->GetProgress());
+}
+
+std::string
+MethodStepRunner::Extract(const ExtractionStepSettings & o)
+{
+  std::ostringstream summary;
+  FileChecks::RequireWritable(o.Output, o.Force);
+  TimeProbe clock;
+  clock.Start();
+  auto slide = SlideReader::New();
+  slide->Open(o.Slide);
+  if (o.Tiles > 0)
+  {
+    return ExtractTiles(o, *slide);
+  }
+  const auto spots = ReadSpatialData(o.Spots);
+  // The pixel size: given, else stated by the slide, else known from the spots' own files.
+  if (o.PixelSize > 0.0)
+  {
+    slide->SetPixelSize(o.PixelSize);
+  }
+  else if (slide->GetStatedPixelSize() <= 0.0 && spots->GetPixelSize() > 0.0)
+  {
+    slide->SetPixelSize(spots->GetPixelSize());
+    summary << "pixel size " << spots->GetPixelSize() << " um from the spot data (" << spots->GetMetadata("format")
+            << ")" << '\n';
+  }
+  spots->SetPixelSize(slide->GetPixelSize());
+
+  if (o.Fraction > 0.0)
+  {
+    spots->MakeRandomSplit(o.Fraction, o.Seed);
+  }
+  GenePreprocessingSettings preprocessing;
+  preprocessing.TopGenes = o.Genes;
+  spots->Preprocess(preprocessing);
+
+  PatchExtractionSettings settings;
+  settings.PatchSizeMicrometres = o.PatchMicrometres;
+  settings.PatchSizePixels = o.PatchPixels;
+  settings.SkipPartialPatches = o.SkipPartial;
+  if (!o.NormalizationMethod.empty())
+  {
+    settings.NormalizationTarget = NormalizationTarget(o);
+  }
+  const auto patches = ExtractSpotPatches(*slide, *spots, settings);
+  const auto dataset = SpotPatchDataset::FromExtraction(patches, *spots, o.Slide);
+  dataset->Write(o.Output);
+  clock.Stop();
+
+  summary << "wrote " << o.Output << ": " << dataset->GetNumberOfPatches() << " patches of " << o.PatchPixels
+          << " px at " << patches.PixelSize << " um/px, " << dataset->GetSpots()->GetPreprocessing().Genes.size()
+          << " genes";
+  if (!dataset->GetSpots()->GetSplit().empty())
+  {
+    summary << ", " << dataset->GetSpots()->GetSpotIndices(true).size() << " training / "
+            << dataset->GetSpots()->GetSpotIndices(false).size() << " test spots (seed " << o.Seed << ")";
+  }
+  summary << " in " << clock.GetTotal() << " s" << '\n';
+  if (!patches.PaddedSpots.empty())
+  {
+    summary << patches.PaddedSpots.size()
+            << " patch(es) left the slide and were padded with white: " << FirstOf(patches.PaddedSpots) << '\n';
+  }
+  if (!patches.SkippedSpots.empty())
+  {
+    summary << patches.SkippedSpots.size()
+            << " spot(s) skipped, their patch leaving the slide: " << FirstOf(patches.SkippedSpots) << '\n';
+  }
+  if (patches.SourceStains)
+  {
+    summary << "stains: " << *patches.SourceStains << " -> " << *settings.NormalizationTarget << '\n';
+  }
+  return summary.str();
+}
+
+std::string
+MethodStepRunner::Pretrain(const PretrainingStepSettings & o)
+{
+  std::ostringstream summary;
+  // Every refusal comes before any work.
+  FileChecks::RequireWritable(o.Output, o.Force || o.Resume);
+  if (!o.LossLog.empty())
+  {
+    FileChecks::RequireWritable(o.LossLog, o.Force || o.Resume);
+  }
+  const std::string checkpoint = o.Checkpoint.empty() ? o.Output + ".checkpoint" : o.Checkpoint;
+  if (o.Resume && !FileChecks::Exists(checkpoint))
+  {
+    itkGenericExceptionMacro(
+      << "Resume: the checkpoint " << checkpoint
+      << " does not exist (a run writes one when CheckpointEvery is above 0; c2l: --checkpoint-every N)");
+  }
+  auto         filter = DiffusionPretrainFilter::New();
+  unsigned int imageSize = o.ImageSize;
+  for (const auto & path : o.Data)
+  {
+    const auto dataset = SpotPatchDataset::Read(path);
+    const auto size = dataset->GetPatches()->GetLargestPossibleRegion().GetSize();
+    if (imageSize == 0)
+    {
+      imageSize = static_cast<unsigned int>(size[0]);
+    }
+    if (size[0] != imageSize || size[1] != imageSize)
+    {
+      itkGenericExceptionMacro(
+        << path << " has " << size[0] << "x" << size[1] << " patches but the model takes " << imageSize << "x"
+        << imageSize << ": use datasets of one patch size (or set ImageSize to match them; c2l: --image-size)");
+    }
+    filter->AddPatches(dataset->GetPatches());
+    summary << "read " << size[2] << " patches of " << size[0] << "x" << size[1] << " from " << path << '\n';
+  }
+  filter->SetImageSize(imageSize);
+  filter->SetBaseChannels(o.BaseChannels);
+  filter->SetNumberOfScales(o.Scales);
+  filter->SetLayersPerBlock(o.LayersPerBlock);
+  filter->SetNumberOfSteps(o.Steps);
+  filter->SetBatchSize(o.Batch);
+  filter->SetGradientAccumulation(o.GradientAccumulation);
+  filter->SetLearningRate(o.LearningRate);
+  filter->SetWarmupFraction(o.WarmupFraction);
+  filter->SetEmaDecay(o.EmaDecay);
+  filter->SetSnrGamma(o.SnrGamma);
+  filter->SetPredictionType(o.Prediction);
+  filter->SetCheckpointFileName(checkpoint);
+  filter->SetLossLogFileName(o.LossLog);
+  filter->SetHalfPrecisionOutput(o.HalfPrecision);
+  filter->SetCheckpointInterval(o.CheckpointEvery);
+  filter->SetResume(o.Resume);
+  filter->SetDevice(o.Device);
+  filter->SetNumberOfTorchThreads(o.Threads);
+  filter->SetSeed(o.Seed);
+  filter->SetOutputFileName(o.Output);
+  Follow(filter, "pretrain");
+  filter->Update();
+  if (filter->GetStepsTrained() == 0)
+  {
+    summary << "the checkpoint already holds all " << o.Steps << " steps: nothing to train; wrote " << o.Output << '\n';
+    return summary.str();
+  }
+  summary << "trained " << filter->GetStepsTrained() << " steps, to step " << o.Steps << " (last loss "
+          << filter->GetLastLoss() << "); wrote " << o.Output << '\n';
+  return summary.str();
+}
+
+std::string
+MethodStepRunner::Adapt(const AdaptationStepSettings & o)
+{
+  std::ostringstream summary;
+  FileChecks::RequireWritable(o.Output, o.Force || (o.Resume && !o.Checkpoint.empty()), o.Central);
+  auto central = DiffusionModel::New();
+  central->Load(o.Central);
+  const auto dataset = SpotPatchDataset::Read(o.Data);
+
+  auto filter = GeneConditionedAdaptFilter::New();
+  filter->SetCentralModel(central);
+  filter->SetDataset(dataset);
+  filter->SetOutputFileName(o.Output);
+  filter->SetNumberOfSteps(o.Steps);
+  filter->SetBatchSize(o.Batch);
+  filter->SetGradientAccumulation(o.GradientAccumulation);
+  filter->SetLearningRate(o.LearningRate);
+  filter->SetConditionDropout(o.ConditionDropout);
+  filter->SetGeneDropout(o.GeneDropout);
+  filter->SetEmbeddingSize(o.EmbeddingSize);
+  std::vector<std::string> blocks;
+  std::istringstream       list(o.Blocks);
+  for (std::string block; std::getline(list, block, ',');)
+  {
+    if (!block.empty())
+    {
+      blocks.push_back(block);
+    }
+  }
+  filter->SetBlocks(blocks);
+  filter->SetSeed(o.Seed);
+  filter->SetDevice(o.Device);
+  filter->SetNumberOfTorchThreads(o.Threads);
+  filter->SetCheckpointFileName(o.Checkpoint);
+  filter->SetCheckpointInterval(o.CheckpointEvery);
+  filter->SetResume(o.Resume);
+  filter->SetEmbedCentralModel(o.EmbedCentral);
+  Follow(filter, "adapt");
+  TimeProbe clock;
+  clock.Start();
+  filter->Update();
+  clock.Stop();
+  const auto * local = filter->GetOutput();
+  summary << "wrote " << o.Output << ": " << local->GetNumberOfGenes() << " genes, "
+          << filter->GetNumberOfTrainingSpots() << " training spots, " << local->GetNumberOfAdapterParameters()
+          << " trained adapter parameters (the frozen U-Net has " << local->GetNumberOfUNetParameters()
+          << "), final loss " << filter->GetFinalLoss() << ", " << clock.GetTotal() << " s; central model "
+          << (o.EmbedCentral ? "embedded" : "referenced by SHA-256 " + local->GetCentralSHA256()) << '\n';
+  return summary.str();
+}
+
+std::string
+MethodStepRunner::Sample(const SamplingStepSettings & settings)
+{
+  std::ostringstream   summary;
+  SamplingStepSettings o = settings; // a local model decides the count and the guidance
+  using StackType = FilterType::OutputImageType;
+  using PatchType = Image<RGBPixel<unsigned char>, 2>;
+  const std::filesystem::path out(o.Output);
+  const bool                  folder = !out.has_extension();
+  if (folder)
+  {
+    std::filesystem::create_directories(out);
+  }
+  else
+  {
+    FileChecks::RequireWritable(o.Output, o.Force, o.Model);
+  }
+  auto model = DiffusionModel::New();
+  model->Load(o.Model, o.Central);
+  auto filter = FilterType::New();
+  filter->SetModel(model);
+  ConditioningProfiles           profiles;
+  SpatialExpressionData::Pointer sourceSpots;
+  if (model->IsConditional())
+  {
+    if (o.Expression.empty())
+    {
+      itkGenericExceptionMacro(<< o.Model
+                               << " is a local (gene-conditioned) model: set Expression to the dataset (.h5) whose "
+                                  "training profiles condition it (c2l: --expression)");
+    }
+    profiles = ProfilesFor(*model, o, sourceSpots);
+    filter->SetConditioningProfiles(profiles.Expression);
+    filter->SetGeneDropout(o.GeneDropout);
+    o.NumberOfSamples = static_cast<unsigned int>(profiles.SourceSpots.size());
+    if (!o.GuidanceGiven)
+    {
+      o.Guidance = 3.0; // the paper's guidance for local models
+    }
+  }
+  else if (!o.Expression.empty())
+  {
+    itkGenericExceptionMacro(<< o.Model << " is a central (unconditional) model; Expression needs a local model "
+                             << "(MethodStepRunner::Adapt)");
+  }
+  filter->SetNumberOfSamples(o.NumberOfSamples);
+  filter->SetNumberOfSteps(o.Steps);
+  filter->SetEta(o.Eta);
+  filter->SetGuidanceScale(o.Guidance);
+  filter->SetSeed(o.Seed);
+  filter->SetBatchSize(o.Batch);
+  filter->SetSampler(o.Sampler);
+  filter->SetDevice(o.Device);
+  filter->SetNumberOfTorchThreads(o.Threads);
+  Follow(filter, "sample");
+  filter->Update();
+  StackType * stack = filter->GetOutput();
+  if (out.extension() == ".h5" && model->IsConditional())
+  {
+    WriteSyntheticDataset(stack, profiles, *sourceSpots, *model, o);
+    summary << "wrote " << o.NumberOfSamples << " synthetic pairs (ratio " << o.Ratio << ", guidance " << o.Guidance
+            << ") to " << o.Output << '\n';
+    return summary.str();
+  }
+  if (out.extension() == ".h5")
+  {
+    itkGenericExceptionMacro(<< "A .h5 output holds synthetic (patch, expression) pairs, which need a local model "
+                                "and Expression; write central-model samples to a folder or an image stack");
+  }
+  if (!folder)
+  {
+    WriteImage(stack, o.Output);
+    summary << "wrote " << o.NumberOfSamples << " patches to " << o.Output << '\n';
+    return summary.str();
+  }
+  auto region = stack->GetLargestPossibleRegion();
+  for (unsigned int k = 0; k < o.NumberOfSamples; ++k)
+  {
+    auto slice = region;
+    slice.SetIndex(2, k);
+    slice.SetSize(2, 0);
+    auto extract = ExtractImageFilter<StackType, PatchType>::New();
+    extract->SetInput(stack);
+    extract->SetExtractionRegion(slice);
+    extract->SetDirectionCollapseToIdentity();
+    std::ostringstream name;
+    name << "sample_" << std::setw(5) << std::setfill('0') << k << ".png";
+    const auto path = (out / name.str()).string();
+    FileChecks::RequireWritable(path, o.Force);
+    WriteImage(extract->GetOutput(), path);
+  }
+  summary << "wrote " << o.NumberOfSamples << " patches (PNG) to " << o.Output << '\n';
+  return summary.str();
+}
+
+std::string
+MethodStepRunner::TrainRegressor(const RegressorTrainingStepSettings & o)
+{
+  std::ostringstream summary;
+  FileChecks::RequireWritable(o.Output, o.Force || o.Resume, o.Data);
+  const std::string checkpoint = o.Checkpoint.empty() ? o.Output + ".checkpoint" : o.Checkpoint;
+  if (o.Resume && !FileChecks::Exists(checkpoint))
+  {
+    itkGenericExceptionMacro(
+      << "Resume: the checkpoint " << checkpoint
+      << " does not exist (a run writes one when CheckpointEvery is above 0; c2l: --checkpoint-every N)");
+  }
+  const auto real = SpotPatchDataset::Read(o.Data);
+  auto       filter = GeneRegressorTrainFilter::New();
+  filter->SetRealDataset(real);
+  SpotPatchDataset::Pointer synthetic;
+  if (!o.Synthetic.empty())
+  {
+    synthetic = SpotPatchDataset::Read(o.Synthetic);
+    if (o.SyntheticPairs > 0)
+    {
+      if (o.SyntheticPairs > synthetic->GetNumberOfPatches())
+      {
+        itkGenericExceptionMacro(<< o.Synthetic << " holds " << synthetic->GetNumberOfPatches()
+                                 << " synthetic pairs, fewer than the " << o.SyntheticPairs << " asked for");
+      }
+      synthetic = synthetic->Select(SpotPredictions::FirstRows(o.SyntheticPairs));
+    }
+    filter->SetSyntheticDataset(synthetic);
+  }
+  filter->SetOutputFileName(o.Output);
+  filter->SetDepth(o.Depth);
+  filter->SetBackboneFileName(o.Backbone);
+  filter->SetNumberOfSteps(o.Steps);
+  filter->SetBatchSize(o.Batch);
+  filter->SetLearningRate(o.LearningRate);
+  filter->SetWeightDecay(o.WeightDecay);
+  filter->SetWarmupFraction(o.WarmupFraction);
+  filter->SetLoss(o.Loss);
+  filter->SetSyntheticFraction(o.SyntheticFraction);
+  filter->SetAugment(!o.NoAugment);
+  filter->SetSeed(o.Seed);
+  filter->SetDevice(o.Device);
+  filter->SetNumberOfTorchThreads(o.Threads);
+  // A checkpoint only when asked for (the trainer writes a final one whenever it has a file name).
+  filter->SetCheckpointFileName(o.CheckpointEvery > 0 || o.Resume ? checkpoint : std::string());
+  filter->SetCheckpointInterval(o.CheckpointEvery);
+  filter->SetResume(o.Resume);
+  Follow(filter, "train-regressor");
+  TimeProbe clock;
+  clock.Start();
+  filter->Update();
+  clock.Stop();
+  summary << "wrote " << o.Output << ": ResNet-" << o.Depth << " over " << filter->GetOutput()->GetNumberOfGenes()
+          << " genes, trained " << o.Steps << " steps on " << filter->GetNumberOfRealPairs() << " real + "
+          << filter->GetNumberOfSyntheticPairs() << " synthetic pairs (last loss " << filter->GetFinalLoss() << ") in "
+          << clock.GetTotal() << " s" << '\n';
+  return summary.str();
+}
+
+std::string
+MethodStepRunner::Predict(const PredictionStepSettings & o)
+{
+  std::ostringstream summary;
+  FileChecks::RequireWritable(o.Output, o.Force, o.Data);
+  if (!o.Metrics.empty())
+  {
+    FileChecks::RequireWritable(o.Metrics, o.Force, o.Data);
+    if (o.CountScale)
+    {
+      itkGenericExceptionMacro(<< "Metrics compare on the preprocessed scale; leave CountScale off (c2l: --counts)");
+    }
+  }
+  auto model = GeneRegressorModel::New();
+  model->Load(o.Model);
+  const auto dataset = SpotPatchDataset::Read(o.Data);
+  const auto predictions =
+    SpotPredictions::Predict(*model, *dataset, o.Spots, o.CountScale, o.Batch, o.Device, o.Threads);
+  predictions.WriteTable(o.Output);
+  summary << "wrote " << o.Output << ": " << predictions.SpotIds.size() << " spots x " << predictions.Genes.size()
+          << " genes (" << (o.CountScale ? "counts per target sum" : "preprocessed scale") << ")" << '\n';
+  if (!o.Metrics.empty())
+  {
+    const auto metrics = predictions.Evaluate(*dataset, model->GetGenePreprocessing());
+    metrics.WriteJSONFile(o.Metrics);
+    summary << "MAE " << metrics.MeanAbsoluteError << ", RMSE " << metrics.RootMeanSquaredError << ", mean Pearson "
+            << metrics.MeanPearson << " over " << predictions.SpotIds.size() << " spots; wrote " << o.Metrics << '\n';
+  }
+  return summary.str();
+}
+
+void
+MethodStepRunner::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "CurrentStep: " << m_CurrentStep << std::endl;
+}
+
+} // end namespace itk
