@@ -123,6 +123,9 @@ private:
   /** The step runner's progress as the pipeline's, and the pipeline's abort passed on to it. */
   void
   FollowStep(Object * caller, const EventObject & event);
+  /** ProgressEvent at \p stagesDone of the run's stages (a fraction of one for the running stage). */
+  void
+  ReportProgress(float stagesDone);
 
   PipelineSettings          m_Settings;
   bool                      m_Force{ false };
@@ -131,6 +134,7 @@ private:
   unsigned int              m_NumberOfStagesRun{ 0 };
   unsigned int              m_NumberOfStages{ 0 };
   unsigned int              m_StagesEnded{ 0 };
+  float                     m_LastProgress{ 0.0f };
   MethodStepRunner::Pointer m_StepRunner;
 };
 

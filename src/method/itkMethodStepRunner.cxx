@@ -181,6 +181,7 @@ void
 MethodStepRunner::Follow(ProcessObject * filter, const std::string & step)
 {
   m_CurrentStep = step;
+  this->SetAbortGenerateData(false); // as a filter's Update does: an abort stops the step it came during
   this->UpdateProgress(0.0f);
   auto forward = MemberCommand<Self>::New();
   forward->SetCallbackFunction(this, &Self::ForwardEvent);

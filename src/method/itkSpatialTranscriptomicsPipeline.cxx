@@ -188,8 +188,16 @@ SpatialTranscriptomicsPipeline::FollowStep(Object *, const EventObject &)
   {
     m_StepRunner->AbortGenerateDataOn();
   }
-  const float stage = m_NumberOfStages > 0 ? 1.0f / m_NumberOfStages : 0.0f;
-  this->UpdateProgress(std::min(1.0f, stage * (m_StagesEnded + m_StepRunner->GetProgress())));
+  this->ReportProgress(m_StagesEnded + m_StepRunner->GetProgress());
+}
+
+void
+SpatialTranscriptomicsPipeline::ReportProgress(float stagesDone)
+{
+  // Never backwards: a stage's step may report its start after the stage before it was counted.
+  const float progress = m_NumberOfStages > 0 ? std::min(1.0f, stagesDone / m_NumberOfStages) : 0.0f;
+  m_LastProgress = std::max(progress, m_LastProgress);
+  this->UpdateProgress(m_LastProgress);
 }
 
 void
@@ -206,6 +214,7 @@ SpatialTranscriptomicsPipeline::Update()
   // ratio, the control), evaluate
   m_NumberOfStages = static_cast<unsigned int>(5 + (c.CentralModel.empty() ? 2 : 0) + c.Ratios.size() + 2);
   this->InvokeEvent(StartEvent());
+  m_LastProgress = 0.0f;
   this->UpdateProgress(0.0f);
   const fs::path folder(c.Output);
   const auto     path = [&folder](const std::string & name) { return (folder / name).string(); };
@@ -220,7 +229,7 @@ SpatialTranscriptomicsPipeline::Update()
     },
     [this] {
       ++m_StagesEnded;
-      this->UpdateProgress(std::min(1.0f, static_cast<float>(m_StagesEnded) / m_NumberOfStages));
+      this->ReportProgress(static_cast<float>(m_StagesEnded));
       if (this->GetAbortGenerateData())
       {
         ProcessAborted e(__FILE__, __LINE__);
@@ -390,6 +399,7 @@ SpatialTranscriptomicsPipeline::PrintSelf(std::ostream & os, Indent indent) cons
   os << indent << "NumberOfStagesRun: " << m_NumberOfStagesRun << std::endl;
   os << indent << "NumberOfStages: " << m_NumberOfStages << std::endl;
   os << indent << "StagesEnded: " << m_StagesEnded << std::endl;
+  os << indent << "LastProgress: " << m_LastProgress << std::endl;
   os << indent << "StepRunner: " << m_StepRunner.GetPointer() << std::endl;
 }
 
