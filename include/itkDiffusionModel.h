@@ -117,7 +117,7 @@ public:
     std::uint64_t Seed = 0;
     std::string   Device = "cpu";
     std::string   Sampler = "ddim";
-    /** LibTorch threads; 0 = all cores. */
+    /** LibTorch threads; 0 leaves the application's setting (LibTorchThreads) as it is. */
     unsigned int NumberOfThreads = 0;
     /** A local model's conditioning: profiles x genes, row-major, preprocessed with the model's
      * preprocessing; one sample per profile (NumberOfSamples is then ignored). */

@@ -125,6 +125,7 @@ public:
   itkGetConstMacro(Seed, uint64_t);
   itkSetStringMacro(Device);
   itkGetStringMacro(Device);
+  /** LibTorch threads; 0 (default) leaves the application's setting (LibTorchThreads) as it is. */
   itkSetMacro(NumberOfTorchThreads, unsigned int);
   itkGetConstMacro(NumberOfTorchThreads, unsigned int);
 

@@ -102,7 +102,7 @@ public:
   /** "ddim" (default), "ddpm", "dpmsolver++" or "unipc". */
   itkSetStringMacro(Sampler);
   itkGetStringMacro(Sampler);
-  /** LibTorch threads; 0 (default) = all cores. */
+  /** LibTorch threads; 0 (default) leaves the application's setting (LibTorchThreads) as it is. */
   itkSetMacro(NumberOfTorchThreads, unsigned int);
   itkGetConstMacro(NumberOfTorchThreads, unsigned int);
 

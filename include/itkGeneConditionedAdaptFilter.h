@@ -111,7 +111,7 @@ public:
   /** "cpu" (default), "cuda" or "cuda:N". */
   itkSetStringMacro(Device);
   itkGetStringMacro(Device);
-  /** LibTorch threads; 0 (default) = all cores. */
+  /** LibTorch threads; 0 (default) leaves the application's setting (LibTorchThreads) as it is. */
   itkSetMacro(NumberOfTorchThreads, unsigned int);
   itkGetConstMacro(NumberOfTorchThreads, unsigned int);
   itkSetStringMacro(CheckpointFileName);

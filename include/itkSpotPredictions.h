@@ -47,6 +47,8 @@ struct SpatialTranscriptomics_EXPORT SpotPredictions
   /** Spots x NumberOfFeatures (the regressor's penultimate features), when asked for. */
   std::vector<double> Features;
   std::size_t         NumberOfFeatures{ 0 };
+  /** Counts per target sum instead of the preprocessed scale. */
+  bool CountScale{ false };
 
   /** Predicts at the dataset's "test", "train" or "all" spots; \p countScale gives counts per
    * target sum instead of the preprocessed scale; \p features keeps the penultimate features. */
@@ -67,6 +69,17 @@ struct SpatialTranscriptomics_EXPORT SpotPredictions
    * preprocessed otherwise). */
   ExpressionMetrics
   Evaluate(const SpotPatchDataset & dataset, const std::string & preprocessingJSON) const;
+
+  /** Writes an AnnData .h5ad (AnnDataWriter): X = the predictions, obsm["spatial"] = the spots'
+   * positions in slide pixels, uns["gene_preprocessing"] and uns["scale"]; with \p truth (on the
+   * preprocessed scale only) its expression at the same spots as layers["truth"]. */
+  void
+  WriteAnnData(const std::string & path, const std::string & preprocessingJSON,
+               const SpotPatchDataset * truth = nullptr) const;
+
+  /** \p dataset's expression at these spots (spots x genes), preprocessed the regressor's way. */
+  std::vector<float>
+  TruthFrom(const SpotPatchDataset & dataset, const std::string & preprocessingJSON) const;
 };
 
 } // end namespace itk

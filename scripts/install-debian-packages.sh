@@ -14,10 +14,11 @@ packages=(
   libopenblas0-pthread libopenblas0-openmp
   # tests, benchmarks, style
   libgtest-dev libgmock-dev libbenchmark-dev clang-format-14
-  # reference scripts and independent test fixtures (h5py writes AnnData/HEST files, torchvision is
-  # the regressor's reference ResNet; never a runtime dependency), pyramidal TIFFs for the slide
+  # reference scripts and independent test fixtures (h5py writes AnnData/HEST files, anndata reads the
+  # module's .h5ad files back, torchvision is the regressor's reference ResNet; never a runtime
+  # dependency), pyramidal TIFFs for the slide
   # benchmark (vips), /usr/bin/time for the adaptation-cost benchmark, off-screen figures
-  python3 python3-numpy python3-torch python3-torchvision python3-h5py libtiff-tools libvips-tools time xvfb xauth
+  python3 python3-numpy python3-torch python3-torchvision python3-h5py python3-anndata libtiff-tools libvips-tools time xvfb xauth
 )
 
 missing=()

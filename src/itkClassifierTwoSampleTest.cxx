@@ -18,6 +18,7 @@
 #include "itkClassifierTwoSampleTest.h"
 
 #include "itkDiffusionModelFile.h"
+#include "itkGlobalGeneratorSeed.h"
 #include "itkOptimization.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -96,12 +97,12 @@ TrainAndScore(const torch::Tensor & images, const torch::Tensor & labels, const 
               const ClassifierTwoSampleSettings & settings, at::Generator & generator, const torch::Device & device)
 {
   // Initial weights from the global generator, seeded for this construction only (no side effect).
-  auto       global = at::detail::getDefaultCPUGenerator();
-  const auto saved = global.get_state();
-  global.set_current_seed(static_cast<std::uint64_t>(
-    torch::randint(std::numeric_limits<std::int64_t>::max(), { 1 }, generator, torch::kLong).item<std::int64_t>()));
-  SetClassifier classifier(static_cast<std::int64_t>(settings.Channels));
-  global.set_state(saved);
+  const auto seed = static_cast<std::uint64_t>(
+    torch::randint(std::numeric_limits<std::int64_t>::max(), { 1 }, generator, torch::kLong).item<std::int64_t>());
+  SetClassifier classifier = [&] {
+    const diffusion::GlobalGeneratorSeed seeded(seed);
+    return SetClassifier(static_cast<std::int64_t>(settings.Channels));
+  }();
   classifier->to(device);
   torch::optim::Adam optimizer(classifier->parameters(), torch::optim::AdamOptions(settings.LearningRate));
 

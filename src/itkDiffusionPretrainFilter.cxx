@@ -19,6 +19,7 @@
 
 #include "itkDiffusionModelFile.h"
 #include "itkDiffusionTrainer.h"
+#include "itkGlobalGeneratorSeed.h"
 
 #include "itkImageRegionConstIterator.h"
 
@@ -226,11 +227,10 @@ DiffusionPretrainFilter::GenerateData()
 
     // The initial weights come from the global generator (LibTorch's initialisers use it): seed it
     // for this construction only and give it back its state, so the filter leaves no side effect.
-    auto       global = at::detail::getDefaultCPUGenerator();
-    const auto saved = global.get_state();
-    global.set_current_seed(m_Seed);
-    diffusion::UNet2D unet(config);
-    global.set_state(saved);
+    diffusion::UNet2D unet = [&] {
+      const diffusion::GlobalGeneratorSeed seeded(m_Seed);
+      return diffusion::UNet2D(config);
+    }();
     unet->to(device);
     diffusion::DiffusionTrainer trainer(unet, diffusion::NoiseSchedule(scheduler), options);
     if (m_Resume)

@@ -19,6 +19,7 @@
 
 #include "itkDiffusionModelFile.h"
 #include "itkGeneRegressorModelInternals.h"
+#include "itkGlobalGeneratorSeed.h"
 #include "itkRegressorTrainer.h"
 
 #include <nlohmann/json.hpp>
@@ -215,8 +216,12 @@ GeneRegressorTrainFilter::GenerateData()
     regression::ResNetConfig config;
     config.depth = static_cast<int>(m_Depth);
     config.numberOfOutputs = static_cast<std::int64_t>(preprocessing.Genes.size());
-    torch::manual_seed(m_Seed); // the head's and a random backbone's initialisation
-    regression::ResNet network(config);
+    // torch::nn initialises from LibTorch's global generator: seeded for the construction, then put
+    // back as it was, so that the application's own random stream is not changed by a filter.
+    regression::ResNet network = [&] {
+      const diffusion::GlobalGeneratorSeed seeded(m_Seed);
+      return regression::ResNet(config);
+    }();
     if (!m_BackboneFileName.empty())
     {
       regression::LoadTorchvisionBackbone(network, m_BackboneFileName);

@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <functional>
 
 #include <unistd.h>
@@ -211,6 +212,24 @@ TEST_F(C2LPipeline, RunsEveryStageThenResumes)
   ExpectOneLineError(
     Run("predict --model " + Path("run/dataset.h5") + " --data " + Path("run/dataset.h5") + " --out " + Path("q.tsv")),
     "Cannot load the gene regressor");
+
+  // The same predictions as AnnData, opened by anndata itself: the 30 test spots, the truth beside.
+  ASSERT_EQ(Run("predict --model " + Path("run/regressor_real.safetensors") + " --data " + Path("run/dataset.h5") +
+                " --out " + Path("p.h5ad"))
+              .exitCode,
+            0);
+  const std::string reader = std::string(SpatialTranscriptomics_PYTHON) + " " + SpatialTranscriptomics_SOURCE_DIR +
+                             "/test/data/read_h5ad_with_anndata.py " + Path("p.h5ad") + " > " + Path("p.json");
+  ASSERT_EQ(WEXITSTATUS(std::system(reader.c_str())), 0) << FileBytes(Path("p.json"));
+  const auto seen = json::parse(FileBytes(Path("p.json")));
+  EXPECT_EQ(seen["shape"], json({ 30, 12 }));
+  EXPECT_EQ(seen["spatial"].size(), 30u);
+  EXPECT_EQ(seen["layers"]["truth"].size(), 30u);
+  EXPECT_EQ(seen["uns"]["scale"], "preprocessed");
+  // The table's first value, as TSV and as X (float32 of the same number).
+  const auto firstRow = table.substr(table.find('\n') + 1);
+  const auto firstValue = std::stod(firstRow.substr(firstRow.find('\t') + 1));
+  EXPECT_NEAR(seen["X"][0][0].get<double>(), firstValue, 1e-5 * std::abs(firstValue) + 1e-6);
 }
 
 TEST_F(C2LPipeline, StudiesSamplingFractionsWithOneCentralModel)

@@ -20,7 +20,7 @@
 
 #include "c2lCommands.h"
 
-#include "itkReportWriter.h"
+#include "itkAtomicFile.h"
 #include "itkSpatialDataReaders.h"
 #include "itkSpatialImputationEvaluation.h"
 
@@ -85,8 +85,8 @@ Impute(const ImputeOptions & o)
   const auto evaluation =
     itk::EvaluateImputation(*spots, grid, split, settings, o.baselinesOnly ? nullptr : filter.GetPointer());
   fs::create_directories(o.Output);
-  itk::report::WriteTextFileAtomically(predictionsFile.string(), evaluation.PredictionsToTSV(spots->GetSpotIds()));
-  itk::report::WriteTextFileAtomically(metricsFile.string(), evaluation.ToJSON());
+  itk::AtomicFile::Write(predictionsFile.string(), evaluation.PredictionsToTSV(spots->GetSpotIds()), "the predictions");
+  itk::AtomicFile::Write(metricsFile.string(), evaluation.ToJSON(), "the metrics");
   std::cout << "method\tmae\tpearson\tpearson (" << evaluation.MostVariable.size() << " most variable)\tssim\n";
   for (const auto & method : evaluation.Methods)
   {

@@ -23,6 +23,7 @@
 #include "c2lFractionStudy.h"
 #include "c2lPipelineReport.h"
 
+#include "itkLibTorchThreads.h"
 #include "itkMacro.h"
 #include "itkProcessMemory.h"
 
@@ -77,6 +78,7 @@ main(int argc, char * argv[])
   if (TrainsOrRunsModels(argc, argv))
   {
     itk::RetainFreedMemoryForReuse();
+    itk::LibTorchThreads::UseAllCores(); // a command's --threads N still sets N
   }
   CLI::App app{ "c2l: gene-conditioned diffusion for spatial transcriptomics, as ITK filters" };
   app.require_subcommand(1);

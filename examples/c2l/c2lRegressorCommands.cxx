@@ -73,7 +73,12 @@ AddRegressorCommands(CLI::App & app)
   predict->add_option("--batch", p->Batch, "Patches per batch (default 64)")->check(CLI::PositiveNumber);
   predict->add_option("--device", p->Device, "cpu (default), cuda or cuda:N");
   predict->add_option("--threads", p->Threads, "CPU threads (default: all cores)");
-  predict->add_option("--out", p->Output, "Predictions (TSV: spot, then one column per gene)")->required();
+  predict
+    ->add_option("--out",
+                 p->Output,
+                 "Predictions: a TSV (spot, then one column per gene), or with a .h5ad name an AnnData file "
+                 "(X, obsm['spatial'], the dataset's expression as layers['truth'] where it knows it)")
+    ->required();
   predict->add_option("--metrics", p->Metrics, "Also write MAE, RMSE, Pearson and Spearman against the truth (JSON)");
   predict->add_flag("--force", p->Force, "Replace existing outputs");
   predict->callback([p]() { std::cout << StepRunnerWithProgressBar()->Predict(*p); });

@@ -243,10 +243,9 @@ ResolveDevice(const std::string & name)
 void
 SetTorchThreads(int threads)
 {
-  const int count = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (torch::get_num_threads() != count)
+  if (threads > 0 && torch::get_num_threads() != threads)
   {
-    torch::set_num_threads(count);
+    torch::set_num_threads(threads);
   }
 }
 

@@ -71,8 +71,8 @@ SaveDiffusionModel(const std::string & fileName, const UNet2D & unet, const Nois
 torch::Device
 ResolveDevice(const std::string & name);
 
-/** Sets LibTorch's intra-op thread count: `threads` > 0, or all hardware threads when 0. (Debian's
- * LibTorch starts with one.) */
+/** Sets LibTorch's intra-op thread count to `threads` when it is above 0; 0 leaves the process's
+ * setting as the application made it (a filter takes no process-wide decision unless asked to). */
 void
 SetTorchThreads(int threads);
 

@@ -572,7 +572,28 @@ MethodStepRunner::Predict(const PredictionStepSettings & o)
   const auto dataset = SpotPatchDataset::Read(o.Data);
   const auto predictions =
     SpotPredictions::Predict(*model, *dataset, o.Spots, o.CountScale, o.Batch, o.Device, o.Threads);
-  predictions.WriteTable(o.Output);
+  if (std::filesystem::path(o.Output).extension() == ".h5ad")
+  {
+    // The dataset's own expression as the truth layer where it knows it for the regressor's genes.
+    const SpotPatchDataset * truth = dataset;
+    try
+    {
+      if (!o.CountScale)
+      {
+        predictions.TruthFrom(*dataset, model->GetGenePreprocessing());
+      }
+    }
+    catch (const ExceptionObject & e)
+    {
+      truth = nullptr;
+      summary << "no truth layer: " << e.GetDescription() << '\n';
+    }
+    predictions.WriteAnnData(o.Output, model->GetGenePreprocessing(), truth);
+  }
+  else
+  {
+    predictions.WriteTable(o.Output);
+  }
   summary << "wrote " << o.Output << ": " << predictions.SpotIds.size() << " spots x " << predictions.Genes.size()
           << " genes (" << (o.CountScale ? "counts per target sum" : "preprocessed scale") << ")" << '\n';
   if (!o.Metrics.empty())

@@ -158,6 +158,7 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
     const auto metrics = predictions.Evaluate(*real, model->GetGenePreprocessing());
     const auto stem = (fs::path(folder) / fs::path(run.File).stem()).string();
     predictions.WriteTable(stem + "_test_predictions.tsv");
+    predictions.WriteAnnData(stem + "_test_predictions.h5ad", model->GetGenePreprocessing(), real.GetPointer());
     metrics.WriteJSONFile(stem + "_metrics.json");
     metrics.WriteTSVFile(stem + "_genes.tsv");
     json entry{ { "label", run.Label },

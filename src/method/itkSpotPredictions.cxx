@@ -17,6 +17,7 @@
  *=========================================================================*/
 #include "itkSpotPredictions.h"
 
+#include "itkAnnDataWriter.h"
 #include "itkAtomicFile.h"
 #include "itkGenePreprocessing.h"
 #include "itkGeneRegressorFilter.h"
@@ -70,6 +71,7 @@ SpotPredictions::Predict(const GeneRegressorModel & model, const SpotPatchDatase
   filter->Update();
 
   SpotPredictions result;
+  result.CountScale = countScale;
   result.Rows = rows;
   result.SpotIds = subset->GetSpots()->GetSpotIds();
   for (const auto & p : subset->GetSpots()->GetPixelPositions())
@@ -112,8 +114,8 @@ SpotPredictions::WriteTable(const std::string & path) const
   AtomicFile::Write(path, out.str(), "the predictions");
 }
 
-ExpressionMetrics
-SpotPredictions::Evaluate(const SpotPatchDataset & dataset, const std::string & preprocessingJSON) const
+std::vector<float>
+SpotPredictions::TruthFrom(const SpotPatchDataset & dataset, const std::string & preprocessingJSON) const
 {
   const SpotPredictions & predictions = *this;
   const auto              preprocessing = GenePreprocessing::FromJSON(preprocessingJSON);
@@ -128,10 +130,34 @@ SpotPredictions::Evaluate(const SpotPatchDataset & dataset, const std::string & 
     }
     spots->ApplyPreprocessing(preprocessing); // names the regressor's genes it lacks, if any
   }
-  const auto truth =
-    DenseMatrix::FromFloat(spots->GetNumberOfSpots(), preprocessing.Genes.size(), spots->GetExpression());
-  const DenseMatrix prediction(predictions.SpotIds.size(), predictions.Genes.size(), predictions.Values);
-  return ComputeExpressionMetrics(truth, prediction, predictions.Genes);
+  return spots->GetExpression();
+}
+
+ExpressionMetrics
+SpotPredictions::Evaluate(const SpotPatchDataset & dataset, const std::string & preprocessingJSON) const
+{
+  const auto        truth = DenseMatrix::FromFloat(SpotIds.size(), Genes.size(), TruthFrom(dataset, preprocessingJSON));
+  const DenseMatrix prediction(SpotIds.size(), Genes.size(), Values);
+  return ComputeExpressionMetrics(truth, prediction, Genes);
+}
+
+void
+SpotPredictions::WriteAnnData(const std::string & path, const std::string & preprocessingJSON,
+                              const SpotPatchDataset * truth) const
+{
+  auto writer = AnnDataWriter::New();
+  writer->SetFileName(path);
+  writer->SetSpots(SpotIds, Positions);
+  writer->SetGenes(Genes);
+  writer->SetValues(Values);
+  writer->SetText("gene_preprocessing", preprocessingJSON);
+  writer->SetText("scale", CountScale ? "counts per target sum" : "preprocessed");
+  if (truth != nullptr && !CountScale)
+  {
+    const auto values = TruthFrom(*truth, preprocessingJSON);
+    writer->SetLayer("truth", std::vector<double>(values.begin(), values.end()));
+  }
+  writer->Write();
 }
 
 } // end namespace itk

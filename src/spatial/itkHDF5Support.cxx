@@ -500,6 +500,81 @@ File::WriteStrings(const std::string & name, const std::vector<std::string> & va
   WriteNumbers(name, type.Get(), type.Get(), buffer.data(), shape, false);
 }
 
+namespace
+{
+/** h5py's str: variable-length, UTF-8. */
+Handle
+TextType()
+{
+  Handle type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type.Get(), H5T_VARIABLE);
+  H5Tset_cset(type.Get(), H5T_CSET_UTF8);
+  return type;
+}
+
+std::vector<const char *>
+Pointers(const std::vector<std::string> & values)
+{
+  std::vector<const char *> pointers;
+  for (const auto & v : values)
+  {
+    pointers.push_back(v.c_str());
+  }
+  return pointers;
+}
+} // namespace
+
+void
+File::WriteTextStrings(const std::string & name, const std::vector<std::string> & values,
+                       const std::vector<hsize_t> & shape) const
+{
+  const auto slash = name.rfind('/');
+  if (slash != std::string::npos)
+  {
+    CreateGroup(name.substr(0, slash));
+  }
+  const Handle type = TextType();
+  Handle       space(shape.empty() ? H5Screate(H5S_SCALAR)
+                             : H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr));
+  Handle       dataset(H5Dcreate2(Id(), name.c_str(), type.Get(), space.Get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  const auto   pointers = Pointers(values);
+  if (!dataset.IsValid() ||
+      (!pointers.empty() && H5Dwrite(dataset.Get(), type.Get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()) < 0))
+  {
+    itkGenericExceptionMacro(<< "Cannot write \"" << name << "\" to " << m_Path << " (disk full?)");
+  }
+}
+
+void
+File::WriteTextAttribute(const std::string & object, const std::string & attribute, const std::string & value) const
+{
+  const Handle handle = OpenObject(object);
+  const Handle type = TextType();
+  Handle       space(H5Screate(H5S_SCALAR));
+  Handle       attr(H5Acreate2(handle.Get(), attribute.c_str(), type.Get(), space.Get(), H5P_DEFAULT, H5P_DEFAULT));
+  const char * text = value.c_str();
+  if (!attr.IsValid() || H5Awrite(attr.Get(), type.Get(), &text) < 0)
+  {
+    itkGenericExceptionMacro(<< "Cannot write attribute \"" << attribute << "\" to " << m_Path);
+  }
+}
+
+void
+File::WriteTextArrayAttribute(const std::string & object, const std::string & attribute,
+                              const std::vector<std::string> & values) const
+{
+  const Handle  handle = OpenObject(object);
+  const hsize_t count = values.size();
+  Handle        space(H5Screate_simple(1, &count, nullptr));
+  const Handle  type = values.empty() ? Handle(H5Tcopy(H5T_IEEE_F64LE)) : TextType();
+  Handle        attr(H5Acreate2(handle.Get(), attribute.c_str(), type.Get(), space.Get(), H5P_DEFAULT, H5P_DEFAULT));
+  const auto    pointers = Pointers(values);
+  if (!attr.IsValid() || (!values.empty() && H5Awrite(attr.Get(), type.Get(), pointers.data()) < 0))
+  {
+    itkGenericExceptionMacro(<< "Cannot write attribute \"" << attribute << "\" to " << m_Path);
+  }
+}
+
 void
 File::WriteStringAttribute(const std::string & object, const std::string & attribute, const std::string & value) const
 {

@@ -143,6 +143,19 @@ public:
   void
   WriteStrings(const std::string & name, const std::vector<std::string> & values,
                const std::vector<hsize_t> & shape) const;
+  /** Variable-length UTF-8 strings (h5py's str, the layout AnnData writes); an empty shape writes
+   * one scalar string. */
+  void
+  WriteTextStrings(const std::string & name, const std::vector<std::string> & values,
+                   const std::vector<hsize_t> & shape) const;
+  /** A variable-length UTF-8 string attribute (h5py's str). */
+  void
+  WriteTextAttribute(const std::string & object, const std::string & attribute, const std::string & value) const;
+  /** An attribute array of variable-length UTF-8 strings; an empty one as h5py writes [] (float64,
+   * no element). */
+  void
+  WriteTextArrayAttribute(const std::string & object, const std::string & attribute,
+                          const std::vector<std::string> & values) const;
   void
   WriteStringAttribute(const std::string & object, const std::string & attribute, const std::string & value) const;
   void

@@ -21,8 +21,11 @@
 
 #include "itkGeneRegressorFilter.h"
 #include "itkGeneRegressorTrainFilter.h"
+#include "itkLibTorchThreads.h"
 
 #include "gtest/gtest.h"
+
+#include <torch/torch.h>
 
 #include <cmath>
 #include <filesystem>
@@ -285,6 +288,34 @@ TEST(GeneRegressorFilter, PreconditionsThrow)
   EXPECT_NE(ThrownMessage([&] { unloaded->Save("/tmp/never.safetensors"); }).find("No regressor"), std::string::npos);
   EXPECT_NE(ThrownMessage([&] { unloaded->Load("/nonexistent/model.safetensors"); }).find("/nonexistent/model"),
             std::string::npos);
+}
+
+// A filter takes no process-wide decision unless asked: LibTorch's thread count and its global
+// random generator are the same after training as before (and the weights still follow Seed).
+TEST(GeneRegressorFilter, LeavesLibTorchsThreadsAndGlobalGeneratorAsTheyWere)
+{
+  const auto dataset = TwoColourDataset(16, 16);
+  itk::LibTorchThreads::Set(3);
+  torch::manual_seed(123);
+  const auto expected = torch::rand({ 8 });
+  torch::manual_seed(123);
+  auto first = SmallTrainer(dataset, 2);
+  first->SetNumberOfTorchThreads(0);
+  first->Update();
+  EXPECT_TRUE(torch::equal(torch::rand({ 8 }), expected));
+  EXPECT_EQ(itk::LibTorchThreads::Get(), 3u);
+
+  torch::manual_seed(7); // another global state: the trained weights do not depend on it
+  auto second = SmallTrainer(dataset, 2);
+  second->SetNumberOfTorchThreads(0);
+  second->Update();
+  const auto a = Predict(first->GetOutput(), dataset->GetPatches());
+  const auto b = Predict(second->GetOutput(), dataset->GetPatches());
+  for (unsigned int i = 0; i < a.size(); ++i)
+  {
+    EXPECT_EQ(a.data_block()[i], b.data_block()[i]);
+  }
+  itk::LibTorchThreads::Set(1);
 }
 
 TEST(GeneRegressorFilter, PrintsEverySetting)
