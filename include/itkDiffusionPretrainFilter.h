@@ -129,10 +129,13 @@ public:
   itkSetMacro(NumberOfTorchThreads, unsigned int);
   itkGetConstMacro(NumberOfTorchThreads, unsigned int);
 
-  /** After an update: the loss of its last step, and how many steps it trained; NaN and 0 when it
-   * resumed a checkpoint that already held NumberOfSteps steps. */
-  itkGetConstMacro(LastLoss, double);
+  /** After (and during) an update: the loss of its last step (NaN when it trained none: a resumed
+   * checkpoint already held NumberOfSteps steps), how many steps it trained, and the optimizer step
+   * reached (a resumed run counts from its checkpoint; read it from a ProgressEvent observer). The
+   * three training filters share these names. */
+  itkGetConstMacro(FinalLoss, double);
   itkGetConstMacro(StepsTrained, unsigned int);
+  itkGetConstMacro(CurrentStep, unsigned int);
 
 protected:
   DiffusionPretrainFilter();
@@ -171,8 +174,9 @@ private:
   uint64_t     m_Seed{ 0 };
   std::string  m_Device{ "cpu" };
   unsigned int m_NumberOfTorchThreads{ 0 };
-  double       m_LastLoss{ 0.0 };
+  double       m_FinalLoss{ 0.0 };
   unsigned int m_StepsTrained{ 0 };
+  unsigned int m_CurrentStep{ 0 };
 };
 
 } // namespace itk

@@ -124,8 +124,14 @@ public:
   itkGetConstMacro(Resume, bool);
   itkBooleanMacro(Resume);
 
-  /** After an update: the mean weighted loss of the last step, and the training spots used. */
+  /** After (and during) an update: the mean weighted loss of its last step (NaN when it trained none: a resumed
+   * checkpoint already held NumberOfSteps steps), how many steps it trained, and the optimizer step
+   * reached (a resumed run counts from its checkpoint; read it from a ProgressEvent observer). The
+   * three training filters share these names. */
   itkGetConstMacro(FinalLoss, double);
+  itkGetConstMacro(StepsTrained, unsigned int);
+  itkGetConstMacro(CurrentStep, unsigned int);
+  /** After an update: the training spots used. */
   itkGetConstMacro(NumberOfTrainingSpots, SizeValueType);
 
 protected:
@@ -161,6 +167,8 @@ private:
   SizeValueType            m_CheckpointInterval{ 0 };
   bool                     m_Resume{ false };
   double                   m_FinalLoss{ 0.0 };
+  unsigned int             m_StepsTrained{ 0 };
+  unsigned int             m_CurrentStep{ 0 };
   SizeValueType            m_NumberOfTrainingSpots{ 0 };
 };
 

@@ -121,8 +121,14 @@ public:
   itkGetConstMacro(Resume, bool);
   itkBooleanMacro(Resume);
 
-  /** After an update: the loss of the last step, and the pairs trained on. */
+  /** After (and during) an update: the loss of its last step (NaN when it trained none: a resumed
+   * checkpoint already held NumberOfSteps steps), how many steps it trained, and the optimizer step
+   * reached (a resumed run counts from its checkpoint; read it from a ProgressEvent observer). The
+   * three training filters share these names. */
   itkGetConstMacro(FinalLoss, double);
+  itkGetConstMacro(StepsTrained, unsigned int);
+  itkGetConstMacro(CurrentStep, unsigned int);
+  /** After an update: the pairs trained on. */
   itkGetConstMacro(NumberOfRealPairs, SizeValueType);
   itkGetConstMacro(NumberOfSyntheticPairs, SizeValueType);
 
@@ -159,6 +165,8 @@ private:
   SizeValueType m_CheckpointInterval{ 0 };
   bool          m_Resume{ false };
   double        m_FinalLoss{ 0.0 };
+  unsigned int  m_StepsTrained{ 0 };
+  unsigned int  m_CurrentStep{ 0 };
   SizeValueType m_NumberOfRealPairs{ 0 };
   SizeValueType m_NumberOfSyntheticPairs{ 0 };
 };

@@ -35,7 +35,7 @@ namespace itk
  * Each step reads and writes the files its settings name, refuses an output that exists unless
  * the settings' force is set (or a resumed training's own file), and returns what it did as text
  * ("wrote dataset.h5: 293 patches of 224 px ..."), one line per fact. While a step runs, this
- * object's ProgressEvent follows the step's filter (GetProgress, GetCurrentStep), and
+ * object's ProgressEvent follows the step's filter (GetProgress, GetStepName), and
  * AbortGenerateDataOn() stops it at the filter's next progress report.
  *
  * The pipeline (SpatialTranscriptomicsPipeline) runs its stages through this class, and the c2l
@@ -59,7 +59,7 @@ public:
 
   /** The step running, or the last one run: "extract", "pretrain", "adapt", "sample",
    * "train-regressor", "predict". */
-  itkGetStringMacro(CurrentStep);
+  itkGetStringMacro(StepName);
 
   /** A slide and its spots to a paired dataset (.h5), or with tiles > 0 unlabeled tissue tiles. */
   std::string
@@ -101,7 +101,7 @@ private:
   void
   ForwardEvent(Object * caller, const EventObject & event);
 
-  std::string m_CurrentStep;
+  std::string m_StepName;
 };
 
 } // end namespace itk

@@ -109,6 +109,11 @@ public:
   void
   Validate() const;
 
+  /** Takes \p data's patches, spots and settings (shared, not copied): how a process object hands
+   * over the dataset it made as its output. */
+  void
+  Graft(const DataObject * data) override;
+
   /** Writes through a temporary file and a rename: a failed write leaves no partial file. */
   void
   Write(const std::string & fileName) const;

@@ -239,8 +239,9 @@ DiffusionPretrainFilter::GenerateData()
     }
     LossLog log(m_LossLogFileName, trainer.StepCount());
     // A resumed run that had already finished trains no step: there is no loss to report.
-    m_LastLoss = std::numeric_limits<double>::quiet_NaN();
+    m_FinalLoss = std::numeric_limits<double>::quiet_NaN();
     m_StepsTrained = 0;
+    m_CurrentStep = static_cast<unsigned int>(trainer.StepCount());
     while (trainer.StepCount() < static_cast<std::int64_t>(m_NumberOfSteps))
     {
       if (this->GetAbortGenerateData())
@@ -249,9 +250,10 @@ DiffusionPretrainFilter::GenerateData()
         aborted.SetDescription("DiffusionPretrainFilter was aborted");
         throw aborted;
       }
-      m_LastLoss = trainer.Step(source);
+      m_FinalLoss = trainer.Step(source);
       ++m_StepsTrained;
-      log.Append(trainer.StepCount(), m_LastLoss, trainer.LearningRate(trainer.StepCount() - 1));
+      m_CurrentStep = static_cast<unsigned int>(trainer.StepCount());
+      log.Append(trainer.StepCount(), m_FinalLoss, trainer.LearningRate(trainer.StepCount() - 1));
       if (m_CheckpointInterval > 0 && !m_CheckpointFileName.empty() && trainer.StepCount() % m_CheckpointInterval == 0)
       {
         trainer.SaveCheckpoint(m_CheckpointFileName);
@@ -308,8 +310,9 @@ DiffusionPretrainFilter::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "Seed: " << m_Seed << std::endl;
   os << indent << "Device: " << m_Device << std::endl;
   os << indent << "NumberOfTorchThreads: " << m_NumberOfTorchThreads << std::endl;
-  os << indent << "LastLoss: " << m_LastLoss << std::endl;
+  os << indent << "FinalLoss: " << m_FinalLoss << std::endl;
   os << indent << "StepsTrained: " << m_StepsTrained << std::endl;
+  os << indent << "CurrentStep: " << m_CurrentStep << std::endl;
 }
 
 } // namespace itk

@@ -25,6 +25,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <filesystem>
+#include <limits>
 
 namespace itk
 {
@@ -110,8 +111,8 @@ GeneConditionedAdaptFilter::VerifyPreconditions() ITKv5_CONST
   }
   if (!dataset->GetSpots()->HasExpression())
   {
-    itkExceptionMacro(<< "The dataset has no preprocessed expression to condition on; extract it with c2l "
-                         "extract (which preprocesses the genes)");
+    itkExceptionMacro(<< "The dataset has no preprocessed expression to condition on; extract it with "
+                         "MethodStepRunner::Extract (c2l extract), which preprocesses the genes");
   }
   const auto size = dataset->GetPatches()->GetLargestPossibleRegion().GetSize();
   if (size[0] != central->GetImageSize() || size[1] != central->GetImageSize())
@@ -132,6 +133,13 @@ GeneConditionedAdaptFilter::VerifyPreconditions() ITKv5_CONST
   if (m_NumberOfSteps == 0 || m_BatchSize == 0 || m_GradientAccumulation == 0 || m_EmbeddingSize == 0)
   {
     itkExceptionMacro(<< "Steps, batch size, gradient accumulation and embedding size must be positive");
+  }
+  // As the other training filters: Resume continues a checkpoint, and a missing one is an error, not
+  // a silent fresh start.
+  if (m_Resume && (m_CheckpointFileName.empty() || !std::filesystem::is_regular_file(m_CheckpointFileName)))
+  {
+    itkExceptionMacro(<< "Resume: the checkpoint \"" << m_CheckpointFileName
+                      << "\" does not exist (a run writes one with CheckpointInterval > 0)");
   }
   DiffusionModel::VerifyDevice(m_Device);
 }
@@ -190,10 +198,13 @@ GeneConditionedAdaptFilter::GenerateData()
     options.geneDropout = m_GeneDropout;
     options.seed = m_Seed;
     adaptation::AdaptationTrainer trainer(centralCopy.unet, centralCopy.schedule, adapter, options);
-    if (m_Resume && !m_CheckpointFileName.empty() && std::filesystem::exists(m_CheckpointFileName))
+    if (m_Resume)
     {
       trainer.LoadCheckpoint(m_CheckpointFileName);
     }
+    m_FinalLoss = std::numeric_limits<double>::quiet_NaN();
+    m_StepsTrained = 0;
+    m_CurrentStep = static_cast<unsigned int>(trainer.StepCount());
     while (trainer.StepCount() < options.totalSteps)
     {
       if (this->GetAbortGenerateData())
@@ -203,6 +214,8 @@ GeneConditionedAdaptFilter::GenerateData()
         throw aborted;
       }
       m_FinalLoss = trainer.Step(pairs);
+      ++m_StepsTrained;
+      m_CurrentStep = static_cast<unsigned int>(trainer.StepCount());
       if (m_CheckpointInterval > 0 && !m_CheckpointFileName.empty() &&
           trainer.StepCount() % static_cast<std::int64_t>(m_CheckpointInterval) == 0)
       {
@@ -254,6 +267,8 @@ GeneConditionedAdaptFilter::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "CheckpointInterval: " << m_CheckpointInterval << std::endl;
   os << indent << "Resume: " << m_Resume << std::endl;
   os << indent << "FinalLoss: " << m_FinalLoss << std::endl;
+  os << indent << "StepsTrained: " << m_StepsTrained << std::endl;
+  os << indent << "CurrentStep: " << m_CurrentStep << std::endl;
   os << indent << "NumberOfTrainingSpots: " << m_NumberOfTrainingSpots << std::endl;
 }
 

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <limits>
 
 namespace itk
 {
@@ -230,8 +231,13 @@ GeneRegressorTrainFilter::GenerateData()
     const auto                   options = TrainingOptionsOf(*this);
     regression::RegressorTrainer trainer(
       network, options, realImages.contiguous(), realTargets.contiguous(), syntheticImages, syntheticTargets);
+    m_FinalLoss = std::numeric_limits<double>::quiet_NaN();
+    m_StepsTrained = 0;
+    m_CurrentStep = 0;
     trainer.Run([this](std::int64_t step, std::int64_t total, double loss) {
       m_FinalLoss = loss;
+      ++m_StepsTrained;
+      m_CurrentStep = static_cast<unsigned int>(step);
       this->UpdateProgress(static_cast<float>(step) / static_cast<float>(total));
       if (this->GetAbortGenerateData())
       {
@@ -296,6 +302,8 @@ GeneRegressorTrainFilter::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "CheckpointInterval: " << m_CheckpointInterval << std::endl;
   os << indent << "Resume: " << m_Resume << std::endl;
   os << indent << "FinalLoss: " << m_FinalLoss << std::endl;
+  os << indent << "StepsTrained: " << m_StepsTrained << std::endl;
+  os << indent << "CurrentStep: " << m_CurrentStep << std::endl;
   os << indent << "NumberOfRealPairs: " << m_NumberOfRealPairs << std::endl;
   os << indent << "NumberOfSyntheticPairs: " << m_NumberOfSyntheticPairs << std::endl;
 }

@@ -19,6 +19,7 @@
 // c2l adapt: a central model and a lab's paired dataset in, the local gene-conditioned model out.
 
 #include "c2lCommands.h"
+#include "c2lStepRunner.h"
 
 #include <iostream>
 #include <memory>
@@ -30,9 +31,7 @@ void
 AddAdaptCommand(CLI::App & app)
 {
   auto   o = std::make_shared<itk::AdaptationStepSettings>();
-  auto * command = app.add_subcommand("adapt",
-                                      "Adapt a central diffusion model to a lab's paired spots (gene FiLM "
-                                      "modulation of the frozen U-Net)");
+  auto * command = app.add_subcommand("adapt", DescriptionOf("adapt"));
   command->add_option("--central", o->Central, "Central model (.safetensors written by c2l pretrain)")->required();
   command->add_option("--data", o->Data, "Paired dataset (.h5 written by c2l extract; its training spots are used)")
     ->required();
@@ -54,7 +53,7 @@ AddAdaptCommand(CLI::App & app)
   command->add_option("--threads", o->Threads, "CPU threads (default: all cores)");
   command->add_option("--checkpoint", o->Checkpoint, "Checkpoint file (written atomically)");
   command->add_option("--checkpoint-every", o->CheckpointEvery, "Steps between checkpoints (default: none)");
-  command->add_flag("--resume", o->Resume, "Continue from --checkpoint if it exists");
+  command->add_flag("--resume", o->Resume, "Continue from --checkpoint (ends as an uninterrupted run would)");
   command->add_flag("--embed-central", o->EmbedCentral, "Carry the central model in the local file");
   command->add_flag("--force", o->Force, "Replace the output if it exists");
   command->callback([o]() { std::cout << StepRunnerWithProgressBar()->Adapt(*o); });

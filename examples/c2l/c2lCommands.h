@@ -18,26 +18,25 @@
 #ifndef c2lCommands_h
 #define c2lCommands_h
 
-#include "c2lProgressBar.h"
-
-#include "itkMethodStepRunner.h"
+#include "c2lCommandList.h"
 
 #include <CLI/CLI.hpp>
 
 namespace c2l
 {
 
-/** Each subcommand registers its options and the callback that runs it. */
+/** Each subcommand registers its options and the callback that runs it. In c2l: */
 void
 AddNormalizeCommand(CLI::App & app);
-void
-AddDemoCommand(CLI::App & app);
 void
 AddSynthSlideCommand(CLI::App & app);
 void
 AddExtractCommand(CLI::App & app);
 void
 AddInspectCommand(CLI::App & app);
+/** In c2l-models (they link LibTorch): */
+void
+AddDemoCommand(CLI::App & app);
 void
 AddPretrainCommand(CLI::App & app);
 void
@@ -50,16 +49,6 @@ void
 AddRunCommand(CLI::App & app);
 void
 AddImputeCommand(CLI::App & app);
-
-/** The library's step runner, its progress drawn as a bar on a terminal. */
-inline itk::MethodStepRunner::Pointer
-StepRunnerWithProgressBar()
-{
-  auto runner = itk::MethodStepRunner::New();
-  auto progress = ProgressBar::New();
-  progress->Watch(runner, "");
-  return runner;
-}
 
 } // namespace c2l
 

@@ -103,8 +103,7 @@ void
 AddDemoCommand(CLI::App & app)
 {
   auto   options = std::make_shared<DemoOptions>();
-  auto * command = app.add_subcommand(
-    "demo", "The whole pipeline with small settings on a synthetic slide it generates, and its report");
+  auto * command = app.add_subcommand("demo", DescriptionOf("demo"));
   command->add_option("--out", options->Output, "Output folder (created; a demo folder resumes where it stopped)")
     ->required();
   command->add_option("--spots", options->Spots, "Spots of the synthetic slide (default 480)")
@@ -123,8 +122,7 @@ AddRunCommand(CLI::App & app)
     bool        Force{ false };
   };
   auto   options = std::make_shared<Options>();
-  auto * command = app.add_subcommand(
-    "run", "The whole pipeline: extraction, central model, adaptation, synthesis, regression, evaluation, report");
+  auto * command = app.add_subcommand("run", DescriptionOf("run"));
   command->add_option("--config", options->Config, "Pipeline settings (JSON; see Documentation/Pipeline.md)")
     ->required();
   command->add_flag(

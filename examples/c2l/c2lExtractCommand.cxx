@@ -20,6 +20,8 @@
 
 #include "c2lCommands.h"
 
+#include "itkPatchDatasetExtractor.h"
+
 #include <iostream>
 #include <memory>
 
@@ -29,9 +31,7 @@ void
 AddExtractCommand(CLI::App & app)
 {
   auto   o = std::make_shared<itk::ExtractionStepSettings>();
-  auto * command = app.add_subcommand("extract",
-                                      "Cut a patch at every spot of a slide: the paired (patch, "
-                                      "expression) dataset");
+  auto * command = app.add_subcommand("extract", DescriptionOf("extract"));
   command
     ->add_option("--slide",
                  o->Slide,
@@ -74,7 +74,10 @@ AddExtractCommand(CLI::App & app)
     {
       throw CLI::ValidationError("--spots / --tiles", "give exactly one of --spots and --tiles");
     }
-    std::cout << StepRunnerWithProgressBar()->Extract(*o);
+    auto extractor = itk::PatchDatasetExtractor::New();
+    extractor->SetSettings(*o);
+    extractor->Update();
+    std::cout << extractor->GetSummary();
   });
 }
 

@@ -17,6 +17,8 @@
  *=========================================================================*/
 #include "c2lFractionStudy.h"
 
+#include "c2lCommandList.h"
+
 #include "c2lPipeline.h"
 #include "itkSpatialTranscriptomicsPipeline.h"
 #include "itkPipelineEvaluation.h"
@@ -239,24 +241,24 @@ FractionFolderName(double fraction)
 std::string
 RunFractionStudy(const FractionStudyOptions & options)
 {
-  ValidateFractions(options.fractions);
-  const auto     config = itk::PipelineSettings::Read(options.config);
+  ValidateFractions(options.Fractions);
+  const auto     config = itk::PipelineSettings::Read(options.Config);
   const fs::path folder(config.Output);
-  const json     settings{ { "pipeline", json::parse(config.ToJSON()) }, { "fractions", options.fractions } };
+  const json     settings{ { "pipeline", json::parse(config.ToJSON()) }, { "fractions", options.Fractions } };
   itk::SpatialTranscriptomicsPipeline::PrepareResultsFolder(
     folder.string(), "study_settings.json", settings.dump(2), "study", options.Force);
 
   json runs = json::array();
-  for (std::size_t i = 0; i < options.fractions.size(); ++i)
+  for (std::size_t i = 0; i < options.Fractions.size(); ++i)
   {
-    const double          fraction = options.fractions[i];
+    const double          fraction = options.Fractions[i];
     itk::PipelineSettings run = config;
     run.Output = (folder / FractionFolderName(fraction)).string();
     run.Extraction.Fraction = fraction;
     if (config.CentralModel.empty() && i > 0)
     {
       // Pretraining sees the slide's unlabeled tiles, never the split: one central model serves all.
-      run.CentralModel = (folder / FractionFolderName(options.fractions.front()) / "central.safetensors").string();
+      run.CentralModel = (folder / FractionFolderName(options.Fractions.front()) / "central.safetensors").string();
     }
     std::cout << "== sampling fraction " << fraction << ": " << run.Output << std::endl;
     RunPipeline(run, options.Force);
@@ -270,14 +272,12 @@ void
 AddStudyFractionsCommand(CLI::App & app)
 {
   auto   options = std::make_shared<FractionStudyOptions>();
-  auto * command = app.add_subcommand(
-    "study-fractions",
-    "The pipeline at several sampling fractions (the paper's Fig. 7): real only against co-trained regressors");
-  command->add_option("--config", options->config, "Pipeline settings (JSON); its output folder becomes the study's")
+  auto * command = app.add_subcommand("study-fractions", DescriptionOf("study-fractions"));
+  command->add_option("--config", options->Config, "Pipeline settings (JSON); its output folder becomes the study's")
     ->required();
   command
     ->add_option(
-      "--fractions", options->fractions, "Shares of the spots for adaptation and training (default 0.05,0.1,0.25,0.5)")
+      "--fractions", options->Fractions, "Shares of the spots for adaptation and training (default 0.05,0.1,0.25,0.5)")
     ->delimiter(',');
   command->add_flag(
     "--force", options->Force, "Replace results of other settings in the output folder (unchanged stages are kept)");

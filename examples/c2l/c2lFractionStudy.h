@@ -35,9 +35,9 @@ namespace c2l
 struct FractionStudyOptions
 {
   /** The pipeline settings; its output folder becomes the study's folder. */
-  std::string config;
+  std::string Config;
   /** Shares of the spots used for adaptation and training (the paper's 5, 10, 25 and 50 %). */
-  std::vector<double> fractions{ 0.05, 0.1, 0.25, 0.5 };
+  std::vector<double> Fractions{ 0.05, 0.1, 0.25, 0.5 };
   bool                Force{ false };
 };
 

@@ -37,21 +37,21 @@ struct ImputeOptions
   std::string   Spots;
   unsigned int  Genes{ 250 };
   double        Fraction{ 0.0 };
-  std::string   phase;
+  std::string   Phase;
   std::uint32_t Seed{ 0 };
   std::string   Output;
-  std::string   naturalImages;
+  std::string   NaturalImages;
   unsigned int  Steps{ 400 };
   std::string   Device{ "cpu" };
   unsigned int  Threads{ 0 };
-  bool          baselinesOnly{ false };
+  bool          BaselinesOnly{ false };
 };
 
 void
 Impute(const ImputeOptions & o)
 {
   namespace fs = std::filesystem;
-  if ((o.Fraction > 0.0) == !o.phase.empty())
+  if ((o.Fraction > 0.0) == !o.Phase.empty())
   {
     itkGenericExceptionMacro(<< "Give exactly one of --fraction (a random share of the spots measured) and --phase "
                                 "(one stride-2 phase measured)");
@@ -67,8 +67,8 @@ Impute(const ImputeOptions & o)
   }
   const auto spots = itk::ReadSpatialData(o.Spots);
   const auto grid = itk::SpotGrid::FromSpots(*spots);
-  const auto split = o.phase.empty() ? itk::MakeRandomImputationSplit(spots->GetNumberOfSpots(), o.Fraction, o.Seed)
-                                     : itk::MakePhaseSplit(grid, o.phase);
+  const auto split = o.Phase.empty() ? itk::MakeRandomImputationSplit(spots->GetNumberOfSpots(), o.Fraction, o.Seed)
+                                     : itk::MakePhaseSplit(grid, o.Phase);
   itk::ImputationEvaluationSettings settings;
   settings.Genes.TopGenes = o.Genes;
   auto filter = itk::SparseToSparseImputationFilter::New();
@@ -76,14 +76,14 @@ Impute(const ImputeOptions & o)
   filter->SetSeed(o.Seed);
   filter->SetDevice(o.Device);
   filter->SetNumberOfThreads(o.Threads > 0 ? o.Threads : std::max(1u, std::thread::hardware_concurrency()));
-  if (!o.naturalImages.empty())
+  if (!o.NaturalImages.empty())
   {
-    filter->SetNaturalImages(itk::SparseToSparseImputationFilter::ReadNaturalImages(o.naturalImages));
+    filter->SetNaturalImages(itk::SparseToSparseImputationFilter::ReadNaturalImages(o.NaturalImages));
   }
   std::cout << "section: " << spots->GetNumberOfSpots() << " spots on a " << grid.Size[0] << " x " << grid.Size[1]
             << " grid (" << grid.Source << "); split " << split.Name << std::endl;
   const auto evaluation =
-    itk::EvaluateImputation(*spots, grid, split, settings, o.baselinesOnly ? nullptr : filter.GetPointer());
+    itk::EvaluateImputation(*spots, grid, split, settings, o.BaselinesOnly ? nullptr : filter.GetPointer());
   fs::create_directories(o.Output);
   itk::AtomicFile::Write(predictionsFile.string(), evaluation.PredictionsToTSV(spots->GetSpotIds()), "the predictions");
   itk::AtomicFile::Write(metricsFile.string(), evaluation.ToJSON(), "the metrics");
@@ -102,21 +102,20 @@ void
 AddImputeCommand(CLI::App & app)
 {
   auto   o = std::make_shared<ImputeOptions>();
-  auto * command = app.add_subcommand(
-    "impute", "S2S-ST: impute held-out spots of one section from its measured spots alone, against spatial baselines");
+  auto * command = app.add_subcommand("impute", DescriptionOf("impute"));
   command->add_option("--spots", o->Spots, "Spots and counts: a count-table folder, Visium outs/, .h5ad or HEST folder")
     ->required();
   command->add_option("--genes", o->Genes, "Genes: the top N by mean over the measured spots (default 250)");
   command->add_option("--fraction", o->Fraction, "Measure a random share of the spots, e.g. 0.25 (C2L-ST's protocol)");
-  command->add_option("--phase", o->phase, "Measure one stride-2 phase: upleft, upright, downleft, downright");
+  command->add_option("--phase", o->Phase, "Measure one stride-2 phase: upleft, upright, downleft, downright");
   command->add_option("--seed", o->Seed, "Seed of the split and of the network (default 0)");
   command->add_option("--out", o->Output, "Folder for predictions.tsv and metrics.json (never overwritten)")
     ->required();
-  command->add_option("--natural-images", o->naturalImages, "A folder of photographs for co-learning (optional)");
+  command->add_option("--natural-images", o->NaturalImages, "A folder of photographs for co-learning (optional)");
   command->add_option("--steps", o->Steps, "Training steps of the network (default 400)");
   command->add_option("--device", o->Device, "cpu, cuda or cuda:N");
   command->add_option("--threads", o->Threads, "CPU threads (default: all cores)");
-  command->add_flag("--baselines-only", o->baselinesOnly, "Run the spatial baselines only");
+  command->add_flag("--baselines-only", o->BaselinesOnly, "Run the spatial baselines only");
   command->callback([o]() { Impute(*o); });
 }
 

@@ -96,7 +96,7 @@ void
 AddInspectCommand(CLI::App & app)
 {
   auto   path = std::make_shared<std::string>();
-  auto * command = app.add_subcommand("inspect", "Show what a patch dataset, a slide or a folder of spots holds");
+  auto * command = app.add_subcommand("inspect", DescriptionOf("inspect"));
   command->add_option("PATH", *path, "A dataset (.h5), a slide or image, a Visium outs/ or HEST folder, an .h5ad")
     ->required();
   command->callback([path]() { Inspect(*path); });

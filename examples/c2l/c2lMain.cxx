@@ -17,20 +17,31 @@
  *=========================================================================*/
 
 // c2l: the command line of ITKSpatialTranscriptomics (central-to-local gene-conditioned diffusion
-// for spatial transcriptomics). One executable, one subcommand per step.
+// for spatial transcriptomics), one subcommand per step. This file builds two executables: c2l
+// (the commands that need no model, and the help) and, with C2L_MODEL_COMMANDS, c2l-models (the
+// commands that train or run models, which link LibTorch). c2l hands those commands to c2l-models
+// before it parses anything, so a user only ever calls c2l.
 
 #include "c2lCommands.h"
-#include "c2lFractionStudy.h"
-#include "c2lPipelineReport.h"
+#ifdef C2L_MODEL_COMMANDS
+#  include "c2lFractionStudy.h"
+#  include "c2lPipelineReport.h"
 
-#include "itkLibTorchThreads.h"
+#  include "itkLibTorchThreads.h"
+#  include "itkProcessMemory.h"
+#endif
+
 #include "itkMacro.h"
-#include "itkProcessMemory.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <map>
 #include <set>
 #include <string>
+#include <unistd.h>
 
 namespace
 {
@@ -59,42 +70,98 @@ ReportError(std::string message)
   return 1;
 }
 
+#ifdef C2L_MODEL_COMMANDS
 /** The commands that train or run models keep freed memory for reuse: each step's activations are
- * not unmapped and faulted in again (include/itkProcessMemory.h says why and at what price). The
- * others (normalize, extract, ...) stream images region by region and keep glibc's default, so that
- * their resident memory follows the region in hand. c2l has no options before its command. */
-bool
-TrainsOrRunsModels(int argc, char * argv[])
+ * not unmapped and faulted in again (include/itkProcessMemory.h says why and at what price), and
+ * use all cores unless their --threads says otherwise. */
+void
+PrepareProcessForModels()
 {
-  static const std::set<std::string> commands{ "pretrain", "adapt", "sample",          "train-regressor", "predict",
-                                               "run",      "demo",  "study-fractions", "impute" };
-  return argc > 1 && commands.count(argv[1]) > 0;
+  itk::RetainFreedMemoryForReuse();
+  itk::LibTorchThreads::UseAllCores(); // a command's --threads N still sets N
 }
-} // namespace
 
-int
-main(int argc, char * argv[])
+/** c2l-models registers the commands that need LibTorch. */
+void
+AddCommands(CLI::App & app)
 {
-  if (TrainsOrRunsModels(argc, argv))
-  {
-    itk::RetainFreedMemoryForReuse();
-    itk::LibTorchThreads::UseAllCores(); // a command's --threads N still sets N
-  }
-  CLI::App app{ "c2l: gene-conditioned diffusion for spatial transcriptomics, as ITK filters" };
-  app.require_subcommand(1);
-  c2l::AddNormalizeCommand(app);
   c2l::AddDemoCommand(app);
-  c2l::AddSynthSlideCommand(app);
-  c2l::AddExtractCommand(app);
-  c2l::AddInspectCommand(app);
   c2l::AddPretrainCommand(app);
-  c2l::AddAdaptCommand(app);
   c2l::AddSampleCommand(app);
+  c2l::AddAdaptCommand(app);
   c2l::AddRegressorCommands(app);
   c2l::AddRunCommand(app);
   c2l::AddImputeCommand(app);
   c2l::AddStudyFractionsCommand(app);
   c2l::AddRenderFiguresCommand(app);
+}
+#else
+/** c2l registers its own commands, and the others by name only (for --help and "unknown command"):
+ * they are c2l-models'. */
+void
+AddCommands(CLI::App & app)
+{
+  const std::map<std::string, void (*)(CLI::App &)> own{ { "normalize", c2l::AddNormalizeCommand },
+                                                         { "synth-slide", c2l::AddSynthSlideCommand },
+                                                         { "extract", c2l::AddExtractCommand },
+                                                         { "inspect", c2l::AddInspectCommand } };
+  for (const auto & command : c2l::Commands())
+  {
+    if (command.NeedsLibTorch)
+    {
+      app.add_subcommand(command.Name, command.Description)->allow_extras();
+    }
+    else
+    {
+      own.at(command.Name)(app);
+    }
+  }
+}
+
+/** Replaces this process by c2l-models (beside this executable) when \p argv names one of its
+ * commands; returns only when it does not, or when c2l-models cannot be started. */
+int
+HandOverModelCommands(int argc, char * argv[])
+{
+  if (argc < 2)
+  {
+    return 0;
+  }
+  const std::string name = argv[1];
+  const auto &      commands = c2l::Commands();
+  const bool        models = std::any_of(commands.begin(), commands.end(), [&](const c2l::CommandDescription & c) {
+    return c.NeedsLibTorch && name == c.Name;
+  });
+  if (!models)
+  {
+    return 0;
+  }
+  std::error_code   error;
+  const auto        self = std::filesystem::read_symlink("/proc/self/exe", error);
+  const std::string models_path =
+    ((error ? std::filesystem::path(argv[0]) : self).parent_path() / "c2l-models").string();
+  execv(models_path.c_str(), argv);
+  return ReportError("Cannot start " + models_path + " (" + std::strerror(errno) +
+                     "): the commands that train or run "
+                     "models live there; install it beside c2l");
+}
+#endif
+} // namespace
+
+int
+main(int argc, char * argv[])
+{
+#ifdef C2L_MODEL_COMMANDS
+  PrepareProcessForModels();
+#else
+  if (const int failed = HandOverModelCommands(argc, argv))
+  {
+    return failed;
+  }
+#endif
+  CLI::App app{ "c2l: gene-conditioned diffusion for spatial transcriptomics, as ITK filters", "c2l" };
+  app.require_subcommand(1);
+  AddCommands(app);
   try
   {
     app.parse(argc, argv);

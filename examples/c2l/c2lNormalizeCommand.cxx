@@ -40,17 +40,17 @@ namespace
 
 struct NormalizeOptions
 {
-  std::string  method;
+  std::string  Method;
   std::string  Target;
   std::string  TargetParameters;
-  std::string  sourceParameters;
-  std::string  saveTargetParameters;
-  std::string  saveSourceParameters;
-  std::string  stainsPrefix;
-  unsigned int estimateShrink{ 1 };
-  unsigned int streamDivisions{ 0 };
+  std::string  SourceParameters;
+  std::string  SaveTargetParameters;
+  std::string  SaveSourceParameters;
+  std::string  StainsPrefix;
+  unsigned int EstimateShrink{ 1 };
+  unsigned int StreamDivisions{ 0 };
   bool         Force{ false };
-  std::string  input;
+  std::string  Input;
   std::string  Output;
 };
 
@@ -114,9 +114,9 @@ RunNormalize(const NormalizeOptions & o, std::size_t numberOfPixels)
   using FilterType = itk::StainNormalizeFilter<ImageType>;
 
   auto filter = FilterType::New();
-  bool methodGiven = !o.method.empty();
+  bool methodGiven = !o.Method.empty();
   auto method =
-    methodGiven ? itk::StainNormalizationMethodFromString(o.method) : itk::StainNormalizationMethod::Macenko;
+    methodGiven ? itk::StainNormalizationMethodFromString(o.Method) : itk::StainNormalizationMethod::Macenko;
 
   if (!o.Target.empty())
   {
@@ -136,21 +136,21 @@ RunNormalize(const NormalizeOptions & o, std::size_t numberOfPixels)
   }
   filter->SetMethod(method);
 
-  const bool         stream = !o.sourceParameters.empty() || o.estimateShrink > 1;
-  const bool         stains = !o.stainsPrefix.empty();
+  const bool         stream = !o.SourceParameters.empty() || o.EstimateShrink > 1;
+  const bool         stains = !o.StainsPrefix.empty();
   const unsigned int automatic = AutomaticStreamDivisions(numberOfPixels);
-  if (!o.sourceParameters.empty())
+  if (!o.SourceParameters.empty())
   {
-    filter->SetSourceParameters(itk::StainParameters::ReadJSONFile(o.sourceParameters));
+    filter->SetSourceParameters(itk::StainParameters::ReadJSONFile(o.SourceParameters));
   }
-  else if (o.estimateShrink > 1)
+  else if (o.EstimateShrink > 1)
   {
     filter->SetSourceParameters(
-      EstimateOnShrunkRead<ImageType>(o.input, o.estimateShrink, automatic, method, filter->GetEstimationOptions()));
+      EstimateOnShrunkRead<ImageType>(o.Input, o.EstimateShrink, automatic, method, filter->GetEstimationOptions()));
   }
 
   auto reader = itk::ImageFileReader<ImageType>::New();
-  reader->SetFileName(o.input);
+  reader->SetFileName(o.Input);
   filter->SetInput(reader->GetOutput());
   filter->SetComputeConcentrations(stains);
 
@@ -161,26 +161,26 @@ RunNormalize(const NormalizeOptions & o, std::size_t numberOfPixels)
   writer->SetInput(filter->GetOutput());
   writer->SetFileName(o.Output);
   // Concentration images are written from memory, so they need the whole image at once.
-  const unsigned int divisions = o.streamDivisions > 0 ? o.streamDivisions : (stream && !stains ? automatic : 1);
+  const unsigned int divisions = o.StreamDivisions > 0 ? o.StreamDivisions : (stream && !stains ? automatic : 1);
   writer->SetNumberOfStreamDivisions(divisions);
   writer->Update();
 
   if (!filter->GetInputHasTissue())
   {
-    std::cerr << "c2l: warning: " << o.input << " has no tissue; it was copied unchanged" << std::endl;
+    std::cerr << "c2l: warning: " << o.Input << " has no tissue; it was copied unchanged" << std::endl;
   }
   if (stains)
   {
-    WriteImage(filter->GetHematoxylinOutput(), o.stainsPrefix + "hematoxylin.mha");
-    WriteImage(filter->GetEosinOutput(), o.stainsPrefix + "eosin.mha");
+    WriteImage(filter->GetHematoxylinOutput(), o.StainsPrefix + "hematoxylin.mha");
+    WriteImage(filter->GetEosinOutput(), o.StainsPrefix + "eosin.mha");
   }
-  if (!o.saveTargetParameters.empty())
+  if (!o.SaveTargetParameters.empty())
   {
-    filter->GetTargetParameters().WriteJSONFile(o.saveTargetParameters);
+    filter->GetTargetParameters().WriteJSONFile(o.SaveTargetParameters);
   }
-  if (!o.saveSourceParameters.empty() && filter->GetInputHasTissue())
+  if (!o.SaveSourceParameters.empty() && filter->GetInputHasTissue())
   {
-    filter->GetSourceParameters().WriteJSONFile(o.saveSourceParameters);
+    filter->GetSourceParameters().WriteJSONFile(o.SaveSourceParameters);
   }
   std::cout << "source: " << filter->GetSourceParameters() << "\ntarget: " << filter->GetTargetParameters()
             << "\nwrote " << o.Output
@@ -190,20 +190,20 @@ RunNormalize(const NormalizeOptions & o, std::size_t numberOfPixels)
 void
 Normalize(const NormalizeOptions & o)
 {
-  const auto info = itk::FileChecks::RequireColorImage(o.input, "input");
+  const auto info = itk::FileChecks::RequireColorImage(o.Input, "input");
   // Check every output before any work, so that a refusal costs nothing and loses nothing.
-  itk::FileChecks::RequireWritable(o.Output, o.Force, o.input);
-  for (const auto & path : { o.saveTargetParameters, o.saveSourceParameters })
+  itk::FileChecks::RequireWritable(o.Output, o.Force, o.Input);
+  for (const auto & path : { o.SaveTargetParameters, o.SaveSourceParameters })
   {
     if (!path.empty())
     {
-      itk::FileChecks::RequireWritable(path, o.Force, o.input);
+      itk::FileChecks::RequireWritable(path, o.Force, o.Input);
     }
   }
-  if (!o.stainsPrefix.empty())
+  if (!o.StainsPrefix.empty())
   {
-    itk::FileChecks::RequireWritable(o.stainsPrefix + "hematoxylin.mha", o.Force, o.input);
-    itk::FileChecks::RequireWritable(o.stainsPrefix + "eosin.mha", o.Force, o.input);
+    itk::FileChecks::RequireWritable(o.StainsPrefix + "hematoxylin.mha", o.Force, o.Input);
+    itk::FileChecks::RequireWritable(o.StainsPrefix + "eosin.mha", o.Force, o.Input);
   }
   if (info.Dimension == 2)
   {
@@ -221,31 +221,31 @@ void
 AddNormalizeCommand(CLI::App & app)
 {
   auto   options = std::make_shared<NormalizeOptions>();
-  auto * command = app.add_subcommand("normalize", "Normalise the H&E stain appearance of an image to a target's");
-  command->add_option("--method", options->method, "macenko (default), vahadane, reinhard or ruifrok")
+  auto * command = app.add_subcommand("normalize", DescriptionOf("normalize"));
+  command->add_option("--method", options->Method, "macenko (default), vahadane, reinhard or ruifrok")
     ->check(CLI::IsMember({ "macenko", "vahadane", "reinhard", "ruifrok" }, CLI::ignore_case));
   auto * target = command->add_option("--target", options->Target, "Reference image whose stain appearance to match");
   auto * targetParameters =
     command->add_option("--target-params", options->TargetParameters, "Saved target parameters (JSON)");
   target->excludes(targetParameters);
   command->add_option("--source-params",
-                      options->sourceParameters,
+                      options->SourceParameters,
                       "The input's own parameters (JSON): skips estimation and streams the input region by region");
   command
     ->add_option("--estimate-shrink",
-                 options->estimateShrink,
+                 options->EstimateShrink,
                  "Estimate the input's stains on a read down-sampled by this factor, then stream (for slides "
                  "larger than memory)")
     ->check(CLI::PositiveNumber);
   command->add_option("--stream-divisions",
-                      options->streamDivisions,
+                      options->StreamDivisions,
                       "Regions to stream in (default when streaming: regions of about 4 megapixels)");
-  command->add_option("--save-target-params", options->saveTargetParameters, "Write the target parameters (JSON)");
-  command->add_option("--save-source-params", options->saveSourceParameters, "Write the input's parameters (JSON)");
+  command->add_option("--save-target-params", options->SaveTargetParameters, "Write the target parameters (JSON)");
+  command->add_option("--save-source-params", options->SaveSourceParameters, "Write the input's parameters (JSON)");
   command->add_option(
-    "--stains-out", options->stainsPrefix, "Also write PREFIXhematoxylin.mha and PREFIXeosin.mha (concentrations)");
+    "--stains-out", options->StainsPrefix, "Also write PREFIXhematoxylin.mha and PREFIXeosin.mha (concentrations)");
   command->add_flag("--force", options->Force, "Replace output files that already exist");
-  command->add_option("INPUT", options->input, "8-bit RGB or RGBA image (2-D, or a 3-D stack of patches)")->required();
+  command->add_option("INPUT", options->Input, "8-bit RGB or RGBA image (2-D, or a 3-D stack of patches)")->required();
   command->add_option("OUTPUT", options->Output, "Normalised image")->required();
   command->callback([options]() {
     if (options->Target.empty() && options->TargetParameters.empty())

@@ -17,6 +17,8 @@
  *=========================================================================*/
 #include "c2lPipelineReport.h"
 
+#include "c2lCommandList.h"
+
 #include "c2lPipeline.h"
 #include "itkSpatialTranscriptomicsPipeline.h"
 #include "itkFileChecks.h"
@@ -382,8 +384,7 @@ void
 AddRenderFiguresCommand(CLI::App & app)
 {
   auto   spec = std::make_shared<std::string>();
-  auto * command =
-    app.add_subcommand("render-figures", "Render a report's figure spec (JSON) with VTK; needs a display");
+  auto * command = app.add_subcommand("render-figures", DescriptionOf("render-figures"));
   command->add_option("--spec", *spec, "The figure spec (figures.json)")->required();
   command->callback([spec]() {
     const int count = itk::report::RenderFiguresFromSpec(*spec);

@@ -20,6 +20,7 @@
 // patch datasets, with atomic checkpoints and exact resumption.
 
 #include "c2lCommands.h"
+#include "c2lStepRunner.h"
 
 #include <iostream>
 #include <memory>
@@ -31,7 +32,7 @@ void
 AddPretrainCommand(CLI::App & app)
 {
   auto   options = std::make_shared<itk::PretrainingStepSettings>();
-  auto * command = app.add_subcommand("pretrain", "Pretrain the central diffusion model on patch datasets");
+  auto * command = app.add_subcommand("pretrain", DescriptionOf("pretrain"));
   command
     ->add_option("--data", options->Data, "Patch datasets (.h5, as written by c2l extract, or HEST-1k patch files)")
     ->required();

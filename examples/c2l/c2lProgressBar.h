@@ -19,7 +19,6 @@
 #define c2lProgressBar_h
 
 #include "itkCommand.h"
-#include "itkMethodStepRunner.h"
 #include "itkProcessObject.h"
 
 #include <cstdio>
@@ -38,7 +37,8 @@ public:
   using Pointer = itk::SmartPointer<Self>;
   itkNewMacro(Self);
 
-  /** Observe \p filter, labelling the bar with \p label (empty: a step runner's current step). */
+  /** Observe \p filter, labelling the bar with \p label (empty: the filter's ObjectName, which a
+   * MethodStepRunner sets to the step it runs). */
   void
   Watch(itk::ProcessObject * filter, const std::string & label)
   {
@@ -65,8 +65,7 @@ public:
     {
       return;
     }
-    const auto *      runner = dynamic_cast<const itk::MethodStepRunner *>(caller);
-    const std::string label = m_Label.empty() && runner != nullptr ? runner->GetCurrentStep() : m_Label;
+    const std::string label = m_Label.empty() ? filter->GetObjectName() : m_Label;
     if (label != m_Shown)
     {
       m_Shown = label;

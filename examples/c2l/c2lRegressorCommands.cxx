@@ -19,6 +19,7 @@
 // predictions at a dataset's spots (with the metrics where the dataset knows the truth).
 
 #include "c2lCommands.h"
+#include "c2lStepRunner.h"
 
 #include <iostream>
 #include <memory>
@@ -30,8 +31,7 @@ void
 AddRegressorCommands(CLI::App & app)
 {
   auto   t = std::make_shared<itk::RegressorTrainingStepSettings>();
-  auto * train = app.add_subcommand("train-regressor",
-                                    "Train the gene regressor (ResNet) on real pairs, optionally with synthetic pairs");
+  auto * train = app.add_subcommand("train-regressor", DescriptionOf("train-regressor"));
   train->add_option("--data", t->Data, "Real pairs: a dataset (.h5 from c2l extract; its training spots)")->required();
   train->add_option("--synthetic", t->Synthetic, "Synthetic pairs (.h5 from c2l sample --expression)");
   train->add_option("--synthetic-pairs", t->SyntheticPairs, "Use only the first N synthetic pairs (default: all)");
@@ -64,7 +64,7 @@ AddRegressorCommands(CLI::App & app)
   train->callback([t]() { std::cout << StepRunnerWithProgressBar()->TrainRegressor(*t); });
 
   auto   p = std::make_shared<itk::PredictionStepSettings>();
-  auto * predict = app.add_subcommand("predict", "Predict expression at a dataset's spots with a gene regressor");
+  auto * predict = app.add_subcommand("predict", DescriptionOf("predict"));
   predict->add_option("--model", p->Model, "Regressor (.safetensors from c2l train-regressor)")->required();
   predict->add_option("--data", p->Data, "Dataset (.h5) whose patches to predict from")->required();
   predict->add_option("--spots", p->Spots, "test (default: the held-out spots), train or all")

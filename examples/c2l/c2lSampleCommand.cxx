@@ -22,6 +22,7 @@
 // synthetic-to-real ratio, so the output dataset holds synthetic (patch, expression) pairs.
 
 #include "c2lCommands.h"
+#include "c2lStepRunner.h"
 
 #include <iostream>
 #include <memory>
@@ -32,7 +33,7 @@ void
 AddSampleCommand(CLI::App & app)
 {
   auto   options = std::make_shared<itk::SamplingStepSettings>();
-  auto * command = app.add_subcommand("sample", "Generate patches from a diffusion model");
+  auto * command = app.add_subcommand("sample", DescriptionOf("sample"));
   command
     ->add_option(
       "--model", options->Model, "Model: a .safetensors written by c2l, or a diffusers model/pipeline folder")

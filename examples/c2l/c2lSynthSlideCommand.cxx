@@ -39,9 +39,7 @@ AddSynthSlideCommand(CLI::App & app)
     itk::SyntheticSlideSettings settings;
   };
   auto   options = std::make_shared<Options>();
-  auto * command = app.add_subcommand("synth-slide",
-                                      "Generate a synthetic H&E slide with spots whose genes drive "
-                                      "its morphology (image, Visium outs/, ground truth)");
+  auto * command = app.add_subcommand("synth-slide", DescriptionOf("synth-slide"));
   command->add_option("--out", options->Output, "Output folder (created; must be new or empty)")->required();
   command->add_option("--spots", options->settings.NumberOfSpots, "Number of spots")->check(CLI::Range(1u, 20000u));
   command->add_option("--seed", options->settings.Seed, "Seed: the same seed gives the same slide");

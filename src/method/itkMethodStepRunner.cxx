@@ -24,14 +24,11 @@
 #include "itkFileChecks.h"
 #include "itkGeneConditionedAdaptFilter.h"
 #include "itkGeneRegressorTrainFilter.h"
-#include "itkImageFileReader.h"
 #include "itkImageFileWriter.h"
-#include "itkSpatialDataReaders.h"
+#include "itkPatchDatasetExtractor.h"
 #include "itkSpotPatchDataset.h"
 #include "itkSpotPredictions.h"
-#include "itkStainNormalizeFilter.h"
 #include "itkTimeProbe.h"
-#include "itkTissueTiles.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -42,82 +39,6 @@ namespace itk
 {
 namespace
 {
-
-/** The target of --normalize: saved parameters, or the analysis of a reference image. */
-StainParameters
-NormalizationTarget(const ExtractionStepSettings & o)
-{
-  if (!o.TargetParameters.empty())
-  {
-    return StainParameters::ReadJSONFile(o.TargetParameters);
-  }
-  if (o.Target.empty())
-  {
-    itkGenericExceptionMacro(
-      << "Stain normalisation needs a target: set Target (a reference image) or TargetParameters (saved "
-         "parameters, JSON; c2l: --target or --target-params)");
-  }
-  FileChecks::RequireColorImage(o.Target, "target");
-  using ImageType = Image<RGBPixel<unsigned char>, 2>;
-  const auto reference = ReadImage<ImageType>(o.Target);
-  const auto estimate = EstimateStainParameters(reinterpret_cast<const unsigned char *>(reference->GetBufferPointer()),
-                                                reference->GetBufferedRegion().GetNumberOfPixels(),
-                                                3,
-                                                StainNormalizationMethodFromString(o.NormalizationMethod));
-  if (!estimate)
-  {
-    itkGenericExceptionMacro(<< "The target " << o.Target
-                             << " has no tissue; choose a reference that shows stained tissue");
-  }
-  return *estimate;
-}
-
-/** At most \p count names, for messages. */
-std::string
-FirstOf(const std::vector<std::string> & names, std::size_t count = 5)
-{
-  std::string listing;
-  for (std::size_t i = 0; i < std::min(count, names.size()); ++i)
-  {
-    listing += (i ? ", " : "") + names[i];
-  }
-  return names.size() > count ? listing + ", ..." : listing;
-}
-
-/** Unlabeled tissue tiles instead of patches at spots. */
-std::string
-ExtractTiles(const ExtractionStepSettings & o, SlideReader & slide)
-{
-  std::ostringstream summary;
-  if (o.PixelSize > 0.0)
-  {
-    slide.SetPixelSize(o.PixelSize);
-  }
-  else if (slide.GetStatedPixelSize() <= 0.0)
-  {
-    itkGenericExceptionMacro(
-      << o.Slide << " does not state its pixel size; set PixelSize (micrometres per pixel; c2l: --pixel-size)");
-  }
-  TissueTileSettings settings;
-  settings.Extraction.PatchSizeMicrometres = o.PatchMicrometres;
-  settings.Extraction.PatchSizePixels = o.PatchPixels;
-  if (!o.NormalizationMethod.empty())
-  {
-    settings.Extraction.NormalizationTarget = NormalizationTarget(o);
-  }
-  settings.MaximumTiles = o.Tiles;
-  settings.Seed = o.Seed;
-  settings.HoldOutBlockTiles = o.HoldOutBlocks;
-  settings.Part = o.Part == "training"  ? TileGridPart::Training
-                  : o.Part == "heldout" ? TileGridPart::HeldOut
-                                        : TileGridPart::All;
-  const auto tiles = ExtractTissueTiles(slide, settings, o.Slide);
-  tiles->Write(o.Output);
-  summary << "wrote " << o.Output << ": " << tiles->GetNumberOfPatches() << " tissue tiles of " << o.PatchPixels
-          << " px (" << o.PatchMicrometres << " um)" << '\n';
-  return summary.str();
-}
-
 
 using FilterType = DiffusionSampleFilter<>;
 
@@ -180,7 +101,8 @@ WriteSyntheticDataset(const FilterType::OutputImageType * stack, const Condition
 void
 MethodStepRunner::Follow(ProcessObject * filter, const std::string & step)
 {
-  m_CurrentStep = step;
+  m_StepName = step;
+  this->SetObjectName(step);         // what a progress display shows
   this->SetAbortGenerateData(false); // as a filter's Update does: an abort stops the step it came during
   this->UpdateProgress(0.0f);
   auto forward = MemberCommand<Self>::New();
@@ -208,75 +130,11 @@ MethodStepRunner::ForwardEvent(Object * caller, const EventObject & event)
 std::string
 MethodStepRunner::Extract(const ExtractionStepSettings & o)
 {
-  std::ostringstream summary;
-  FileChecks::RequireWritable(o.Output, o.Force);
-  TimeProbe clock;
-  clock.Start();
-  auto slide = SlideReader::New();
-  slide->Open(o.Slide);
-  if (o.Tiles > 0)
-  {
-    return ExtractTiles(o, *slide);
-  }
-  const auto spots = ReadSpatialData(o.Spots);
-  // The pixel size: given, else stated by the slide, else known from the spots' own files.
-  if (o.PixelSize > 0.0)
-  {
-    slide->SetPixelSize(o.PixelSize);
-  }
-  else if (slide->GetStatedPixelSize() <= 0.0 && spots->GetPixelSize() > 0.0)
-  {
-    slide->SetPixelSize(spots->GetPixelSize());
-    summary << "pixel size " << spots->GetPixelSize() << " um from the spot data (" << spots->GetMetadata("format")
-            << ")" << '\n';
-  }
-  spots->SetPixelSize(slide->GetPixelSize());
-
-  if (o.Fraction > 0.0)
-  {
-    spots->MakeRandomSplit(o.Fraction, o.Seed);
-  }
-  GenePreprocessingSettings preprocessing;
-  preprocessing.TopGenes = o.Genes;
-  spots->Preprocess(preprocessing);
-
-  PatchExtractionSettings settings;
-  settings.PatchSizeMicrometres = o.PatchMicrometres;
-  settings.PatchSizePixels = o.PatchPixels;
-  settings.SkipPartialPatches = o.SkipPartial;
-  if (!o.NormalizationMethod.empty())
-  {
-    settings.NormalizationTarget = NormalizationTarget(o);
-  }
-  const auto patches = ExtractSpotPatches(*slide, *spots, settings);
-  const auto dataset = SpotPatchDataset::FromExtraction(patches, *spots, o.Slide);
-  dataset->Write(o.Output);
-  clock.Stop();
-
-  summary << "wrote " << o.Output << ": " << dataset->GetNumberOfPatches() << " patches of " << o.PatchPixels
-          << " px at " << patches.PixelSize << " um/px, " << dataset->GetSpots()->GetPreprocessing().Genes.size()
-          << " genes";
-  if (!dataset->GetSpots()->GetSplit().empty())
-  {
-    summary << ", " << dataset->GetSpots()->GetSpotIndices(true).size() << " training / "
-            << dataset->GetSpots()->GetSpotIndices(false).size() << " test spots (seed " << o.Seed << ")";
-  }
-  summary << " in " << clock.GetTotal() << " s" << '\n';
-  if (!patches.PaddedSpots.empty())
-  {
-    summary << patches.PaddedSpots.size()
-            << " patch(es) left the slide and were padded with white: " << FirstOf(patches.PaddedSpots) << '\n';
-  }
-  if (!patches.SkippedSpots.empty())
-  {
-    summary << patches.SkippedSpots.size()
-            << " spot(s) skipped, their patch leaving the slide: " << FirstOf(patches.SkippedSpots) << '\n';
-  }
-  if (patches.SourceStains)
-  {
-    summary << "stains: " << *patches.SourceStains << " -> " << *settings.NormalizationTarget << '\n';
-  }
-  return summary.str();
+  auto extractor = PatchDatasetExtractor::New();
+  extractor->SetSettings(o);
+  Follow(extractor, "extract");
+  extractor->Update();
+  return extractor->GetSummary();
 }
 
 std::string
@@ -344,7 +202,7 @@ MethodStepRunner::Pretrain(const PretrainingStepSettings & o)
     return summary.str();
   }
   summary << "trained " << filter->GetStepsTrained() << " steps, to step " << o.Steps << " (last loss "
-          << filter->GetLastLoss() << "); wrote " << o.Output << '\n';
+          << filter->GetFinalLoss() << "); wrote " << o.Output << '\n';
   return summary.str();
 }
 
@@ -352,7 +210,7 @@ std::string
 MethodStepRunner::Adapt(const AdaptationStepSettings & o)
 {
   std::ostringstream summary;
-  FileChecks::RequireWritable(o.Output, o.Force || (o.Resume && !o.Checkpoint.empty()), o.Central);
+  FileChecks::RequireWritable(o.Output, o.Force || o.Resume, o.Central);
   auto central = DiffusionModel::New();
   central->Load(o.Central);
   const auto dataset = SpotPatchDataset::Read(o.Data);
@@ -610,7 +468,7 @@ void
 MethodStepRunner::PrintSelf(std::ostream & os, Indent indent) const
 {
   Superclass::PrintSelf(os, indent);
-  os << indent << "CurrentStep: " << m_CurrentStep << std::endl;
+  os << indent << "StepName: " << m_StepName << std::endl;
 }
 
 } // end namespace itk

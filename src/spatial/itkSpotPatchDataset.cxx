@@ -60,6 +60,25 @@ SpotPatchDataset::FromExtraction(const SpotPatches & patches, const SpatialExpre
   return dataset;
 }
 
+void
+SpotPatchDataset::Graft(const DataObject * data)
+{
+  const auto * other = dynamic_cast<const Self *>(data);
+  if (other == nullptr)
+  {
+    itkExceptionMacro(<< "Cannot graft a " << (data ? data->GetNameOfClass() : "null object")
+                      << " onto a SpotPatchDataset");
+  }
+  Superclass::Graft(data);
+  m_Patches = other->m_Patches;
+  m_Spots = other->m_Spots;
+  m_Corners = other->m_Corners;
+  m_PatchSizeMicrometres = other->m_PatchSizeMicrometres;
+  m_SlideFileName = other->m_SlideFileName;
+  m_PaddedSpots = other->m_PaddedSpots;
+  this->Modified();
+}
+
 auto
 SpotPatchDataset::Select(const std::vector<std::size_t> & rows) const -> Pointer
 {

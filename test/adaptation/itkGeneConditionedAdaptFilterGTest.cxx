@@ -182,12 +182,23 @@ TEST(GeneConditionedAdaptFilter, ResumedAdaptationWritesTheSameModel)
   first->SetCheckpointFileName(checkpoint);
   first->SetCheckpointInterval(3);
   first->Update();
+  EXPECT_EQ(first->GetStepsTrained(), 6u);
   auto resumed = SmallFilter(inputs, "resumed.safetensors");
   resumed->SetCheckpointFileName(checkpoint);
   resumed->ResumeOn();
   resumed->Update();
   EXPECT_EQ(FileBytes((inputs.folder / "resumed.safetensors").string()),
             FileBytes((inputs.folder / "straight.safetensors").string()));
+  EXPECT_EQ(resumed->GetStepsTrained(), 6u); // steps 7 to 12
+  EXPECT_EQ(resumed->GetCurrentStep(), 12u);
+  EXPECT_EQ(resumed->GetFinalLoss(), straight->GetFinalLoss());
+
+  // Resume without a checkpoint is an error (as in the other training filters), not a fresh start.
+  auto missing = SmallFilter(inputs, "missing.safetensors");
+  missing->SetCheckpointFileName((inputs.folder / "none.safetensors").string());
+  missing->ResumeOn();
+  EXPECT_THROW(missing->Update(), ExceptionObject);
+  EXPECT_FALSE(std::filesystem::exists(inputs.folder / "missing.safetensors"));
 }
 
 TEST(GeneConditionedAdaptFilter, SamplingChecksWhatItIsGiven)

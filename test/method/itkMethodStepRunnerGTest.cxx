@@ -94,7 +94,7 @@ TEST_F(MethodStepRunner, FollowsTheTrainingFiltersProgressAndPassesOnAnAbort)
   pretraining.Output = Path("central.safetensors");
   const auto summary = runner->Pretrain(pretraining);
   EXPECT_NE(summary.find("trained 4 steps, to step 4"), std::string::npos) << summary;
-  EXPECT_EQ(std::string(runner->GetCurrentStep()), "pretrain");
+  EXPECT_EQ(std::string(runner->GetStepName()), "pretrain");
   ASSERT_FALSE(progress.empty());
   EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
   EXPECT_FLOAT_EQ(progress.back(), 1.0f);
@@ -108,7 +108,7 @@ TEST_F(MethodStepRunner, FollowsTheTrainingFiltersProgressAndPassesOnAnAbort)
 
   std::ostringstream printed;
   runner->Print(printed);
-  EXPECT_NE(printed.str().find("CurrentStep: pretrain"), std::string::npos);
+  EXPECT_NE(printed.str().find("StepName: pretrain"), std::string::npos);
 }
 
 } // namespace

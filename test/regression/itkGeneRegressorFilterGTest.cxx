@@ -149,6 +149,9 @@ TEST(GeneRegressorFilter, SavedModelPredictsTheSame)
   auto       trainer = SmallTrainer(dataset, 5);
   trainer->SetOutputFileName((folder / "regressor.safetensors").string());
   trainer->Update();
+  EXPECT_EQ(trainer->GetStepsTrained(), 5u);
+  EXPECT_EQ(trainer->GetCurrentStep(), 5u);
+  EXPECT_TRUE(std::isfinite(trainer->GetFinalLoss()));
   auto loaded = GeneRegressorModel::New();
   loaded->Load((folder / "regressor.safetensors").string());
   EXPECT_EQ(loaded->GetGenePreprocessing(), trainer->GetOutput()->GetGenePreprocessing());
