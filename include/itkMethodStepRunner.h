@@ -33,13 +33,14 @@ namespace itk
  * patches or synthetic pairs, training of the gene regressor, and prediction at spots.
  *
  * Each step reads and writes the files its settings name, refuses an output that exists unless
- * the settings' force is set (or a resumed training's own file), and returns what it did as text
+ * the settings' Force is set (or a resumed training's own file), and returns what it did as text
  * ("wrote dataset.h5: 293 patches of 224 px ..."), one line per fact. While a step runs, this
- * object's ProgressEvent follows the step's filter (GetProgress, GetStepName), and
- * AbortGenerateDataOn() stops it at the filter's next progress report.
+ * object's ProgressEvent follows the step's filter (GetProgress; GetStepName, also set as its
+ * ObjectName), and AbortGenerateDataOn() stops it at the filter's next progress report.
+ * Extraction is PatchDatasetExtractor's, which needs no LibTorch.
  *
  * The pipeline (SpatialTranscriptomicsPipeline) runs its stages through this class, and the c2l
- * tool's commands are this class with command-line parsing.
+ * model commands are this class with command-line parsing.
  *
  * \sa SpatialTranscriptomicsPipeline
  * \ingroup SpatialTranscriptomics

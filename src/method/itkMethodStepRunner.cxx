@@ -39,9 +39,7 @@ namespace itk
 {
 namespace
 {
-
 using FilterType = DiffusionSampleFilter<>;
-
 
 /** The profiles a local model is conditioned on: the dataset's training spots in the model's
  * preprocessing (recomputed from raw counts when the dataset was preprocessed otherwise),
