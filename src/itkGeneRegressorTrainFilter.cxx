@@ -143,8 +143,8 @@ GeneRegressorTrainFilter::VerifyPreconditions() ITKv5_CONST
     if (synthetic->GetNumberOfPatches() == 0 || synthetic->GetSpots() == nullptr ||
         !synthetic->GetSpots()->HasExpression())
     {
-      itkExceptionMacro(<< "The synthetic dataset is empty or has no expression; make it with c2l sample "
-                           "--expression (a local model's synthetic pairs)");
+      itkExceptionMacro(<< "The synthetic dataset is empty or has no expression; make it with "
+                           "MethodStepRunner::Sample from a local model (c2l sample --expression)");
     }
     const auto syntheticSize = synthetic->GetPatches()->GetLargestPossibleRegion().GetSize();
     if (syntheticSize[0] != size[0] || syntheticSize[1] != size[1])

@@ -195,8 +195,9 @@ StainParameters::FromJSON(const std::string & text)
   }
   if (json.value("format", std::string()) != FormatName)
   {
-    itkGenericExceptionMacro(<< "Stain parameters: \"format\" must be \"" << FormatName
-                             << "\"; write the file with c2l normalize --save-target-params");
+    itkGenericExceptionMacro(
+      << "Stain parameters: \"format\" must be \"" << FormatName
+      << "\"; write the file with StainParameters::WriteJSONFile (c2l normalize --save-target-params)");
   }
   if (!json.contains("version") || !json["version"].is_number_integer() || json["version"].get<int>() != FormatVersion)
   {

@@ -201,7 +201,7 @@ SlideReader::GetPixelSize() const
     return GetStatedPixelSize();
   }
   itkExceptionMacro(<< "The slide " << m_FileName
-                    << " states no pixel size; give it in micrometres per pixel (e.g. c2l extract --pixel-size)");
+                    << " states no pixel size; give it in micrometres per pixel (SetPixelSize; c2l: --pixel-size)");
 }
 
 void
