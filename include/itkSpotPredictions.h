@@ -64,22 +64,22 @@ struct SpatialTranscriptomics_EXPORT SpotPredictions
   void
   WriteTable(const std::string & path) const;
 
-  /** These predictions against the dataset's expression at the same spots, on the regressor's
-   * preprocessed scale (the dataset's raw counts are preprocessed the regressor's way when it was
-   * preprocessed otherwise). */
-  ExpressionMetrics
-  Evaluate(const SpotPatchDataset & dataset, const std::string & preprocessingJSON) const;
-
-  /** Writes an AnnData .h5ad (AnnDataWriter): X = the predictions, obsm["spatial"] = the spots'
-   * positions in slide pixels, uns["gene_preprocessing"] and uns["scale"]; with \p truth (on the
-   * preprocessed scale only) its expression at the same spots as layers["truth"]. */
-  void
-  WriteAnnData(const std::string & path, const std::string & preprocessingJSON,
-               const SpotPatchDataset * truth = nullptr) const;
-
-  /** \p dataset's expression at these spots (spots x genes), preprocessed the regressor's way. */
+  /** \p dataset's expression at these spots (spots x genes) on the regressor's preprocessed scale:
+   * the dataset's raw counts are preprocessed the regressor's way when it was preprocessed
+   * otherwise. Throws when it cannot be (no raw counts, a gene it lacks). */
   std::vector<float>
   TruthFrom(const SpotPatchDataset & dataset, const std::string & preprocessingJSON) const;
+
+  /** These predictions against \p truth (TruthFrom): MAE, RMSE, per-gene Pearson and Spearman. */
+  ExpressionMetrics
+  Evaluate(const std::vector<float> & truth) const;
+
+  /** Writes an AnnData .h5ad (AnnDataWriter): X = the predictions, obsm["spatial"] = the spots'
+   * positions in slide pixels, uns["gene_preprocessing"] and uns["scale"]; a non-empty \p truth
+   * (TruthFrom; preprocessed scale only) as layers["truth"]. */
+  void
+  WriteAnnData(const std::string & path, const std::string & preprocessingJSON,
+               const std::vector<float> & truth = {}) const;
 };
 
 } // end namespace itk

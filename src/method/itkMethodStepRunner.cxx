@@ -428,22 +428,27 @@ MethodStepRunner::Predict(const PredictionStepSettings & o)
   const auto dataset = SpotPatchDataset::Read(o.Data);
   const auto predictions =
     SpotPredictions::Predict(*model, *dataset, o.Spots, o.CountScale, o.Batch, o.Device, o.Threads);
-  if (std::filesystem::path(o.Output).extension() == ".h5ad")
+  // The dataset's own expression at the same spots, where it knows it for the regressor's genes:
+  // the metrics need it, and an AnnData output carries it as a layer.
+  const bool         annData = std::filesystem::path(o.Output).extension() == ".h5ad";
+  std::vector<float> truth;
+  if (!o.CountScale && (annData || !o.Metrics.empty()))
   {
-    // The dataset's own expression as the truth layer where it knows it for the regressor's genes.
-    const SpotPatchDataset * truth = dataset;
     try
     {
-      if (!o.CountScale)
-      {
-        predictions.TruthFrom(*dataset, model->GetGenePreprocessing());
-      }
+      truth = predictions.TruthFrom(*dataset, model->GetGenePreprocessing());
     }
     catch (const ExceptionObject & e)
     {
-      truth = nullptr;
-      summary << "no truth layer: " << e.GetDescription() << '\n';
+      if (!o.Metrics.empty())
+      {
+        throw;
+      }
+      summary << "no truth: " << e.GetDescription() << '\n';
     }
+  }
+  if (annData)
+  {
     predictions.WriteAnnData(o.Output, model->GetGenePreprocessing(), truth);
   }
   else
@@ -454,7 +459,7 @@ MethodStepRunner::Predict(const PredictionStepSettings & o)
           << " genes (" << (o.CountScale ? "counts per target sum" : "preprocessed scale") << ")" << '\n';
   if (!o.Metrics.empty())
   {
-    const auto metrics = predictions.Evaluate(*dataset, model->GetGenePreprocessing());
+    const auto metrics = predictions.Evaluate(truth);
     metrics.WriteJSONFile(o.Metrics);
     summary << "MAE " << metrics.MeanAbsoluteError << ", RMSE " << metrics.RootMeanSquaredError << ", mean Pearson "
             << metrics.MeanPearson << " over " << predictions.SpotIds.size() << " spots; wrote " << o.Metrics << '\n';

@@ -155,10 +155,11 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
     auto         model = GeneRegressorModel::New();
     model->Load(run.File);
     const auto predictions = SpotPredictions::Predict(*model, *real, "test", false, 64, config.Device, config.Threads);
-    const auto metrics = predictions.Evaluate(*real, model->GetGenePreprocessing());
+    const auto truth = predictions.TruthFrom(*real, model->GetGenePreprocessing());
+    const auto metrics = predictions.Evaluate(truth);
     const auto stem = (fs::path(folder) / fs::path(run.File).stem()).string();
     predictions.WriteTable(stem + "_test_predictions.tsv");
-    predictions.WriteAnnData(stem + "_test_predictions.h5ad", model->GetGenePreprocessing(), real.GetPointer());
+    predictions.WriteAnnData(stem + "_test_predictions.h5ad", model->GetGenePreprocessing(), truth);
     metrics.WriteJSONFile(stem + "_metrics.json");
     metrics.WriteTSVFile(stem + "_genes.tsv");
     json entry{ { "label", run.Label },

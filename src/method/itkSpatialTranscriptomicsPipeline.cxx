@@ -46,9 +46,11 @@ using nlohmann::json;
 class StageRunner
 {
 public:
-  StageRunner(fs::path folder, std::function<void(const std::string &)> say, std::function<void()> stageEnded)
+  StageRunner(fs::path folder, std::function<void(const std::string &)> say,
+              std::function<void(const std::string &)> stageStarted, std::function<void()> stageEnded)
     : m_Stages(std::move(folder) / "stages")
     , m_Say(std::move(say))
+    , m_StageStarted(std::move(stageStarted))
     , m_StageEnded(std::move(stageEnded))
   {
     fs::create_directories(m_Stages);
@@ -59,6 +61,7 @@ public:
   {
     const fs::path marker = m_Stages / (name + ".json");
     ++m_Order;
+    m_StageStarted(name);
     if (!m_Rerunning && fs::exists(marker))
     {
       const auto recorded = json::parse(FileChecks::ReadText(marker.string()), nullptr, false);
@@ -97,6 +100,7 @@ public:
 private:
   fs::path                                 m_Stages;
   std::function<void(const std::string &)> m_Say;
+  std::function<void(const std::string &)> m_StageStarted;
   std::function<void()>                    m_StageEnded;
   int                                      m_Order{ 0 };
   unsigned int                             m_NumberRun{ 0 };
@@ -220,13 +224,8 @@ SpatialTranscriptomicsPipeline::Update()
   const auto     path = [&folder](const std::string & name) { return (folder / name).string(); };
   StageRunner    stages(
     folder,
-    [this](const std::string & message) {
-      if (!message.empty() && message.front() == '[')
-      {
-        m_CurrentStage = message.substr(1, message.find(']') - 1);
-      }
-      this->Say(message);
-    },
+    [this](const std::string & message) { this->Say(message); },
+    [this](const std::string & stage) { m_CurrentStage = stage; },
     [this] {
       ++m_StagesEnded;
       this->ReportProgress(static_cast<float>(m_StagesEnded));

@@ -134,16 +134,15 @@ SpotPredictions::TruthFrom(const SpotPatchDataset & dataset, const std::string &
 }
 
 ExpressionMetrics
-SpotPredictions::Evaluate(const SpotPatchDataset & dataset, const std::string & preprocessingJSON) const
+SpotPredictions::Evaluate(const std::vector<float> & truth) const
 {
-  const auto        truth = DenseMatrix::FromFloat(SpotIds.size(), Genes.size(), TruthFrom(dataset, preprocessingJSON));
   const DenseMatrix prediction(SpotIds.size(), Genes.size(), Values);
-  return ComputeExpressionMetrics(truth, prediction, Genes);
+  return ComputeExpressionMetrics(DenseMatrix::FromFloat(SpotIds.size(), Genes.size(), truth), prediction, Genes);
 }
 
 void
 SpotPredictions::WriteAnnData(const std::string & path, const std::string & preprocessingJSON,
-                              const SpotPatchDataset * truth) const
+                              const std::vector<float> & truth) const
 {
   auto writer = AnnDataWriter::New();
   writer->SetFileName(path);
@@ -152,10 +151,14 @@ SpotPredictions::WriteAnnData(const std::string & path, const std::string & prep
   writer->SetValues(Values);
   writer->SetText("gene_preprocessing", preprocessingJSON);
   writer->SetText("scale", CountScale ? "counts per target sum" : "preprocessed");
-  if (truth != nullptr && !CountScale)
+  if (!truth.empty())
   {
-    const auto values = TruthFrom(*truth, preprocessingJSON);
-    writer->SetLayer("truth", std::vector<double>(values.begin(), values.end()));
+    if (CountScale)
+    {
+      itkGenericExceptionMacro(<< "A truth layer is on the preprocessed scale and these predictions are counts per "
+                                  "target sum; predict without CountScale");
+    }
+    writer->SetLayer("truth", std::vector<double>(truth.begin(), truth.end()));
   }
   writer->Write();
 }
