@@ -18,15 +18,13 @@
 #include "itkExpressionMetrics.h"
 
 #include "itkAtomicFile.h"
-
+#include "itkJsonNumbers.h"
 #include "itkMacro.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <fstream>
 #include <iomanip>
 #include <limits>
 #include <numeric>
@@ -92,12 +90,6 @@ MeanOfDefined(const std::vector<double> & values, std::size_t & excluded)
   }
   excluded = values.size() - count;
   return count == 0 ? NotANumber : sum / static_cast<double>(count);
-}
-
-nlohmann::json
-NumberOrNull(double value)
-{
-  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
 
 std::string
@@ -239,16 +231,16 @@ ExpressionMetrics::ToJSON() const
   for (std::size_t g = 0; g < Genes.size(); ++g)
   {
     perGene.push_back({ { "gene", Genes[g] },
-                        { "mae", NumberOrNull(GeneMeanAbsoluteError[g]) },
-                        { "pearson", NumberOrNull(GenePearson[g]) },
-                        { "spearman", NumberOrNull(GeneSpearman[g]) } });
+                        { "mae", JsonNumber(GeneMeanAbsoluteError[g]) },
+                        { "pearson", JsonNumber(GenePearson[g]) },
+                        { "spearman", JsonNumber(GeneSpearman[g]) } });
   }
   const nlohmann::json document = { { "spots", Spots },
                                     { "genes", Genes.size() },
-                                    { "mae", NumberOrNull(MeanAbsoluteError) },
-                                    { "rmse", NumberOrNull(RootMeanSquaredError) },
-                                    { "mean_pearson", NumberOrNull(MeanPearson) },
-                                    { "mean_spearman", NumberOrNull(MeanSpearman) },
+                                    { "mae", JsonNumber(MeanAbsoluteError) },
+                                    { "rmse", JsonNumber(RootMeanSquaredError) },
+                                    { "mean_pearson", JsonNumber(MeanPearson) },
+                                    { "mean_spearman", JsonNumber(MeanSpearman) },
                                     { "excluded_pearson_genes", ExcludedPearsonGenes },
                                     { "excluded_spearman_genes", ExcludedSpearmanGenes },
                                     { "per_gene", perGene } };

@@ -17,6 +17,8 @@
  *=========================================================================*/
 #include "itkImputationMetrics.h"
 
+#include "itkJsonNumbers.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -28,12 +30,6 @@ namespace itk
 namespace
 {
 constexpr int SSIMWindowRadius = 3; // 7 x 7, scikit-image's default
-
-nlohmann::json
-FiniteOrNull(double value)
-{
-  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
-}
 
 double
 MeanOfFinite(const std::vector<double> & values)
@@ -221,19 +217,19 @@ ImputationMetrics::ToJSON() const
   nlohmann::json json;
   json["positions"] = HeldOut.Spots;
   json["genes"] = HeldOut.Genes.size();
-  json["mae"] = FiniteOrNull(HeldOut.MeanAbsoluteError);
-  json["rmse"] = FiniteOrNull(HeldOut.RootMeanSquaredError);
-  json["mean_pearson"] = FiniteOrNull(HeldOut.MeanPearson);
-  json["mean_ssim"] = FiniteOrNull(MeanSSIM);
-  json["mean_psnr"] = FiniteOrNull(MeanPSNR);
+  json["mae"] = JsonNumber(HeldOut.MeanAbsoluteError);
+  json["rmse"] = JsonNumber(HeldOut.RootMeanSquaredError);
+  json["mean_pearson"] = JsonNumber(HeldOut.MeanPearson);
+  json["mean_ssim"] = JsonNumber(MeanSSIM);
+  json["mean_psnr"] = JsonNumber(MeanPSNR);
   json["per_gene"] = nlohmann::json::array();
   for (std::size_t g = 0; g < HeldOut.Genes.size(); ++g)
   {
     json["per_gene"].push_back({ { "gene", HeldOut.Genes[g] },
-                                 { "mae", FiniteOrNull(HeldOut.GeneMeanAbsoluteError[g]) },
-                                 { "pearson", FiniteOrNull(HeldOut.GenePearson[g]) },
-                                 { "ssim", FiniteOrNull(GeneSSIM[g]) },
-                                 { "psnr", FiniteOrNull(GenePSNR[g]) } });
+                                 { "mae", JsonNumber(HeldOut.GeneMeanAbsoluteError[g]) },
+                                 { "pearson", JsonNumber(HeldOut.GenePearson[g]) },
+                                 { "ssim", JsonNumber(GeneSSIM[g]) },
+                                 { "psnr", JsonNumber(GenePSNR[g]) } });
   }
   return json.dump(2);
 }
