@@ -22,7 +22,9 @@
 
 #include "itkDiffusionModel.h"
 #include "itkImage.h"
+#include "itkPretrainingSettings.h"
 #include "itkProcessObject.h"
+#include "itkTrainingSettingMacro.h"
 #include "itkRGBPixel.h"
 
 #include <memory>
@@ -77,8 +79,6 @@ public:
 
   itkSetStringMacro(OutputFileName);
   itkGetStringMacro(OutputFileName);
-  itkSetStringMacro(CheckpointFileName);
-  itkGetStringMacro(CheckpointFileName);
   /** A tab-separated training curve, one line per step; empty (the default) for none. */
   itkSetStringMacro(LossLogFileName);
   itkGetStringMacro(LossLogFileName);
@@ -86,45 +86,40 @@ public:
   itkSetMacro(HalfPrecisionOutput, bool);
   itkGetConstMacro(HalfPrecisionOutput, bool);
   itkBooleanMacro(HalfPrecisionOutput);
-  itkSetMacro(CheckpointInterval, unsigned int);
-  itkGetConstMacro(CheckpointInterval, unsigned int);
-  itkSetMacro(Resume, bool);
-  itkGetConstMacro(Resume, bool);
-  itkBooleanMacro(Resume);
 
-  itkSetMacro(ImageSize, unsigned int);
-  itkGetConstMacro(ImageSize, unsigned int);
-  itkSetMacro(BaseChannels, unsigned int);
-  itkGetConstMacro(BaseChannels, unsigned int);
-  itkSetMacro(NumberOfScales, unsigned int);
-  itkGetConstMacro(NumberOfScales, unsigned int);
-  itkSetMacro(LayersPerBlock, unsigned int);
-  itkGetConstMacro(LayersPerBlock, unsigned int);
+  /** All settings of the pretraining at once (the type MethodStepRunner and PipelineSettings use
+   * too); each also has its own Set/Get below. */
+  void
+  SetTrainingSettings(const PretrainingSettings & settings);
+  itkGetConstReferenceMacro(TrainingSettings, PretrainingSettings);
+  /** Side of the patches in pixels; 0 (default): the training patches' size. */
+  itkTrainingSettingMacro(ImageSize, unsigned int);
+  itkTrainingSettingMacro(BaseChannels, unsigned int);
+  itkTrainingSettingMacro(NumberOfScales, unsigned int);
+  itkTrainingSettingMacro(LayersPerBlock, unsigned int);
   /** "epsilon" or "v_prediction". */
-  itkSetStringMacro(PredictionType);
-  itkGetStringMacro(PredictionType);
-
-  itkSetMacro(NumberOfSteps, unsigned int);
-  itkGetConstMacro(NumberOfSteps, unsigned int);
-  itkSetMacro(BatchSize, unsigned int);
-  itkGetConstMacro(BatchSize, unsigned int);
-  itkSetMacro(GradientAccumulation, unsigned int);
-  itkGetConstMacro(GradientAccumulation, unsigned int);
-  itkSetMacro(LearningRate, double);
-  itkGetConstMacro(LearningRate, double);
+  itkTrainingSettingMacro(PredictionType, std::string);
+  itkTrainingSettingMacro(NumberOfSteps, unsigned int);
+  itkTrainingSettingMacro(BatchSize, unsigned int);
+  itkTrainingSettingMacro(GradientAccumulation, unsigned int);
+  itkTrainingSettingMacro(LearningRate, double);
+  itkTrainingSettingMacro(WeightDecay, double);
   /** Warm-up as a fraction of the steps (the paper's 3%). */
-  itkSetMacro(WarmupFraction, double);
-  itkGetConstMacro(WarmupFraction, double);
-  itkSetMacro(EmaDecay, double);
-  itkGetConstMacro(EmaDecay, double);
-  itkSetMacro(SnrGamma, double);
-  itkGetConstMacro(SnrGamma, double);
-  itkSetMacro(GradientClip, double);
-  itkGetConstMacro(GradientClip, double);
-  itkSetMacro(Seed, uint64_t);
-  itkGetConstMacro(Seed, uint64_t);
-  itkSetStringMacro(Device);
-  itkGetStringMacro(Device);
+  itkTrainingSettingMacro(WarmupFraction, double);
+  /** "cosine" (default) or "constant" after the warm-up. */
+  itkTrainingSettingMacro(Schedule, std::string);
+  itkTrainingSettingMacro(EmaDecay, double);
+  itkTrainingSettingMacro(SnrGamma, double);
+  itkTrainingSettingMacro(GradientClip, double);
+  itkTrainingSettingMacro(Seed, std::uint64_t);
+  /** "cpu" (default), "cuda" or "cuda:N". */
+  itkTrainingSettingMacro(Device, std::string);
+  itkTrainingSettingMacro(CheckpointFileName, std::string);
+  /** Steps between checkpoints (0: none). */
+  itkTrainingSettingMacro(CheckpointInterval, unsigned int);
+  /** Continue from CheckpointFileName (which must exist). */
+  itkTrainingSettingMacro(Resume, bool);
+  itkBooleanMacro(Resume);
   /** LibTorch threads; 0 (default) leaves the application's setting (LibTorchThreads) as it is. */
   itkSetMacro(NumberOfTorchThreads, unsigned int);
   itkGetConstMacro(NumberOfTorchThreads, unsigned int);
@@ -138,6 +133,10 @@ public:
   itkGetConstMacro(CurrentStep, unsigned int);
 
 protected:
+  /** ImageSize, or the first patch stack's width when ImageSize is 0. */
+  unsigned int
+  ResolvedImageSize() const;
+
   DiffusionPretrainFilter();
   ~DiffusionPretrainFilter() override;
 
@@ -152,31 +151,14 @@ protected:
   PrintSelf(std::ostream & os, Indent indent) const override;
 
 private:
-  std::string  m_OutputFileName;
-  std::string  m_CheckpointFileName;
-  std::string  m_LossLogFileName;
-  bool         m_HalfPrecisionOutput{ false };
-  unsigned int m_CheckpointInterval{ 0 };
-  bool         m_Resume{ false };
-  unsigned int m_ImageSize{ 64 };
-  unsigned int m_BaseChannels{ 64 };
-  unsigned int m_NumberOfScales{ 4 };
-  unsigned int m_LayersPerBlock{ 2 };
-  std::string  m_PredictionType{ "epsilon" };
-  unsigned int m_NumberOfSteps{ 1000 };
-  unsigned int m_BatchSize{ 16 };
-  unsigned int m_GradientAccumulation{ 1 };
-  double       m_LearningRate{ 1e-4 };
-  double       m_WarmupFraction{ 0.03 };
-  double       m_EmaDecay{ 0.999 };
-  double       m_SnrGamma{ 5.0 };
-  double       m_GradientClip{ 1.0 };
-  uint64_t     m_Seed{ 0 };
-  std::string  m_Device{ "cpu" };
-  unsigned int m_NumberOfTorchThreads{ 0 };
-  double       m_FinalLoss{ 0.0 };
-  unsigned int m_StepsTrained{ 0 };
-  unsigned int m_CurrentStep{ 0 };
+  std::string         m_OutputFileName;
+  std::string         m_LossLogFileName;
+  bool                m_HalfPrecisionOutput{ false };
+  PretrainingSettings m_TrainingSettings;
+  unsigned int        m_NumberOfTorchThreads{ 0 };
+  double              m_FinalLoss{ 0.0 };
+  unsigned int        m_StepsTrained{ 0 };
+  unsigned int        m_CurrentStep{ 0 };
 };
 
 } // namespace itk

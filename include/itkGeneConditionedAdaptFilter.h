@@ -18,10 +18,13 @@
 #ifndef itkGeneConditionedAdaptFilter_h
 #define itkGeneConditionedAdaptFilter_h
 
+#include "itkAdaptationSettings.h"
 #include "itkDiffusionModel.h"
 #include "itkProcessObject.h"
+#include "itkTrainingSettingMacro.h"
 #include "itkSpotPatchDataset.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -80,49 +83,43 @@ public:
   itkGetConstMacro(EmbedCentralModel, bool);
   itkBooleanMacro(EmbedCentralModel);
 
-  itkSetMacro(NumberOfSteps, SizeValueType);
-  itkGetConstMacro(NumberOfSteps, SizeValueType);
-  itkSetMacro(BatchSize, SizeValueType);
-  itkGetConstMacro(BatchSize, SizeValueType);
-  itkSetMacro(GradientAccumulation, SizeValueType);
-  itkGetConstMacro(GradientAccumulation, SizeValueType);
-  itkSetMacro(LearningRate, double);
-  itkGetConstMacro(LearningRate, double);
-  itkSetMacro(WarmupFraction, double);
-  itkGetConstMacro(WarmupFraction, double);
-  /** Probability of replacing a spot's condition by the null condition (classifier-free guidance). */
-  itkSetMacro(ConditionDropout, double);
-  itkGetConstMacro(ConditionDropout, double);
-  /** Probability of zeroing each gene of a condition (augmentation). */
-  itkSetMacro(GeneDropout, double);
-  itkGetConstMacro(GeneDropout, double);
-  itkSetMacro(EmbeddingSize, SizeValueType);
-  itkGetConstMacro(EmbeddingSize, SizeValueType);
-  /** ResNet blocks to modulate by parameter prefix ("mid_block.resnets.0", ...); empty = all. */
+  /** All settings of the adaptation at once (the type MethodStepRunner and PipelineSettings use
+   * too); each also has its own Set/Get below. */
   void
-  SetBlocks(const std::vector<std::string> & blocks);
-  const std::vector<std::string> &
-  GetBlocks() const
-  {
-    return m_Blocks;
-  }
-  itkSetMacro(Seed, uint64_t);
-  itkGetConstMacro(Seed, uint64_t);
+  SetTrainingSettings(const AdaptationSettings & settings);
+  itkGetConstReferenceMacro(TrainingSettings, AdaptationSettings);
+  itkTrainingSettingMacro(NumberOfSteps, unsigned int);
+  itkTrainingSettingMacro(BatchSize, unsigned int);
+  itkTrainingSettingMacro(GradientAccumulation, unsigned int);
+  itkTrainingSettingMacro(LearningRate, double);
+  itkTrainingSettingMacro(WeightDecay, double);
+  itkTrainingSettingMacro(WarmupFraction, double);
+  /** "constant" (default) or "cosine" after the warm-up. */
+  itkTrainingSettingMacro(Schedule, std::string);
+  itkTrainingSettingMacro(SnrGamma, double);
+  itkTrainingSettingMacro(GradientClip, double);
+  itkTrainingSettingMacro(EmaDecay, double);
+  /** Probability of replacing a spot's condition by the null condition (classifier-free guidance). */
+  itkTrainingSettingMacro(ConditionDropout, double);
+  /** Probability of zeroing each gene of a condition (augmentation). */
+  itkTrainingSettingMacro(GeneDropout, double);
+  itkTrainingSettingMacro(Augment, bool);
+  itkBooleanMacro(Augment);
+  itkTrainingSettingMacro(EmbeddingSize, unsigned int);
+  /** ResNet blocks to modulate by parameter prefix ("mid_block.resnets.0", ...); empty = all. */
+  itkTrainingSettingMacro(Blocks, std::vector<std::string>);
+  itkTrainingSettingMacro(Seed, std::uint64_t);
   /** "cpu" (default), "cuda" or "cuda:N". */
-  itkSetStringMacro(Device);
-  itkGetStringMacro(Device);
+  itkTrainingSettingMacro(Device, std::string);
+  itkTrainingSettingMacro(CheckpointFileName, std::string);
+  /** Steps between checkpoints (0: none). */
+  itkTrainingSettingMacro(CheckpointInterval, unsigned int);
+  /** Continue from CheckpointFileName (which must exist). */
+  itkTrainingSettingMacro(Resume, bool);
+  itkBooleanMacro(Resume);
   /** LibTorch threads; 0 (default) leaves the application's setting (LibTorchThreads) as it is. */
   itkSetMacro(NumberOfTorchThreads, unsigned int);
   itkGetConstMacro(NumberOfTorchThreads, unsigned int);
-  itkSetStringMacro(CheckpointFileName);
-  itkGetStringMacro(CheckpointFileName);
-  /** Steps between checkpoints (0: none). */
-  itkSetMacro(CheckpointInterval, SizeValueType);
-  itkGetConstMacro(CheckpointInterval, SizeValueType);
-  /** Continue from CheckpointFileName when it exists. */
-  itkSetMacro(Resume, bool);
-  itkGetConstMacro(Resume, bool);
-  itkBooleanMacro(Resume);
 
   /** After (and during) an update: the mean weighted loss of its last step (NaN when it trained none: a resumed
    * checkpoint already held NumberOfSteps steps), how many steps it trained, and the optimizer step
@@ -149,27 +146,14 @@ protected:
   PrintSelf(std::ostream & os, Indent indent) const override;
 
 private:
-  std::string              m_OutputFileName;
-  bool                     m_EmbedCentralModel{ false };
-  SizeValueType            m_NumberOfSteps{ 10000 };
-  SizeValueType            m_BatchSize{ 32 };
-  SizeValueType            m_GradientAccumulation{ 8 };
-  double                   m_LearningRate{ 1e-4 };
-  double                   m_WarmupFraction{ 0.03 };
-  double                   m_ConditionDropout{ 0.1 };
-  double                   m_GeneDropout{ 0.0 };
-  SizeValueType            m_EmbeddingSize{ 64 };
-  std::vector<std::string> m_Blocks;
-  uint64_t                 m_Seed{ 0 };
-  std::string              m_Device{ "cpu" };
-  unsigned int             m_NumberOfTorchThreads{ 0 };
-  std::string              m_CheckpointFileName;
-  SizeValueType            m_CheckpointInterval{ 0 };
-  bool                     m_Resume{ false };
-  double                   m_FinalLoss{ 0.0 };
-  unsigned int             m_StepsTrained{ 0 };
-  unsigned int             m_CurrentStep{ 0 };
-  SizeValueType            m_NumberOfTrainingSpots{ 0 };
+  std::string        m_OutputFileName;
+  bool               m_EmbedCentralModel{ false };
+  AdaptationSettings m_TrainingSettings;
+  unsigned int       m_NumberOfTorchThreads{ 0 };
+  double             m_FinalLoss{ 0.0 };
+  unsigned int       m_StepsTrained{ 0 };
+  unsigned int       m_CurrentStep{ 0 };
+  SizeValueType      m_NumberOfTrainingSpots{ 0 };
 };
 
 } // end namespace itk

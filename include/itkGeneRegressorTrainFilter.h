@@ -20,8 +20,11 @@
 
 #include "itkGeneRegressorModel.h"
 #include "itkProcessObject.h"
+#include "itkRegressorTrainingSettings.h"
+#include "itkTrainingSettingMacro.h"
 #include "itkSpotPatchDataset.h"
 
+#include <cstdint>
 #include <string>
 
 namespace itk
@@ -76,50 +79,42 @@ public:
   /** Where the model file is written ("" = not written). */
   itkSetStringMacro(OutputFileName);
   itkGetStringMacro(OutputFileName);
+  /** All settings of the training at once (the type MethodStepRunner and PipelineSettings use too);
+   * each also has its own Set/Get below. */
+  void
+  SetTrainingSettings(const RegressorTrainingSettings & settings);
+  itkGetConstReferenceMacro(TrainingSettings, RegressorTrainingSettings);
   /** ResNet depth: 18, 34 or 50 (default, the paper's). */
-  itkSetMacro(Depth, unsigned int);
-  itkGetConstMacro(Depth, unsigned int);
+  itkTrainingSettingMacro(Depth, unsigned int);
   /** torchvision ResNet weights of that depth, converted to safetensors, for the backbone ("" = random). */
-  itkSetStringMacro(BackboneFileName);
-  itkGetStringMacro(BackboneFileName);
-  itkSetMacro(NumberOfSteps, SizeValueType);
-  itkGetConstMacro(NumberOfSteps, SizeValueType);
-  itkSetMacro(BatchSize, SizeValueType);
-  itkGetConstMacro(BatchSize, SizeValueType);
-  itkSetMacro(LearningRate, double);
-  itkGetConstMacro(LearningRate, double);
-  itkSetMacro(WeightDecay, double);
-  itkGetConstMacro(WeightDecay, double);
-  itkSetMacro(WarmupFraction, double);
-  itkGetConstMacro(WarmupFraction, double);
+  itkTrainingSettingMacro(BackboneFileName, std::string);
+  itkTrainingSettingMacro(NumberOfSteps, unsigned int);
+  itkTrainingSettingMacro(BatchSize, unsigned int);
+  itkTrainingSettingMacro(LearningRate, double);
+  itkTrainingSettingMacro(WeightDecay, double);
+  itkTrainingSettingMacro(WarmupFraction, double);
+  /** "cosine" (default) or "constant" after the warm-up. */
+  itkTrainingSettingMacro(Schedule, std::string);
   /** "mae" (default) or "mse". */
-  itkSetStringMacro(Loss);
-  itkGetStringMacro(Loss);
+  itkTrainingSettingMacro(Loss, std::string);
   /** Probability that a batch element is synthetic, in [0, 1] (1: synthetic pairs only; above 0 needs a
    * synthetic dataset); negative (default) = proportional to the pools. */
-  itkSetMacro(SyntheticFraction, double);
-  itkGetConstMacro(SyntheticFraction, double);
+  itkTrainingSettingMacro(SyntheticFraction, double);
   /** Random flips and 90-degree turns (default on). */
-  itkSetMacro(Augment, bool);
-  itkGetConstMacro(Augment, bool);
+  itkTrainingSettingMacro(Augment, bool);
   itkBooleanMacro(Augment);
-  itkSetMacro(Seed, uint64_t);
-  itkGetConstMacro(Seed, uint64_t);
+  itkTrainingSettingMacro(Seed, std::uint64_t);
   /** "cpu" (default), "cuda" or "cuda:N". */
-  itkSetStringMacro(Device);
-  itkGetStringMacro(Device);
+  itkTrainingSettingMacro(Device, std::string);
+  itkTrainingSettingMacro(CheckpointFileName, std::string);
+  /** Steps between checkpoints (0: none). */
+  itkTrainingSettingMacro(CheckpointInterval, unsigned int);
+  /** Continue from CheckpointFileName when it exists. */
+  itkTrainingSettingMacro(Resume, bool);
+  itkBooleanMacro(Resume);
   /** LibTorch threads; 0 (default) leaves the application's setting (LibTorchThreads) as it is. */
   itkSetMacro(NumberOfTorchThreads, unsigned int);
   itkGetConstMacro(NumberOfTorchThreads, unsigned int);
-  itkSetStringMacro(CheckpointFileName);
-  itkGetStringMacro(CheckpointFileName);
-  /** Steps between checkpoints (0: none). */
-  itkSetMacro(CheckpointInterval, SizeValueType);
-  itkGetConstMacro(CheckpointInterval, SizeValueType);
-  /** Continue from CheckpointFileName when it exists. */
-  itkSetMacro(Resume, bool);
-  itkGetConstMacro(Resume, bool);
-  itkBooleanMacro(Resume);
 
   /** After (and during) an update: the loss of its last step (NaN when it trained none: a resumed
    * checkpoint already held NumberOfSteps steps), how many steps it trained, and the optimizer step
@@ -147,28 +142,14 @@ protected:
   PrintSelf(std::ostream & os, Indent indent) const override;
 
 private:
-  std::string   m_OutputFileName;
-  unsigned int  m_Depth{ 50 };
-  std::string   m_BackboneFileName;
-  SizeValueType m_NumberOfSteps{ 1000 };
-  SizeValueType m_BatchSize{ 32 };
-  double        m_LearningRate{ 1e-4 };
-  double        m_WeightDecay{ 1e-2 };
-  double        m_WarmupFraction{ 0.05 };
-  std::string   m_Loss{ "mae" };
-  double        m_SyntheticFraction{ -1.0 };
-  bool          m_Augment{ true };
-  uint64_t      m_Seed{ 0 };
-  std::string   m_Device{ "cpu" };
-  unsigned int  m_NumberOfTorchThreads{ 0 };
-  std::string   m_CheckpointFileName;
-  SizeValueType m_CheckpointInterval{ 0 };
-  bool          m_Resume{ false };
-  double        m_FinalLoss{ 0.0 };
-  unsigned int  m_StepsTrained{ 0 };
-  unsigned int  m_CurrentStep{ 0 };
-  SizeValueType m_NumberOfRealPairs{ 0 };
-  SizeValueType m_NumberOfSyntheticPairs{ 0 };
+  std::string               m_OutputFileName;
+  RegressorTrainingSettings m_TrainingSettings;
+  unsigned int              m_NumberOfTorchThreads{ 0 };
+  double                    m_FinalLoss{ 0.0 };
+  unsigned int              m_StepsTrained{ 0 };
+  unsigned int              m_CurrentStep{ 0 };
+  SizeValueType             m_NumberOfRealPairs{ 0 };
+  SizeValueType             m_NumberOfSyntheticPairs{ 0 };
 };
 
 } // end namespace itk

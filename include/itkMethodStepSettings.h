@@ -23,6 +23,9 @@
 // c2l tool. Defaults are the paper's. "force" lets a step replace an output that exists.
 
 #include "SpatialTranscriptomicsExport.h"
+#include "itkAdaptationSettings.h"
+#include "itkPretrainingSettings.h"
+#include "itkRegressorTrainingSettings.h"
 
 #include <cstdint>
 #include <string>
@@ -66,27 +69,13 @@ struct SpatialTranscriptomics_EXPORT PretrainingStepSettings
 {
   std::vector<std::string> Data;
   std::string              Output;
-  unsigned int             ImageSize{ 0 };
-  unsigned int             BaseChannels{ 64 };
-  unsigned int             Scales{ 4 };
-  unsigned int             LayersPerBlock{ 2 };
-  unsigned int             Steps{ 1000 };
-  unsigned int             Batch{ 16 };
-  unsigned int             GradientAccumulation{ 1 };
-  double                   LearningRate{ 1e-4 };
-  double                   WarmupFraction{ 0.03 };
-  double                   EmaDecay{ 0.999 };
-  double                   SnrGamma{ 5.0 };
-  std::string              Prediction{ "epsilon" };
-  std::string              Checkpoint;
-  unsigned int             CheckpointEvery{ 0 };
-  std::string              LossLog;
-  bool                     HalfPrecision{ false };
-  bool                     Resume{ false };
-  std::string              Device{ "cpu" };
-  unsigned int             Threads{ 0 };
-  unsigned long long       Seed{ 0 };
-  bool                     Force{ false };
+  /** How to pretrain; ImageSize 0 takes the datasets' patch size, and an empty CheckpointFileName
+   * means Output + ".checkpoint". */
+  PretrainingSettings Training;
+  std::string         LossLog;
+  bool                HalfPrecision{ false };
+  unsigned int        Threads{ 0 };
+  bool                Force{ false };
 };
 
 
@@ -94,23 +83,12 @@ struct SpatialTranscriptomics_EXPORT PretrainingStepSettings
  * \ingroup SpatialTranscriptomics */
 struct SpatialTranscriptomics_EXPORT AdaptationStepSettings
 {
-  std::string        Central;
-  std::string        Data;
-  std::string        Output;
-  unsigned int       Steps{ 10000 };
-  unsigned int       Batch{ 32 };
-  unsigned int       GradientAccumulation{ 8 };
-  double             LearningRate{ 1e-4 };
-  double             ConditionDropout{ 0.1 };
-  double             GeneDropout{ 0.0 };
-  std::string        Blocks;
-  unsigned int       EmbeddingSize{ 64 };
-  unsigned long long Seed{ 0 };
-  std::string        Device{ "cpu" };
+  std::string Central;
+  std::string Data;
+  std::string Output;
+  /** How to adapt (a checkpoint only where CheckpointFileName names one). */
+  AdaptationSettings Training;
   unsigned int       Threads{ 0 };
-  std::string        Checkpoint;
-  unsigned int       CheckpointEvery{ 0 };
-  bool               Resume{ false };
   bool               EmbedCentral{ false };
   bool               Force{ false };
 };
@@ -148,25 +126,13 @@ struct SpatialTranscriptomics_EXPORT RegressorTrainingStepSettings
   std::string Data;
   std::string Synthetic;
   /** Train on the first N synthetic pairs only (0: all): lower ratios from one sampling run. */
-  std::size_t        SyntheticPairs{ 0 };
-  std::string        Output;
-  unsigned int       Depth{ 50 };
-  std::string        Backbone;
-  unsigned int       Steps{ 1000 };
-  unsigned int       Batch{ 32 };
-  double             LearningRate{ 1e-4 };
-  double             WeightDecay{ 1e-2 };
-  double             WarmupFraction{ 0.05 };
-  std::string        Loss{ "mae" };
-  double             SyntheticFraction{ -1.0 };
-  bool               NoAugment{ false };
-  unsigned long long Seed{ 0 };
-  std::string        Device{ "cpu" };
-  unsigned int       Threads{ 0 };
-  std::string        Checkpoint;
-  unsigned int       CheckpointEvery{ 0 };
-  bool               Resume{ false };
-  bool               Force{ false };
+  std::size_t SyntheticPairs{ 0 };
+  std::string Output;
+  /** How to train; an empty CheckpointFileName means Output + ".checkpoint" (written only when
+   * CheckpointInterval is above 0 or on Resume). */
+  RegressorTrainingSettings Training;
+  unsigned int              Threads{ 0 };
+  bool                      Force{ false };
 };
 
 /** \brief Predicting expression at a dataset's spots (MethodStepRunner::Predict).

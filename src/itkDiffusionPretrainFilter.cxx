@@ -116,6 +116,27 @@ DiffusionPretrainFilter::AddPatches(const PatchStackType * patches)
   this->PushBackInput(patches);
 }
 
+void
+DiffusionPretrainFilter::SetTrainingSettings(const PretrainingSettings & settings)
+{
+  if (m_TrainingSettings != settings)
+  {
+    m_TrainingSettings = settings;
+    this->Modified();
+  }
+}
+
+unsigned int
+DiffusionPretrainFilter::ResolvedImageSize() const
+{
+  if (m_TrainingSettings.ImageSize > 0 || this->GetNumberOfIndexedInputs() == 0)
+  {
+    return m_TrainingSettings.ImageSize;
+  }
+  const auto * first = dynamic_cast<const PatchStackType *>(this->GetInput(0));
+  return first == nullptr ? 0 : static_cast<unsigned int>(first->GetLargestPossibleRegion().GetSize()[0]);
+}
+
 DiffusionModel *
 DiffusionPretrainFilter::GetOutput()
 {
@@ -134,27 +155,23 @@ DiffusionPretrainFilter::VerifyPreconditions() ITKv5_CONST
   {
     itkExceptionMacro(<< "No OutputFileName: set where the trained model is written");
   }
-  if (m_NumberOfSteps == 0 || m_BatchSize == 0 || m_GradientAccumulation == 0 || m_ImageSize == 0 ||
-      m_BaseChannels == 0 || m_NumberOfScales == 0 || m_LayersPerBlock == 0)
+  const auto & settings = m_TrainingSettings;
+  if (const auto problem = settings.Problem(); !problem.empty())
   {
-    itkExceptionMacro(<< "Steps, batch size, gradient accumulation, image size, base channels, scales and layers "
-                         "per block must be positive");
+    itkExceptionMacro(<< "Invalid pretraining settings: " << problem);
   }
-  const unsigned int factor = 1u << (m_NumberOfScales - 1);
-  if (m_ImageSize % factor != 0 || m_BaseChannels % 8 != 0)
+  const unsigned int imageSize = this->ResolvedImageSize();
+  const unsigned int factor = 1u << (settings.NumberOfScales - 1);
+  if (imageSize == 0 || imageSize % factor != 0)
   {
-    itkExceptionMacro(<< "The image size must be a multiple of " << factor << " (2^(scales - 1)) and the base "
-                      << "channels a multiple of 8");
+    itkExceptionMacro(<< "The patches are " << imageSize << " pixels wide; the U-Net's " << settings.NumberOfScales
+                      << " scales need a multiple of " << factor << " (2^(scales - 1))");
   }
-  if (m_Resume && (m_CheckpointFileName.empty() || !std::filesystem::exists(m_CheckpointFileName)))
+  if (settings.Resume && !std::filesystem::exists(settings.CheckpointFileName))
   {
-    itkExceptionMacro(<< "Resume is on but the checkpoint \"" << m_CheckpointFileName << "\" does not exist");
+    itkExceptionMacro(<< "Resume is on but the checkpoint \"" << settings.CheckpointFileName << "\" does not exist");
   }
-  if (m_PredictionType != "epsilon" && m_PredictionType != "v_prediction")
-  {
-    itkExceptionMacro(<< "Unknown prediction type \"" << m_PredictionType << "\": use epsilon or v_prediction");
-  }
-  DiffusionModel::VerifyDevice(m_Device);
+  DiffusionModel::VerifyDevice(settings.Device);
   for (unsigned int i = 0; i < this->GetNumberOfIndexedInputs(); ++i)
   {
     const auto * patches = dynamic_cast<const PatchStackType *>(this->GetInput(i));
@@ -163,10 +180,10 @@ DiffusionPretrainFilter::VerifyPreconditions() ITKv5_CONST
       itkExceptionMacro(<< "Input " << i << " is not an RGB patch stack");
     }
     const auto size = patches->GetLargestPossibleRegion().GetSize();
-    if (size[0] != m_ImageSize || size[1] != m_ImageSize)
+    if (size[0] != imageSize || size[1] != imageSize)
     {
       itkExceptionMacro(<< "Patch stack " << i << " has " << size[0] << "x" << size[1] << " patches but the model's "
-                        << "image size is " << m_ImageSize << ": extract patches of that size or set ImageSize");
+                        << "image size is " << imageSize << ": extract patches of that size or set ImageSize");
     }
   }
 }
@@ -191,16 +208,18 @@ DiffusionPretrainFilter::GenerateData()
   try
   {
     diffusion::SetTorchThreads(static_cast<int>(m_NumberOfTorchThreads));
-    const auto              device = diffusion::ResolveDevice(m_Device);
+    const auto &            settings = m_TrainingSettings;
+    const unsigned int      imageSize = this->ResolvedImageSize();
+    const auto              device = diffusion::ResolveDevice(settings.Device);
     diffusion::UNet2DConfig config;
-    config.sampleSize = m_ImageSize;
+    config.sampleSize = imageSize;
     config.blockOutChannels.clear();
     config.downBlockTypes.clear();
     config.upBlockTypes.clear();
-    for (unsigned int s = 0; s < m_NumberOfScales; ++s)
+    for (unsigned int s = 0; s < settings.NumberOfScales; ++s)
     {
-      config.blockOutChannels.push_back(m_BaseChannels * (std::int64_t{ 1 } << std::min(s, 2u)));
-      const bool attention = s + 2 >= m_NumberOfScales && m_NumberOfScales > 1;
+      config.blockOutChannels.push_back(settings.BaseChannels * (std::int64_t{ 1 } << std::min(s, 2u)));
+      const bool attention = s + 2 >= settings.NumberOfScales && settings.NumberOfScales > 1;
       config.downBlockTypes.push_back(attention ? "AttnDownBlock2D" : "DownBlock2D");
     }
     config.upBlockTypes.assign(config.downBlockTypes.rbegin(), config.downBlockTypes.rend());
@@ -208,41 +227,31 @@ DiffusionPretrainFilter::GenerateData()
     {
       type = type == "AttnDownBlock2D" ? "AttnUpBlock2D" : "UpBlock2D";
     }
-    config.layersPerBlock = m_LayersPerBlock;
-    config.normNumGroups = std::min<std::int64_t>(32, m_BaseChannels / 2);
+    config.layersPerBlock = settings.LayersPerBlock;
+    config.normNumGroups = std::min<std::int64_t>(32, settings.BaseChannels / 2);
     diffusion::SchedulerConfig scheduler;
-    scheduler.predictionType = m_PredictionType;
+    scheduler.predictionType = settings.PredictionType;
 
-    diffusion::TrainerOptions options;
-    options.batchSize = m_BatchSize;
-    options.gradientAccumulation = m_GradientAccumulation;
-    options.learningRate = m_LearningRate;
-    options.totalSteps = m_NumberOfSteps;
-    options.warmupSteps = static_cast<std::int64_t>(std::round(m_WarmupFraction * m_NumberOfSteps));
-    options.learningRateSchedule = "cosine";
-    options.emaDecay = m_EmaDecay;
-    options.snrGamma = m_SnrGamma;
-    options.gradientClip = m_GradientClip;
-    options.seed = m_Seed;
+    const auto options = diffusion::TrainerOptionsFor(settings);
 
     // The initial weights come from the global generator (LibTorch's initialisers use it): seed it
     // for this construction only and give it back its state, so the filter leaves no side effect.
     diffusion::UNet2D unet = [&] {
-      const diffusion::GlobalGeneratorSeed seeded(m_Seed);
+      const diffusion::GlobalGeneratorSeed seeded(settings.Seed);
       return diffusion::UNet2D(config);
     }();
     unet->to(device);
     diffusion::DiffusionTrainer trainer(unet, diffusion::NoiseSchedule(scheduler), options);
-    if (m_Resume)
+    if (settings.Resume)
     {
-      trainer.LoadCheckpoint(m_CheckpointFileName);
+      trainer.LoadCheckpoint(settings.CheckpointFileName);
     }
     LossLog log(m_LossLogFileName, trainer.StepCount());
     // A resumed run that had already finished trains no step: there is no loss to report.
     m_FinalLoss = std::numeric_limits<double>::quiet_NaN();
     m_StepsTrained = 0;
     m_CurrentStep = static_cast<unsigned int>(trainer.StepCount());
-    while (trainer.StepCount() < static_cast<std::int64_t>(m_NumberOfSteps))
+    while (trainer.StepCount() < static_cast<std::int64_t>(settings.NumberOfSteps))
     {
       if (this->GetAbortGenerateData())
       {
@@ -254,11 +263,12 @@ DiffusionPretrainFilter::GenerateData()
       ++m_StepsTrained;
       m_CurrentStep = static_cast<unsigned int>(trainer.StepCount());
       log.Append(trainer.StepCount(), m_FinalLoss, trainer.LearningRate(trainer.StepCount() - 1));
-      if (m_CheckpointInterval > 0 && !m_CheckpointFileName.empty() && trainer.StepCount() % m_CheckpointInterval == 0)
+      if (settings.CheckpointInterval > 0 && !settings.CheckpointFileName.empty() &&
+          trainer.StepCount() % settings.CheckpointInterval == 0)
       {
-        trainer.SaveCheckpoint(m_CheckpointFileName);
+        trainer.SaveCheckpoint(settings.CheckpointFileName);
       }
-      this->UpdateProgress(static_cast<float>(trainer.StepCount()) / static_cast<float>(m_NumberOfSteps));
+      this->UpdateProgress(static_cast<float>(trainer.StepCount()) / static_cast<float>(settings.NumberOfSteps));
     }
     // The physical size the model draws at, from the patches' spacing (micrometres per pixel), so
     // that adaptation and sampling can cut patches of the same size.
@@ -268,7 +278,7 @@ DiffusionPretrainFilter::GenerateData()
     if (pixelSize > 0.0 && pixelSize != 1.0)
     {
       metadata["pixel_size_um"] = std::to_string(pixelSize);
-      metadata["patch_um"] = std::to_string(pixelSize * m_ImageSize);
+      metadata["patch_um"] = std::to_string(pixelSize * imageSize);
     }
     diffusion::SaveDiffusionModel(
       m_OutputFileName, trainer.EmaModel(), diffusion::NoiseSchedule(scheduler), metadata, m_HalfPrecisionOutput);
@@ -289,26 +299,11 @@ DiffusionPretrainFilter::PrintSelf(std::ostream & os, Indent indent) const
 {
   Superclass::PrintSelf(os, indent);
   os << indent << "OutputFileName: " << m_OutputFileName << std::endl;
-  os << indent << "CheckpointFileName: " << m_CheckpointFileName << std::endl;
   os << indent << "LossLogFileName: " << m_LossLogFileName << std::endl;
   os << indent << "HalfPrecisionOutput: " << m_HalfPrecisionOutput << std::endl;
-  os << indent << "CheckpointInterval: " << m_CheckpointInterval << std::endl;
-  os << indent << "Resume: " << m_Resume << std::endl;
-  os << indent << "ImageSize: " << m_ImageSize << std::endl;
-  os << indent << "BaseChannels: " << m_BaseChannels << std::endl;
-  os << indent << "NumberOfScales: " << m_NumberOfScales << std::endl;
-  os << indent << "LayersPerBlock: " << m_LayersPerBlock << std::endl;
-  os << indent << "PredictionType: " << m_PredictionType << std::endl;
-  os << indent << "NumberOfSteps: " << m_NumberOfSteps << std::endl;
-  os << indent << "BatchSize: " << m_BatchSize << std::endl;
-  os << indent << "GradientAccumulation: " << m_GradientAccumulation << std::endl;
-  os << indent << "LearningRate: " << m_LearningRate << std::endl;
-  os << indent << "WarmupFraction: " << m_WarmupFraction << std::endl;
-  os << indent << "EmaDecay: " << m_EmaDecay << std::endl;
-  os << indent << "SnrGamma: " << m_SnrGamma << std::endl;
-  os << indent << "GradientClip: " << m_GradientClip << std::endl;
-  os << indent << "Seed: " << m_Seed << std::endl;
-  os << indent << "Device: " << m_Device << std::endl;
+  std::ostringstream prefix; // the settings print one line per field, at this filter's indent
+  prefix << indent;
+  m_TrainingSettings.Print(os, prefix.str());
   os << indent << "NumberOfTorchThreads: " << m_NumberOfTorchThreads << std::endl;
   os << indent << "FinalLoss: " << m_FinalLoss << std::endl;
   os << indent << "StepsTrained: " << m_StepsTrained << std::endl;

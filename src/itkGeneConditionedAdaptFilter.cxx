@@ -25,6 +25,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <filesystem>
+#include <sstream>
 #include <limits>
 
 namespace itk
@@ -74,11 +75,11 @@ GeneConditionedAdaptFilter::GetOutput()
 }
 
 void
-GeneConditionedAdaptFilter::SetBlocks(const std::vector<std::string> & blocks)
+GeneConditionedAdaptFilter::SetTrainingSettings(const AdaptationSettings & settings)
 {
-  if (blocks != m_Blocks)
+  if (m_TrainingSettings != settings)
   {
-    m_Blocks = blocks;
+    m_TrainingSettings = settings;
     this->Modified();
   }
 }
@@ -130,18 +131,19 @@ GeneConditionedAdaptFilter::VerifyPreconditions() ITKv5_CONST
   {
     itkExceptionMacro(<< "OutputFileName is the central model file; choose another name");
   }
-  if (m_NumberOfSteps == 0 || m_BatchSize == 0 || m_GradientAccumulation == 0 || m_EmbeddingSize == 0)
+  const auto & settings = m_TrainingSettings;
+  if (const auto problem = settings.Problem(); !problem.empty())
   {
-    itkExceptionMacro(<< "Steps, batch size, gradient accumulation and embedding size must be positive");
+    itkExceptionMacro(<< "Invalid adaptation settings: " << problem);
   }
   // As the other training filters: Resume continues a checkpoint, and a missing one is an error, not
   // a silent fresh start.
-  if (m_Resume && (m_CheckpointFileName.empty() || !std::filesystem::is_regular_file(m_CheckpointFileName)))
+  if (settings.Resume && !std::filesystem::is_regular_file(settings.CheckpointFileName))
   {
-    itkExceptionMacro(<< "Resume: the checkpoint \"" << m_CheckpointFileName
+    itkExceptionMacro(<< "Resume: the checkpoint \"" << settings.CheckpointFileName
                       << "\" does not exist (a run writes one with CheckpointInterval > 0)");
   }
-  DiffusionModel::VerifyDevice(m_Device);
+  DiffusionModel::VerifyDevice(settings.Device);
 }
 
 void
@@ -162,7 +164,8 @@ GeneConditionedAdaptFilter::GenerateData()
   try
   {
     diffusion::SetTorchThreads(static_cast<int>(m_NumberOfTorchThreads));
-    const auto device = diffusion::ResolveDevice(m_Device);
+    const auto & settings = m_TrainingSettings;
+    const auto   device = diffusion::ResolveDevice(settings.Device);
     // The training pairs: the stack is patch-major (patch, y, x, rgb); the U-Net wants [N, 3, H, W].
     const auto * bytes = reinterpret_cast<const std::uint8_t *>(dataset->GetPatches()->GetBufferPointer());
     auto         all = torch::from_blob(
@@ -181,31 +184,22 @@ GeneConditionedAdaptFilter::GenerateData()
     centralCopy.schedule->to(device);
     adaptation::GeneFiLMOptions adapterOptions;
     adapterOptions.numberOfGenes = genes;
-    adapterOptions.embeddingSize = static_cast<std::int64_t>(m_EmbeddingSize);
-    adapterOptions.blocks = m_Blocks;
+    adapterOptions.embeddingSize = static_cast<std::int64_t>(settings.EmbeddingSize);
+    adapterOptions.blocks = settings.Blocks;
     adaptation::GeneFiLMAdapter adapter(adapterOptions, adaptation::ResnetBlockChannels(centralCopy.unet));
-    auto                        initialization = at::make_generator<at::CPUGeneratorImpl>(m_Seed);
+    auto                        initialization = at::make_generator<at::CPUGeneratorImpl>(settings.Seed);
     adapter->ResetParameters(initialization); // same Seed, same adapter: no global generator involved
     adapter->to(device);
 
-    adaptation::AdaptationOptions options;
-    options.batchSize = static_cast<std::int64_t>(m_BatchSize);
-    options.gradientAccumulation = static_cast<std::int64_t>(m_GradientAccumulation);
-    options.totalSteps = static_cast<std::int64_t>(m_NumberOfSteps);
-    options.warmupFraction = m_WarmupFraction;
-    options.learningRate = m_LearningRate;
-    options.conditionDropout = m_ConditionDropout;
-    options.geneDropout = m_GeneDropout;
-    options.seed = m_Seed;
-    adaptation::AdaptationTrainer trainer(centralCopy.unet, centralCopy.schedule, adapter, options);
-    if (m_Resume)
+    adaptation::AdaptationTrainer trainer(centralCopy.unet, centralCopy.schedule, adapter, settings);
+    if (settings.Resume)
     {
-      trainer.LoadCheckpoint(m_CheckpointFileName);
+      trainer.LoadCheckpoint(settings.CheckpointFileName);
     }
     m_FinalLoss = std::numeric_limits<double>::quiet_NaN();
     m_StepsTrained = 0;
     m_CurrentStep = static_cast<unsigned int>(trainer.StepCount());
-    while (trainer.StepCount() < options.totalSteps)
+    while (trainer.StepCount() < settings.NumberOfSteps)
     {
       if (this->GetAbortGenerateData())
       {
@@ -216,12 +210,12 @@ GeneConditionedAdaptFilter::GenerateData()
       m_FinalLoss = trainer.Step(pairs);
       ++m_StepsTrained;
       m_CurrentStep = static_cast<unsigned int>(trainer.StepCount());
-      if (m_CheckpointInterval > 0 && !m_CheckpointFileName.empty() &&
-          trainer.StepCount() % static_cast<std::int64_t>(m_CheckpointInterval) == 0)
+      if (settings.CheckpointInterval > 0 && !settings.CheckpointFileName.empty() &&
+          trainer.StepCount() % static_cast<std::int64_t>(settings.CheckpointInterval) == 0)
       {
-        trainer.SaveCheckpoint(m_CheckpointFileName);
+        trainer.SaveCheckpoint(settings.CheckpointFileName);
       }
-      this->UpdateProgress(static_cast<float>(trainer.StepCount()) / options.totalSteps);
+      this->UpdateProgress(static_cast<float>(trainer.StepCount()) / settings.NumberOfSteps);
     }
     adaptation::SaveLocalModel(m_OutputFileName,
                                trainer.EmaAdapter(),
@@ -246,26 +240,10 @@ GeneConditionedAdaptFilter::PrintSelf(std::ostream & os, Indent indent) const
   Superclass::PrintSelf(os, indent);
   os << indent << "OutputFileName: " << m_OutputFileName << std::endl;
   os << indent << "EmbedCentralModel: " << m_EmbedCentralModel << std::endl;
-  os << indent << "NumberOfSteps: " << m_NumberOfSteps << std::endl;
-  os << indent << "BatchSize: " << m_BatchSize << std::endl;
-  os << indent << "GradientAccumulation: " << m_GradientAccumulation << std::endl;
-  os << indent << "LearningRate: " << m_LearningRate << std::endl;
-  os << indent << "WarmupFraction: " << m_WarmupFraction << std::endl;
-  os << indent << "ConditionDropout: " << m_ConditionDropout << std::endl;
-  os << indent << "GeneDropout: " << m_GeneDropout << std::endl;
-  os << indent << "EmbeddingSize: " << m_EmbeddingSize << std::endl;
-  os << indent << "Blocks:";
-  for (const auto & block : m_Blocks)
-  {
-    os << " " << block;
-  }
-  os << (m_Blocks.empty() ? " (all)" : "") << std::endl;
-  os << indent << "Seed: " << m_Seed << std::endl;
-  os << indent << "Device: " << m_Device << std::endl;
+  std::ostringstream prefix; // the settings print one line per field, at this filter's indent
+  prefix << indent;
+  m_TrainingSettings.Print(os, prefix.str());
   os << indent << "NumberOfTorchThreads: " << m_NumberOfTorchThreads << std::endl;
-  os << indent << "CheckpointFileName: " << m_CheckpointFileName << std::endl;
-  os << indent << "CheckpointInterval: " << m_CheckpointInterval << std::endl;
-  os << indent << "Resume: " << m_Resume << std::endl;
   os << indent << "FinalLoss: " << m_FinalLoss << std::endl;
   os << indent << "StepsTrained: " << m_StepsTrained << std::endl;
   os << indent << "CurrentStep: " << m_CurrentStep << std::endl;

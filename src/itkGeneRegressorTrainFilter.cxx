@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <sstream>
 #include <limits>
 
 namespace itk
@@ -48,28 +49,6 @@ PairsOf(const SpotPatchDataset & dataset, const std::vector<std::size_t> & rows)
                                      torch::kFloat32);
   const auto index = torch::tensor(std::vector<std::int64_t>(rows.begin(), rows.end()), torch::kLong);
   return { patches.index_select(0, index), expression.index_select(0, index) };
-}
-
-/** The trainer's options from the filter's settings, in one place: VerifyPreconditions checks what
- * the trainer will be given, and the model file records it. */
-regression::RegressorTrainingOptions
-TrainingOptionsOf(const GeneRegressorTrainFilter & filter)
-{
-  regression::RegressorTrainingOptions options;
-  options.steps = static_cast<std::int64_t>(filter.GetNumberOfSteps());
-  options.batchSize = static_cast<std::int64_t>(filter.GetBatchSize());
-  options.learningRate = filter.GetLearningRate();
-  options.weightDecay = filter.GetWeightDecay();
-  options.warmupFraction = filter.GetWarmupFraction();
-  options.loss = filter.GetLoss();
-  options.syntheticFraction = filter.GetSyntheticFraction();
-  options.augment = filter.GetAugment();
-  options.seed = filter.GetSeed();
-  options.checkpointFile = filter.GetCheckpointFileName();
-  options.checkpointInterval = static_cast<std::int64_t>(filter.GetCheckpointInterval());
-  options.resume = filter.GetResume();
-  options.device = filter.GetDevice();
-  return options;
 }
 
 } // namespace
@@ -110,6 +89,16 @@ GeneRegressorTrainFilter::GetSyntheticDataset() const
 {
   return this->GetNumberOfIndexedInputs() > 1 ? dynamic_cast<const SpotPatchDataset *>(this->ProcessObject::GetInput(1))
                                               : nullptr;
+}
+
+void
+GeneRegressorTrainFilter::SetTrainingSettings(const RegressorTrainingSettings & settings)
+{
+  if (m_TrainingSettings != settings)
+  {
+    m_TrainingSettings = settings;
+    this->Modified();
+  }
 }
 
 GeneRegressorModel *
@@ -159,31 +148,31 @@ GeneRegressorTrainFilter::VerifyPreconditions() ITKv5_CONST
                            "sample them from a local model adapted on this dataset");
     }
   }
-  if (m_Depth != 18 && m_Depth != 34 && m_Depth != 50)
+  const auto & settings = m_TrainingSettings;
+  if (const auto problem = settings.Problem(); !problem.empty())
   {
-    itkExceptionMacro(<< "Depth " << m_Depth << " is not a ResNet this filter builds; use 18, 34 or 50");
+    itkExceptionMacro(<< "Invalid training settings: " << problem);
   }
-  if (!m_BackboneFileName.empty() && !std::filesystem::is_regular_file(m_BackboneFileName))
+  if (!settings.BackboneFileName.empty() && !std::filesystem::is_regular_file(settings.BackboneFileName))
   {
-    itkExceptionMacro(<< "The backbone weights " << m_BackboneFileName << " do not exist");
+    itkExceptionMacro(<< "The backbone weights " << settings.BackboneFileName << " do not exist");
   }
-  if (m_Resume && (m_CheckpointFileName.empty() || !std::filesystem::is_regular_file(m_CheckpointFileName)))
+  if (settings.Resume && !std::filesystem::is_regular_file(settings.CheckpointFileName))
   {
-    itkExceptionMacro(<< "Resume: the checkpoint \"" << m_CheckpointFileName
+    itkExceptionMacro(<< "Resume: the checkpoint \"" << settings.CheckpointFileName
                       << "\" does not exist (a run writes one with CheckpointInterval > 0)");
   }
   try
   {
-    TrainingOptionsOf(*this).Validate();
-    diffusion::ResolveDevice(m_Device);
+    diffusion::ResolveDevice(settings.Device);
   }
   catch (const std::exception & e)
   {
     itkExceptionMacro(<< e.what());
   }
-  if (m_SyntheticFraction > 0.0 && this->GetSyntheticDataset() == nullptr)
+  if (settings.SyntheticFraction > 0.0 && this->GetSyntheticDataset() == nullptr)
   {
-    itkExceptionMacro(<< "SyntheticFraction is " << m_SyntheticFraction
+    itkExceptionMacro(<< "SyntheticFraction is " << settings.SyntheticFraction
                       << " but no synthetic dataset is set: set one with SetSyntheticDataset, or a negative "
                          "fraction (in proportion to the pairs) or 0 to train on the real pairs only");
   }
@@ -215,22 +204,25 @@ GeneRegressorTrainFilter::GenerateData()
     m_NumberOfSyntheticPairs = synthetic ? static_cast<SizeValueType>(syntheticImages.size(0)) : 0;
 
     regression::ResNetConfig config;
-    config.depth = static_cast<int>(m_Depth);
+    config.depth = static_cast<int>(m_TrainingSettings.Depth);
     config.numberOfOutputs = static_cast<std::int64_t>(preprocessing.Genes.size());
     // torch::nn initialises from LibTorch's global generator: seeded for the construction, then put
     // back as it was, so that the application's own random stream is not changed by a filter.
     regression::ResNet network = [&] {
-      const diffusion::GlobalGeneratorSeed seeded(m_Seed);
+      const diffusion::GlobalGeneratorSeed seeded(m_TrainingSettings.Seed);
       return regression::ResNet(config);
     }();
-    if (!m_BackboneFileName.empty())
+    if (!m_TrainingSettings.BackboneFileName.empty())
     {
-      regression::LoadTorchvisionBackbone(network, m_BackboneFileName);
+      regression::LoadTorchvisionBackbone(network, m_TrainingSettings.BackboneFileName);
     }
 
-    const auto                   options = TrainingOptionsOf(*this);
-    regression::RegressorTrainer trainer(
-      network, options, realImages.contiguous(), realTargets.contiguous(), syntheticImages, syntheticTargets);
+    regression::RegressorTrainer trainer(network,
+                                         m_TrainingSettings,
+                                         realImages.contiguous(),
+                                         realTargets.contiguous(),
+                                         syntheticImages,
+                                         syntheticTargets);
     m_FinalLoss = std::numeric_limits<double>::quiet_NaN();
     m_StepsTrained = 0;
     m_CurrentStep = 0;
@@ -247,10 +239,8 @@ GeneRegressorTrainFilter::GenerateData()
       }
     });
 
-    auto summary = options.ToJson();
-    summary.update({ { "depth", m_Depth },
-                     { "backbone", m_BackboneFileName },
-                     { "real_pairs", m_NumberOfRealPairs },
+    auto summary = nlohmann::json::parse(m_TrainingSettings.ToJSON());
+    summary.update({ { "real_pairs", m_NumberOfRealPairs },
                      { "synthetic_pairs", m_NumberOfSyntheticPairs },
                      { "final_loss", m_FinalLoss } });
     auto output = this->GetOutput();
@@ -285,22 +275,10 @@ GeneRegressorTrainFilter::PrintSelf(std::ostream & os, Indent indent) const
 {
   Superclass::PrintSelf(os, indent);
   os << indent << "OutputFileName: " << m_OutputFileName << std::endl;
-  os << indent << "Depth: " << m_Depth << std::endl;
-  os << indent << "BackboneFileName: " << m_BackboneFileName << std::endl;
-  os << indent << "NumberOfSteps: " << m_NumberOfSteps << std::endl;
-  os << indent << "BatchSize: " << m_BatchSize << std::endl;
-  os << indent << "LearningRate: " << m_LearningRate << std::endl;
-  os << indent << "WeightDecay: " << m_WeightDecay << std::endl;
-  os << indent << "WarmupFraction: " << m_WarmupFraction << std::endl;
-  os << indent << "Loss: " << m_Loss << std::endl;
-  os << indent << "SyntheticFraction: " << m_SyntheticFraction << std::endl;
-  os << indent << "Augment: " << m_Augment << std::endl;
-  os << indent << "Seed: " << m_Seed << std::endl;
-  os << indent << "Device: " << m_Device << std::endl;
+  std::ostringstream prefix; // the settings print one line per field, at this filter's indent
+  prefix << indent;
+  m_TrainingSettings.Print(os, prefix.str());
   os << indent << "NumberOfTorchThreads: " << m_NumberOfTorchThreads << std::endl;
-  os << indent << "CheckpointFileName: " << m_CheckpointFileName << std::endl;
-  os << indent << "CheckpointInterval: " << m_CheckpointInterval << std::endl;
-  os << indent << "Resume: " << m_Resume << std::endl;
   os << indent << "FinalLoss: " << m_FinalLoss << std::endl;
   os << indent << "StepsTrained: " << m_StepsTrained << std::endl;
   os << indent << "CurrentStep: " << m_CurrentStep << std::endl;

@@ -36,24 +36,28 @@ AddAdaptCommand(CLI::App & app)
   command->add_option("--data", o->Data, "Paired dataset (.h5 written by c2l extract; its training spots are used)")
     ->required();
   command->add_option("--out", o->Output, "Local model file to write")->required();
-  command->add_option("--steps", o->Steps, "Optimizer steps (default 10000)")->check(CLI::PositiveNumber);
-  command->add_option("--batch", o->Batch, "Batch size (default 32)")->check(CLI::PositiveNumber);
-  command->add_option("--grad-accum", o->GradientAccumulation, "Gradient accumulation (default 8)")
+  command->add_option("--steps", o->Training.NumberOfSteps, "Optimizer steps (default 10000)")
     ->check(CLI::PositiveNumber);
-  command->add_option("--lr", o->LearningRate, "Peak learning rate (default 1e-4; 3% warm-up)")
+  command->add_option("--batch", o->Training.BatchSize, "Batch size (default 32)")->check(CLI::PositiveNumber);
+  command->add_option("--grad-accum", o->Training.GradientAccumulation, "Gradient accumulation (default 8)")
     ->check(CLI::PositiveNumber);
-  command->add_option("--cond-dropout", o->ConditionDropout, "Conditional dropout probability (default 0.1)")
+  command->add_option("--lr", o->Training.LearningRate, "Peak learning rate (default 1e-4; 3% warm-up)")
+    ->check(CLI::PositiveNumber);
+  command->add_option("--cond-dropout", o->Training.ConditionDropout, "Conditional dropout probability (default 0.1)")
     ->check(CLI::Range(0.0, 0.99));
-  command->add_option("--gene-dropout", o->GeneDropout, "Per-gene dropout probability (default 0)")
+  command->add_option("--gene-dropout", o->Training.GeneDropout, "Per-gene dropout probability (default 0)")
     ->check(CLI::Range(0.0, 0.99));
-  command->add_option("--blocks", o->Blocks, "ResNet blocks to modulate, comma-separated (default: all)");
-  command->add_option("--embed-dim", o->EmbeddingSize, "Gene embedding size (default 64)")->check(CLI::PositiveNumber);
-  command->add_option("--seed", o->Seed, "Seed (default 0)");
-  command->add_option("--device", o->Device, "cpu (default), cuda or cuda:N");
+  command->add_option("--blocks", o->Training.Blocks, "ResNet blocks to modulate, comma-separated (default: all)")
+    ->delimiter(',');
+  command->add_option("--embed-dim", o->Training.EmbeddingSize, "Gene embedding size (default 64)")
+    ->check(CLI::PositiveNumber);
+  command->add_option("--seed", o->Training.Seed, "Seed (default 0)");
+  command->add_option("--device", o->Training.Device, "cpu (default), cuda or cuda:N");
   command->add_option("--threads", o->Threads, "CPU threads (default: all cores)");
-  command->add_option("--checkpoint", o->Checkpoint, "Checkpoint file (written atomically)");
-  command->add_option("--checkpoint-every", o->CheckpointEvery, "Steps between checkpoints (default: none)");
-  command->add_flag("--resume", o->Resume, "Continue from --checkpoint (ends as an uninterrupted run would)");
+  command->add_option("--checkpoint", o->Training.CheckpointFileName, "Checkpoint file (written atomically)");
+  command->add_option(
+    "--checkpoint-every", o->Training.CheckpointInterval, "Steps between checkpoints (default: none)");
+  command->add_flag("--resume", o->Training.Resume, "Continue from --checkpoint (ends as an uninterrupted run would)");
   command->add_flag("--embed-central", o->EmbedCentral, "Carry the central model in the local file");
   command->add_flag("--force", o->Force, "Replace the output if it exists");
   command->callback([o]() { std::cout << StepRunnerWithProgressBar()->Adapt(*o); });

@@ -37,27 +37,33 @@ AddPretrainCommand(CLI::App & app)
     ->add_option("--data", options->Data, "Patch datasets (.h5, as written by c2l extract, or HEST-1k patch files)")
     ->required();
   command->add_option("--out", options->Output, "Model file to write (.safetensors)")->required();
-  command->add_option("--image-size", options->ImageSize, "Patch side in pixels (default: the datasets')");
-  command->add_option("--base-channels", options->BaseChannels, "U-Net width at full resolution (default 64)");
-  command->add_option("--scales", options->Scales, "U-Net scales (default 4; attention at the two coarsest)");
-  command->add_option("--layers-per-block", options->LayersPerBlock, "ResNet blocks per scale (default 2)");
-  command->add_option("--steps", options->Steps, "Optimizer steps (default 1000)");
-  command->add_option("--batch", options->Batch, "Patches per micro-batch (default 16)");
-  command->add_option("--grad-accum", options->GradientAccumulation, "Micro-batches per optimizer step (default 1)");
+  command->add_option("--image-size", options->Training.ImageSize, "Patch side in pixels (default: the datasets')");
+  command->add_option("--base-channels", options->Training.BaseChannels, "U-Net width at full resolution (default 64)");
   command->add_option(
-    "--lr", options->LearningRate, "Peak learning rate of AdamW (default 1e-4; cosine after warm-up)");
-  command->add_option("--warmup", options->WarmupFraction, "Warm-up as a fraction of the steps (default 0.03)");
-  command->add_option("--ema", options->EmaDecay, "EMA decay of the weights, every step (default 0.999)");
-  command->add_option("--snr-gamma", options->SnrGamma, "Min-SNR-gamma loss weighting (default 5; 0 = off)");
-  command->add_option("--prediction", options->Prediction, "epsilon (default) or v_prediction");
-  command->add_option("--checkpoint", options->Checkpoint, "Checkpoint file (default: OUT.checkpoint)");
-  command->add_option("--checkpoint-every", options->CheckpointEvery, "Write a checkpoint every N steps (0 = never)");
+    "--scales", options->Training.NumberOfScales, "U-Net scales (default 4; attention at the two coarsest)");
+  command->add_option("--layers-per-block", options->Training.LayersPerBlock, "ResNet blocks per scale (default 2)");
+  command->add_option("--steps", options->Training.NumberOfSteps, "Optimizer steps (default 1000)");
+  command->add_option("--batch", options->Training.BatchSize, "Patches per micro-batch (default 16)");
+  command->add_option(
+    "--grad-accum", options->Training.GradientAccumulation, "Micro-batches per optimizer step (default 1)");
+  command->add_option(
+    "--lr", options->Training.LearningRate, "Peak learning rate of AdamW (default 1e-4; cosine after warm-up)");
+  command->add_option(
+    "--warmup", options->Training.WarmupFraction, "Warm-up as a fraction of the steps (default 0.03)");
+  command->add_option("--ema", options->Training.EmaDecay, "EMA decay of the weights, every step (default 0.999)");
+  command->add_option("--snr-gamma", options->Training.SnrGamma, "Min-SNR-gamma loss weighting (default 5; 0 = off)");
+  command->add_option("--prediction", options->Training.PredictionType, "epsilon (default) or v_prediction");
+  command->add_option(
+    "--checkpoint", options->Training.CheckpointFileName, "Checkpoint file (default: OUT.checkpoint)");
+  command->add_option(
+    "--checkpoint-every", options->Training.CheckpointInterval, "Write a checkpoint every N steps (0 = never)");
   command->add_option("--loss-log", options->LossLog, "Write the training curve here (TSV: step, loss, lr, seconds)");
   command->add_flag("--half-precision", options->HalfPrecision, "Store the model's weights as float16 (half the size)");
-  command->add_flag("--resume", options->Resume, "Continue from the checkpoint (ends as an uninterrupted run would)");
-  command->add_option("--device", options->Device, "cpu (default), cuda or cuda:N");
+  command->add_flag(
+    "--resume", options->Training.Resume, "Continue from the checkpoint (ends as an uninterrupted run would)");
+  command->add_option("--device", options->Training.Device, "cpu (default), cuda or cuda:N");
   command->add_option("--threads", options->Threads, "CPU threads (default: all cores)");
-  command->add_option("--seed", options->Seed, "Random seed (default 0)");
+  command->add_option("--seed", options->Training.Seed, "Random seed (default 0)");
   command->add_flag("--force", options->Force, "Replace an existing model file");
   command->callback([options]() { std::cout << StepRunnerWithProgressBar()->Pretrain(*options); });
 }

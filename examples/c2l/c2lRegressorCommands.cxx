@@ -36,30 +36,33 @@ AddRegressorCommands(CLI::App & app)
   train->add_option("--synthetic", t->Synthetic, "Synthetic pairs (.h5 from c2l sample --expression)");
   train->add_option("--synthetic-pairs", t->SyntheticPairs, "Use only the first N synthetic pairs (default: all)");
   train->add_option("--out", t->Output, "Regressor file to write (.safetensors)")->required();
-  train->add_option("--depth", t->Depth, "ResNet depth: 18, 34 or 50 (default 50)")
+  train->add_option("--depth", t->Training.Depth, "ResNet depth: 18, 34 or 50 (default 50)")
     ->check(CLI::IsMember({ 18u, 34u, 50u }));
-  train->add_option("--backbone", t->Backbone, "torchvision weights of that depth converted to .safetensors");
-  train->add_option("--steps", t->Steps, "Optimizer steps (default 1000)")->check(CLI::PositiveNumber);
-  train->add_option("--batch", t->Batch, "Batch size (default 32)")->check(CLI::PositiveNumber);
-  train->add_option("--lr", t->LearningRate, "Peak learning rate (default 1e-4; cosine after 5% warm-up)")
+  train->add_option(
+    "--backbone", t->Training.BackboneFileName, "torchvision weights of that depth converted to .safetensors");
+  train->add_option("--steps", t->Training.NumberOfSteps, "Optimizer steps (default 1000)")->check(CLI::PositiveNumber);
+  train->add_option("--batch", t->Training.BatchSize, "Batch size (default 32)")->check(CLI::PositiveNumber);
+  train->add_option("--lr", t->Training.LearningRate, "Peak learning rate (default 1e-4; cosine after 5% warm-up)")
     ->check(CLI::PositiveNumber);
-  train->add_option("--weight-decay", t->WeightDecay, "AdamW weight decay (default 0.01)")
+  train->add_option("--weight-decay", t->Training.WeightDecay, "AdamW weight decay (default 0.01)")
     ->check(CLI::NonNegativeNumber);
-  train->add_option("--warmup", t->WarmupFraction, "Warm-up as a fraction of the steps (default 0.05)")
+  train->add_option("--warmup", t->Training.WarmupFraction, "Warm-up as a fraction of the steps (default 0.05)")
     ->check(CLI::Range(0.0, 1.0));
-  train->add_option("--loss", t->Loss, "mae (default) or mse")->check(CLI::IsMember({ "mae", "mse" }));
+  train->add_option("--loss", t->Training.Loss, "mae (default) or mse")->check(CLI::IsMember({ "mae", "mse" }));
   train
     ->add_option("--synthetic-fraction",
-                 t->SyntheticFraction,
+                 t->Training.SyntheticFraction,
                  "Probability that a batch element is synthetic, 0 to 1 (default: proportional to the pairs)")
     ->check(CLI::Range(0.0, 1.0));
-  train->add_flag("--no-augment", t->NoAugment, "No random flips and 90-degree turns");
-  train->add_option("--seed", t->Seed, "Seed (default 0)");
-  train->add_option("--device", t->Device, "cpu (default), cuda or cuda:N");
+  train->add_flag_callback(
+    "--no-augment", [t]() { t->Training.Augment = false; }, "No random flips and 90-degree turns");
+  train->add_option("--seed", t->Training.Seed, "Seed (default 0)");
+  train->add_option("--device", t->Training.Device, "cpu (default), cuda or cuda:N");
   train->add_option("--threads", t->Threads, "CPU threads (default: all cores)");
-  train->add_option("--checkpoint", t->Checkpoint, "Checkpoint file (default: OUT.checkpoint)");
-  train->add_option("--checkpoint-every", t->CheckpointEvery, "Write a checkpoint every N steps (0 = never)");
-  train->add_flag("--resume", t->Resume, "Continue from the checkpoint (ends as an uninterrupted run would)");
+  train->add_option("--checkpoint", t->Training.CheckpointFileName, "Checkpoint file (default: OUT.checkpoint)");
+  train->add_option(
+    "--checkpoint-every", t->Training.CheckpointInterval, "Write a checkpoint every N steps (0 = never)");
+  train->add_flag("--resume", t->Training.Resume, "Continue from the checkpoint (ends as an uninterrupted run would)");
   train->add_flag("--force", t->Force, "Replace an existing regressor file");
   train->callback([t]() { std::cout << StepRunnerWithProgressBar()->TrainRegressor(*t); });
 

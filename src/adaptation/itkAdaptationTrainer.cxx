@@ -59,95 +59,21 @@ TensorPairedSource::Get(const std::vector<std::int64_t> & indices, torch::Tensor
   conditions = m_Conditions.index_select(0, index);
 }
 
-std::string
-AdaptationOptions::ToJson() const
-{
-  return nlohmann::json{
-    { "batch_size", batchSize },
-    { "gradient_accumulation", gradientAccumulation },
-    { "total_steps", totalSteps },
-    { "warmup_fraction", warmupFraction },
-    { "learning_rate_schedule", learningRateSchedule },
-    { "learning_rate", learningRate },
-    { "weight_decay", weightDecay },
-    { "snr_gamma", snrGamma },
-    { "gradient_clip", gradientClip },
-    { "ema_decay", emaDecay },
-    { "condition_dropout", conditionDropout },
-    { "gene_dropout", geneDropout },
-    { "augment", augment },
-    { "seed", seed }
-  }.dump();
-}
-
-AdaptationOptions
-AdaptationOptions::FromJson(const std::string & text)
-{
-  AdaptationOptions o;
-  try
-  {
-    const auto json = nlohmann::json::parse(text);
-    o.batchSize = json.at("batch_size");
-    o.gradientAccumulation = json.at("gradient_accumulation");
-    o.totalSteps = json.at("total_steps");
-    o.warmupFraction = json.at("warmup_fraction");
-    o.learningRateSchedule = json.at("learning_rate_schedule");
-    o.learningRate = json.at("learning_rate");
-    o.weightDecay = json.at("weight_decay");
-    o.snrGamma = json.at("snr_gamma");
-    o.gradientClip = json.at("gradient_clip");
-    o.emaDecay = json.at("ema_decay");
-    o.conditionDropout = json.at("condition_dropout");
-    o.geneDropout = json.at("gene_dropout");
-    o.augment = json.at("augment");
-    o.seed = json.at("seed");
-  }
-  catch (const nlohmann::json::exception & e)
-  {
-    throw diffusion::ModelFileError(std::string("Adaptation options are malformed: ") + e.what());
-  }
-  o.Validate();
-  return o;
-}
-
-void
-AdaptationOptions::Validate() const
-{
-  const auto fail = [](const std::string & what) { throw diffusion::ConfigurationError("Adaptation: " + what); };
-  if (batchSize <= 0 || gradientAccumulation <= 0 || totalSteps <= 0)
-  {
-    fail("batch size, gradient accumulation and steps must be positive");
-  }
-  if (!(learningRate > 0.0) || weightDecay < 0.0 || !(warmupFraction >= 0.0 && warmupFraction < 1.0))
-  {
-    fail("the learning rate must be positive, weight decay >= 0, the warm-up fraction in [0, 1)");
-  }
-  if (learningRateSchedule != "constant" && learningRateSchedule != "cosine")
-  {
-    fail("the learning-rate schedule must be \"constant\" or \"cosine\"");
-  }
-  if (snrGamma < 0.0 || gradientClip < 0.0 || !(emaDecay >= 0.0 && emaDecay < 1.0))
-  {
-    fail("SNR gamma and gradient clip must be >= 0 and the EMA decay in [0, 1)");
-  }
-  if (!(conditionDropout >= 0.0 && conditionDropout < 1.0) || !(geneDropout >= 0.0 && geneDropout < 1.0))
-  {
-    fail("condition and gene dropout must be in [0, 1)");
-  }
-}
-
 AdaptationTrainer::AdaptationTrainer(diffusion::UNet2D central, diffusion::NoiseSchedule schedule,
-                                     GeneFiLMAdapter adapter, const AdaptationOptions & options)
+                                     GeneFiLMAdapter adapter, const AdaptationSettings & settings)
   : m_Central(std::move(central))
   , m_Schedule(std::move(schedule))
   , m_Adapter(std::move(adapter))
-  , m_Options(options)
+  , m_Settings(settings)
   , m_Parameters(ParametersOf(m_Adapter))
-  , m_Optimizer(m_Parameters, diffusion::AdamWOptions{ 0.9, 0.999, 1e-8, options.weightDecay })
-  , m_Ema(m_Parameters, options.emaDecay)
-  , m_Generator(at::make_generator<at::CPUGeneratorImpl>(options.seed))
+  , m_Optimizer(m_Parameters, diffusion::AdamWOptions{ 0.9, 0.999, 1e-8, settings.WeightDecay })
+  , m_Ema(m_Parameters, settings.EmaDecay)
+  , m_Generator(at::make_generator<at::CPUGeneratorImpl>(settings.Seed))
 {
-  m_Options.Validate();
+  if (const auto problem = m_Settings.Problem(); !problem.empty())
+  {
+    throw diffusion::ConfigurationError("Adaptation: " + problem);
+  }
   Freeze(m_Central);
   m_Central->eval(); // frozen: dropout (if any) stays off
 }
@@ -155,9 +81,9 @@ AdaptationTrainer::AdaptationTrainer(diffusion::UNet2D central, diffusion::Noise
 double
 AdaptationTrainer::LearningRate(std::int64_t step) const
 {
-  const auto warmup = static_cast<std::int64_t>(m_Options.warmupFraction * m_Options.totalSteps);
+  const auto warmup = static_cast<std::int64_t>(m_Settings.WarmupFraction * m_Settings.NumberOfSteps);
   return diffusion::WarmupLearningRate(
-    step, m_Options.learningRate, warmup, m_Options.totalSteps, m_Options.learningRateSchedule);
+    step, m_Settings.LearningRate, warmup, m_Settings.NumberOfSteps, m_Settings.Schedule);
 }
 
 double
@@ -171,10 +97,10 @@ AdaptationTrainer::Step(const PairedSource & pairs)
   }
   m_Adapter->train();
   double total = 0.0;
-  for (std::int64_t micro = 0; micro < m_Options.gradientAccumulation; ++micro)
+  for (std::int64_t micro = 0; micro < m_Settings.GradientAccumulation; ++micro)
   {
     torch::Tensor images, conditions;
-    pairs.Get(diffusion::DrawBatchIndices(pairs.Size(), m_Options.batchSize, m_Generator), images, conditions);
+    pairs.Get(diffusion::DrawBatchIndices(pairs.Size(), m_Settings.BatchSize, m_Generator), images, conditions);
     if (conditions.dim() != 2 || conditions.size(1) != genes)
     {
       throw diffusion::ConfigurationError("The expression has " + std::to_string(conditions.size(-1)) +
@@ -186,19 +112,23 @@ AdaptationTrainer::Step(const PairedSource & pairs)
                                           std::to_string(m_Central->Config().inChannels) + " channels");
     }
     images = diffusion::PatchesToModelRange(images.to(torch::kCPU));
-    if (m_Options.augment)
+    if (m_Settings.Augment)
     {
       images = diffusion::AugmentDihedral(images, m_Generator);
     }
     conditions = conditions.to(torch::kCPU, torch::kFloat32);
-    const auto isNull = torch::rand({ m_Options.batchSize }, m_Generator) < m_Options.conditionDropout;
-    if (m_Options.geneDropout > 0.0)
+    const auto isNull =
+      torch::rand({ static_cast<std::int64_t>(m_Settings.BatchSize) }, m_Generator) < m_Settings.ConditionDropout;
+    if (m_Settings.GeneDropout > 0.0)
     {
-      conditions = conditions * (torch::rand(conditions.sizes(), m_Generator) >= m_Options.geneDropout);
+      conditions = conditions * (torch::rand(conditions.sizes(), m_Generator) >= m_Settings.GeneDropout);
     }
     const auto noise = torch::randn(images.sizes(), m_Generator, torch::kFloat32);
-    const auto timesteps =
-      torch::randint(0, m_Schedule->NumTrainTimesteps(), { m_Options.batchSize }, m_Generator, torch::kLong);
+    const auto timesteps = torch::randint(0,
+                                          m_Schedule->NumTrainTimesteps(),
+                                          { static_cast<std::int64_t>(m_Settings.BatchSize) },
+                                          m_Generator,
+                                          torch::kLong);
 
     const auto original = images.to(device);
     const auto noiseOnDevice = noise.to(device);
@@ -206,14 +136,14 @@ AdaptationTrainer::Step(const PairedSource & pairs)
     const auto modulator = m_Adapter->Bind(conditions.to(device), isNull.to(device));
     const auto output = m_Central->forward(m_Schedule->AddNoise(original, noiseOnDevice, t), t, modulator.get());
     const auto target = m_Schedule->Target(original, noiseOnDevice, t);
-    const auto loss = diffusion::MinSnrLoss(*m_Schedule, output, target, t, m_Options.snrGamma) /
-                      static_cast<double>(m_Options.gradientAccumulation);
+    const auto loss = diffusion::MinSnrLoss(*m_Schedule, output, target, t, m_Settings.SnrGamma) /
+                      static_cast<double>(m_Settings.GradientAccumulation);
     loss.backward();
     total += loss.item<double>();
   }
-  if (m_Options.gradientClip > 0.0)
+  if (m_Settings.GradientClip > 0.0)
   {
-    torch::nn::utils::clip_grad_norm_(m_Parameters, m_Options.gradientClip);
+    torch::nn::utils::clip_grad_norm_(m_Parameters, m_Settings.GradientClip);
   }
   m_Optimizer.Step(LearningRate(m_Optimizer.StepCount()));
   m_Ema.Update(m_Parameters, m_Optimizer.StepCount());
@@ -254,7 +184,7 @@ AdaptationTrainer::SaveCheckpoint(const std::string & fileName) const
   m_Optimizer.Save(checkpoint, names, "adam.");
   checkpoint.tensors.emplace_back("rng.state", m_Generator.get_state());
   checkpoint.metadata["format"] = "c2l-adaptation-checkpoint";
-  checkpoint.metadata["adaptation_options"] = m_Options.ToJson();
+  checkpoint.metadata["adaptation_options"] = m_Settings.ToJSON();
   diffusion::WriteSafeTensors(fileName, checkpoint);
 }
 

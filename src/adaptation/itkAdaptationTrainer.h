@@ -21,6 +21,7 @@
 // Local adaptation (LibTorch only): trains the gene FiLM adapter on a lab's paired (patch,
 // expression) spots with the central U-Net frozen.
 
+#include "itkAdaptationSettings.h"
 #include "itkGeneFiLMAdapter.h"
 #include "itkNoiseSchedule.h"
 #include "itkOptimization.h"
@@ -63,37 +64,6 @@ private:
   torch::Tensor m_Conditions;
 };
 
-/** The paper's defaults: 10,000 steps of batch 32 with 8-fold gradient accumulation, AdamW,
- * linear warm-up over the first 3 % of the steps, EMA 0.999, min-SNR-5 weighting, conditional
- * dropout 0.1 (so classifier-free guidance works). */
-struct AdaptationOptions
-{
-  std::int64_t batchSize = 32;
-  std::int64_t gradientAccumulation = 8;
-  std::int64_t totalSteps = 10000;
-  double       warmupFraction = 0.03;
-  std::string  learningRateSchedule = "constant";
-  double       learningRate = 1e-4;
-  double       weightDecay = 1e-2;
-  double       snrGamma = 5.0;
-  double       gradientClip = 1.0;
-  double       emaDecay = 0.999;
-  /** Probability that a sample's condition is replaced by the null condition. */
-  double conditionDropout = 0.1;
-  /** Probability that each gene of a sample's condition is zeroed (augmentation). */
-  double        geneDropout = 0.0;
-  bool          augment = true;
-  std::uint64_t seed = 0;
-
-  std::string
-  ToJson() const;
-  static AdaptationOptions
-  FromJson(const std::string & json);
-  /** ConfigurationError naming the first setting out of range. */
-  void
-  Validate() const;
-};
-
 /** Trains only the adapter: noise (or v) prediction of the frozen U-Net modulated by the adapter,
  * with min-SNR-gamma weighting, conditional and gene dropout, AdamW, gradient clipping and an EMA
  * of the adapter. All randomness comes from one CPU generator saved in checkpoints with the
@@ -102,7 +72,7 @@ class AdaptationTrainer
 {
 public:
   AdaptationTrainer(diffusion::UNet2D central, diffusion::NoiseSchedule schedule, GeneFiLMAdapter adapter,
-                    const AdaptationOptions & options);
+                    const AdaptationSettings & settings);
 
   /** One optimizer step (gradientAccumulation micro-batches); returns the mean weighted loss. */
   double
@@ -123,13 +93,13 @@ public:
   /** A copy of the adapter holding the EMA weights: the one to sample with. */
   GeneFiLMAdapter
   EmaAdapter() const;
-  const AdaptationOptions &
-  Options() const
+  const AdaptationSettings &
+  Settings() const
   {
-    return m_Options;
+    return m_Settings;
   }
 
-  /** Atomic checkpoint: "adapter.*", "ema.*", optimizer state, generator state, step, options. */
+  /** Atomic checkpoint: "adapter.*", "ema.*", optimizer state, generator state, step, settings. */
   void
   SaveCheckpoint(const std::string & fileName) const;
   /** Restores a checkpoint of an adapter of the same shape; ModelFileError otherwise. */
@@ -143,7 +113,7 @@ private:
   diffusion::UNet2D                   m_Central;
   diffusion::NoiseSchedule            m_Schedule;
   GeneFiLMAdapter                     m_Adapter;
-  AdaptationOptions                   m_Options;
+  AdaptationSettings                  m_Settings;
   std::vector<torch::Tensor>          m_Parameters;
   diffusion::AdamW                    m_Optimizer;
   diffusion::ExponentialMovingAverage m_Ema;

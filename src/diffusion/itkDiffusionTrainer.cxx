@@ -200,6 +200,24 @@ TrainerOptionsFromJson(const std::string & text)
   return o;
 }
 
+TrainerOptions
+TrainerOptionsFor(const PretrainingSettings & settings)
+{
+  TrainerOptions options;
+  options.batchSize = settings.BatchSize;
+  options.gradientAccumulation = settings.GradientAccumulation;
+  options.learningRate = settings.LearningRate;
+  options.weightDecay = settings.WeightDecay;
+  options.totalSteps = settings.NumberOfSteps;
+  options.warmupSteps = static_cast<std::int64_t>(std::round(settings.WarmupFraction * settings.NumberOfSteps));
+  options.learningRateSchedule = settings.Schedule;
+  options.emaDecay = settings.EmaDecay;
+  options.snrGamma = settings.SnrGamma;
+  options.gradientClip = settings.GradientClip;
+  options.seed = settings.Seed;
+  return options;
+}
+
 DiffusionTrainer::DiffusionTrainer(UNet2D unet, NoiseSchedule schedule, TrainerOptions options)
   : m_UNet(std::move(unet))
   , m_Schedule(std::move(schedule))

@@ -20,6 +20,7 @@
 
 #include "itkNoiseSchedule.h"
 #include "itkOptimization.h"
+#include "itkPretrainingSettings.h"
 #include "itkUNet2D.h"
 
 #include <ATen/core/Generator.h>
@@ -179,6 +180,12 @@ std::string
 TrainerOptionsToJson(const TrainerOptions & options);
 TrainerOptions
 TrainerOptionsFromJson(const std::string & json);
+
+/** The trainer's options for pretraining with \p settings (the engine counts warm-up in steps and
+ * keeps AdamW's betas and epsilon, and bfloat16 on CUDA, at their defaults): the one place the
+ * pretraining settings become trainer options. */
+TrainerOptions
+TrainerOptionsFor(const PretrainingSettings & settings);
 
 } // namespace diffusion
 } // namespace itk

@@ -140,20 +140,24 @@ MethodStepRunner::Pretrain(const PretrainingStepSettings & o)
 {
   std::ostringstream summary;
   // Every refusal comes before any work.
-  FileChecks::RequireWritable(o.Output, o.Force || o.Resume);
+  PretrainingSettings training = o.Training;
+  FileChecks::RequireWritable(o.Output, o.Force || training.Resume);
   if (!o.LossLog.empty())
   {
-    FileChecks::RequireWritable(o.LossLog, o.Force || o.Resume);
+    FileChecks::RequireWritable(o.LossLog, o.Force || training.Resume);
   }
-  const std::string checkpoint = o.Checkpoint.empty() ? o.Output + ".checkpoint" : o.Checkpoint;
-  if (o.Resume && !FileChecks::Exists(checkpoint))
+  if (training.CheckpointFileName.empty())
+  {
+    training.CheckpointFileName = o.Output + ".checkpoint";
+  }
+  if (training.Resume && !FileChecks::Exists(training.CheckpointFileName))
   {
     itkGenericExceptionMacro(
-      << "Resume: the checkpoint " << checkpoint
-      << " does not exist (a run writes one when CheckpointEvery is above 0; c2l: --checkpoint-every N)");
+      << "Resume: the checkpoint " << training.CheckpointFileName
+      << " does not exist (a run writes one when CheckpointInterval is above 0; c2l: --checkpoint-every N)");
   }
   auto         filter = DiffusionPretrainFilter::New();
-  unsigned int imageSize = o.ImageSize;
+  unsigned int imageSize = training.ImageSize;
   for (const auto & path : o.Data)
   {
     const auto dataset = SpotPatchDataset::Read(path);
@@ -171,35 +175,21 @@ MethodStepRunner::Pretrain(const PretrainingStepSettings & o)
     filter->AddPatches(dataset->GetPatches());
     summary << "read " << size[2] << " patches of " << size[0] << "x" << size[1] << " from " << path << '\n';
   }
-  filter->SetImageSize(imageSize);
-  filter->SetBaseChannels(o.BaseChannels);
-  filter->SetNumberOfScales(o.Scales);
-  filter->SetLayersPerBlock(o.LayersPerBlock);
-  filter->SetNumberOfSteps(o.Steps);
-  filter->SetBatchSize(o.Batch);
-  filter->SetGradientAccumulation(o.GradientAccumulation);
-  filter->SetLearningRate(o.LearningRate);
-  filter->SetWarmupFraction(o.WarmupFraction);
-  filter->SetEmaDecay(o.EmaDecay);
-  filter->SetSnrGamma(o.SnrGamma);
-  filter->SetPredictionType(o.Prediction);
-  filter->SetCheckpointFileName(checkpoint);
+  training.ImageSize = imageSize;
+  filter->SetTrainingSettings(training);
   filter->SetLossLogFileName(o.LossLog);
   filter->SetHalfPrecisionOutput(o.HalfPrecision);
-  filter->SetCheckpointInterval(o.CheckpointEvery);
-  filter->SetResume(o.Resume);
-  filter->SetDevice(o.Device);
   filter->SetNumberOfTorchThreads(o.Threads);
-  filter->SetSeed(o.Seed);
   filter->SetOutputFileName(o.Output);
   Follow(filter, "pretrain");
   filter->Update();
   if (filter->GetStepsTrained() == 0)
   {
-    summary << "the checkpoint already holds all " << o.Steps << " steps: nothing to train; wrote " << o.Output << '\n';
+    summary << "the checkpoint already holds all " << training.NumberOfSteps << " steps: nothing to train; wrote "
+            << o.Output << '\n';
     return summary.str();
   }
-  summary << "trained " << filter->GetStepsTrained() << " steps, to step " << o.Steps << " (last loss "
+  summary << "trained " << filter->GetStepsTrained() << " steps, to step " << training.NumberOfSteps << " (last loss "
           << filter->GetFinalLoss() << "); wrote " << o.Output << '\n';
   return summary.str();
 }
@@ -208,7 +198,7 @@ std::string
 MethodStepRunner::Adapt(const AdaptationStepSettings & o)
 {
   std::ostringstream summary;
-  FileChecks::RequireWritable(o.Output, o.Force || o.Resume, o.Central);
+  FileChecks::RequireWritable(o.Output, o.Force || o.Training.Resume, o.Central);
   auto central = DiffusionModel::New();
   central->Load(o.Central);
   const auto dataset = SpotPatchDataset::Read(o.Data);
@@ -217,29 +207,8 @@ MethodStepRunner::Adapt(const AdaptationStepSettings & o)
   filter->SetCentralModel(central);
   filter->SetDataset(dataset);
   filter->SetOutputFileName(o.Output);
-  filter->SetNumberOfSteps(o.Steps);
-  filter->SetBatchSize(o.Batch);
-  filter->SetGradientAccumulation(o.GradientAccumulation);
-  filter->SetLearningRate(o.LearningRate);
-  filter->SetConditionDropout(o.ConditionDropout);
-  filter->SetGeneDropout(o.GeneDropout);
-  filter->SetEmbeddingSize(o.EmbeddingSize);
-  std::vector<std::string> blocks;
-  std::istringstream       list(o.Blocks);
-  for (std::string block; std::getline(list, block, ',');)
-  {
-    if (!block.empty())
-    {
-      blocks.push_back(block);
-    }
-  }
-  filter->SetBlocks(blocks);
-  filter->SetSeed(o.Seed);
-  filter->SetDevice(o.Device);
+  filter->SetTrainingSettings(o.Training);
   filter->SetNumberOfTorchThreads(o.Threads);
-  filter->SetCheckpointFileName(o.Checkpoint);
-  filter->SetCheckpointInterval(o.CheckpointEvery);
-  filter->SetResume(o.Resume);
   filter->SetEmbedCentralModel(o.EmbedCentral);
   Follow(filter, "adapt");
   TimeProbe clock;
@@ -353,15 +322,19 @@ MethodStepRunner::Sample(const SamplingStepSettings & settings)
 std::string
 MethodStepRunner::TrainRegressor(const RegressorTrainingStepSettings & o)
 {
-  std::ostringstream summary;
-  FileChecks::RequireWritable(o.Output, o.Force || o.Resume, o.Data);
-  const std::string checkpoint = o.Checkpoint.empty() ? o.Output + ".checkpoint" : o.Checkpoint;
-  if (o.Resume && !FileChecks::Exists(checkpoint))
+  std::ostringstream        summary;
+  RegressorTrainingSettings training = o.Training;
+  FileChecks::RequireWritable(o.Output, o.Force || training.Resume, o.Data);
+  const std::string checkpoint =
+    training.CheckpointFileName.empty() ? o.Output + ".checkpoint" : training.CheckpointFileName;
+  if (training.Resume && !FileChecks::Exists(checkpoint))
   {
     itkGenericExceptionMacro(
       << "Resume: the checkpoint " << checkpoint
-      << " does not exist (a run writes one when CheckpointEvery is above 0; c2l: --checkpoint-every N)");
+      << " does not exist (a run writes one when CheckpointInterval is above 0; c2l: --checkpoint-every N)");
   }
+  // A checkpoint only when asked for (the trainer writes a final one whenever it has a file name).
+  training.CheckpointFileName = training.CheckpointInterval > 0 || training.Resume ? checkpoint : std::string();
   const auto real = SpotPatchDataset::Read(o.Data);
   auto       filter = GeneRegressorTrainFilter::New();
   filter->SetRealDataset(real);
@@ -381,32 +354,17 @@ MethodStepRunner::TrainRegressor(const RegressorTrainingStepSettings & o)
     filter->SetSyntheticDataset(synthetic);
   }
   filter->SetOutputFileName(o.Output);
-  filter->SetDepth(o.Depth);
-  filter->SetBackboneFileName(o.Backbone);
-  filter->SetNumberOfSteps(o.Steps);
-  filter->SetBatchSize(o.Batch);
-  filter->SetLearningRate(o.LearningRate);
-  filter->SetWeightDecay(o.WeightDecay);
-  filter->SetWarmupFraction(o.WarmupFraction);
-  filter->SetLoss(o.Loss);
-  filter->SetSyntheticFraction(o.SyntheticFraction);
-  filter->SetAugment(!o.NoAugment);
-  filter->SetSeed(o.Seed);
-  filter->SetDevice(o.Device);
+  filter->SetTrainingSettings(training);
   filter->SetNumberOfTorchThreads(o.Threads);
-  // A checkpoint only when asked for (the trainer writes a final one whenever it has a file name).
-  filter->SetCheckpointFileName(o.CheckpointEvery > 0 || o.Resume ? checkpoint : std::string());
-  filter->SetCheckpointInterval(o.CheckpointEvery);
-  filter->SetResume(o.Resume);
   Follow(filter, "train-regressor");
   TimeProbe clock;
   clock.Start();
   filter->Update();
   clock.Stop();
-  summary << "wrote " << o.Output << ": ResNet-" << o.Depth << " over " << filter->GetOutput()->GetNumberOfGenes()
-          << " genes, trained " << o.Steps << " steps on " << filter->GetNumberOfRealPairs() << " real + "
-          << filter->GetNumberOfSyntheticPairs() << " synthetic pairs (last loss " << filter->GetFinalLoss() << ") in "
-          << clock.GetTotal() << " s" << '\n';
+  summary << "wrote " << o.Output << ": ResNet-" << training.Depth << " over "
+          << filter->GetOutput()->GetNumberOfGenes() << " genes, trained " << training.NumberOfSteps << " steps on "
+          << filter->GetNumberOfRealPairs() << " real + " << filter->GetNumberOfSyntheticPairs()
+          << " synthetic pairs (last loss " << filter->GetFinalLoss() << ") in " << clock.GetTotal() << " s" << '\n';
   return summary.str();
 }
 

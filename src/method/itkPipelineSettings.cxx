@@ -120,6 +120,19 @@ RequireExisting(const std::string & path, const char * what)
     itkGenericExceptionMacro(<< "The pipeline config's " << what << " " << path << " does not exist");
   }
 }
+
+/** Block names as the config writes them: one comma-separated string (AdaptationSettings::ParseBlockList
+ * reads it back). */
+std::string
+BlockList(const std::vector<std::string> & blocks)
+{
+  std::string list;
+  for (const auto & block : blocks)
+  {
+    list += (list.empty() ? "" : ",") + block;
+  }
+  return list;
+}
 } // namespace
 
 PipelineSettings
@@ -176,33 +189,35 @@ PipelineSettings::Parse(const std::string & text, const std::string & baseFolder
   const json pretrainingObject = top.Object("pretraining");
   Section    pretraining(pretrainingObject, "pretraining");
   pretraining.Read("tiles", c.Tiles);
-  pretraining.Read("base_channels", c.Pretraining.BaseChannels);
-  pretraining.Read("scales", c.Pretraining.Scales);
-  pretraining.Read("layers_per_block", c.Pretraining.LayersPerBlock);
-  pretraining.Read("steps", c.Pretraining.Steps);
-  pretraining.Read("batch", c.Pretraining.Batch);
-  pretraining.Read("grad_accum", c.Pretraining.GradientAccumulation);
-  pretraining.Read("lr", c.Pretraining.LearningRate);
-  pretraining.Read("warmup", c.Pretraining.WarmupFraction);
-  pretraining.Read("ema", c.Pretraining.EmaDecay);
-  pretraining.Read("snr_gamma", c.Pretraining.SnrGamma);
-  pretraining.Read("prediction", c.Pretraining.Prediction);
-  pretraining.Read("seed", c.Pretraining.Seed);
-  pretraining.Read("checkpoint_every", c.Pretraining.CheckpointEvery);
+  pretraining.Read("base_channels", c.Pretraining.Training.BaseChannels);
+  pretraining.Read("scales", c.Pretraining.Training.NumberOfScales);
+  pretraining.Read("layers_per_block", c.Pretraining.Training.LayersPerBlock);
+  pretraining.Read("steps", c.Pretraining.Training.NumberOfSteps);
+  pretraining.Read("batch", c.Pretraining.Training.BatchSize);
+  pretraining.Read("grad_accum", c.Pretraining.Training.GradientAccumulation);
+  pretraining.Read("lr", c.Pretraining.Training.LearningRate);
+  pretraining.Read("warmup", c.Pretraining.Training.WarmupFraction);
+  pretraining.Read("ema", c.Pretraining.Training.EmaDecay);
+  pretraining.Read("snr_gamma", c.Pretraining.Training.SnrGamma);
+  pretraining.Read("prediction", c.Pretraining.Training.PredictionType);
+  pretraining.Read("seed", c.Pretraining.Training.Seed);
+  pretraining.Read("checkpoint_every", c.Pretraining.Training.CheckpointInterval);
   pretraining.RejectUnknownKeys();
 
   const json adaptationObject = top.Object("adaptation");
   Section    adaptation(adaptationObject, "adaptation");
-  adaptation.Read("steps", c.Adaptation.Steps);
-  adaptation.Read("batch", c.Adaptation.Batch);
-  adaptation.Read("grad_accum", c.Adaptation.GradientAccumulation);
-  adaptation.Read("lr", c.Adaptation.LearningRate);
-  adaptation.Read("cond_dropout", c.Adaptation.ConditionDropout);
-  adaptation.Read("gene_dropout", c.Adaptation.GeneDropout);
-  adaptation.Read("blocks", c.Adaptation.Blocks);
-  adaptation.Read("embed_dim", c.Adaptation.EmbeddingSize);
-  adaptation.Read("seed", c.Adaptation.Seed);
-  adaptation.Read("checkpoint_every", c.Adaptation.CheckpointEvery);
+  adaptation.Read("steps", c.Adaptation.Training.NumberOfSteps);
+  adaptation.Read("batch", c.Adaptation.Training.BatchSize);
+  adaptation.Read("grad_accum", c.Adaptation.Training.GradientAccumulation);
+  adaptation.Read("lr", c.Adaptation.Training.LearningRate);
+  adaptation.Read("cond_dropout", c.Adaptation.Training.ConditionDropout);
+  adaptation.Read("gene_dropout", c.Adaptation.Training.GeneDropout);
+  std::string blockList;
+  adaptation.Read("blocks", blockList);
+  c.Adaptation.Training.Blocks = AdaptationSettings::ParseBlockList(blockList);
+  adaptation.Read("embed_dim", c.Adaptation.Training.EmbeddingSize);
+  adaptation.Read("seed", c.Adaptation.Training.Seed);
+  adaptation.Read("checkpoint_every", c.Adaptation.Training.CheckpointInterval);
   adaptation.RejectUnknownKeys();
 
   const json synthesisObject = top.Object("synthesis");
@@ -219,17 +234,17 @@ PipelineSettings::Parse(const std::string & text, const std::string & baseFolder
 
   const json regressorObject = top.Object("regressor");
   Section    regressor(regressorObject, "regressor");
-  regressor.Read("depth", c.Regressor.Depth);
-  regressor.Read("backbone", c.Regressor.Backbone);
-  regressor.Read("steps", c.Regressor.Steps);
-  regressor.Read("batch", c.Regressor.Batch);
-  regressor.Read("lr", c.Regressor.LearningRate);
-  regressor.Read("weight_decay", c.Regressor.WeightDecay);
-  regressor.Read("warmup", c.Regressor.WarmupFraction);
-  regressor.Read("loss", c.Regressor.Loss);
-  regressor.Read("synthetic_fraction", c.Regressor.SyntheticFraction);
-  regressor.Read("seed", c.Regressor.Seed);
-  regressor.Read("checkpoint_every", c.Regressor.CheckpointEvery);
+  regressor.Read("depth", c.Regressor.Training.Depth);
+  regressor.Read("backbone", c.Regressor.Training.BackboneFileName);
+  regressor.Read("steps", c.Regressor.Training.NumberOfSteps);
+  regressor.Read("batch", c.Regressor.Training.BatchSize);
+  regressor.Read("lr", c.Regressor.Training.LearningRate);
+  regressor.Read("weight_decay", c.Regressor.Training.WeightDecay);
+  regressor.Read("warmup", c.Regressor.Training.WarmupFraction);
+  regressor.Read("loss", c.Regressor.Training.Loss);
+  regressor.Read("synthetic_fraction", c.Regressor.Training.SyntheticFraction);
+  regressor.Read("seed", c.Regressor.Training.Seed);
+  regressor.Read("checkpoint_every", c.Regressor.Training.CheckpointInterval);
   regressor.RejectUnknownKeys();
 
   const json evaluationObject = top.Object("evaluation");
@@ -246,7 +261,7 @@ PipelineSettings::Parse(const std::string & text, const std::string & baseFolder
   c.CentralModel = Resolve(c.CentralModel, baseFolder);
   c.Extraction.Target = Resolve(c.Extraction.Target, baseFolder);
   c.Extraction.TargetParameters = Resolve(c.Extraction.TargetParameters, baseFolder);
-  c.Regressor.Backbone = Resolve(c.Regressor.Backbone, baseFolder);
+  c.Regressor.Training.BackboneFileName = Resolve(c.Regressor.Training.BackboneFileName, baseFolder);
 
   c.Validate();
   return c;
@@ -275,7 +290,7 @@ PipelineSettings::Validate() const
   RequireExisting(CentralModel, "central_model");
   RequireExisting(Extraction.Target, "extraction.target");
   RequireExisting(Extraction.TargetParameters, "extraction.target_params");
-  RequireExisting(Regressor.Backbone, "regressor.backbone");
+  RequireExisting(Regressor.Training.BackboneFileName, "regressor.backbone");
   if (!(Extraction.Fraction > 0.0 && Extraction.Fraction < 1.0))
   {
     itkGenericExceptionMacro(<< "extraction.fraction must be in (0, 1): the spots for adaptation and training; "
@@ -295,6 +310,18 @@ PipelineSettings::Validate() const
   if (Extraction.PatchPixels < 16 || Extraction.PatchMicrometres <= 0.0)
   {
     itkGenericExceptionMacro(<< "extraction.patch_px must be at least 16 and patch_um positive");
+  }
+  if (const auto problem = Pretraining.Training.Problem(); !problem.empty())
+  {
+    itkGenericExceptionMacro(<< "The \"pretraining\" settings are not valid: " << problem);
+  }
+  if (const auto problem = Adaptation.Training.Problem(); !problem.empty())
+  {
+    itkGenericExceptionMacro(<< "The \"adaptation\" settings are not valid: " << problem);
+  }
+  if (const auto problem = Regressor.Training.Problem(); !problem.empty())
+  {
+    itkGenericExceptionMacro(<< "The \"regressor\" settings are not valid: " << problem);
   }
   if (Clusters == 0)
   {
@@ -323,29 +350,29 @@ PipelineSettings::ToJSON() const
                          { "seed", Extraction.Seed },
                          { "skip_partial", Extraction.SkipPartial } };
   root["pretraining"] = { { "tiles", Tiles },
-                          { "base_channels", Pretraining.BaseChannels },
-                          { "scales", Pretraining.Scales },
-                          { "layers_per_block", Pretraining.LayersPerBlock },
-                          { "steps", Pretraining.Steps },
-                          { "batch", Pretraining.Batch },
-                          { "grad_accum", Pretraining.GradientAccumulation },
-                          { "lr", Pretraining.LearningRate },
-                          { "warmup", Pretraining.WarmupFraction },
-                          { "ema", Pretraining.EmaDecay },
-                          { "snr_gamma", Pretraining.SnrGamma },
-                          { "prediction", Pretraining.Prediction },
-                          { "seed", Pretraining.Seed },
-                          { "checkpoint_every", Pretraining.CheckpointEvery } };
-  root["adaptation"] = { { "steps", Adaptation.Steps },
-                         { "batch", Adaptation.Batch },
-                         { "grad_accum", Adaptation.GradientAccumulation },
-                         { "lr", Adaptation.LearningRate },
-                         { "cond_dropout", Adaptation.ConditionDropout },
-                         { "gene_dropout", Adaptation.GeneDropout },
-                         { "blocks", Adaptation.Blocks },
-                         { "embed_dim", Adaptation.EmbeddingSize },
-                         { "seed", Adaptation.Seed },
-                         { "checkpoint_every", Adaptation.CheckpointEvery } };
+                          { "base_channels", Pretraining.Training.BaseChannels },
+                          { "scales", Pretraining.Training.NumberOfScales },
+                          { "layers_per_block", Pretraining.Training.LayersPerBlock },
+                          { "steps", Pretraining.Training.NumberOfSteps },
+                          { "batch", Pretraining.Training.BatchSize },
+                          { "grad_accum", Pretraining.Training.GradientAccumulation },
+                          { "lr", Pretraining.Training.LearningRate },
+                          { "warmup", Pretraining.Training.WarmupFraction },
+                          { "ema", Pretraining.Training.EmaDecay },
+                          { "snr_gamma", Pretraining.Training.SnrGamma },
+                          { "prediction", Pretraining.Training.PredictionType },
+                          { "seed", Pretraining.Training.Seed },
+                          { "checkpoint_every", Pretraining.Training.CheckpointInterval } };
+  root["adaptation"] = { { "steps", Adaptation.Training.NumberOfSteps },
+                         { "batch", Adaptation.Training.BatchSize },
+                         { "grad_accum", Adaptation.Training.GradientAccumulation },
+                         { "lr", Adaptation.Training.LearningRate },
+                         { "cond_dropout", Adaptation.Training.ConditionDropout },
+                         { "gene_dropout", Adaptation.Training.GeneDropout },
+                         { "blocks", BlockList(Adaptation.Training.Blocks) },
+                         { "embed_dim", Adaptation.Training.EmbeddingSize },
+                         { "seed", Adaptation.Training.Seed },
+                         { "checkpoint_every", Adaptation.Training.CheckpointInterval } };
   root["synthesis"] = { { "steps", Synthesis.Steps },
                         { "eta", Synthesis.Eta },
                         { "guidance", Synthesis.Guidance },
@@ -354,17 +381,17 @@ PipelineSettings::ToJSON() const
                         { "perturbation", Synthesis.Perturbation },
                         { "gene_dropout", Synthesis.GeneDropout },
                         { "seed", Synthesis.Seed } };
-  root["regressor"] = { { "depth", Regressor.Depth },
-                        { "backbone", Regressor.Backbone },
-                        { "steps", Regressor.Steps },
-                        { "batch", Regressor.Batch },
-                        { "lr", Regressor.LearningRate },
-                        { "weight_decay", Regressor.WeightDecay },
-                        { "warmup", Regressor.WarmupFraction },
-                        { "loss", Regressor.Loss },
-                        { "synthetic_fraction", Regressor.SyntheticFraction },
-                        { "seed", Regressor.Seed },
-                        { "checkpoint_every", Regressor.CheckpointEvery } };
+  root["regressor"] = { { "depth", Regressor.Training.Depth },
+                        { "backbone", Regressor.Training.BackboneFileName },
+                        { "steps", Regressor.Training.NumberOfSteps },
+                        { "batch", Regressor.Training.BatchSize },
+                        { "lr", Regressor.Training.LearningRate },
+                        { "weight_decay", Regressor.Training.WeightDecay },
+                        { "warmup", Regressor.Training.WarmupFraction },
+                        { "loss", Regressor.Training.Loss },
+                        { "synthetic_fraction", Regressor.Training.SyntheticFraction },
+                        { "seed", Regressor.Training.Seed },
+                        { "checkpoint_every", Regressor.Training.CheckpointInterval } };
   root["evaluation"] = { { "clusters", Clusters }, { "map_genes", MapGenes } };
   return root.dump(2);
 }

@@ -115,17 +115,18 @@ Fingerprint(const PipelineSettings & c, const char * section)
 
 /** A training stage writes \p output with checkpoints (every tenth of its steps unless the config
  * says otherwise), continues from the checkpoint a killed run left, and runs where the config says.
- * Works for the pretraining, adaptation and regressor options alike. */
-template <typename TOptions>
+ * Works for the pretraining, adaptation and regressor step settings alike. */
+template <typename TStepSettings>
 void
-PrepareTrainingStage(TOptions & o, const std::string & output, const PipelineSettings & c)
+PrepareTrainingStage(TStepSettings & o, const std::string & output, const PipelineSettings & c)
 {
+  auto & t = o.Training;
   o.Output = output;
-  o.Checkpoint = output + ".checkpoint";
-  o.CheckpointEvery = o.CheckpointEvery > 0 ? o.CheckpointEvery : std::max(1u, o.Steps / 10);
-  o.Resume = fs::exists(o.Checkpoint);
+  t.CheckpointFileName = output + ".checkpoint";
+  t.CheckpointInterval = t.CheckpointInterval > 0 ? t.CheckpointInterval : std::max(1u, t.NumberOfSteps / 10);
+  t.Resume = fs::exists(t.CheckpointFileName);
   o.Force = true; // the pipeline's own file, from a run that did not finish
-  o.Device = c.Device;
+  t.Device = c.Device;
   o.Threads = c.Threads;
 }
 } // namespace
@@ -276,7 +277,7 @@ SpatialTranscriptomicsPipeline::Update()
       o.Data = { tiles };
       PrepareTrainingStage(o, central, c);
       this->Say(m_StepRunner->Pretrain(o));
-      fs::remove(o.Checkpoint);
+      fs::remove(o.Training.CheckpointFileName);
     });
   }
 
@@ -287,7 +288,7 @@ SpatialTranscriptomicsPipeline::Update()
     o.Data = dataset;
     PrepareTrainingStage(o, local, c);
     this->Say(m_StepRunner->Adapt(o));
-    fs::remove(o.Checkpoint);
+    fs::remove(o.Training.CheckpointFileName);
   });
 
   // One synthesis at the largest ratio; each lower ratio trains on its first pairs (the profiles
@@ -344,7 +345,7 @@ SpatialTranscriptomicsPipeline::Update()
       }
       PrepareTrainingStage(o, regressor.File, c);
       this->Say(m_StepRunner->TrainRegressor(o));
-      fs::remove(o.Checkpoint);
+      fs::remove(o.Training.CheckpointFileName);
     });
   }
 

@@ -39,12 +39,13 @@ using diffusion::ModelFileError;
 
 constexpr const char * CheckpointFormat = "c2l-gene-regressor-checkpoint";
 
-/** The options that decide the run's trajectory: a resumed run must share them. */
+/** The settings that decide the run's trajectory: a resumed run must share them. The architecture
+ * is checked against the checkpoint's ResNet config, and the backbone's weights are in it. */
 nlohmann::json
-TrajectoryOptions(const RegressorTrainingOptions & options)
+TrajectorySettings(const RegressorTrainingSettings & settings)
 {
-  auto json = options.ToJson();
-  for (const char * key : { "checkpoint_file", "checkpoint_interval", "resume", "device" })
+  auto json = nlohmann::json::parse(settings.ToJSON());
+  for (const char * key : { "checkpoint_file", "checkpoint_interval", "resume", "device", "depth", "backbone" })
   {
     json.erase(key);
   }
@@ -94,67 +95,19 @@ ValidatePool(const torch::Tensor & images, const torch::Tensor & targets, std::i
   return targets.to(torch::kCPU, torch::kFloat32).contiguous();
 }
 
-/** Validates the options, moves \p net to their device and returns it. */
+/** Checks the settings, moves \p net to their device and returns it. */
 torch::Device
-PrepareDevice(ResNet & net, const RegressorTrainingOptions & options)
+PrepareDevice(ResNet & net, const RegressorTrainingSettings & settings)
 {
-  options.Validate();
-  const auto device = diffusion::ResolveDevice(options.device);
+  if (const auto problem = settings.Problem(); !problem.empty())
+  {
+    throw ConfigurationError("Invalid regressor training settings: " + problem);
+  }
+  const auto device = diffusion::ResolveDevice(settings.Device);
   net->to(device);
   return device;
 }
 } // namespace
-
-void
-RegressorTrainingOptions::Validate() const
-{
-  const auto fail = [](const std::string & what) {
-    throw ConfigurationError("Invalid regressor training options: " + what);
-  };
-  if (steps < 1 || batchSize < 2)
-  {
-    fail("the steps must be positive and the batch size at least 2 (BatchNorm needs two samples)");
-  }
-  if (!(learningRate > 0.0) || !(weightDecay >= 0.0) || !(warmupFraction >= 0.0 && warmupFraction <= 1.0))
-  {
-    fail("the learning rate must be positive, the weight decay non-negative and the warm-up fraction in [0, 1]");
-  }
-  if (schedule != "cosine" && schedule != "constant")
-  {
-    fail("the schedule \"" + schedule + "\" is not cosine or constant");
-  }
-  if (loss != "mae" && loss != "mse")
-  {
-    fail("the loss \"" + loss + "\" is not mae or mse");
-  }
-  if (!(syntheticFraction <= 1.0))
-  {
-    fail("the synthetic fraction must be at most 1 (negative: in proportion to the pools)");
-  }
-  if (checkpointInterval < 0 || (resume && checkpointFile.empty()))
-  {
-    fail("the checkpoint interval must be non-negative, and resuming needs a checkpoint file");
-  }
-}
-
-nlohmann::json
-RegressorTrainingOptions::ToJson() const
-{
-  return { { "steps", steps },
-           { "batch_size", batchSize },
-           { "learning_rate", learningRate },
-           { "weight_decay", weightDecay },
-           { "warmup_fraction", warmupFraction },
-           { "schedule", schedule },
-           { "loss", loss },
-           { "synthetic_fraction", syntheticFraction },
-           { "augment", augment },
-           { "seed", seed },
-           { "checkpoint_file", checkpointFile },
-           { "checkpoint_interval", checkpointInterval },
-           { "resume", resume },
-           { "device", device } };
-}
 
 std::vector<std::int64_t>
 DrawRegressionBatch(std::int64_t realCount, std::int64_t syntheticCount, std::int64_t batchSize,
@@ -202,18 +155,18 @@ RegressionLoss(const torch::Tensor & output, const torch::Tensor & target, const
   throw ConfigurationError("The loss \"" + loss + "\" is not mae or mse");
 }
 
-RegressorTrainer::RegressorTrainer(ResNet net, RegressorTrainingOptions options, torch::Tensor realImages,
+RegressorTrainer::RegressorTrainer(ResNet net, RegressorTrainingSettings settings, torch::Tensor realImages,
                                    torch::Tensor realTargets, torch::Tensor syntheticImages,
                                    torch::Tensor syntheticTargets)
   : m_Net(std::move(net))
-  , m_Options(std::move(options))
-  , m_Device(PrepareDevice(m_Net, m_Options))
+  , m_Settings(std::move(settings))
+  , m_Device(PrepareDevice(m_Net, m_Settings))
   , m_RealImages(std::move(realImages))
   , m_RealTargets(std::move(realTargets))
   , m_SyntheticImages(std::move(syntheticImages))
   , m_SyntheticTargets(std::move(syntheticTargets))
-  , m_Generator(at::make_generator<at::CPUGeneratorImpl>(m_Options.seed))
-  , m_Optimizer(m_Net->parameters(), diffusion::AdamWOptions{ 0.9, 0.999, 1e-8, m_Options.weightDecay })
+  , m_Generator(at::make_generator<at::CPUGeneratorImpl>(m_Settings.Seed))
+  , m_Optimizer(m_Net->parameters(), diffusion::AdamWOptions{ 0.9, 0.999, 1e-8, m_Settings.WeightDecay })
 {
   const auto genes = m_Net->Config().numberOfOutputs;
   m_RealTargets = ValidatePool(m_RealImages, m_RealTargets, genes, "real");
@@ -234,19 +187,20 @@ RegressorTrainer::RegressorTrainer(ResNet net, RegressorTrainingOptions options,
   }
   // An empty pool that would be drawn from is an error now, not at the first step.
   at::Generator probe = at::make_generator<at::CPUGeneratorImpl>(0);
-  DrawRegressionBatch(PoolSize(m_RealImages), PoolSize(m_SyntheticImages), 1, m_Options.syntheticFraction, probe);
+  DrawRegressionBatch(PoolSize(m_RealImages), PoolSize(m_SyntheticImages), 1, m_Settings.SyntheticFraction, probe);
   m_Net->train();
-  if (m_Options.resume && std::filesystem::exists(m_Options.checkpointFile))
+  if (m_Settings.Resume && std::filesystem::exists(m_Settings.CheckpointFileName))
   {
-    LoadCheckpoint(m_Options.checkpointFile);
+    LoadCheckpoint(m_Settings.CheckpointFileName);
   }
 }
 
 double
 RegressorTrainer::LearningRate(std::int64_t step) const
 {
-  const auto warmup = static_cast<std::int64_t>(std::llround(m_Options.warmupFraction * m_Options.steps));
-  return diffusion::WarmupLearningRate(step, m_Options.learningRate, warmup, m_Options.steps, m_Options.schedule);
+  const auto warmup = static_cast<std::int64_t>(std::llround(m_Settings.WarmupFraction * m_Settings.NumberOfSteps));
+  return diffusion::WarmupLearningRate(
+    step, m_Settings.LearningRate, warmup, m_Settings.NumberOfSteps, m_Settings.Schedule);
 }
 
 std::vector<std::string>
@@ -265,7 +219,7 @@ RegressorTrainer::Step()
 {
   const auto realCount = PoolSize(m_RealImages);
   const auto indices = DrawRegressionBatch(
-    realCount, PoolSize(m_SyntheticImages), m_Options.batchSize, m_Options.syntheticFraction, m_Generator);
+    realCount, PoolSize(m_SyntheticImages), m_Settings.BatchSize, m_Settings.SyntheticFraction, m_Generator);
   std::vector<std::int64_t> real;
   std::vector<std::int64_t> synthetic;
   for (const auto index : indices)
@@ -285,7 +239,7 @@ RegressorTrainer::Step()
     }
   }
   auto batch = images.size() == 1 ? images.front() : torch::cat(images);
-  if (m_Options.augment)
+  if (m_Settings.Augment)
   {
     // Turned as [B, 3, H, W] (uint8, so the copy is small), handed back as [B, H, W, 3] views.
     batch = diffusion::AugmentDihedral(batch.permute({ 0, 3, 1, 2 }), m_Generator).permute({ 0, 2, 3, 1 });
@@ -298,7 +252,7 @@ RegressorTrainer::Step()
   {
     parameter.mutable_grad() = torch::Tensor();
   }
-  const auto loss = RegressionLoss(m_Net->forward(input), target, m_Options.loss);
+  const auto loss = RegressionLoss(m_Net->forward(input), target, m_Settings.Loss);
   loss.backward();
   m_Optimizer.Step(LearningRate(m_Optimizer.StepCount()));
   return loss.item<double>();
@@ -307,23 +261,23 @@ RegressorTrainer::Step()
 void
 RegressorTrainer::Run(const std::function<void(std::int64_t step, std::int64_t total, double loss)> & progress)
 {
-  while (CurrentStep() < m_Options.steps)
+  while (CurrentStep() < m_Settings.NumberOfSteps)
   {
     const double loss = Step();
     const auto   step = CurrentStep();
-    if (!m_Options.checkpointFile.empty() && m_Options.checkpointInterval > 0 &&
-        step % m_Options.checkpointInterval == 0 && step < m_Options.steps)
+    if (!m_Settings.CheckpointFileName.empty() && m_Settings.CheckpointInterval > 0 &&
+        step % m_Settings.CheckpointInterval == 0 && step < m_Settings.NumberOfSteps)
     {
-      SaveCheckpoint(m_Options.checkpointFile);
+      SaveCheckpoint(m_Settings.CheckpointFileName);
     }
     if (progress)
     {
-      progress(step, m_Options.steps, loss);
+      progress(step, m_Settings.NumberOfSteps, loss);
     }
   }
-  if (!m_Options.checkpointFile.empty())
+  if (!m_Settings.CheckpointFileName.empty())
   {
-    SaveCheckpoint(m_Options.checkpointFile);
+    SaveCheckpoint(m_Settings.CheckpointFileName);
   }
   m_Net->eval();
 }
@@ -337,7 +291,7 @@ RegressorTrainer::SaveCheckpoint(const std::string & fileName) const
   contents.tensors.emplace_back("rng.state", m_Generator.get_state());
   contents.metadata["format"] = CheckpointFormat;
   contents.metadata["resnet_config"] = m_Net->Config().ToJson().dump();
-  contents.metadata["training_options"] = m_Options.ToJson().dump();
+  contents.metadata["training_options"] = m_Settings.ToJSON();
   contents.metadata["real_count"] = std::to_string(PoolSize(m_RealImages));
   contents.metadata["synthetic_count"] = std::to_string(PoolSize(m_SyntheticImages));
   contents.metadata["step"] = std::to_string(CurrentStep());
@@ -378,7 +332,7 @@ RegressorTrainer::LoadCheckpoint(const std::string & fileName)
     throw ModelFileError("The checkpoint " + fileName + " trains another ResNet (" + config.dump() +
                          ") than this run (" + m_Net->Config().ToJson().dump() + ")");
   }
-  const auto trajectory = TrajectoryOptions(m_Options);
+  const auto trajectory = TrajectorySettings(m_Settings);
   for (const auto & item : trajectory.items())
   {
     if (!options.contains(item.key()) || options[item.key()] != item.value())

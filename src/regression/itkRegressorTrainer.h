@@ -21,6 +21,7 @@
 // Training of the gene regressor on real and synthetic (patch, expression) pairs.
 
 #include "itkOptimization.h"
+#include "itkRegressorTrainingSettings.h"
 #include "itkResNet.h"
 
 #include <ATen/core/Generator.h>
@@ -34,40 +35,6 @@ namespace itk
 {
 namespace regression
 {
-
-struct RegressorTrainingOptions
-{
-  /** Optimizer steps of the whole run. */
-  std::int64_t steps = 1000;
-  std::int64_t batchSize = 32;
-  /** Peak learning rate of AdamW (PyTorch's arithmetic, decoupled weight decay). */
-  double learningRate = 1e-4;
-  double weightDecay = 1e-2;
-  /** Linear warm-up over this fraction of the steps, then `schedule`: "cosine" (to 0) or "constant". */
-  double      warmupFraction = 0.05;
-  std::string schedule = "cosine";
-  /** "mae" (L1, the paper's) or "mse", averaged over the batch and the genes. */
-  std::string loss = "mae";
-  /** < 0: each batch element drawn uniformly from the union of the real and synthetic pools (so in
-   * proportion to their sizes); otherwise the probability that an element is synthetic. */
-  double syntheticFraction = -1.0;
-  /** Random horizontal flips and 90-degree turns (histology has no orientation). */
-  bool          augment = true;
-  std::uint64_t seed = 0;
-  /** Written atomically every checkpointInterval steps (0: only at the end) when not empty. */
-  std::string  checkpointFile;
-  std::int64_t checkpointInterval = 0;
-  /** Continue from checkpointFile when it exists (a fresh start when it does not). */
-  bool        resume = false;
-  std::string device = "cpu";
-
-  /** ConfigurationError saying which option is wrong. */
-  void
-  Validate() const;
-  /** The options as JSON (for checkpoints and the model file's "training"). */
-  nlohmann::json
-  ToJson() const;
-};
 
 /** The batch's indices into the union of \p realCount real then \p syntheticCount synthetic
  * elements (synthetic index i is realCount + i), drawn from \p generator. With \p syntheticFraction
@@ -83,7 +50,7 @@ RegressionLoss(const torch::Tensor & output, const torch::Tensor & target, const
 
 /** Trains a ResNet regressor: batches drawn by DrawRegressionBatch from real and synthetic pairs,
  * dihedral augmentation, MAE or MSE loss, AdamW with warm-up then cosine or constant learning rate.
- * All randomness comes from one CPU generator seeded by the options, saved in checkpoints with the
+ * All randomness comes from one CPU generator seeded by the settings, saved in checkpoints with the
  * weights (BatchNorm statistics included), the AdamW moments and the step, so a run killed and
  * resumed ends with the same weights, bit for bit, as one that was not. The pools stay as given
  * (no copy): each step gathers its batch (uint8) and converts only that. */
@@ -93,14 +60,15 @@ public:
   /** \p realImages uint8 [N, H, W, 3], \p realTargets float [N, G] with G the net's outputs; the
    * synthetic pool likewise with the same H, W and G (or both undefined). ConfigurationError for
    * anything else (shapes, non-finite targets, an empty pool that would be drawn from). Moves
-   * \p net to the options' device; resumes from the checkpoint if asked and it exists. */
-  RegressorTrainer(ResNet net, RegressorTrainingOptions options, torch::Tensor realImages, torch::Tensor realTargets,
+   * \p net to the settings' device (Depth and BackboneFileName are the caller's: it builds
+   * \p net); resumes from the checkpoint if asked and it exists. */
+  RegressorTrainer(ResNet net, RegressorTrainingSettings settings, torch::Tensor realImages, torch::Tensor realTargets,
                    torch::Tensor syntheticImages = {}, torch::Tensor syntheticTargets = {});
 
   /** One optimizer step; returns the batch's loss (before the update). */
   double
   Step();
-  /** Steps until options.steps, writing checkpoints as asked (and at the end), calling \p progress
+  /** Steps until NumberOfSteps, writing checkpoints as asked (and at the end), calling \p progress
    * after each step; leaves the net in eval mode. */
   void
   Run(const std::function<void(std::int64_t step, std::int64_t total, double loss)> & progress = {});
@@ -117,14 +85,14 @@ public:
   {
     return m_Net;
   }
-  const RegressorTrainingOptions &
-  Options() const
+  const RegressorTrainingSettings &
+  Settings() const
   {
-    return m_Options;
+    return m_Settings;
   }
 
   /** Atomic checkpoint: "model.*" (parameters and BatchNorm buffers), "adam.*", "rng.state", and
-   * the config, options, pool sizes and step in the metadata. */
+   * the config, settings, pool sizes and step in the metadata. */
   void
   SaveCheckpoint(const std::string & fileName) const;
   /** Restores a checkpoint of the same ResNet config, batch size and pools; ModelFileError otherwise. */
@@ -135,15 +103,15 @@ private:
   std::vector<std::string>
   ParameterNames() const;
 
-  ResNet                   m_Net;
-  RegressorTrainingOptions m_Options;
-  torch::Device            m_Device;
-  torch::Tensor            m_RealImages;
-  torch::Tensor            m_RealTargets;
-  torch::Tensor            m_SyntheticImages;
-  torch::Tensor            m_SyntheticTargets;
-  at::Generator            m_Generator;
-  diffusion::AdamW         m_Optimizer;
+  ResNet                    m_Net;
+  RegressorTrainingSettings m_Settings;
+  torch::Device             m_Device;
+  torch::Tensor             m_RealImages;
+  torch::Tensor             m_RealTargets;
+  torch::Tensor             m_SyntheticImages;
+  torch::Tensor             m_SyntheticTargets;
+  at::Generator             m_Generator;
+  diffusion::AdamW          m_Optimizer;
 };
 
 } // namespace regression

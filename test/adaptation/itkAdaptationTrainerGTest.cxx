@@ -25,6 +25,9 @@
 
 #include "gtest/gtest.h"
 
+#include <functional>
+#include <vector>
+
 namespace
 {
 using namespace itk;
@@ -58,16 +61,16 @@ MakeSetup()
   return setup;
 }
 
-adaptation::AdaptationOptions
+itk::AdaptationSettings
 SmallOptions()
 {
-  adaptation::AdaptationOptions options;
-  options.batchSize = 4;
-  options.gradientAccumulation = 2;
-  options.totalSteps = 40;
-  options.learningRate = 5e-3;
-  options.geneDropout = 0.1;
-  options.seed = 11;
+  itk::AdaptationSettings options;
+  options.BatchSize = 4;
+  options.GradientAccumulation = 2;
+  options.NumberOfSteps = 40;
+  options.LearningRate = 5e-3;
+  options.GeneDropout = 0.1;
+  options.Seed = 11;
   return options;
 }
 
@@ -128,8 +131,8 @@ TEST(AdaptationTrainer, LearnsAndLeavesTheCentralModelAlone)
     before.push_back(p.detach().clone());
   }
   auto options = SmallOptions();
-  options.totalSteps = 150;
-  options.learningRate = 1e-2;
+  options.NumberOfSteps = 150;
+  options.LearningRate = 1e-2;
   adaptation::AdaptationTrainer trainer(s.unet, s.schedule, NewAdapter(s.unet), options);
 
   // The conditioned loss on one fixed batch (fixed noise and timesteps), before and after.
@@ -146,7 +149,7 @@ TEST(AdaptationTrainer, LearnsAndLeavesTheCentralModelAlone)
     return (out - noise).pow(2).mean().item<double>();
   };
   const double initial = fixedLoss(trainer.Adapter());
-  for (int step = 0; step < options.totalSteps; ++step)
+  for (unsigned int step = 0; step < options.NumberOfSteps; ++step)
   {
     trainer.Step(*s.pairs);
   }
@@ -166,9 +169,9 @@ TEST(AdaptationTrainer, WarmUpThenConstantLearningRate)
 {
   auto s = MakeSetup();
   auto options = SmallOptions();
-  options.totalSteps = 1000;
-  options.warmupFraction = 0.03;
-  options.learningRate = 2e-4;
+  options.NumberOfSteps = 1000;
+  options.WarmupFraction = 0.03;
+  options.LearningRate = 2e-4;
   adaptation::AdaptationTrainer trainer(s.unet, s.schedule, NewAdapter(s.unet), options);
   EXPECT_DOUBLE_EQ(trainer.LearningRate(0), 2e-4 / 30);
   EXPECT_DOUBLE_EQ(trainer.LearningRate(14), 2e-4 * 15 / 30);
@@ -176,21 +179,22 @@ TEST(AdaptationTrainer, WarmUpThenConstantLearningRate)
   EXPECT_DOUBLE_EQ(trainer.LearningRate(500), 2e-4);
 }
 
-TEST(AdaptationTrainer, OptionsRoundTripAndBadOnesThrow)
+TEST(AdaptationTrainer, RefusesBadSettingsAndInputs)
 {
   const auto options = SmallOptions();
-  EXPECT_EQ(adaptation::AdaptationOptions::FromJson(options.ToJson()).ToJson(), options.ToJson());
-  auto bad = options;
-  bad.conditionDropout = 1.0;
-  EXPECT_THROW(bad.Validate(), diffusion::ConfigurationError);
-  bad = options;
-  bad.totalSteps = 0;
-  EXPECT_THROW(bad.Validate(), diffusion::ConfigurationError);
-  bad = options;
-  bad.learningRateSchedule = "linear";
-  EXPECT_THROW(bad.Validate(), diffusion::ConfigurationError);
+  auto       s = MakeSetup();
+  for (const auto & change :
+       std::vector<std::function<void(itk::AdaptationSettings &)>>{ [](auto & o) { o.ConditionDropout = 1.0; },
+                                                                    [](auto & o) { o.NumberOfSteps = 0; },
+                                                                    [](auto & o) { o.Schedule = "linear"; },
+                                                                    [](auto & o) { o.EmaDecay = 1.0; } })
+  {
+    auto bad = options;
+    change(bad);
+    EXPECT_THROW(adaptation::AdaptationTrainer(s.unet, s.schedule, NewAdapter(s.unet), bad),
+                 diffusion::ConfigurationError);
+  }
 
-  auto                           s = MakeSetup();
   adaptation::AdaptationTrainer  trainer(s.unet, s.schedule, NewAdapter(s.unet), options);
   adaptation::TensorPairedSource wrongGenes(torch::zeros({ 4, 3, 16, 16 }, torch::kUInt8), torch::zeros({ 4, 11 }));
   EXPECT_THROW(trainer.Step(wrongGenes), diffusion::ConfigurationError);

@@ -67,10 +67,10 @@ main(int argc, char * argv[])
   itk::regression::ResNetConfig config;
   config.depth = depth;
   config.numberOfOutputs = genes;
-  itk::regression::ResNet                   net(config);
-  itk::regression::RegressorTrainingOptions options;
-  options.steps = 1000000;
-  options.batchSize = batch;
+  itk::regression::ResNet        net(config);
+  itk::RegressorTrainingSettings options;
+  options.NumberOfSteps = 1000000;
+  options.BatchSize = batch;
   itk::regression::RegressorTrainer trainer(net, options, pool, targets);
   trainer.Step(); // warm-up: allocations, kernel selection
   double bestTrain = 0.0;

@@ -85,11 +85,11 @@ TEST_F(MethodStepRunner, FollowsTheTrainingFiltersProgressAndPassesOnAnAbort)
 
   itk::PretrainingStepSettings pretraining;
   pretraining.Data = { data };
-  pretraining.BaseChannels = 8;
-  pretraining.Scales = 2;
-  pretraining.LayersPerBlock = 1;
-  pretraining.Steps = 4;
-  pretraining.Batch = 4;
+  pretraining.Training.BaseChannels = 8;
+  pretraining.Training.NumberOfScales = 2;
+  pretraining.Training.LayersPerBlock = 1;
+  pretraining.Training.NumberOfSteps = 4;
+  pretraining.Training.BatchSize = 4;
   pretraining.Threads = 1;
   pretraining.Output = Path("central.safetensors");
   const auto summary = runner->Pretrain(pretraining);

@@ -102,7 +102,7 @@ TEST_F(SpatialTranscriptomicsPipeline, OtherSettingsNeedForceAndRerunOnlyFromWha
 {
   Observed(TinySettings())->Update();
   auto changed = TinySettings();
-  changed.Regressor.Steps = 3;
+  changed.Regressor.Training.NumberOfSteps = 3;
   auto pipeline = Observed(changed);
   EXPECT_THROW(pipeline->Update(), itk::ExceptionObject);
   pipeline->ForceOn();

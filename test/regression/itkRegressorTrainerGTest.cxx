@@ -35,7 +35,7 @@ namespace fs = std::filesystem;
 using itk::diffusion::ConfigurationError;
 using itk::diffusion::ModelFileError;
 using itk::regression::RegressorTrainer;
-using itk::regression::RegressorTrainingOptions;
+using itk::RegressorTrainingSettings;
 using itk::regression::ResNet;
 
 /** The share of synthetic elements (index >= realCount) in a large draw. */
@@ -65,13 +65,13 @@ KnownFunctionPatches(std::int64_t count, std::uint64_t seed)
   return { patches, torch::stack({ red, darkShare }, 1) };
 }
 
-RegressorTrainingOptions
+RegressorTrainingSettings
 SmallOptions()
 {
-  RegressorTrainingOptions options;
-  options.steps = 6;
-  options.batchSize = 4;
-  options.learningRate = 1e-3;
+  RegressorTrainingSettings options;
+  options.NumberOfSteps = 6;
+  options.BatchSize = 4;
+  options.LearningRate = 1e-3;
   return options;
 }
 
@@ -168,9 +168,9 @@ TEST_F(RegressorTraining, StepReturnsTheLossOfItsBatch)
     ResNet net(itk::RegressionTest::Config(18, 2));
     auto   before = ResNet(std::dynamic_pointer_cast<itk::regression::ResNetImpl>(net->clone()));
     auto   options = SmallOptions();
-    options.loss = loss;
-    options.augment = false;
-    options.seed = 17;
+    options.Loss = loss;
+    options.Augment = false;
+    options.Seed = 17;
     RegressorTrainer trainer(net, options, images, targets);
     const double     reported = trainer.Step();
 
@@ -202,9 +202,9 @@ TEST_F(RegressorTraining, LearnsAKnownFunctionOfTheImage)
   torch::manual_seed(0);
   ResNet net(itk::RegressionTest::Config(18, 2));
   auto   options = SmallOptions();
-  options.steps = 150;
-  options.batchSize = 16;
-  options.learningRate = 3e-3;
+  options.NumberOfSteps = 150;
+  options.BatchSize = 16;
+  options.LearningRate = 3e-3;
   std::int64_t     calls = 0;
   RegressorTrainer trainer(net, options, train.first, train.second);
   trainer.Run([&](std::int64_t step, std::int64_t total, double) {
@@ -231,15 +231,15 @@ TEST_F(RegressorTraining, ResumedRunEqualsUninterruptedRunBitForBit)
   const auto syntheticTargets = torch::rand({ 9, 3 });
   const auto checkpoint = (m_Folder / "checkpoint.safetensors").string();
   auto       options = SmallOptions();
-  options.syntheticFraction = 0.5;
-  options.seed = 4;
+  options.SyntheticFraction = 0.5;
+  options.Seed = 4;
 
   torch::manual_seed(1);
   ResNet uninterrupted(itk::RegressionTest::Config(18, 3));
   RegressorTrainer(uninterrupted, options, real, realTargets, synthetic, syntheticTargets).Run();
 
-  options.checkpointFile = checkpoint;
-  options.checkpointInterval = 3;
+  options.CheckpointFileName = checkpoint;
+  options.CheckpointInterval = 3;
   torch::manual_seed(1);
   {
     ResNet           killed(itk::RegressionTest::Config(18, 3));
@@ -254,7 +254,7 @@ TEST_F(RegressorTraining, ResumedRunEqualsUninterruptedRunBitForBit)
   }
   torch::manual_seed(99); // other initial weights: everything must come from the checkpoint
   ResNet resumed(itk::RegressionTest::Config(18, 3));
-  options.resume = true;
+  options.Resume = true;
   RegressorTrainer trainer(resumed, options, real, realTargets, synthetic, syntheticTargets);
   EXPECT_EQ(trainer.CurrentStep(), 3);
   trainer.Run();
@@ -267,7 +267,7 @@ TEST_F(RegressorTraining, ResumedRunEqualsUninterruptedRunBitForBit)
 
   // A checkpoint of another run is refused, saying why.
   auto other = options;
-  other.batchSize = 5;
+  other.BatchSize = 5;
   EXPECT_THROW(
     RegressorTrainer(ResNet(itk::RegressionTest::Config(18, 3)), other, real, realTargets, synthetic, syntheticTargets),
     ModelFileError);
@@ -291,7 +291,7 @@ TEST_F(RegressorTraining, ResumedRunEqualsUninterruptedRunBitForBit)
                  ResNet(itk::RegressionTest::Config(34, 3)), options, real, realTargets, synthetic, syntheticTargets),
                ModelFileError);
   // A fresh start when asked to resume from a checkpoint that does not exist yet.
-  options.checkpointFile = (m_Folder / "absent.safetensors").string();
+  options.CheckpointFileName = (m_Folder / "absent.safetensors").string();
   EXPECT_EQ(RegressorTrainer(
               ResNet(itk::RegressionTest::Config(18, 3)), options, real, realTargets, synthetic, syntheticTargets)
               .CurrentStep(),
@@ -301,8 +301,8 @@ TEST_F(RegressorTraining, ResumedRunEqualsUninterruptedRunBitForBit)
 TEST_F(RegressorTraining, LearningRateWarmsUpThenFollowsItsSchedule)
 {
   auto options = SmallOptions();
-  options.steps = 100;
-  options.warmupFraction = 0.1;
+  options.NumberOfSteps = 100;
+  options.WarmupFraction = 0.1;
   RegressorTrainer cosine(ResNet(itk::RegressionTest::Config(18, 1)),
                           options,
                           itk::RegressionTest::RandomPatches(2, 16, 0),
@@ -319,11 +319,11 @@ TEST_F(RegressorTraining, RefusesBadInput)
   const auto images = itk::RegressionTest::RandomPatches(4, 16, 0);
   const auto targets = torch::rand({ 4, 2 });
   const auto options = SmallOptions();
-  const auto refused = [&](torch::Tensor            i,
-                           torch::Tensor            t,
-                           torch::Tensor            si = {},
-                           torch::Tensor            st = {},
-                           RegressorTrainingOptions o = SmallOptions()) -> std::string {
+  const auto refused = [&](torch::Tensor             i,
+                           torch::Tensor             t,
+                           torch::Tensor             si = {},
+                           torch::Tensor             st = {},
+                           RegressorTrainingSettings o = SmallOptions()) -> std::string {
     try
     {
       RegressorTrainer(net(), o, i, t, si, st);
@@ -350,19 +350,19 @@ TEST_F(RegressorTraining, RefusesBadInput)
   const auto noTargets = targets.narrow(0, 0, 0);
   EXPECT_NE(refused(none, noTargets).find("both empty"), std::string::npos);
   auto half = options;
-  half.syntheticFraction = 0.5;
+  half.SyntheticFraction = 0.5;
   EXPECT_NE(refused(images, targets, {}, {}, half).find("needs synthetic pairs"), std::string::npos);
   EXPECT_NE(refused(none, noTargets, images, targets, half).find("needs real pairs"), std::string::npos);
   // Synthetic pairs alone are enough when nothing asks for real ones.
   EXPECT_EQ(refused(none, noTargets, images, targets), "accepted");
   for (const auto & change :
-       std::vector<std::function<void(RegressorTrainingOptions &)>>{ [](auto & o) { o.loss = "huber"; },
-                                                                     [](auto & o) { o.batchSize = 1; },
-                                                                     [](auto & o) { o.schedule = "linear"; },
-                                                                     [](auto & o) { o.syntheticFraction = 1.5; },
-                                                                     [](auto & o) { o.resume = true; },
-                                                                     [](auto & o) { o.device = "tpu"; },
-                                                                     [](auto & o) { o.learningRate = 0.0; } })
+       std::vector<std::function<void(RegressorTrainingSettings &)>>{ [](auto & o) { o.Loss = "huber"; },
+                                                                      [](auto & o) { o.BatchSize = 1; },
+                                                                      [](auto & o) { o.Schedule = "linear"; },
+                                                                      [](auto & o) { o.SyntheticFraction = 1.5; },
+                                                                      [](auto & o) { o.Resume = true; },
+                                                                      [](auto & o) { o.Device = "tpu"; },
+                                                                      [](auto & o) { o.LearningRate = 0.0; } })
   {
     auto bad = options;
     change(bad);
