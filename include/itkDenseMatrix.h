@@ -64,6 +64,12 @@ struct SpatialTranscriptomics_EXPORT DenseMatrix
     return Values[row * Columns + column];
   }
 
+  /** The product op(A) op(B), where op transposes when asked, through BLAS's dgemm (the BLAS
+   * Debian selects: OpenBLAS when installed). Throws itk::ExceptionObject when the inner
+   * dimensions differ. */
+  static DenseMatrix
+  Multiply(const DenseMatrix & a, const DenseMatrix & b, bool transposeA = false, bool transposeB = false);
+
   /** Throws itk::ExceptionObject, naming \p what, when the matrix has no entries, its size
    * disagrees with Rows * Columns, or an entry is NaN or infinite. */
   void

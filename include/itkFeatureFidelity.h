@@ -113,6 +113,12 @@ struct SpatialTranscriptomics_EXPORT KMeansResult
   DenseMatrix               Centroids; ///< Clusters x F
   double                    Inertia{ 0.0 };
   unsigned int              Iterations{ 0 }; ///< Lloyd iterations of the winning start
+
+  /** The cluster of each row of \p rows: its nearest centroid (squared Euclidean distance; the lowest
+   * index on ties), as KMeansCluster assigns its own rows. Throws itk::ExceptionObject on empty or
+   * non-finite rows, or a column count other than the centroids'. */
+  std::vector<unsigned int>
+  NearestCentroids(const DenseMatrix & rows) const;
 };
 
 /** k-means (Lloyd's iterations from k-means++ seeding, Arthur and Vassilvitskii 2007), e.g. to group

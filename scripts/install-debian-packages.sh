@@ -8,7 +8,7 @@ packages=(
   g++ cmake make pkg-config git
   # libraries the module links
   libinsighttoolkit5-dev libtorch-dev libopenslide-dev libvtk9-dev libhdf5-dev
-  nlohmann-json3-dev libcli11-dev zlib1g-dev
+  nlohmann-json3-dev libcli11-dev zlib1g-dev libblas-dev
   # LibTorch falls back to the slow reference BLAS without an optimised one; the OpenMP build is the
   # one selected below (the pthread build stays installed: other Debian packages may depend on it)
   libopenblas0-pthread libopenblas0-openmp

@@ -263,3 +263,36 @@ TEST(FeatureFidelity, KMeansEdgeCasesAndErrors)
   EXPECT_THROW(itk::KMeansCluster(itk::DenseMatrix(2, 1, { 1, std::numeric_limits<double>::infinity() }), options),
                itk::ExceptionObject);
 }
+
+TEST(FeatureFidelity, KMeansAssignsNewRowsToTheNearestCentroid)
+{
+  itk::KMeansOptions options;
+  options.Clusters = 3;
+  const auto clusters = itk::KMeansCluster(ThreeBlobs(), options);
+  // Each blob's own rows go where k-means put them, and points near each blob's centre with them.
+  EXPECT_EQ(clusters.NearestCentroids(ThreeBlobs()), clusters.Labels);
+  const itk::DenseMatrix near(3, 2, { 9.0, 1.0, 1.0, 9.0, -1.0, 0.5 });
+  const auto             labels = clusters.NearestCentroids(near);
+  EXPECT_EQ(labels[0], clusters.Labels[1]); // row 1 of ThreeBlobs lies near (10, 0)
+  EXPECT_EQ(labels[1], clusters.Labels[2]); // row 2 near (0, 10)
+  EXPECT_EQ(labels[2], clusters.Labels[0]); // row 0 near (0, 0)
+  EXPECT_THROW(clusters.NearestCentroids(itk::DenseMatrix(1, 3, { 0, 0, 0 })), itk::ExceptionObject);
+  EXPECT_THROW(clusters.NearestCentroids(itk::DenseMatrix()), itk::ExceptionObject);
+}
+
+TEST(DenseMatrix, MultiplyIsTheDefinitionWithAndWithoutTransposes)
+{
+  // A is 2 x 3, B is 3 x 2; each product checked against its sums written out.
+  const itk::DenseMatrix a(2, 3, { 1, 2, 3, 4, 5, 6 });
+  const itk::DenseMatrix b(3, 2, { 7, 8, 9, 10, 11, 12 });
+  EXPECT_EQ(itk::DenseMatrix::Multiply(a, b).Values, (std::vector<double>{ 58, 64, 139, 154 }));
+  // A^T A (3 x 3) and A A^T (2 x 2).
+  EXPECT_EQ(itk::DenseMatrix::Multiply(a, a, true).Values, (std::vector<double>{ 17, 22, 27, 22, 29, 36, 27, 36, 45 }));
+  EXPECT_EQ(itk::DenseMatrix::Multiply(a, a, false, true).Values, (std::vector<double>{ 14, 32, 32, 77 }));
+  // (B^T A^T) = (A B)^T.
+  EXPECT_EQ(itk::DenseMatrix::Multiply(b, a, true, true).Values, (std::vector<double>{ 58, 139, 64, 154 }));
+  const auto product = itk::DenseMatrix::Multiply(a, b);
+  EXPECT_EQ(product.Rows, 2u);
+  EXPECT_EQ(product.Columns, 2u);
+  EXPECT_THROW(itk::DenseMatrix::Multiply(a, a), itk::ExceptionObject); // 2 x 3 by 2 x 3
+}

@@ -19,6 +19,8 @@
 
 #include "itkMacro.h"
 
+#include <cblas.h>
+
 #include <cmath>
 
 namespace itk
@@ -46,6 +48,41 @@ DenseMatrix
 DenseMatrix::FromFloat(std::size_t rows, std::size_t columns, const std::vector<float> & values)
 {
   return DenseMatrix(rows, columns, std::vector<double>(values.begin(), values.end()));
+}
+
+DenseMatrix
+DenseMatrix::Multiply(const DenseMatrix & a, const DenseMatrix & b, bool transposeA, bool transposeB)
+{
+  const std::size_t rows = transposeA ? a.Columns : a.Rows;
+  const std::size_t inner = transposeA ? a.Rows : a.Columns;
+  const std::size_t innerB = transposeB ? b.Columns : b.Rows;
+  const std::size_t columns = transposeB ? b.Rows : b.Columns;
+  if (inner != innerB)
+  {
+    itkGenericExceptionMacro(<< "Cannot multiply a " << rows << " x " << inner << " matrix by a " << innerB << " x "
+                             << columns << " one: the inner dimensions differ");
+  }
+  DenseMatrix product(rows, columns);
+  if (rows == 0 || columns == 0 || inner == 0)
+  {
+    return product;
+  }
+  // Row-major storage; the leading dimension of each operand is its stored row length.
+  cblas_dgemm(CblasRowMajor,
+              transposeA ? CblasTrans : CblasNoTrans,
+              transposeB ? CblasTrans : CblasNoTrans,
+              static_cast<int>(rows),
+              static_cast<int>(columns),
+              static_cast<int>(inner),
+              1.0,
+              a.Values.data(),
+              static_cast<int>(a.Columns),
+              b.Values.data(),
+              static_cast<int>(b.Columns),
+              0.0,
+              product.Values.data(),
+              static_cast<int>(columns));
+  return product;
 }
 
 void

@@ -40,41 +40,6 @@ CheckSameFeatures(const DenseMatrix & real, const DenseMatrix & synthetic)
   }
 }
 
-/** A * B for row-major matrices, in i-k-j order so the inner loop runs along rows of both. */
-DenseMatrix
-Multiply(const DenseMatrix & a, const DenseMatrix & b)
-{
-  DenseMatrix product(a.Rows, b.Columns);
-  for (std::size_t i = 0; i < a.Rows; ++i)
-  {
-    double * out = &product.Values[i * b.Columns];
-    for (std::size_t k = 0; k < a.Columns; ++k)
-    {
-      const double   factor = a(i, k);
-      const double * row = &b.Values[k * b.Columns];
-      for (std::size_t j = 0; j < b.Columns; ++j)
-      {
-        out[j] += factor * row[j];
-      }
-    }
-  }
-  return product;
-}
-
-DenseMatrix
-Transpose(const DenseMatrix & a)
-{
-  DenseMatrix t(a.Columns, a.Rows);
-  for (std::size_t i = 0; i < a.Rows; ++i)
-  {
-    for (std::size_t j = 0; j < a.Columns; ++j)
-    {
-      t(j, i) = a(i, j);
-    }
-  }
-  return t;
-}
-
 /** Eigenvalues ascending, eigenvectors as the columns of the second matrix. The input is made
  * exactly symmetric first, since round-off in products leaves it a hair off. */
 struct Eigensystem
@@ -225,7 +190,7 @@ ComputeFeatureStatistics(const DenseMatrix & features)
   }
   FeatureStatistics statistics;
   const DenseMatrix centered = Centered(features, statistics.Mean);
-  statistics.Covariance = Multiply(Transpose(centered), centered);
+  statistics.Covariance = DenseMatrix::Multiply(centered, centered, true);
   for (double & v : statistics.Covariance.Values)
   {
     v /= static_cast<double>(features.Rows - 1);
@@ -262,7 +227,8 @@ FrechetDistance(const FeatureStatistics & first, const FeatureStatistics & secon
   {
     rootEigenvalues[i] = std::sqrt(std::max(0.0, firstEigen.Values[i]));
   }
-  DenseMatrix inner = Multiply(Transpose(firstEigen.Vectors), Multiply(second.Covariance, firstEigen.Vectors));
+  DenseMatrix inner =
+    DenseMatrix::Multiply(firstEigen.Vectors, DenseMatrix::Multiply(second.Covariance, firstEigen.Vectors), true);
   for (std::size_t i = 0; i < f; ++i)
   {
     for (std::size_t j = 0; j < f; ++j)
@@ -314,8 +280,8 @@ ComputePCAEmbedding(const DenseMatrix & features)
   // The principal axes from the smaller of X^T X (f x f) and X X^T (n x n); both share their
   // non-zero spectrum, and an eigenvector u of X X^T gives the axis X^T u.
   const bool        byFeatures = f <= n;
-  const Eigensystem eigen = byFeatures ? SymmetricEigensystem(Multiply(Transpose(centered), centered))
-                                       : SymmetricEigensystem(Multiply(centered, Transpose(centered)));
+  const Eigensystem eigen = byFeatures ? SymmetricEigensystem(DenseMatrix::Multiply(centered, centered, true))
+                                       : SymmetricEigensystem(DenseMatrix::Multiply(centered, centered, false, true));
   const std::size_t size = eigen.Values.size();
   embedding.Components = DenseMatrix(2, f);
   for (std::size_t c = 0; c < 2 && c < size; ++c)
@@ -362,7 +328,7 @@ ComputePCAEmbedding(const DenseMatrix & features)
     }
     embedding.ExplainedVarianceRatio[c] = lambda / totalVariance;
   }
-  embedding.Coordinates = Multiply(centered, Transpose(embedding.Components));
+  embedding.Coordinates = DenseMatrix::Multiply(centered, embedding.Components, false, true);
   return embedding;
 }
 
@@ -529,6 +495,22 @@ UpdateCentroids(const DenseMatrix & data, DenseMatrix & centroids, std::vector<u
   }
 }
 } // end anonymous namespace
+
+std::vector<unsigned int>
+KMeansResult::NearestCentroids(const DenseMatrix & rows) const
+{
+  rows.Validate("rows to assign to clusters");
+  if (rows.Columns != Centroids.Columns || Centroids.Rows == 0)
+  {
+    itkGenericExceptionMacro(<< "The rows have " << rows.Columns << " columns but the " << Centroids.Rows
+                             << " centroids have " << Centroids.Columns
+                             << "; assign rows of the features the clustering was fitted on");
+  }
+  std::vector<unsigned int> labels(rows.Rows, 0);
+  std::vector<double>       distances(rows.Rows, 0.0);
+  Assign(rows, Centroids, labels, distances, false);
+  return labels;
+}
 
 KMeansResult
 KMeansCluster(const DenseMatrix & data, const KMeansOptions & options)

@@ -55,32 +55,6 @@ RowsOf(const std::vector<double> & values, std::size_t columns, const std::vecto
   return result;
 }
 
-/** Index of the nearest centroid of each row. */
-std::vector<unsigned int>
-NearestCentroid(const DenseMatrix & rows, const DenseMatrix & centroids)
-{
-  std::vector<unsigned int> labels(rows.Rows);
-  for (std::size_t r = 0; r < rows.Rows; ++r)
-  {
-    double best = std::numeric_limits<double>::infinity();
-    for (std::size_t k = 0; k < centroids.Rows; ++k)
-    {
-      double distance = 0.0;
-      for (std::size_t f = 0; f < rows.Columns; ++f)
-      {
-        const double d = rows(r, f) - centroids(k, f);
-        distance += d * d;
-      }
-      if (distance < best)
-      {
-        best = distance;
-        labels[r] = static_cast<unsigned int>(k);
-      }
-    }
-  }
-  return labels;
-}
-
 /** The mean and standard deviation of the finite values among \p values at \p rows. */
 std::pair<double, double>
 MeanAndDeviation(const std::vector<double> & values, const std::vector<std::size_t> & rows)
@@ -336,13 +310,13 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
     options.Starts = 4;
     const auto   clusters = KMeansCluster(trainingExpression, options);
     const auto & se = synthetic->GetSpots()->GetExpression();
-    const auto   syntheticLabels = NearestCentroid(RowsOf(std::vector<double>(se.begin(), se.end()),
-                                                        numberOfGenes,
-                                                        SpotPredictions::FirstRows(synthetic->GetNumberOfPatches())),
-                                                 clusters.Centroids);
-    const auto   trainingPatches = real->Select(training);
-    const auto   fractions = ComputeNuclearAreaFractions(trainingPatches->GetPatches(), synthetic->GetPatches());
-    json         composition = json::array();
+    const auto   syntheticLabels =
+      clusters.NearestCentroids(RowsOf(std::vector<double>(se.begin(), se.end()),
+                                       numberOfGenes,
+                                       SpotPredictions::FirstRows(synthetic->GetNumberOfPatches())));
+    const auto trainingPatches = real->Select(training);
+    const auto fractions = ComputeNuclearAreaFractions(trainingPatches->GetPatches(), synthetic->GetPatches());
+    json       composition = json::array();
     for (unsigned int k = 0; k < options.Clusters; ++k)
     {
       std::vector<std::size_t> realRows;
