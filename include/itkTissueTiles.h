@@ -53,11 +53,20 @@ struct SpatialTranscriptomics_EXPORT TissueTileSettings
   TileGridPart Part{ TileGridPart::All };
 };
 
+/** Side in pixels of the small version of each tile that ExtractTissueTiles measures tissue on.
+ * \ingroup SpatialTranscriptomics */
+constexpr unsigned int ScreeningPixels = 32;
+
 /** \brief Unlabeled tissue tiles of \p slide on a grid of tile-sized cells: the tiles of the
  * settings' part with enough tissue, at most MaximumTiles of them chosen at random (the same seed
  * gives the same tiles), in grid order. Spots are named "tile-X-Y" after their centres (level-0
  * pixels); the dataset has no expression. Throws when the slide is smaller than one tile, the
  * settings cannot work, or no tile has enough tissue.
+ *
+ * Tissue is measured on each tile cut at ScreeningPixels a side (or the tile size, when smaller)
+ * in the slide's own colours, a few thousand tiles at a time; only the chosen tiles are cut at the
+ * settings' size and stain-normalised (the slide's stains estimated over them). So memory holds the
+ * chosen tiles, not the whole grid.
  * \ingroup SpatialTranscriptomics */
 SpatialTranscriptomics_EXPORT SpotPatchDataset::Pointer
 ExtractTissueTiles(const SlideReader & slide, const TissueTileSettings & settings, const std::string & slideName);

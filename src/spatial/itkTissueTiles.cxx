@@ -84,22 +84,34 @@ ExtractTissueTiles(const SlideReader & slide, const TissueTileSettings & setting
     itkGenericExceptionMacro(<< "The " << (settings.Part == TileGridPart::HeldOut ? "held-out" : "training")
                              << " part of " << slideName << "'s tile grid is empty: use smaller hold-out blocks");
   }
-  auto grid = SpatialExpressionData::New();
-  grid->SetSpots(ids, positions);
-  grid->SetPixelSize(slide.GetPixelSize());
-
-  auto extraction = settings.Extraction;
-  extraction.SkipPartialPatches = true;
-  const auto all = SpotPatchDataset::FromExtraction(ExtractSpotPatches(slide, *grid, extraction), *grid, slideName);
-
-  const auto               size = all->GetPatches()->GetLargestPossibleRegion().GetSize();
-  const std::size_t        pixels = size[0] * size[1];
+  // Screening: each grid tile's tissue fraction from a small version of it (at most ScreeningPixels
+  // a side, the slide's own colours: no stain normalisation), cut a chunk of tiles at a time, so
+  // that neither the whole grid at full size nor its patches are ever held; only the chosen tiles
+  // are then cut at full size.
+  PatchExtractionSettings screening;
+  screening.PatchSizeMicrometres = micrometres;
+  screening.PatchSizePixels = std::min(settings.Extraction.PatchSizePixels, ScreeningPixels);
+  screening.SkipPartialPatches = true;
+  constexpr std::size_t    chunk = 4096;
   std::vector<std::size_t> kept;
-  for (std::size_t k = 0; k < size[2]; ++k)
+  for (std::size_t first = 0; first < ids.size(); first += chunk)
   {
-    if (TissueFraction(all->GetPatches()->GetBufferPointer() + k * pixels, pixels) >= settings.MinimumTissueFraction)
+    const std::size_t                                count = std::min(chunk, ids.size() - first);
+    auto                                             part = SpatialExpressionData::New();
+    std::vector<std::string>                         partIds(ids.begin() + first, ids.begin() + first + count);
+    std::vector<SpatialExpressionData::PositionType> partPositions(positions.begin() + first,
+                                                                   positions.begin() + first + count);
+    part->SetSpots(partIds, partPositions);
+    part->SetPixelSize(slide.GetPixelSize());
+    const auto        small = ExtractSpotPatches(slide, *part, screening);
+    const auto        size = small.Patches->GetLargestPossibleRegion().GetSize();
+    const std::size_t pixels = size[0] * size[1];
+    for (std::size_t k = 0; k < size[2]; ++k)
     {
-      kept.push_back(k);
+      if (TissueFraction(small.Patches->GetBufferPointer() + k * pixels, pixels) >= settings.MinimumTissueFraction)
+      {
+        kept.push_back(first + small.SpotIndices[k]);
+      }
     }
   }
   if (kept.empty())
@@ -117,7 +129,20 @@ ExtractTissueTiles(const SlideReader & slide, const TissueTileSettings & setting
   }
   kept.resize(count);
   std::sort(kept.begin(), kept.end());
-  return all->Select(kept);
+
+  std::vector<std::string>                         chosenIds;
+  std::vector<SpatialExpressionData::PositionType> chosenPositions;
+  for (const std::size_t k : kept)
+  {
+    chosenIds.push_back(ids[k]);
+    chosenPositions.push_back(positions[k]);
+  }
+  auto chosen = SpatialExpressionData::New();
+  chosen->SetSpots(chosenIds, chosenPositions);
+  chosen->SetPixelSize(slide.GetPixelSize());
+  auto extraction = settings.Extraction;
+  extraction.SkipPartialPatches = true;
+  return SpotPatchDataset::FromExtraction(ExtractSpotPatches(slide, *chosen, extraction), *chosen, slideName);
 }
 
 } // end namespace itk
