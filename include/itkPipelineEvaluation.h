@@ -18,6 +18,7 @@
 #ifndef itkPipelineEvaluation_h
 #define itkPipelineEvaluation_h
 
+#include "itkPipelineEvaluationResults.h"
 #include "itkPipelineSettings.h"
 
 #include <string>
@@ -42,8 +43,8 @@ struct SpatialTranscriptomics_EXPORT PipelineRegressor
  * per-gene Pearson and Spearman) against the training-mean baseline, the fidelity of the synthetic
  * patches in the real-only regressor's feature space, tissue composition (nuclear area fraction)
  * of real and synthetic patches per expression cluster, and spatial maps of the most variable
- * genes. Everything goes to evaluation.json in the folder (the report draws it), and per
- * regressor its predictions and metrics (TSV, JSON).
+ * genes. Everything is returned as PipelineEvaluationResults and written to evaluation.json in the
+ * folder (the report draws it), and per regressor its predictions (TSV, AnnData) and metrics (TSV, JSON).
  * \ingroup SpatialTranscriptomics
  */
 class SpatialTranscriptomics_EXPORT PipelineEvaluation
@@ -53,11 +54,15 @@ public:
   static std::string
   FormatRatio(double ratio);
 
-  /** Evaluates \p regressors on the test spots of \p dataset into \p folder; returns one line
-   * per regressor (its MAE, RMSE and mean Pearson). */
-  static std::string
+  /** Evaluates \p regressors on the test spots of \p dataset into \p folder (evaluation.json holds
+   * the results it returns, per regressor its predictions and metrics). */
+  static PipelineEvaluationResults
   Run(const PipelineSettings & settings, const std::string & dataset, const std::string & synthetic,
       const std::string & control, const std::vector<PipelineRegressor> & regressors, const std::string & folder);
+
+  /** One line per regressor: its MAE, RMSE and mean Pearson. */
+  static std::string
+  Summary(const PipelineEvaluationResults & results);
 };
 
 } // end namespace itk

@@ -19,6 +19,7 @@
 #define itkSpatialTranscriptomicsPipeline_h
 
 #include "itkMethodStepRunner.h"
+#include "itkPipelineEvaluationResults.h"
 #include "itkPipelineSettings.h"
 
 #include <string>
@@ -91,6 +92,12 @@ public:
   itkGetStringMacro(Message);
   /** How many stages the last Update ran (0: every stage was kept from an earlier run). */
   itkGetConstMacro(NumberOfStagesRun, unsigned int);
+  /** After an Update: what the evaluation found (this run's, or the finished one it kept). */
+  const PipelineEvaluationResults &
+  GetEvaluationResults() const
+  {
+    return m_EvaluationResults;
+  }
   /** Runs the stages' steps; observe it for the running stage's progress. */
   itkGetModifiableObjectMacro(StepRunner, MethodStepRunner);
 
@@ -136,6 +143,7 @@ private:
   unsigned int              m_StagesEnded{ 0 };
   float                     m_LastProgress{ 0.0f };
   MethodStepRunner::Pointer m_StepRunner;
+  PipelineEvaluationResults m_EvaluationResults;
 };
 
 } // end namespace itk

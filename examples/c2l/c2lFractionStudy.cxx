@@ -71,20 +71,19 @@ ValidateFractions(const std::vector<double> & fractions)
 json
 CollectRun(double fraction, const fs::path & runFolder)
 {
-  const auto evaluation =
-    json::parse(itk::FileChecks::ReadText((runFolder / "evaluation" / "evaluation.json").string()));
-  json regressors = json::array();
-  for (const auto & run : evaluation["regressors"])
+  const auto evaluation = itk::PipelineEvaluationResults::Read((runFolder / "evaluation" / "evaluation.json").string());
+  json       regressors = json::array();
+  for (const auto & run : evaluation.Regressors)
   {
-    json entry{ { "label", run["label"] },
-                { "ratio", run["ratio"] },
-                { "mae", run["mae"] },
-                { "rmse", run["rmse"] },
-                { "mean_pearson", run["mean_pearson"] },
-                { "mean_spearman", run["mean_spearman"] } };
-    if (run.contains("genes_improved"))
+    json entry{ { "label", run.Label },
+                { "ratio", run.Ratio },
+                { "mae", itk::JsonNumber(run.MeanAbsoluteError) },
+                { "rmse", itk::JsonNumber(run.RootMeanSquaredError) },
+                { "mean_pearson", itk::JsonNumber(run.MeanPearson) },
+                { "mean_spearman", itk::JsonNumber(run.MeanSpearman) } };
+    if (run.GenesImproved >= 0)
     {
-      entry["genes_improved"] = run["genes_improved"];
+      entry["genes_improved"] = static_cast<std::size_t>(run.GenesImproved);
     }
     regressors.push_back(entry);
   }
@@ -95,11 +94,13 @@ CollectRun(double fraction, const fs::path & runFolder)
   }
   return { { "fraction", fraction },
            { "folder", runFolder.filename().string() },
-           { "training_spots", evaluation["training_spots"] },
-           { "test_spots", evaluation["test_spots"] },
-           { "genes", evaluation["genes"] },
+           { "training_spots", evaluation.TrainingSpots },
+           { "test_spots", evaluation.TestSpots },
+           { "genes", evaluation.GeneNames.size() },
            { "regressors", regressors },
-           { "mean_baseline", evaluation.value("mean_baseline", json::object()) },
+           { "mean_baseline",
+             { { "mae", itk::JsonNumber(evaluation.MeanBaselineAbsoluteError) },
+               { "rmse", itk::JsonNumber(evaluation.MeanBaselineRootMeanSquaredError) } } },
            { "seconds", seconds } };
 }
 

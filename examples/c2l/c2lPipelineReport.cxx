@@ -22,7 +22,7 @@
 #include "c2lPipeline.h"
 #include "itkSpatialTranscriptomicsPipeline.h"
 #include "itkFileChecks.h"
-#include "itkJsonNumbers.h"
+#include "itkPipelineEvaluationResults.h"
 
 #include "itkReportFigures.h"
 #include "itkReportWriter.h"
@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 
@@ -42,17 +43,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using itk::report::Alignment;
 using itk::report::FormatNumber;
-
-std::vector<double>
-ValuesOf(const json & array)
-{
-  std::vector<double> values;
-  for (const auto & v : array)
-  {
-    values.push_back(itk::NumberOrNaN(v));
-  }
-  return values;
-}
 
 /** One patch of a stack as an image, enlarged by pixel replication to at least 64 pixels so a
  * person can see it in the grid. */
@@ -110,29 +100,28 @@ WritePipelineReport(const itk::PipelineSettings & config, const std::string & fo
   const fs::path folder(folderName);
   const fs::path figures = folder / "figures";
   fs::create_directories(figures);
-  const json evaluation = json::parse(itk::FileChecks::ReadText((folder / "evaluation" / "evaluation.json").string()));
-  const auto timings = itk::SpatialTranscriptomicsPipeline::ReadStageTimings(folderName);
-  const auto & runs = evaluation["regressors"];
-  const auto   geneNames = evaluation["gene_names"].get<std::vector<std::string>>();
+  const auto   evaluation = itk::PipelineEvaluationResults::Read((folder / "evaluation" / "evaluation.json").string());
+  const auto   timings = itk::SpatialTranscriptomicsPipeline::ReadStageTimings(folderName);
+  const auto & runs = evaluation.Regressors;
 
   json spec = json::array();
   // Error by ratio (ratio 0 = real only).
   {
-    itk::report::Series mae{ "MAE", {}, {} };
-    itk::report::Series rmse{ "RMSE", {}, {} };
-    std::vector<json>   byRatio;
-    std::copy_if(runs.begin(), runs.end(), std::back_inserter(byRatio), [](const json & run) {
-      return !run.value("control", false);
+    itk::report::Series                   mae{ "MAE", {}, {} };
+    itk::report::Series                   rmse{ "RMSE", {}, {} };
+    std::vector<itk::RegressorEvaluation> byRatio;
+    std::copy_if(runs.begin(), runs.end(), std::back_inserter(byRatio), [](const itk::RegressorEvaluation & run) {
+      return !run.Control;
     });
-    std::sort(byRatio.begin(), byRatio.end(), [](const json & a, const json & b) {
-      return a["ratio"].get<double>() < b["ratio"].get<double>();
-    });
+    std::sort(byRatio.begin(),
+              byRatio.end(),
+              [](const itk::RegressorEvaluation & a, const itk::RegressorEvaluation & b) { return a.Ratio < b.Ratio; });
     for (const auto & run : byRatio)
     {
-      mae.x.push_back(run["ratio"].get<double>());
-      mae.y.push_back(itk::NumberOrNaN(run["mae"]));
-      rmse.x.push_back(run["ratio"].get<double>());
-      rmse.y.push_back(itk::NumberOrNaN(run["rmse"]));
+      mae.x.push_back(run.Ratio);
+      mae.y.push_back(run.MeanAbsoluteError);
+      rmse.x.push_back(run.Ratio);
+      rmse.y.push_back(run.RootMeanSquaredError);
     }
     spec.push_back({ { "type", "line_chart" },
                      { "output", "mae_by_ratio.png" },
@@ -144,41 +133,38 @@ WritePipelineReport(const itk::PipelineSettings & config, const std::string & fo
                          { { "label", rmse.label }, { "x", rmse.x }, { "y", rmse.y } } } } });
   }
   // The co-trained regressor the figures show, as the evaluation chose it.
-  json cotrainedRun = runs.front();
+  itk::RegressorEvaluation cotrainedRun = runs.front();
   for (const auto & run : runs)
   {
-    if (run["label"] == evaluation["spatial"]["cotrained_label"] ||
-        (!evaluation["spatial"].contains("cotrained_label") && !run.value("control", false)))
+    if (run.Label == evaluation.CotrainedLabel || (evaluation.CotrainedLabel.empty() && !run.Control))
     {
       cotrainedRun = run;
     }
   }
   spec.push_back({ { "type", "scatter" },
                    { "output", "gene_mae_scatter.png" },
-                   { "title", "Gene-wise MAE: real only against " + cotrainedRun["label"].get<std::string>() },
+                   { "title", "Gene-wise MAE: real only against " + cotrainedRun.Label },
                    { "x_label", "MAE, real only" },
-                   { "y_label", "MAE, " + cotrainedRun["label"].get<std::string>() },
-                   { "x", ValuesOf(runs.front()["gene_mae"]) },
-                   { "y", ValuesOf(cotrainedRun["gene_mae"]) },
+                   { "y_label", "MAE, " + cotrainedRun.Label },
+                   { "x", runs.front().GeneMeanAbsoluteError },
+                   { "y", cotrainedRun.GeneMeanAbsoluteError },
                    { "diagonal", true } });
-  const auto & spatial = evaluation["spatial"];
-  for (const auto & map : spatial["maps"])
+  for (const auto & map : evaluation.Maps)
   {
     spec.push_back({ { "type", "spatial_map" },
-                     { "output", "map_" + map["gene"].get<std::string>() + ".png" },
-                     { "title", map["gene"].get<std::string>() + " at the test spots" },
-                     { "x", spatial["x"] },
-                     { "y", spatial["y"] },
-                     { "panels", { map["truth"], map["real_only"], map["cotrained"] } },
-                     { "panel_titles", { "measured", "real only", spatial["cotrained_label"] } } });
+                     { "output", "map_" + map.Gene + ".png" },
+                     { "title", map.Gene + " at the test spots" },
+                     { "x", evaluation.SpatialX },
+                     { "y", evaluation.SpatialY },
+                     { "panels", { map.Truth, map.RealOnly, map.Cotrained } },
+                     { "panel_titles", { "measured", "real only", evaluation.CotrainedLabel } } });
   }
-  const auto & fidelity = evaluation["fidelity"];
   spec.push_back({ { "type", "embedding" },
                    { "output", "feature_embedding.png" },
                    { "title", "Regressor features (PCA): real training patches and synthetic patches" },
-                   { "x", fidelity["embedding"]["x"] },
-                   { "y", fidelity["embedding"]["y"] },
-                   { "group", fidelity["embedding"]["group"] },
+                   { "x", evaluation.EmbeddingX },
+                   { "y", evaluation.EmbeddingY },
+                   { "group", evaluation.EmbeddingGroup },
                    { "group_names", { "real", "synthetic" } } });
 
   // Real and synthetic patches per expression cluster.
@@ -186,17 +172,17 @@ WritePipelineReport(const itk::PipelineSettings & config, const std::string & fo
   const auto synthetic = itk::SpotPatchDataset::Read((folder / "synthetic.h5").string());
   std::vector<std::vector<itk::report::RGBImage>> rows;
   std::vector<std::string>                        rowLabels;
-  for (const auto & cluster : evaluation["composition"])
+  for (const auto & cluster : evaluation.Composition)
   {
     std::vector<itk::report::RGBImage> realRow;
     std::vector<itk::report::RGBImage> syntheticRow;
-    for (const auto & i : cluster["real_examples"])
+    for (const auto i : cluster.RealExamples)
     {
-      realRow.push_back(PatchImage(*real, i.get<std::size_t>()));
+      realRow.push_back(PatchImage(*real, i));
     }
-    for (const auto & i : cluster["synthetic_examples"])
+    for (const auto i : cluster.SyntheticExamples)
     {
-      syntheticRow.push_back(PatchImage(*synthetic, i.get<std::size_t>()));
+      syntheticRow.push_back(PatchImage(*synthetic, i));
     }
     if (realRow.empty() || syntheticRow.empty())
     {
@@ -204,8 +190,8 @@ WritePipelineReport(const itk::PipelineSettings & config, const std::string & fo
     }
     rows.push_back(realRow);
     rows.push_back(syntheticRow);
-    rowLabels.push_back("cluster " + std::to_string(cluster["cluster"].get<int>()) + " real");
-    rowLabels.push_back("cluster " + std::to_string(cluster["cluster"].get<int>()) + " synthetic");
+    rowLabels.push_back("cluster " + std::to_string(cluster.Cluster) + " real");
+    rowLabels.push_back("cluster " + std::to_string(cluster.Cluster) + " synthetic");
   }
   if (!rows.empty())
   {
@@ -226,13 +212,11 @@ WritePipelineReport(const itk::PipelineSettings & config, const std::string & fo
   // The document.
   itk::report::ReportDocument document("C2L-ST pipeline report");
   document.AddParagraph("Slide " + config.Slide + ", spots " + config.Spots + ": " +
-                        std::to_string(evaluation["training_spots"].get<std::size_t>()) +
-                        " spots for adaptation and training, " +
-                        std::to_string(evaluation["test_spots"].get<std::size_t>()) + " held-out test spots, " +
-                        std::to_string(evaluation["genes"].get<std::size_t>()) + " genes, " +
-                        std::to_string(evaluation["synthetic_pairs"].get<std::size_t>()) +
-                        " synthetic pairs at the largest ratio (sampler " + config.Synthesis.Sampler + ", " +
-                        std::to_string(config.Synthesis.Steps) +
+                        std::to_string(evaluation.TrainingSpots) + " spots for adaptation and training, " +
+                        std::to_string(evaluation.TestSpots) + " held-out test spots, " +
+                        std::to_string(evaluation.GeneNames.size()) + " genes, " +
+                        std::to_string(evaluation.SyntheticPairs) + " synthetic pairs at the largest ratio (sampler " +
+                        config.Synthesis.Sampler + ", " + std::to_string(config.Synthesis.Steps) +
                         " steps). Errors are on the preprocessed scale (library size "
                         "normalisation and log1p); correlations are per gene over the test spots, averaged over "
                         "the genes where they are defined.");
@@ -246,20 +230,20 @@ WritePipelineReport(const itk::PipelineSettings & config, const std::string & fo
   std::vector<std::vector<std::string>> table;
   for (const auto & run : runs)
   {
-    table.push_back({ run["label"].get<std::string>(),
-                      FormatNumber(itk::NumberOrNaN(run["mae"]), 4),
-                      FormatNumber(itk::NumberOrNaN(run["rmse"]), 4),
-                      FormatNumber(itk::NumberOrNaN(run["mean_pearson"]), 4),
-                      FormatNumber(itk::NumberOrNaN(run["mean_spearman"]), 4),
-                      run.contains("genes_improved") ? std::to_string(run["genes_improved"].get<std::size_t>()) +
-                                                         " / " + std::to_string(geneNames.size())
-                                                     : "" });
+    table.push_back({ run.Label,
+                      FormatNumber(run.MeanAbsoluteError, 4),
+                      FormatNumber(run.RootMeanSquaredError, 4),
+                      FormatNumber(run.MeanPearson, 4),
+                      FormatNumber(run.MeanSpearman, 4),
+                      run.GenesImproved >= 0
+                        ? std::to_string(run.GenesImproved) + " / " + std::to_string(evaluation.GeneNames.size())
+                        : "" });
   }
-  if (evaluation.contains("mean_baseline"))
+  if (!std::isnan(evaluation.MeanBaselineAbsoluteError)) // older evaluations have no baseline
   {
     table.push_back({ "training-spot mean (no image; reference)",
-                      FormatNumber(itk::NumberOrNaN(evaluation["mean_baseline"]["mae"]), 4),
-                      FormatNumber(itk::NumberOrNaN(evaluation["mean_baseline"]["rmse"]), 4),
+                      FormatNumber(evaluation.MeanBaselineAbsoluteError, 4),
+                      FormatNumber(evaluation.MeanBaselineRootMeanSquaredError, 4),
                       "",
                       "",
                       "" });
@@ -270,40 +254,37 @@ WritePipelineReport(const itk::PipelineSettings & config, const std::string & fo
     { Alignment::Left, Alignment::Right, Alignment::Right, Alignment::Right, Alignment::Right, Alignment::Right });
   for (const auto & control : runs)
   {
-    if (control.value("control", false))
+    if (control.Control)
     {
       // What the generator adds beyond regularisation towards the training profiles.
       document.AddParagraph("The control co-trains on the same profiles with images of no model (each pixel drawn "
                             "from the real training patches): " +
-                            cotrainedRun["label"].get<std::string>() + " against it, MAE " +
-                            FormatNumber(itk::NumberOrNaN(cotrainedRun["mae"]), 4) + " against " +
-                            FormatNumber(itk::NumberOrNaN(control["mae"]), 4) + " (gain over the control " +
-                            FormatNumber(itk::NumberOrNaN(control["mae"]) - itk::NumberOrNaN(cotrainedRun["mae"]), 4) +
+                            cotrainedRun.Label + " against it, MAE " + FormatNumber(cotrainedRun.MeanAbsoluteError, 4) +
+                            " against " + FormatNumber(control.MeanAbsoluteError, 4) + " (gain over the control " +
+                            FormatNumber(control.MeanAbsoluteError - cotrainedRun.MeanAbsoluteError, 4) +
                             "; positive: the generated images help beyond their profiles).");
     }
   }
   document.AddImage("figures/mae_by_ratio.png", "Test-spot MAE and RMSE against the synthetic-to-real ratio.");
   document.AddImage("figures/gene_mae_scatter.png",
                     "Per-gene MAE of the real-only regressor against the co-trained one (below the line: improved).");
-  for (const auto & map : spatial["maps"])
+  for (const auto & map : evaluation.Maps)
   {
-    document.AddImage("figures/map_" + map["gene"].get<std::string>() + ".png",
-                      map["gene"].get<std::string>() +
-                        ": measured, real-only and co-trained predictions at the test spots "
-                        "(among the genes that vary most over them).");
+    document.AddImage("figures/map_" + map.Gene + ".png",
+                      map.Gene + ": measured, real-only and co-trained predictions at the test spots "
+                                 "(among the genes that vary most over them).");
   }
 
   document.AddHeading("Measures that colour cannot pass");
   {
     // Documentation/CentralModel.md: real held-out tiles pass all three, noise of their colours fails all three.
     std::vector<std::vector<std::string>> rows;
-    for (const auto & m : evaluation.value("sample_measures", json::array()))
+    for (const auto & m : evaluation.SampleMeasures)
     {
-      const double nuclei =
-        itk::NumberOrNaN(m["nuclei_per_patch"]) / itk::NumberOrNaN(m["real_nuclei_per_patch"]) - 1.0;
-      const double energy = itk::NumberOrNaN(m["gradient_energy"]) / itk::NumberOrNaN(m["real_gradient_energy"]) - 1.0;
-      rows.push_back({ m["patches"].get<std::string>(),
-                       FormatNumber(itk::NumberOrNaN(m["classifier_auc"]), 3),
+      const double nuclei = m.NucleiPerPatch / m.RealNucleiPerPatch - 1.0;
+      const double energy = m.GradientEnergy / m.RealGradientEnergy - 1.0;
+      rows.push_back({ m.Patches,
+                       FormatNumber(m.ClassifierAUC, 3),
                        FormatNumber(100.0 * nuclei, 1) + " %",
                        FormatNumber(100.0 * energy, 1) + " %" });
     }
@@ -318,17 +299,15 @@ WritePipelineReport(const itk::PipelineSettings & config, const std::string & fo
 
   document.AddHeading("Fidelity of the synthetic patches");
   document.AddParagraph("In the real-only regressor's penultimate feature space (" +
-                        std::to_string(fidelity["feature_size"].get<std::size_t>()) +
+                        std::to_string(evaluation.FeatureSize) +
                         " features). The held-out real test patches, measured the same way against the real training "
                         "patches, give the value to expect of patches as real as the real ones.");
   document.AddTable(
     { "patches against the real training patches", "mean cosine similarity to the nearest", "Frechet distance" },
-    { { "synthetic",
-        FormatNumber(itk::NumberOrNaN(fidelity["synthetic_nearest_cosine"]), 4),
-        FormatNumber(itk::NumberOrNaN(fidelity["synthetic_frechet"]), 4) },
+    { { "synthetic", FormatNumber(evaluation.SyntheticNearestCosine, 4), FormatNumber(evaluation.SyntheticFrechet, 4) },
       { "real test (reference)",
-        FormatNumber(itk::NumberOrNaN(fidelity["test_nearest_cosine"]), 4),
-        FormatNumber(itk::NumberOrNaN(fidelity["test_frechet"]), 4) } },
+        FormatNumber(evaluation.TestNearestCosine, 4),
+        FormatNumber(evaluation.TestFrechet, 4) } },
     { Alignment::Left, Alignment::Right, Alignment::Right });
   document.AddImage("figures/feature_embedding.png", "The first two principal components of the features.");
 
@@ -337,17 +316,17 @@ WritePipelineReport(const itk::PipelineSettings & config, const std::string & fo
     "Clusters: k-means on the training spots' expression; a synthetic pair belongs to the cluster "
     "nearest its conditioning profile. Nuclear area fraction: the share of tissue pixels whose "
     "hematoxylin concentration (Macenko stains estimated over real and synthetic patches) exceeds " +
-    FormatNumber(evaluation["nuclear_threshold"].get<double>(), 3) + ".");
+    FormatNumber(evaluation.NuclearThreshold, 3) + ".");
   std::vector<std::vector<std::string>> composition;
-  for (const auto & cluster : evaluation["composition"])
+  for (const auto & cluster : evaluation.Composition)
   {
-    composition.push_back({ std::to_string(cluster["cluster"].get<int>()),
-                            std::to_string(cluster["real_spots"].get<std::size_t>()),
-                            std::to_string(cluster["synthetic_pairs"].get<std::size_t>()),
-                            FormatNumber(itk::NumberOrNaN(cluster["real_nuclear_fraction"]), 3) + " ± " +
-                              FormatNumber(itk::NumberOrNaN(cluster["real_nuclear_fraction_sd"]), 3),
-                            FormatNumber(itk::NumberOrNaN(cluster["synthetic_nuclear_fraction"]), 3) + " ± " +
-                              FormatNumber(itk::NumberOrNaN(cluster["synthetic_nuclear_fraction_sd"]), 3) });
+    composition.push_back(
+      { std::to_string(cluster.Cluster),
+        std::to_string(cluster.RealSpots),
+        std::to_string(cluster.SyntheticPairs),
+        FormatNumber(cluster.RealNuclearFraction, 3) + " ± " + FormatNumber(cluster.RealNuclearFractionSD, 3),
+        FormatNumber(cluster.SyntheticNuclearFraction, 3) + " ± " +
+          FormatNumber(cluster.SyntheticNuclearFractionSD, 3) });
   }
   document.AddTable({ "cluster", "real spots", "synthetic pairs", "nuclear area, real", "nuclear area, synthetic" },
                     composition,

@@ -17,9 +17,6 @@
  *=========================================================================*/
 #include "itkPipelineEvaluation.h"
 
-#include "itkAtomicFile.h"
-#include "itkJsonNumbers.h"
-
 #include "itkSpotPredictions.h"
 
 #include "itkFeatureFidelity.h"
@@ -27,8 +24,6 @@
 #include "itkNuclearAreaFraction.h"
 #include "itkSampleMeasures.h"
 #include "itkSpotPatchDataset.h"
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -41,7 +36,6 @@ namespace itk
 namespace
 {
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 /** Rows of \p values (rows x columns) at \p rows, as a DenseMatrix. */
 DenseMatrix
@@ -89,26 +83,37 @@ PipelineEvaluation::FormatRatio(double ratio)
 }
 
 std::string
+PipelineEvaluation::Summary(const PipelineEvaluationResults & results)
+{
+  std::ostringstream summary;
+  for (const auto & run : results.Regressors)
+  {
+    summary << run.Label << ": MAE " << run.MeanAbsoluteError << ", RMSE " << run.RootMeanSquaredError
+            << ", mean Pearson " << run.MeanPearson << '\n';
+  }
+  return summary.str();
+}
+
+PipelineEvaluationResults
 PipelineEvaluation::Run(const PipelineSettings & config, const std::string & datasetFile,
                         const std::string & syntheticFile, const std::string & controlFile,
                         const std::vector<PipelineRegressor> & regressors, const std::string & folder)
 {
-  std::ostringstream summary;
   fs::create_directories(folder);
-  const auto   real = SpotPatchDataset::Read(datasetFile);
-  const auto   synthetic = SpotPatchDataset::Read(syntheticFile);
-  const auto & spots = *real->GetSpots();
-  const auto   training = spots.GetSpotIndices(true);
-  const auto   test = spots.GetSpotIndices(false);
-  const auto & genes = spots.GetPreprocessing().Genes;
-  const auto   numberOfGenes = genes.size();
-  json         result{ { "training_spots", training.size() },
-               { "test_spots", test.size() },
-               { "synthetic_pairs", synthetic->GetNumberOfPatches() },
-               { "genes", genes.size() } };
+  const auto                real = SpotPatchDataset::Read(datasetFile);
+  const auto                synthetic = SpotPatchDataset::Read(syntheticFile);
+  const auto &              spots = *real->GetSpots();
+  const auto                training = spots.GetSpotIndices(true);
+  const auto                test = spots.GetSpotIndices(false);
+  const auto &              genes = spots.GetPreprocessing().Genes;
+  const auto                numberOfGenes = genes.size();
+  PipelineEvaluationResults result;
+  result.TrainingSpots = training.size();
+  result.TestSpots = test.size();
+  result.SyntheticPairs = synthetic->GetNumberOfPatches();
+  result.GeneNames = genes;
 
   // 1. Every regressor at the test spots.
-  json                        runs = json::array();
   SpotPredictions             realOnly;
   SpotPredictions             cotrained;
   ExpressionMetrics           realOnlyMetrics;
@@ -136,16 +141,17 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
     predictions.WriteAnnData(stem + "_test_predictions.h5ad", model->GetGenePreprocessing(), truth);
     metrics.WriteJSONFile(stem + "_metrics.json");
     metrics.WriteTSVFile(stem + "_genes.tsv");
-    json entry{ { "label", run.Label },
-                { "ratio", run.Ratio },
-                { "control", run.Control },
-                { "file", run.File },
-                { "mae", JsonNumber(metrics.MeanAbsoluteError) },
-                { "rmse", JsonNumber(metrics.RootMeanSquaredError) },
-                { "mean_pearson", JsonNumber(metrics.MeanPearson) },
-                { "mean_spearman", JsonNumber(metrics.MeanSpearman) },
-                { "gene_mae", JsonNumbers(metrics.GeneMeanAbsoluteError) },
-                { "gene_pearson", JsonNumbers(metrics.GenePearson) } };
+    RegressorEvaluation entry;
+    entry.Label = run.Label;
+    entry.Ratio = run.Ratio;
+    entry.Control = run.Control;
+    entry.File = run.File;
+    entry.MeanAbsoluteError = metrics.MeanAbsoluteError;
+    entry.RootMeanSquaredError = metrics.RootMeanSquaredError;
+    entry.MeanPearson = metrics.MeanPearson;
+    entry.MeanSpearman = metrics.MeanSpearman;
+    entry.GeneMeanAbsoluteError = metrics.GeneMeanAbsoluteError;
+    entry.GenePearson = metrics.GenePearson;
     if (i == 0)
     {
       realOnly = predictions;
@@ -154,7 +160,7 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
     }
     else
     {
-      entry["genes_improved"] = GenesWithLowerError(realOnlyMetrics, metrics).size();
+      entry.GenesImproved = static_cast<int>(GenesWithLowerError(realOnlyMetrics, metrics).size());
       // The co-trained regressor the figures show: the largest ratio (a fixed rule, not the best on
       // the test spots, which would choose on the data it reports).
       if (!run.Control && run.Ratio == largestRatio)
@@ -162,12 +168,8 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
         cotrained = predictions;
       }
     }
-    runs.push_back(entry);
-    summary << run.Label << ": MAE " << metrics.MeanAbsoluteError << ", RMSE " << metrics.RootMeanSquaredError
-            << ", mean Pearson " << metrics.MeanPearson << '\n';
+    result.Regressors.push_back(entry);
   }
-  result["regressors"] = runs;
-  result["gene_names"] = genes;
   const auto truth = DenseMatrix::FromFloat(spots.GetNumberOfSpots(), numberOfGenes, spots.GetExpression());
   {
     // The reference every regressor must beat: the training spots' mean profile at every test spot
@@ -188,8 +190,8 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
       }
     }
     const auto baseline = ComputeExpressionMetrics(testTruth, mean, genes);
-    result["mean_baseline"] = { { "mae", JsonNumber(baseline.MeanAbsoluteError) },
-                                { "rmse", JsonNumber(baseline.RootMeanSquaredError) } };
+    result.MeanBaselineAbsoluteError = baseline.MeanAbsoluteError;
+    result.MeanBaselineRootMeanSquaredError = baseline.RootMeanSquaredError;
   }
 
   // Spatial maps: the genes that vary most over the test spots, truth against both predictions.
@@ -210,7 +212,6 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
     std::vector<std::size_t> order = SpotPredictions::FirstRows(numberOfGenes);
     std::stable_sort(
       order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return variance[a] > variance[b]; });
-    json maps = json::array();
     for (std::size_t k = 0; k < std::min<std::size_t>(config.MapGenes, numberOfGenes); ++k)
     {
       const auto          g = order[k];
@@ -223,16 +224,14 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
         a.push_back(realOnly.Values[s * numberOfGenes + g]);
         b.push_back(cotrained.Values[s * numberOfGenes + g]);
       }
-      maps.push_back({ { "gene", genes[g] }, { "truth", t }, { "real_only", a }, { "cotrained", b } });
+      result.Maps.push_back({ genes[g], t, a, b });
     }
-    std::vector<double> x;
-    std::vector<double> y;
     for (const auto & p : realOnly.Positions)
     {
-      x.push_back(p[0]);
-      y.push_back(p[1]);
+      result.SpatialX.push_back(p[0]);
+      result.SpatialY.push_back(p[1]);
     }
-    result["spatial"] = { { "x", x }, { "y", y }, { "maps", maps }, { "cotrained_label", cotrainedLabel } };
+    result.CotrainedLabel = cotrainedLabel;
   }
 
   // 2. Fidelity in the real-only regressor's feature space: synthetic against the real training
@@ -246,33 +245,25 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
   const auto realTest = RowsOf(realFeatures.Features, F, test);
   const auto syntheticAll =
     RowsOf(syntheticFeatures.Features, F, SpotPredictions::FirstRows(synthetic->GetNumberOfPatches()));
-  json fidelity{ { "feature_size", F } };
-  fidelity["synthetic_nearest_cosine"] = JsonNumber(NearestRealCosineSimilarity(realTraining, syntheticAll).Mean);
-  fidelity["test_nearest_cosine"] = JsonNumber(NearestRealCosineSimilarity(realTraining, realTest).Mean);
-  fidelity["synthetic_frechet"] = JsonNumber(FrechetDistance(realTraining, syntheticAll));
-  fidelity["test_frechet"] = JsonNumber(FrechetDistance(realTraining, realTest));
+  result.FeatureSize = F;
+  result.SyntheticNearestCosine = NearestRealCosineSimilarity(realTraining, syntheticAll).Mean;
+  result.TestNearestCosine = NearestRealCosineSimilarity(realTraining, realTest).Mean;
+  result.SyntheticFrechet = FrechetDistance(realTraining, syntheticAll);
+  result.TestFrechet = FrechetDistance(realTraining, realTest);
   {
     // The embedding: the training patches and as many synthetic ones (first drawn).
-    const auto          shown = RowsOf(syntheticFeatures.Features,
+    const auto shown = RowsOf(syntheticFeatures.Features,
                               F,
                               SpotPredictions::FirstRows(std::min(training.size(), synthetic->GetNumberOfPatches())));
-    const auto          embedding = ComputePCAEmbedding(realTraining, shown);
-    std::vector<double> ex;
-    std::vector<double> ey;
-    std::vector<int>    group;
+    const auto embedding = ComputePCAEmbedding(realTraining, shown);
     for (std::size_t r = 0; r < embedding.Coordinates.Rows; ++r)
     {
-      ex.push_back(embedding.Coordinates(r, 0));
-      ey.push_back(embedding.Coordinates(r, 1));
-      group.push_back(r < embedding.FirstSetRows ? 0 : 1);
+      result.EmbeddingX.push_back(embedding.Coordinates(r, 0));
+      result.EmbeddingY.push_back(embedding.Coordinates(r, 1));
+      result.EmbeddingGroup.push_back(r < embedding.FirstSetRows ? 0 : 1);
     }
-    fidelity["embedding"] = { { "x", ex },
-                              { "y", ey },
-                              { "group", group },
-                              { "explained",
-                                { embedding.ExplainedVarianceRatio[0], embedding.ExplainedVarianceRatio[1] } } };
+    result.EmbeddingExplainedVariance = embedding.ExplainedVarianceRatio;
   }
-  result["fidelity"] = fidelity;
 
   // 2b. Measures that colour cannot pass, against the real test patches (never trained on): the
   // synthetic pairs' images, and the colour-noise control's as the value of colour alone.
@@ -283,20 +274,18 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
     ClassifierTwoSampleSettings                     settings;
     settings.NumberOfThreads = config.Threads;
     settings.Device = config.Device;
-    json measures = json::array();
     for (const auto & [label, patches] :
          { std::pair<std::string, const SpotPatchDataset::PatchStackType *>{ "synthetic", synthetic->GetPatches() },
            { "colour-noise control", controlPatches.GetPointer() } })
     {
       const auto sample = MeasureSamples(testPatches, patches, settings);
-      measures.push_back({ { "patches", label },
-                           { "classifier_auc", JsonNumber(sample.ClassifierAUC) },
-                           { "real_nuclei_per_patch", JsonNumber(sample.Morphology.RealNucleiPerPatch) },
-                           { "nuclei_per_patch", JsonNumber(sample.Morphology.OtherNucleiPerPatch) },
-                           { "real_gradient_energy", JsonNumber(sample.Morphology.RealGradientEnergy) },
-                           { "gradient_energy", JsonNumber(sample.Morphology.OtherGradientEnergy) } });
+      result.SampleMeasures.push_back({ label,
+                                        sample.ClassifierAUC,
+                                        sample.Morphology.RealNucleiPerPatch,
+                                        sample.Morphology.OtherNucleiPerPatch,
+                                        sample.Morphology.RealGradientEnergy,
+                                        sample.Morphology.OtherGradientEnergy });
     }
-    result["sample_measures"] = measures;
   }
 
   // 3. Composition: expression clusters of the training spots; nuclear area fraction of real and
@@ -316,7 +305,6 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
                                        SpotPredictions::FirstRows(synthetic->GetNumberOfPatches())));
     const auto trainingPatches = real->Select(training);
     const auto fractions = ComputeNuclearAreaFractions(trainingPatches->GetPatches(), synthetic->GetPatches());
-    json       composition = json::array();
     for (unsigned int k = 0; k < options.Clusters; ++k)
     {
       std::vector<std::size_t> realRows;
@@ -344,22 +332,21 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
       }
       std::vector<std::size_t> syntheticExamples(
         syntheticRows.begin(), syntheticRows.begin() + std::min<std::size_t>(6, syntheticRows.size()));
-      composition.push_back({ { "cluster", k },
-                              { "real_spots", realRows.size() },
-                              { "synthetic_pairs", syntheticRows.size() },
-                              { "real_nuclear_fraction", JsonNumber(realStatistics.first) },
-                              { "real_nuclear_fraction_sd", JsonNumber(realStatistics.second) },
-                              { "synthetic_nuclear_fraction", JsonNumber(syntheticStatistics.first) },
-                              { "synthetic_nuclear_fraction_sd", JsonNumber(syntheticStatistics.second) },
-                              { "real_examples", realExamples },
-                              { "synthetic_examples", syntheticExamples } });
+      result.Composition.push_back({ k,
+                                     realRows.size(),
+                                     syntheticRows.size(),
+                                     realStatistics.first,
+                                     realStatistics.second,
+                                     syntheticStatistics.first,
+                                     syntheticStatistics.second,
+                                     realExamples,
+                                     syntheticExamples });
     }
-    result["composition"] = composition;
-    result["nuclear_threshold"] = fractions.Measurement.Threshold;
+    result.NuclearThreshold = fractions.Measurement.Threshold;
   }
 
-  AtomicFile::Write((fs::path(folder) / "evaluation.json").string(), result.dump(1), "the evaluation");
-  return summary.str();
+  result.Write((fs::path(folder) / "evaluation.json").string());
+  return result;
 }
 
 } // end namespace itk

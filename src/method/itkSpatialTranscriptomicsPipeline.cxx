@@ -350,8 +350,10 @@ SpatialTranscriptomicsPipeline::Update()
   }
 
   stages.Run("evaluate", Fingerprint(c, "evaluation"), [&] {
-    this->Say(PipelineEvaluation::Run(c, dataset, synthetic, control, regressors, path("evaluation")));
+    this->Say(PipelineEvaluation::Summary(
+      PipelineEvaluation::Run(c, dataset, synthetic, control, regressors, path("evaluation"))));
   });
+  m_EvaluationResults = PipelineEvaluationResults::Read((fs::path(path("evaluation")) / "evaluation.json").string());
   m_NumberOfStagesRun = stages.NumberRun();
   this->UpdateProgress(1.0f);
   this->InvokeEvent(EndEvent());
@@ -401,6 +403,8 @@ SpatialTranscriptomicsPipeline::PrintSelf(std::ostream & os, Indent indent) cons
   os << indent << "StagesEnded: " << m_StagesEnded << std::endl;
   os << indent << "LastProgress: " << m_LastProgress << std::endl;
   os << indent << "StepRunner: " << m_StepRunner.GetPointer() << std::endl;
+  os << indent << "EvaluationResults: " << m_EvaluationResults.Regressors.size() << " regressors on "
+     << m_EvaluationResults.TestSpots << " test spots" << std::endl;
 }
 
 } // end namespace itk
