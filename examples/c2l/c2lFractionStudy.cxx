@@ -20,21 +20,16 @@
 #include "c2lCommandList.h"
 
 #include "c2lPipeline.h"
-#include "itkSpatialTranscriptomicsPipeline.h"
-#include "itkPipelineEvaluation.h"
 #include "c2lPipelineReport.h"
+#include "c2lProgressBar.h"
 #include "itkFileChecks.h"
-#include "itkJsonNumbers.h"
-
-#include "itkMacro.h"
 #include "itkReportWriter.h"
+#include "itkSamplingFractionStudy.h"
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <filesystem>
 #include <iostream>
-#include <set>
 
 namespace c2l
 {
@@ -45,82 +40,27 @@ using nlohmann::json;
 using itk::report::Alignment;
 using itk::report::FormatNumber;
 
-void
-ValidateFractions(const std::vector<double> & fractions)
-{
-  if (fractions.empty())
-  {
-    itkGenericExceptionMacro(<< "The study needs at least one sampling fraction (--fractions 0.05,0.1,0.25,0.5)");
-  }
-  std::set<std::string> names;
-  for (const double fraction : fractions)
-  {
-    if (!(fraction > 0.0 && fraction < 1.0))
-    {
-      itkGenericExceptionMacro(<< "A sampling fraction must be in (0, 1), the share of the spots used for "
-                               << "adaptation and training; got " << fraction);
-    }
-    if (!names.insert(FractionFolderName(fraction)).second)
-    {
-      itkGenericExceptionMacro(<< "The sampling fraction " << fraction << " is given twice");
-    }
-  }
-}
-
-/** One fraction's results, from its run's evaluation and stage records. */
-json
-CollectRun(double fraction, const fs::path & runFolder)
-{
-  const auto evaluation = itk::PipelineEvaluationResults::Read((runFolder / "evaluation" / "evaluation.json").string());
-  json       regressors = json::array();
-  for (const auto & run : evaluation.Regressors)
-  {
-    json entry{ { "label", run.Label },
-                { "ratio", run.Ratio },
-                { "mae", itk::JsonNumber(run.MeanAbsoluteError) },
-                { "rmse", itk::JsonNumber(run.RootMeanSquaredError) },
-                { "mean_pearson", itk::JsonNumber(run.MeanPearson) },
-                { "mean_spearman", itk::JsonNumber(run.MeanSpearman) } };
-    if (run.GenesImproved >= 0)
-    {
-      entry["genes_improved"] = static_cast<std::size_t>(run.GenesImproved);
-    }
-    regressors.push_back(entry);
-  }
-  double seconds = 0.0;
-  for (const auto & stage : itk::SpatialTranscriptomicsPipeline::ReadStageTimings(runFolder.string()))
-  {
-    seconds += stage.Seconds;
-  }
-  return { { "fraction", fraction },
-           { "folder", runFolder.filename().string() },
-           { "training_spots", evaluation.TrainingSpots },
-           { "test_spots", evaluation.TestSpots },
-           { "genes", evaluation.GeneNames.size() },
-           { "regressors", regressors },
-           { "mean_baseline",
-             { { "mae", itk::JsonNumber(evaluation.MeanBaselineAbsoluteError) },
-               { "rmse", itk::JsonNumber(evaluation.MeanBaselineRootMeanSquaredError) } } },
-           { "seconds", seconds } };
-}
+/** A regressor metric of a run, or the training-mean baseline's (NaN where there is none). */
+using RegressorMetric = double itk::RegressorEvaluation::*;
+using BaselineMetric = double  itk::PipelineEvaluationResults::*;
 
 /** A table with one row per fraction and one column per regressor (and the mean baseline). */
 std::vector<std::vector<std::string>>
-MetricTable(const json & runs, const std::string & metric, bool withBaseline)
+MetricTable(const std::vector<itk::FractionStudyRun> & runs, RegressorMetric metric, BaselineMetric baseline)
 {
   std::vector<std::vector<std::string>> rows;
   for (const auto & run : runs)
   {
-    std::vector<std::string> row{ FormatNumber(100.0 * run["fraction"].get<double>(), 1) + " %",
-                                  std::to_string(run["training_spots"].get<std::size_t>()),
-                                  std::to_string(run["test_spots"].get<std::size_t>()) };
-    for (const auto & regressor : run["regressors"])
+    std::vector<std::string> row{ FormatNumber(100.0 * run.Fraction, 1) + " %",
+                                  std::to_string(run.Results.TrainingSpots),
+                                  std::to_string(run.Results.TestSpots) };
+    for (const auto & regressor : run.Results.Regressors)
     {
-      row.push_back(FormatNumber(itk::NumberOrNaN(regressor[metric]), 4));
+      row.push_back(FormatNumber(regressor.*metric, 4));
     }
-    if (withBaseline)
+    if (baseline != nullptr)
     {
-      row.push_back(FormatNumber(itk::NumberOrNaN(run["mean_baseline"].value(metric, json())), 4));
+      row.push_back(FormatNumber(run.Results.*baseline, 4));
     }
     rows.push_back(row);
   }
@@ -128,29 +68,29 @@ MetricTable(const json & runs, const std::string & metric, bool withBaseline)
 }
 
 json
-LineChart(const std::string & output, const std::string & title, const std::string & yLabel, const json & runs,
-          const std::string & metric, bool withBaseline)
+LineChart(const std::string & output, const std::string & title, const std::string & yLabel,
+          const std::vector<itk::FractionStudyRun> & runs, RegressorMetric metric, BaselineMetric baseline)
 {
   json series = json::array();
-  for (std::size_t r = 0; r < runs.front()["regressors"].size(); ++r)
+  for (std::size_t r = 0; r < runs.front().Results.Regressors.size(); ++r)
   {
     std::vector<double> x;
     std::vector<double> y;
     for (const auto & run : runs)
     {
-      x.push_back(100.0 * run["fraction"].get<double>());
-      y.push_back(itk::NumberOrNaN(run["regressors"][r][metric]));
+      x.push_back(100.0 * run.Fraction);
+      y.push_back(run.Results.Regressors[r].*metric);
     }
-    series.push_back({ { "label", runs.front()["regressors"][r]["label"] }, { "x", x }, { "y", y } });
+    series.push_back({ { "label", runs.front().Results.Regressors[r].Label }, { "x", x }, { "y", y } });
   }
-  if (withBaseline)
+  if (baseline != nullptr)
   {
     std::vector<double> x;
     std::vector<double> y;
     for (const auto & run : runs)
     {
-      x.push_back(100.0 * run["fraction"].get<double>());
-      y.push_back(itk::NumberOrNaN(run["mean_baseline"].value(metric, json())));
+      x.push_back(100.0 * run.Fraction);
+      y.push_back(run.Results.*baseline);
     }
     series.push_back({ { "label", "training-spot mean" }, { "x", x }, { "y", y } });
   }
@@ -160,19 +100,24 @@ LineChart(const std::string & output, const std::string & title, const std::stri
 }
 
 std::string
-WriteStudyReport(const itk::PipelineSettings & config, const fs::path & folder, const json & runs)
+WriteStudyReport(const itk::PipelineSettings & config, const fs::path & folder,
+                 const std::vector<itk::FractionStudyRun> & runs)
 {
   const fs::path figures = folder / "figures";
   fs::create_directories(figures);
   json spec = json::array();
-  spec.push_back(LineChart(
-    "mae_by_fraction.png", "Test-spot MAE by sampling fraction", "MAE (preprocessed scale)", runs, "mae", true));
+  spec.push_back(LineChart("mae_by_fraction.png",
+                           "Test-spot MAE by sampling fraction",
+                           "MAE (preprocessed scale)",
+                           runs,
+                           &itk::RegressorEvaluation::MeanAbsoluteError,
+                           &itk::PipelineEvaluationResults::MeanBaselineAbsoluteError));
   spec.push_back(LineChart("pearson_by_fraction.png",
                            "Mean per-gene Pearson by sampling fraction",
                            "mean Pearson",
                            runs,
-                           "mean_pearson",
-                           false));
+                           &itk::RegressorEvaluation::MeanPearson,
+                           nullptr));
   const auto specFile = (figures / "figures.json").string();
   itk::report::WriteTextFileAtomically(specFile, spec.dump(1));
   const auto renderProblem = RenderFigureSpec(specFile);
@@ -193,9 +138,9 @@ WriteStudyReport(const itk::PipelineSettings & config, const fs::path & folder, 
   }
   std::vector<std::string> header{ "sampled", "training spots", "test spots" };
   std::vector<Alignment>   alignment(3, Alignment::Right);
-  for (const auto & regressor : runs.front()["regressors"])
+  for (const auto & regressor : runs.front().Results.Regressors)
   {
-    header.push_back(regressor["label"].get<std::string>());
+    header.push_back(regressor.Label);
     alignment.push_back(Alignment::Right);
   }
   auto withBaseline = header;
@@ -204,24 +149,30 @@ WriteStudyReport(const itk::PipelineSettings & config, const fs::path & folder, 
   baselineAlignment.push_back(Alignment::Right);
 
   document.AddHeading("Test-spot MAE");
-  document.AddTable(withBaseline, MetricTable(runs, "mae", true), baselineAlignment);
+  document.AddTable(withBaseline,
+                    MetricTable(runs,
+                                &itk::RegressorEvaluation::MeanAbsoluteError,
+                                &itk::PipelineEvaluationResults::MeanBaselineAbsoluteError),
+                    baselineAlignment);
   document.AddImage("figures/mae_by_fraction.png", "Test-spot MAE against the share of spots sampled.");
   document.AddHeading("Test-spot RMSE");
-  document.AddTable(withBaseline, MetricTable(runs, "rmse", true), baselineAlignment);
+  document.AddTable(withBaseline,
+                    MetricTable(runs,
+                                &itk::RegressorEvaluation::RootMeanSquaredError,
+                                &itk::PipelineEvaluationResults::MeanBaselineRootMeanSquaredError),
+                    baselineAlignment);
   document.AddHeading("Mean per-gene Pearson at the test spots");
-  document.AddTable(header, MetricTable(runs, "mean_pearson", false), alignment);
+  document.AddTable(header, MetricTable(runs, &itk::RegressorEvaluation::MeanPearson, nullptr), alignment);
   document.AddImage("figures/pearson_by_fraction.png", "Mean per-gene Pearson against the share of spots sampled.");
   document.AddHeading("Mean per-gene Spearman at the test spots");
-  document.AddTable(header, MetricTable(runs, "mean_spearman", false), alignment);
+  document.AddTable(header, MetricTable(runs, &itk::RegressorEvaluation::MeanSpearman, nullptr), alignment);
 
   document.AddHeading("The runs");
   std::vector<std::vector<std::string>> runTable;
   for (const auto & run : runs)
   {
-    const std::string name = run["folder"].get<std::string>();
-    runTable.push_back({ FormatNumber(100.0 * run["fraction"].get<double>(), 1) + " %",
-                         name + "/report.md",
-                         FormatNumber(run["seconds"].get<double>(), 1) });
+    runTable.push_back(
+      { FormatNumber(100.0 * run.Fraction, 1) + " %", run.Folder + "/report.md", FormatNumber(run.Seconds, 1) });
   }
   document.AddTable({ "sampled", "report", "wall time of its stages (s)" },
                     runTable,
@@ -234,39 +185,28 @@ WriteStudyReport(const itk::PipelineSettings & config, const fs::path & folder, 
 } // namespace
 
 std::string
-FractionFolderName(double fraction)
-{
-  return "fraction-" + itk::PipelineEvaluation::FormatRatio(100.0 * fraction);
-}
-
-std::string
 RunFractionStudy(const FractionStudyOptions & options)
 {
-  ValidateFractions(options.Fractions);
-  const auto     config = itk::PipelineSettings::Read(options.Config);
-  const fs::path folder(config.Output);
-  const json     settings{ { "pipeline", json::parse(config.ToJSON()) }, { "fractions", options.Fractions } };
-  itk::SpatialTranscriptomicsPipeline::PrepareResultsFolder(
-    folder.string(), "study_settings.json", settings.dump(2), "study", options.Force);
-
-  json runs = json::array();
-  for (std::size_t i = 0; i < options.Fractions.size(); ++i)
-  {
-    const double          fraction = options.Fractions[i];
-    itk::PipelineSettings run = config;
-    run.Output = (folder / FractionFolderName(fraction)).string();
-    run.Extraction.Fraction = fraction;
-    if (config.CentralModel.empty() && i > 0)
-    {
-      // Pretraining sees the slide's unlabeled tiles, never the split: one central model serves all.
-      run.CentralModel = (folder / FractionFolderName(options.Fractions.front()) / "central.safetensors").string();
-    }
-    std::cout << "== sampling fraction " << fraction << ": " << run.Output << std::endl;
-    RunPipeline(run, options.Force);
-    runs.push_back(CollectRun(fraction, run.Output));
-  }
-  itk::report::WriteTextFileAtomically((folder / "study_results.json").string(), runs.dump(1));
-  return WriteStudyReport(config, folder, runs);
+  const auto config = itk::PipelineSettings::Read(options.Config);
+  auto       study = itk::SamplingFractionStudy::New();
+  study->SetSettings(config);
+  study->SetFractions(options.Fractions);
+  study->SetForce(options.Force);
+  auto * pipeline = study->GetPipeline();
+  pipeline->AddObserver(itk::StartEvent(), [pipeline](const itk::EventObject &) {
+    std::cout << "== sampling fraction " << pipeline->GetSettings().Extraction.Fraction << ": "
+              << pipeline->GetSettings().Output << std::endl;
+  });
+  pipeline->AddObserver(itk::IterationEvent(),
+                        [pipeline](const itk::EventObject &) { std::cout << pipeline->GetMessage() << std::endl; });
+  auto progress = ProgressBar::New();
+  progress->Watch(pipeline->GetStepRunner(), "");
+  // Each run's own report, as c2l run writes it, once its pipeline has finished.
+  study->AddObserver(itk::IterationEvent(), [pipeline](const itk::EventObject &) {
+    WriteRunReport(pipeline->GetSettings(), pipeline->GetNumberOfStagesRun());
+  });
+  study->Update();
+  return WriteStudyReport(config, config.Output, study->GetRuns());
 }
 
 void

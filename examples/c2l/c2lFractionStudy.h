@@ -18,9 +18,9 @@
 #ifndef c2lFractionStudy_h
 #define c2lFractionStudy_h
 
-// c2l study-fractions: the paper's sampling-fraction study (its Fig. 7). The whole pipeline runs once
-// per fraction of the spots sampled for adaptation and training, each in its own folder, and the
-// study's report sets the real-only regressor against the co-trained ones, fraction by fraction.
+// c2l study-fractions: the library's SamplingFractionStudy (the paper's Fig. 7: the whole pipeline
+// once per fraction of the spots sampled for adaptation and training), and the study's report,
+// which sets the real-only regressor against the co-trained ones, fraction by fraction.
 
 #include "itkPipelineSettings.h"
 
@@ -41,15 +41,8 @@ struct FractionStudyOptions
   bool                Force{ false };
 };
 
-/** "fraction-5", "fraction-12.5": the folder of one fraction's pipeline run inside the study. */
-std::string
-FractionFolderName(double fraction);
-
-/** Runs the pipeline at each fraction into <output>/fraction-P/ (each resumes as `c2l run` does; a
- * central model is pretrained once, by the first run, and given to the others: it sees unlabeled
- * tiles only, whatever the fraction), then writes <output>/study.json with the test-spot metrics of
- * every run and report.md / report.html. A folder holding other results is refused unless \p force.
- * Returns report.md's path. */
+/** itk::SamplingFractionStudy with the pipeline's messages printed, a progress bar, each run's
+ * report once it finishes, and the study's report.md / report.html at the end (its path returned). */
 std::string
 RunFractionStudy(const FractionStudyOptions & options);
 

@@ -40,9 +40,14 @@ RunPipeline(const itk::PipelineSettings & settings, bool force)
   auto progress = ProgressBar::New();
   progress->Watch(pipeline->GetStepRunner(), "");
   pipeline->Update();
+  return WriteRunReport(settings, pipeline->GetNumberOfStagesRun());
+}
 
+std::string
+WriteRunReport(const itk::PipelineSettings & settings, unsigned int stagesRun)
+{
   const std::string report = (std::filesystem::path(settings.Output) / "report.md").string();
-  if (pipeline->GetNumberOfStagesRun() > 0 || !std::filesystem::exists(report))
+  if (stagesRun > 0 || !std::filesystem::exists(report))
   {
     std::cout << "[report]" << std::endl;
     return WritePipelineReport(settings, settings.Output);

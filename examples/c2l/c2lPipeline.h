@@ -33,6 +33,11 @@ namespace c2l
 std::string
 RunPipeline(const itk::PipelineSettings & settings, bool force);
 
+/** The report of a finished run in settings.Output, written when \p stagesRun is above 0 or the
+ * folder has none. Returns the path of report.md. */
+std::string
+WriteRunReport(const itk::PipelineSettings & settings, unsigned int stagesRun);
+
 } // namespace c2l
 
 #endif
