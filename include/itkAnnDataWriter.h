@@ -39,7 +39,7 @@ namespace itk
  * obsm["spatial"] their (x, y) positions in slide pixels (squidpy's convention), var the genes,
  * layers further spots x genes matrices (e.g. "truth"), and uns text entries (e.g. the gene
  * preprocessing as JSON). The file follows anndata's on-disk format 0.1.0 (dense arrays, string
- * indices), written whole or not at all (AtomicFile); the caller decides whether an existing file
+ * indices, numeric obs columns), written whole or not at all (AtomicFile); the caller decides whether an existing file
  * may be replaced. ReadAnnData (itkSpatialDataReaders.h) reads such a file back.
  *
  * \ingroup SpatialTranscriptomics
@@ -73,6 +73,9 @@ public:
   /** A layer of the same shape as X, e.g. "truth"; a second one of the same name replaces it. */
   void
   SetLayer(const std::string & name, const std::vector<double> & values);
+  /** obs[name]: one number per spot (e.g. "measured", 1 or 0), a column of the spots' data frame. */
+  void
+  SetSpotColumn(const std::string & name, const std::vector<double> & values);
   /** uns[key] = text. */
   void
   SetText(const std::string & key, const std::string & text);
@@ -95,6 +98,7 @@ private:
   std::vector<std::string>                   m_Genes;
   std::vector<double>                        m_Values;
   std::map<std::string, std::vector<double>> m_Layers;
+  std::map<std::string, std::vector<double>> m_SpotColumns;
   std::map<std::string, std::string>         m_Texts;
 };
 

@@ -64,6 +64,11 @@ struct SpatialTranscriptomics_EXPORT ImputationEvaluation
   std::vector<std::string>            Genes;
   std::vector<std::size_t>            MostVariable; ///< indices into Genes
   std::vector<ImputationMethodResult> Methods;
+  /** Spots x genes: the measured values on the preprocessed scale (held-out spots included: what
+   * every method is measured against). */
+  std::vector<float> Truth;
+  /** The gene preprocessing, fitted on the measured spots (GenePreprocessing::ToJSON). */
+  std::string Preprocessing;
 
   /** {"split", "genes", "most_variable_genes", "methods": [{"method", "parameter", "seconds",
    * "all_genes": {...}, "most_variable_genes": {...}}]}, the metrics as ImputationMetrics::ToJSON. */
@@ -73,6 +78,14 @@ struct SpatialTranscriptomics_EXPORT ImputationEvaluation
    * values on the preprocessed scale. \p spotIds names the spots, in the evaluated order. */
   std::string
   PredictionsToTSV(const std::vector<std::string> & spotIds) const;
+  /** The imputation as AnnData (.h5ad): X = S2S-ST's values (the first method's when S2S-ST did
+   * not run) at every spot of \p spots (the evaluated section, in its order), obs["measured"] 1 or
+   * 0, obsm["spatial"] the spots' pixel positions, a layer per method (its name) and the measured
+   * values as layers["truth"], and in uns the gene preprocessing, the split and X's method.
+   * Throws itk::ExceptionObject when \p spots is not the section evaluated; an existing file is
+   * replaced (the caller decides whether it may be). */
+  void
+  WriteAnnData(const std::string & fileName, const SpatialExpressionData & spots) const;
 };
 
 /** How to evaluate: the genes (chosen on the measured spots only), the baselines, and S2S-ST. */

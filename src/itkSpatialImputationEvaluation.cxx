@@ -17,6 +17,8 @@
  *=========================================================================*/
 #include "itkSpatialImputationEvaluation.h"
 
+#include "itkAnnDataWriter.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -124,7 +126,9 @@ EvaluateImputation(const SpatialExpressionData & spots, const SpotGrid & grid, c
   evaluation.Split = split;
   evaluation.Genes = data->GetPreprocessing().Genes;
   evaluation.MostVariable = MostVariableGenes(*data, measured, settings.MostVariableGenes);
+  evaluation.Preprocessing = data->GetPreprocessing().ToJSON();
   const auto truth = MakeGeneImage(*data, grid);
+  evaluation.Truth = SpotsFromGeneImage(*truth, grid);
   const auto measuredMask = MakeGridMask(grid, measured);
   const auto heldOutMask = MakeGridMask(grid, heldOut);
   const auto knownMask = MakeGridMask(grid, all);
@@ -163,6 +167,44 @@ EvaluateImputation(const SpatialExpressionData & spots, const SpotGrid & grid, c
     measure("s2s-st", imputation->GetFinalLoss(), SecondsSince(start), *imputation->GetOutput());
   }
   return evaluation;
+}
+
+void
+ImputationEvaluation::WriteAnnData(const std::string & fileName, const SpatialExpressionData & spots) const
+{
+  const std::size_t count = Split.Measured.size();
+  if (spots.GetNumberOfSpots() != count || Methods.empty())
+  {
+    itkGenericExceptionMacro(<< "WriteAnnData: the evaluation covers " << count << " spots with " << Methods.size()
+                             << " methods, the spots given are " << spots.GetNumberOfSpots()
+                             << "; give the section that was evaluated");
+  }
+  const auto s2s =
+    std::find_if(Methods.begin(), Methods.end(), [](const ImputationMethodResult & m) { return m.Method == "s2s-st"; });
+  const auto & shown = s2s != Methods.end() ? *s2s : Methods.front();
+  const auto   asDoubles = [](const std::vector<float> & values) {
+    return std::vector<double>(values.begin(), values.end());
+  };
+  auto writer = AnnDataWriter::New();
+  writer->SetFileName(fileName);
+  std::vector<AnnDataWriter::PositionType> positions;
+  for (const auto & p : spots.GetPixelPositions())
+  {
+    positions.push_back({ { p[0], p[1] } });
+  }
+  writer->SetSpots(spots.GetSpotIds(), positions);
+  writer->SetGenes(Genes);
+  writer->SetValues(asDoubles(shown.SpotValues));
+  for (const auto & method : Methods)
+  {
+    writer->SetLayer(method.Method, asDoubles(method.SpotValues));
+  }
+  writer->SetLayer("truth", asDoubles(Truth));
+  writer->SetSpotColumn("measured", std::vector<double>(Split.Measured.begin(), Split.Measured.end()));
+  writer->SetText("gene_preprocessing", Preprocessing);
+  writer->SetText("split", Split.Name);
+  writer->SetText("X_method", shown.Method);
+  writer->Write();
 }
 
 std::string

@@ -28,6 +28,7 @@
 
 #include <filesystem>
 #include <set>
+#include <sstream>
 
 namespace
 {
@@ -308,6 +309,40 @@ TEST_F(C2LCommandLine, ImputeWritesPredictionsAndMetricsAndNeverOverwrites)
   const std::string table = FileBytes(Path("out/predictions.tsv"));
   EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 188);
   EXPECT_EQ(std::count(table.begin(), table.begin() + static_cast<std::ptrdiff_t>(table.find('\n')), '\t'), 1 + 7 * 20);
+  // The same imputation as AnnData, opened by anndata itself: X is S2S-ST's, every method a layer,
+  // and at the measured spots every method keeps the measured values (layers["truth"]).
+  const std::string seenFile = Path("out/anndata.json");
+  ASSERT_EQ(std::system((std::string(SpatialTranscriptomics_PYTHON) + " " + SpatialTranscriptomics_SOURCE_DIR +
+                         "/test/data/read_h5ad_with_anndata.py " + Path("out/predictions.h5ad") + " > " + seenFile)
+                          .c_str()),
+            0);
+  const auto seen = nlohmann::json::parse(FileBytes(seenFile));
+  EXPECT_EQ(seen["shape"], nlohmann::json({ 187, 20 }));
+  EXPECT_EQ(seen["uns"]["X_method"], "s2s-st");
+  EXPECT_EQ(seen["uns"]["split"], "upright");
+  EXPECT_EQ(seen["layers"].size(), 8u); // seven methods and the truth
+  EXPECT_EQ(seen["X"], seen["layers"]["s2s-st"]);
+  std::size_t measured = 0;
+  for (std::size_t spot = 0; spot < 187; ++spot)
+  {
+    if (seen["obs"]["measured"][spot] == 1.0)
+    {
+      ++measured;
+      EXPECT_EQ(seen["layers"]["knn"][spot], seen["layers"]["truth"][spot]) << "spot " << spot;
+    }
+  }
+  // The TSV's "measured" column (the second) names the same spots.
+  std::istringstream rows(table);
+  std::string        row;
+  std::getline(rows, row); // the header
+  std::size_t measuredInTable = 0;
+  while (std::getline(rows, row))
+  {
+    const auto first = row.find('\t');
+    measuredInTable += row.compare(first + 1, 2, "1\t") == 0;
+  }
+  EXPECT_EQ(measured, measuredInTable);
+  EXPECT_GT(measured, 30u); // one phase of four
 
   const std::string before = FileBytes(Path("out/metrics.json"));
   ExpectOneLineError(Run("impute --spots " + section + " --phase upleft --out " + Path("out")), "exists");

@@ -50,7 +50,7 @@ protected:
     fs::remove_all(m_Folder);
   }
 
-  /** Three spots, two genes, a truth layer and the preprocessing in uns. */
+  /** Three spots, two genes, a truth layer, an obs column and the preprocessing in uns. */
   itk::AnnDataWriter::Pointer
   SmallWriter(const std::string & name) const
   {
@@ -60,6 +60,7 @@ protected:
     writer->SetGenes({ "ERBB2", "KRT19" });
     writer->SetValues({ 1.5, 0.0, 2.25, -1.0, 3.0, 4.0 });
     writer->SetLayer("truth", { 1.0, 0.5, 2.0, 0.0, 3.5, 4.5 });
+    writer->SetSpotColumn("measured", { 1.0, 0.0, 1.0 });
     writer->SetText("gene_preprocessing", "{\"target_sum\": 10000}");
     return writer;
   }
@@ -90,6 +91,7 @@ TEST_F(AnnDataWriter, AnndataOpensWhatItWrote)
   EXPECT_EQ(seen["spatial"], nlohmann::json({ { 10.5, 20.0 }, { 30.0, 40.25 }, { 50.0, 60.0 } }));
   EXPECT_EQ(seen["layers"]["truth"], nlohmann::json({ { 1.0, 0.5 }, { 2.0, 0.0 }, { 3.5, 4.5 } }));
   EXPECT_EQ(seen["uns"]["gene_preprocessing"], "{\"target_sum\": 10000}");
+  EXPECT_EQ(seen["obs"]["measured"], nlohmann::json({ 1.0, 0.0, 1.0 }));
 }
 
 // ReadAnnData reads count data (non-negative X): the same spots, positions and genes come back.
@@ -123,14 +125,19 @@ TEST_F(AnnDataWriter, PartsThatDoNotFitAreRefusedAndNothingIsWritten)
   writer->SetGenes({ "ERBB2", "ERBB2" });
   EXPECT_THROW(writer->Write(), itk::ExceptionObject);
   writer = SmallWriter("bad.h5ad");
+  writer->SetSpotColumn("measured", { 1.0 });
+  EXPECT_THROW(writer->Write(), itk::ExceptionObject);
+  writer = SmallWriter("bad.h5ad");
   writer->SetSpots({ "a", "b", "c" }, { { { 1.0, 2.0 } } });
   EXPECT_THROW(writer->Write(), itk::ExceptionObject);
   EXPECT_THROW(writer->SetLayer("a/b", {}), itk::ExceptionObject);
+  EXPECT_THROW(writer->SetSpotColumn("_index", {}), itk::ExceptionObject);
   EXPECT_TRUE(fs::is_empty(m_Folder));
 
   std::ostringstream printed;
   SmallWriter("x.h5ad")->Print(printed);
-  for (const char * member : { "FileName: ", "SpotIds: 3 spots", "Genes: 2 genes", "Layers: truth", "Texts: gene_" })
+  for (const char * member :
+       { "FileName: ", "SpotIds: 3 spots", "Genes: 2 genes", "Layers: truth", "SpotColumns: measured", "Texts: gene_" })
   {
     EXPECT_NE(printed.str().find(member), std::string::npos) << member << "\n" << printed.str();
   }

@@ -58,7 +58,8 @@ Impute(const ImputeOptions & o)
   }
   const fs::path predictionsFile = fs::path(o.Output) / "predictions.tsv";
   const fs::path metricsFile = fs::path(o.Output) / "metrics.json";
-  for (const auto & file : { predictionsFile, metricsFile })
+  const fs::path annDataFile = fs::path(o.Output) / "predictions.h5ad";
+  for (const auto & file : { predictionsFile, metricsFile, annDataFile })
   {
     if (fs::exists(file))
     {
@@ -87,6 +88,7 @@ Impute(const ImputeOptions & o)
   fs::create_directories(o.Output);
   itk::AtomicFile::Write(predictionsFile.string(), evaluation.PredictionsToTSV(spots->GetSpotIds()), "the predictions");
   itk::AtomicFile::Write(metricsFile.string(), evaluation.ToJSON(), "the metrics");
+  evaluation.WriteAnnData(annDataFile.string(), *spots);
   std::cout << "method\tmae\tpearson\tpearson (" << evaluation.MostVariable.size() << " most variable)\tssim\n";
   for (const auto & method : evaluation.Methods)
   {
@@ -94,7 +96,8 @@ Impute(const ImputeOptions & o)
               << method.AllGenes.HeldOut.MeanPearson << '\t' << method.MostVariableGenes.HeldOut.MeanPearson << '\t'
               << method.AllGenes.MeanSSIM << '\n';
   }
-  std::cout << "wrote " << predictionsFile.string() << " and " << metricsFile.string() << std::endl;
+  std::cout << "wrote " << predictionsFile.string() << ", " << annDataFile.string() << " and " << metricsFile.string()
+            << std::endl;
 }
 } // namespace
 
@@ -109,7 +112,9 @@ AddImputeCommand(CLI::App & app)
   command->add_option("--fraction", o->Fraction, "Measure a random share of the spots, e.g. 0.25 (C2L-ST's protocol)");
   command->add_option("--phase", o->Phase, "Measure one stride-2 phase: upleft, upright, downleft, downright");
   command->add_option("--seed", o->Seed, "Seed of the split and of the network (default 0)");
-  command->add_option("--out", o->Output, "Folder for predictions.tsv and metrics.json (never overwritten)")
+  command
+    ->add_option(
+      "--out", o->Output, "Folder for predictions.tsv, predictions.h5ad and metrics.json (never overwritten)")
     ->required();
   command->add_option("--natural-images", o->NaturalImages, "A folder of photographs for co-learning (optional)");
   command->add_option("--steps", o->Steps, "Training steps of the network (default 400)");

@@ -43,16 +43,27 @@ WriteArray(const hdf5::File & file, const std::string & name, const std::vector<
   Encode(file, name, "array", "0.2.0");
 }
 
-/** A data frame with an index and no columns (obs, var). */
+/** A data frame with an index and numeric columns (obs, var). */
 void
-WriteIndexFrame(const hdf5::File & file, const std::string & name, const std::vector<std::string> & index)
+WriteIndexFrame(const hdf5::File & file, const std::string & name, const std::vector<std::string> & index,
+                const std::map<std::string, std::vector<double>> & columns = {})
 {
   file.CreateGroup(name);
   Encode(file, name, "dataframe", "0.2.0");
   file.WriteTextAttribute(name, "_index", "_index");
-  file.WriteTextArrayAttribute(name, "column-order", {});
+  std::vector<std::string> order;
+  for (const auto & column : columns)
+  {
+    order.push_back(column.first);
+  }
+  file.WriteTextArrayAttribute(name, "column-order", order);
   file.WriteTextStrings(name + "/_index", index, { index.size() });
   Encode(file, name + "/_index", "string-array", "0.2.0");
+  for (const auto & column : columns)
+  {
+    file.WriteDoubles(name + "/" + column.first, column.second, { column.second.size() });
+    Encode(file, name + "/" + column.first, "array", "0.2.0");
+  }
 }
 
 void
@@ -104,6 +115,17 @@ AnnDataWriter::SetLayer(const std::string & name, const std::vector<double> & va
 }
 
 void
+AnnDataWriter::SetSpotColumn(const std::string & name, const std::vector<double> & values)
+{
+  if (name.empty() || name.find('/') != std::string::npos || name == "_index")
+  {
+    itkExceptionMacro(<< "An obs column needs a name without \"/\" other than _index; got \"" << name << "\"");
+  }
+  m_SpotColumns[name] = values;
+  this->Modified();
+}
+
+void
 AnnDataWriter::SetText(const std::string & key, const std::string & text)
 {
   if (key.empty() || key.find('/') != std::string::npos)
@@ -138,6 +160,14 @@ AnnDataWriter::Write()
     itkExceptionMacro(<< "X holds " << m_Values.size() << " values, not " << m_SpotIds.size() << " spots x "
                       << m_Genes.size() << " genes");
   }
+  for (const auto & column : m_SpotColumns)
+  {
+    if (column.second.size() != m_SpotIds.size())
+    {
+      itkExceptionMacro(<< "The obs column \"" << column.first << "\" holds " << column.second.size() << " values for "
+                        << m_SpotIds.size() << " spots; give one per spot");
+    }
+  }
   for (const auto & layer : m_Layers)
   {
     if (layer.second.size() != cells)
@@ -160,7 +190,7 @@ AnnDataWriter::Write()
     }
     Encode(file, "/", "anndata", "0.1.0");
     WriteArray(file, "X", m_Values, { spots, genes });
-    WriteIndexFrame(file, "obs", m_SpotIds);
+    WriteIndexFrame(file, "obs", m_SpotIds, m_SpotColumns);
     WriteIndexFrame(file, "var", m_Genes);
     for (const char * group : { "obsm", "layers", "uns", "varm", "obsp", "varp" })
     {
@@ -200,6 +230,11 @@ AnnDataWriter::PrintSelf(std::ostream & os, Indent indent) const
   for (const auto & layer : m_Layers)
   {
     os << ' ' << layer.first;
+  }
+  os << std::endl << indent << "SpotColumns:";
+  for (const auto & column : m_SpotColumns)
+  {
+    os << ' ' << column.first;
   }
   os << std::endl << indent << "Texts:";
   for (const auto & text : m_Texts)

@@ -18,4 +18,5 @@ print(json.dumps({
     "spatial": np.asarray(adata.obsm["spatial"], dtype=float).tolist(),
     "layers": {k: np.asarray(v, dtype=float).tolist() for k, v in adata.layers.items()},
     "uns": {k: str(v) for k, v in adata.uns.items()},
+    "obs": {c: np.asarray(adata.obs[c], dtype=float).tolist() for c in adata.obs.columns},
 }))
