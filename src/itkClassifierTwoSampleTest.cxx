@@ -17,7 +17,8 @@
  *=========================================================================*/
 #include "itkClassifierTwoSampleTest.h"
 
-#include "itkDiffusionModelFile.h"
+#include "itkDiffusionLoss.h"
+#include "itkTorchDevice.h"
 #include "itkGlobalGeneratorSeed.h"
 #include "itkOptimization.h"
 
@@ -100,7 +101,7 @@ TrainAndScore(const torch::Tensor & images, const torch::Tensor & labels, const 
   const auto seed = static_cast<std::uint64_t>(
     torch::randint(std::numeric_limits<std::int64_t>::max(), { 1 }, generator, torch::kLong).item<std::int64_t>());
   SetClassifier classifier = [&] {
-    const diffusion::GlobalGeneratorSeed seeded(seed);
+    const torchcore::GlobalGeneratorSeed seeded(seed);
     return SetClassifier(static_cast<std::int64_t>(settings.Channels));
   }();
   classifier->to(device);
@@ -118,7 +119,7 @@ TrainAndScore(const torch::Tensor & images, const torch::Tensor & labels, const 
       auto       x = diffusion::PatchesToModelRange(images.index_select(0, rows));
       if (settings.Augment)
       {
-        x = diffusion::AugmentDihedral(x, generator);
+        x = torchcore::AugmentDihedral(x, generator);
       }
       const auto loss =
         torch::binary_cross_entropy_with_logits(classifier(x.to(device)), labels.index_select(0, rows).to(device));
@@ -203,9 +204,9 @@ ClassifierTwoSampleTest(const StackType * first, const StackType * second, const
   {
     if (settings.NumberOfThreads > 0)
     {
-      diffusion::SetTorchThreads(static_cast<int>(settings.NumberOfThreads));
+      torchcore::SetTorchThreads(static_cast<int>(settings.NumberOfThreads));
     }
-    const auto device = diffusion::ResolveDevice(settings.Device);
+    const auto device = torchcore::ResolveDevice(settings.Device);
     auto       generator = at::make_generator<at::CPUGeneratorImpl>(settings.Seed);
     // perSet patches of each set, in random order; fold f holds the positions p with p % Folds == f
     // of both sets, so every fold is balanced.

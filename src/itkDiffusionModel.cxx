@@ -17,7 +17,7 @@
  *=========================================================================*/
 #include "itkDiffusionModel.h"
 
-#include "itkDiffusionErrors.h"
+#include "itkTorchErrors.h"
 #include "itkDiffusionModelInternals.h"
 #include "itkDiffusionSampler.h"
 #include "itkLocalModelFile.h"
@@ -224,7 +224,7 @@ DiffusionModel::VerifyDevice(const std::string & device)
 {
   try
   {
-    diffusion::ResolveDevice(device);
+    torchcore::ResolveDevice(device);
   }
   catch (const std::exception & e)
   {
@@ -243,8 +243,8 @@ DiffusionModel::Sample(const SampleRequest &                                   r
   torch::Tensor samples;
   try
   {
-    diffusion::SetTorchThreads(static_cast<int>(request.NumberOfThreads));
-    const auto device = diffusion::ResolveDevice(request.Device);
+    torchcore::SetTorchThreads(static_cast<int>(request.NumberOfThreads));
+    const auto device = torchcore::ResolveDevice(request.Device);
     auto &     model = m_Internals->model;
     model.unet->to(device);
     model.schedule->to(device);

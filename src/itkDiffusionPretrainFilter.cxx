@@ -207,10 +207,10 @@ DiffusionPretrainFilter::GenerateData()
 
   try
   {
-    diffusion::SetTorchThreads(static_cast<int>(m_NumberOfTorchThreads));
+    torchcore::SetTorchThreads(static_cast<int>(m_NumberOfTorchThreads));
     const auto &            settings = m_TrainingSettings;
     const unsigned int      imageSize = this->ResolvedImageSize();
-    const auto              device = diffusion::ResolveDevice(settings.Device);
+    const auto              device = torchcore::ResolveDevice(settings.Device);
     diffusion::UNet2DConfig config;
     config.sampleSize = imageSize;
     config.blockOutChannels.clear();
@@ -237,7 +237,7 @@ DiffusionPretrainFilter::GenerateData()
     // The initial weights come from the global generator (LibTorch's initialisers use it): seed it
     // for this construction only and give it back its state, so the filter leaves no side effect.
     diffusion::UNet2D unet = [&] {
-      const diffusion::GlobalGeneratorSeed seeded(settings.Seed);
+      const torchcore::GlobalGeneratorSeed seeded(settings.Seed);
       return diffusion::UNet2D(config);
     }();
     unet->to(device);

@@ -163,9 +163,9 @@ GeneConditionedAdaptFilter::GenerateData()
   const auto genes = static_cast<std::int64_t>(spots.GetPreprocessing().Genes.size());
   try
   {
-    diffusion::SetTorchThreads(static_cast<int>(m_NumberOfTorchThreads));
+    torchcore::SetTorchThreads(static_cast<int>(m_NumberOfTorchThreads));
     const auto & settings = m_TrainingSettings;
-    const auto   device = diffusion::ResolveDevice(settings.Device);
+    const auto   device = torchcore::ResolveDevice(settings.Device);
     // The training pairs: the stack is patch-major (patch, y, x, rgb); the U-Net wants [N, 3, H, W].
     const auto * bytes = reinterpret_cast<const std::uint8_t *>(dataset->GetPatches()->GetBufferPointer());
     auto         all = torch::from_blob(

@@ -17,7 +17,7 @@
  *=========================================================================*/
 #include "itkGeneRegressorFilter.h"
 
-#include "itkDiffusionModelFile.h"
+#include "itkTorchDevice.h"
 #include "itkGenePreprocessing.h"
 #include "itkGeneRegressorModelInternals.h"
 #include "itkRegressorPrediction.h"
@@ -121,7 +121,7 @@ GeneRegressorFilter::VerifyPreconditions() ITKv5_CONST
   }
   try
   {
-    diffusion::ResolveDevice(m_Device);
+    torchcore::ResolveDevice(m_Device);
   }
   catch (const std::exception & e)
   {
@@ -156,7 +156,7 @@ GeneRegressorFilter::GenerateData()
   torch::Tensor features;
   try
   {
-    diffusion::SetTorchThreads(static_cast<int>(m_NumberOfTorchThreads));
+    torchcore::SetTorchThreads(static_cast<int>(m_NumberOfTorchThreads));
     auto &     network = model->m_Internals->network;
     const auto predictions = regression::Predict(
       network, images, static_cast<std::int64_t>(m_BatchSize), m_Device, progress, true, m_ComputeFeatures);

@@ -17,7 +17,7 @@
  *=========================================================================*/
 #include "itkGeneRegressorTrainFilter.h"
 
-#include "itkDiffusionModelFile.h"
+#include "itkTorchDevice.h"
 #include "itkGeneRegressorModelInternals.h"
 #include "itkGlobalGeneratorSeed.h"
 #include "itkRegressorTrainer.h"
@@ -164,7 +164,7 @@ GeneRegressorTrainFilter::VerifyPreconditions() ITKv5_CONST
   }
   try
   {
-    diffusion::ResolveDevice(settings.Device);
+    torchcore::ResolveDevice(settings.Device);
   }
   catch (const std::exception & e)
   {
@@ -192,7 +192,7 @@ GeneRegressorTrainFilter::GenerateData()
   const auto   side = real->GetPatches()->GetLargestPossibleRegion().GetSize()[0];
   try
   {
-    diffusion::SetTorchThreads(static_cast<int>(m_NumberOfTorchThreads));
+    torchcore::SetTorchThreads(static_cast<int>(m_NumberOfTorchThreads));
     auto [realImages, realTargets] = PairsOf(*real, rows);
     torch::Tensor syntheticImages;
     torch::Tensor syntheticTargets;
@@ -209,7 +209,7 @@ GeneRegressorTrainFilter::GenerateData()
     // torch::nn initialises from LibTorch's global generator: seeded for the construction, then put
     // back as it was, so that the application's own random stream is not changed by a filter.
     regression::ResNet network = [&] {
-      const diffusion::GlobalGeneratorSeed seeded(m_TrainingSettings.Seed);
+      const torchcore::GlobalGeneratorSeed seeded(m_TrainingSettings.Seed);
       return regression::ResNet(config);
     }();
     if (!m_TrainingSettings.BackboneFileName.empty())

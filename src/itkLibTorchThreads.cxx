@@ -17,7 +17,7 @@
  *=========================================================================*/
 #include "itkLibTorchThreads.h"
 
-#include "itkDiffusionModelFile.h"
+#include "itkTorchDevice.h"
 
 #include <torch/torch.h>
 
@@ -30,7 +30,7 @@ namespace itk
 void
 LibTorchThreads::Set(unsigned int threads)
 {
-  diffusion::SetTorchThreads(static_cast<int>(std::max(1u, threads)));
+  torchcore::SetTorchThreads(static_cast<int>(std::max(1u, threads)));
 }
 
 void

@@ -25,7 +25,7 @@ namespace itk
 bool
 RetainFreedMemoryForReuse()
 {
-  return diffusion::RetainFreedMemoryForReuse();
+  return torchcore::RetainFreedMemoryForReuse();
 }
 
 } // namespace itk

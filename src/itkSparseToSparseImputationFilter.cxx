@@ -18,7 +18,7 @@
 #include "itkSparseToSparseImputationFilter.h"
 
 #include "itkDiffusionModel.h"
-#include "itkDiffusionModelFile.h"
+#include "itkTorchDevice.h"
 #include "itkSparseImputationTrainer.h"
 
 #include "itkImageFileReader.h"
@@ -237,7 +237,7 @@ SparseToSparseImputationFilter::GenerateData()
   options.naturalImageWeight = m_NaturalImageWeight;
   options.modelPerGene = m_ModelPerGene;
   options.seed = m_Seed;
-  options.device = diffusion::ResolveDevice(m_Device).str();
+  options.device = torchcore::ResolveDevice(m_Device).str();
   options.subsamplingRate = m_SubsamplingRate;
 
   imputation::ImputationResult result;
@@ -245,7 +245,7 @@ SparseToSparseImputationFilter::GenerateData()
   {
     if (m_NumberOfThreads > 0)
     {
-      diffusion::SetTorchThreads(static_cast<int>(m_NumberOfThreads));
+      torchcore::SetTorchThreads(static_cast<int>(m_NumberOfThreads));
     }
     result =
       imputation::TrainAndImpute(section, natural, options, [this](std::int64_t step, std::int64_t total, double) {

@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkAdaptationTrainer.h"
+#include "itkDiffusionLoss.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
@@ -45,7 +46,7 @@ TensorPairedSource::TensorPairedSource(torch::Tensor patches, torch::Tensor cond
   if (m_Patches.dim() != 4 || m_Conditions.dim() != 2 || m_Patches.size(0) != m_Conditions.size(0) ||
       m_Patches.size(0) == 0)
   {
-    throw diffusion::ConfigurationError(
+    throw torchcore::ConfigurationError(
       "Paired data must be N patches [N, C, H, W] and N conditions [N, G] with N > 0");
   }
 }
@@ -66,13 +67,13 @@ AdaptationTrainer::AdaptationTrainer(diffusion::UNet2D central, diffusion::Noise
   , m_Adapter(std::move(adapter))
   , m_Settings(settings)
   , m_Parameters(ParametersOf(m_Adapter))
-  , m_Optimizer(m_Parameters, diffusion::AdamWOptions{ 0.9, 0.999, 1e-8, settings.WeightDecay })
+  , m_Optimizer(m_Parameters, torchcore::AdamWOptions{ 0.9, 0.999, 1e-8, settings.WeightDecay })
   , m_Ema(m_Parameters, settings.EmaDecay)
   , m_Generator(at::make_generator<at::CPUGeneratorImpl>(settings.Seed))
 {
   if (const auto problem = m_Settings.Problem(); !problem.empty())
   {
-    throw diffusion::ConfigurationError("Adaptation: " + problem);
+    throw torchcore::ConfigurationError("Adaptation: " + problem);
   }
   Freeze(m_Central);
   m_Central->eval(); // frozen: dropout (if any) stays off
@@ -82,7 +83,7 @@ double
 AdaptationTrainer::LearningRate(std::int64_t step) const
 {
   const auto warmup = static_cast<std::int64_t>(m_Settings.WarmupFraction * m_Settings.NumberOfSteps);
-  return diffusion::WarmupLearningRate(
+  return torchcore::WarmupLearningRate(
     step, m_Settings.LearningRate, warmup, m_Settings.NumberOfSteps, m_Settings.Schedule);
 }
 
@@ -100,21 +101,21 @@ AdaptationTrainer::Step(const PairedSource & pairs)
   for (std::int64_t micro = 0; micro < m_Settings.GradientAccumulation; ++micro)
   {
     torch::Tensor images, conditions;
-    pairs.Get(diffusion::DrawBatchIndices(pairs.Size(), m_Settings.BatchSize, m_Generator), images, conditions);
+    pairs.Get(torchcore::DrawBatchIndices(pairs.Size(), m_Settings.BatchSize, m_Generator), images, conditions);
     if (conditions.dim() != 2 || conditions.size(1) != genes)
     {
-      throw diffusion::ConfigurationError("The expression has " + std::to_string(conditions.size(-1)) +
+      throw torchcore::ConfigurationError("The expression has " + std::to_string(conditions.size(-1)) +
                                           " genes per spot; the adapter was built for " + std::to_string(genes));
     }
     if (images.dim() != 4 || images.size(1) != m_Central->Config().inChannels)
     {
-      throw diffusion::ConfigurationError("Training patches must have " +
+      throw torchcore::ConfigurationError("Training patches must have " +
                                           std::to_string(m_Central->Config().inChannels) + " channels");
     }
     images = diffusion::PatchesToModelRange(images.to(torch::kCPU));
     if (m_Settings.Augment)
     {
-      images = diffusion::AugmentDihedral(images, m_Generator);
+      images = torchcore::AugmentDihedral(images, m_Generator);
     }
     conditions = conditions.to(torch::kCPU, torch::kFloat32);
     const auto isNull =
@@ -174,7 +175,7 @@ AdaptationTrainer::ParameterNames() const
 void
 AdaptationTrainer::SaveCheckpoint(const std::string & fileName) const
 {
-  diffusion::SafeTensors checkpoint;
+  torchcore::SafeTensors checkpoint;
   const auto             names = ParameterNames();
   for (std::size_t i = 0; i < names.size(); ++i)
   {
@@ -185,17 +186,17 @@ AdaptationTrainer::SaveCheckpoint(const std::string & fileName) const
   checkpoint.tensors.emplace_back("rng.state", m_Generator.get_state());
   checkpoint.metadata["format"] = "c2l-adaptation-checkpoint";
   checkpoint.metadata["adaptation_options"] = m_Settings.ToJSON();
-  diffusion::WriteSafeTensors(fileName, checkpoint);
+  torchcore::WriteSafeTensors(fileName, checkpoint);
 }
 
 void
 AdaptationTrainer::LoadCheckpoint(const std::string & fileName)
 {
-  const auto checkpoint = diffusion::ReadSafeTensors(fileName);
+  const auto checkpoint = torchcore::ReadSafeTensors(fileName);
   const auto format = checkpoint.metadata.find("format");
   if (format == checkpoint.metadata.end() || format->second != "c2l-adaptation-checkpoint")
   {
-    throw diffusion::ModelFileError("The file " + fileName + " is not an adaptation checkpoint");
+    throw torchcore::ModelFileError("The file " + fileName + " is not an adaptation checkpoint");
   }
   const auto                 names = ParameterNames();
   std::vector<torch::Tensor> averages;
@@ -206,7 +207,7 @@ AdaptationTrainer::LoadCheckpoint(const std::string & fileName)
     const auto average = checkpoint.Find("ema." + names[i]);
     if (!weight.defined() || !average.defined() || weight.sizes() != m_Parameters[i].sizes())
     {
-      throw diffusion::ModelFileError("The checkpoint " + fileName + " has no adapter tensor \"" + names[i] +
+      throw torchcore::ModelFileError("The checkpoint " + fileName + " has no adapter tensor \"" + names[i] +
                                       "\" of this adapter's shape (other genes, blocks or embedding size?)");
     }
     m_Parameters[i].copy_(weight);
@@ -217,7 +218,7 @@ AdaptationTrainer::LoadCheckpoint(const std::string & fileName)
   const auto state = checkpoint.Find("rng.state");
   if (!state.defined())
   {
-    throw diffusion::ModelFileError("The checkpoint " + fileName + " has no random generator state");
+    throw torchcore::ModelFileError("The checkpoint " + fileName + " has no random generator state");
   }
   m_Generator.set_state(state);
 }

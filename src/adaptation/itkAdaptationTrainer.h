@@ -115,8 +115,8 @@ private:
   GeneFiLMAdapter                     m_Adapter;
   AdaptationSettings                  m_Settings;
   std::vector<torch::Tensor>          m_Parameters;
-  diffusion::AdamW                    m_Optimizer;
-  diffusion::ExponentialMovingAverage m_Ema;
+  torchcore::AdamW                    m_Optimizer;
+  torchcore::ExponentialMovingAverage m_Ema;
   at::Generator                       m_Generator;
 };
 

@@ -61,17 +61,17 @@ AdapterOptionsFromJson(const std::string & text, const std::string & source)
   }
   catch (const nlohmann::json::exception & e)
   {
-    throw diffusion::ModelFileError("The local model " + source + " has malformed adapter options: " + e.what());
+    throw torchcore::ModelFileError("The local model " + source + " has malformed adapter options: " + e.what());
   }
 }
 
 std::string
-Required(const diffusion::SafeTensors & contents, const std::string & key, const std::string & source)
+Required(const torchcore::SafeTensors & contents, const std::string & key, const std::string & source)
 {
   const auto found = contents.metadata.find(key);
   if (found == contents.metadata.end())
   {
-    throw diffusion::ModelFileError("The local model " + source + " has no \"" + key + "\" in its metadata");
+    throw torchcore::ModelFileError("The local model " + source + " has no \"" + key + "\" in its metadata");
   }
   return found->second;
 }
@@ -81,7 +81,7 @@ void
 SaveLocalModel(const std::string & fileName, const GeneFiLMAdapter & adapter, const std::string & preprocessing,
                const std::string & centralFile, bool embedCentral)
 {
-  diffusion::SafeTensors contents;
+  torchcore::SafeTensors contents;
   for (const auto & named : adapter->NamedWeights())
   {
     contents.tensors.emplace_back("adapter." + named.first, named.second.detach().to(torch::kCPU));
@@ -103,7 +103,7 @@ SaveLocalModel(const std::string & fileName, const GeneFiLMAdapter & adapter, co
     contents.metadata["unet_config"] = central.unet->Config().ToJson();
     contents.metadata["scheduler_config"] = central.schedule->Config().ToJson();
   }
-  diffusion::WriteSafeTensors(fileName, contents);
+  torchcore::WriteSafeTensors(fileName, contents);
 }
 
 bool
@@ -116,11 +116,11 @@ IsLocalModelFile(const std::string & fileName)
   }
   try
   {
-    const auto metadata = diffusion::ReadSafeTensorsMetadata(fileName);
+    const auto metadata = torchcore::ReadSafeTensorsMetadata(fileName);
     const auto format = metadata.find("format");
     return format != metadata.end() && format->second == FormatName;
   }
-  catch (const diffusion::DiffusionError &)
+  catch (const torchcore::TorchError &)
   {
     return false;
   }
@@ -129,10 +129,10 @@ IsLocalModelFile(const std::string & fileName)
 LocalModel
 LoadLocalModel(const std::string & fileName, const std::string & centralFile)
 {
-  const auto contents = diffusion::ReadSafeTensors(fileName);
+  const auto contents = torchcore::ReadSafeTensors(fileName);
   if (contents.metadata.count("format") == 0 || contents.metadata.at("format") != FormatName)
   {
-    throw diffusion::ModelFileError("The file " + fileName + " is not a local (adapted) model");
+    throw torchcore::ModelFileError("The file " + fileName + " is not a local (adapted) model");
   }
   LocalModel model;
   model.preprocessing = Required(contents, "preprocessing", fileName);
@@ -152,14 +152,14 @@ LoadLocalModel(const std::string & fileName, const std::string & centralFile)
       centralFile.empty() ? (std::filesystem::path(fileName).parent_path() / recorded).string() : centralFile;
     if (!std::filesystem::exists(path))
     {
-      throw diffusion::ModelFileError("The local model " + fileName + " refers to its central model \"" + recorded +
+      throw torchcore::ModelFileError("The local model " + fileName + " refers to its central model \"" + recorded +
                                       "\" (SHA-256 " + model.centralSHA256 + "), which is not at " + path +
                                       "; give the central model's path");
     }
     const std::string hash = diffusion::SHA256OfModel(path);
     if (hash != model.centralSHA256)
     {
-      throw diffusion::ModelFileError("The central model " + path + " has SHA-256 " + hash + ", but " + fileName +
+      throw torchcore::ModelFileError("The central model " + path + " has SHA-256 " + hash + ", but " + fileName +
                                       " was adapted from one with SHA-256 " + model.centralSHA256 +
                                       "; give the central model it was adapted from");
     }
@@ -176,7 +176,7 @@ LoadLocalModel(const std::string & fileName, const std::string & centralFile)
     const auto saved = contents.Find("adapter." + named.first);
     if (!saved.defined() || saved.sizes() != named.second.sizes())
     {
-      throw diffusion::ModelFileError("The local model " + fileName + " has no adapter tensor \"" + named.first +
+      throw torchcore::ModelFileError("The local model " + fileName + " has no adapter tensor \"" + named.first +
                                       "\" of the expected shape");
     }
     named.second.copy_(saved);

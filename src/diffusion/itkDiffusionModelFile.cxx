@@ -16,7 +16,7 @@
  *
  *=========================================================================*/
 #include "itkDiffusionModelFile.h"
-#include "itkDiffusionErrors.h"
+#include "itkTorchErrors.h"
 #include "itkReadableFile.h"
 #include "itkSHA256.h"
 #include "itkSafeTensors.h"
@@ -44,7 +44,7 @@ ReadText(const fs::path & path)
   const std::string problem = ReadableFileProblem(path.string());
   if (!problem.empty())
   {
-    throw ModelFileError("Cannot read " + path.string() + ": " + problem);
+    throw torchcore::ModelFileError("Cannot read " + path.string() + ": " + problem);
   }
   std::ifstream      file(path);
   std::ostringstream text;
@@ -53,7 +53,7 @@ ReadText(const fs::path & path)
 }
 
 DiffusionModelData
-Build(const std::string & unetConfig, const std::string & schedulerConfig, const SafeTensors & weights,
+Build(const std::string & unetConfig, const std::string & schedulerConfig, const torchcore::SafeTensors & weights,
       const std::string & source)
 {
   DiffusionModelData model;
@@ -63,9 +63,9 @@ Build(const std::string & unetConfig, const std::string & schedulerConfig, const
     model.schedule =
       NoiseSchedule(schedulerConfig.empty() ? SchedulerConfig{} : SchedulerConfig::FromJson(schedulerConfig));
   }
-  catch (const ConfigurationError & e)
+  catch (const torchcore::ConfigurationError & e)
   {
-    throw ModelFileError(std::string(e.what()) + " (in " + source + ")");
+    throw torchcore::ModelFileError(std::string(e.what()) + " (in " + source + ")");
   }
   bool hasEma = false;
   for (const auto & named : weights.tensors)
@@ -86,11 +86,13 @@ WeightsIn(const fs::path & folder)
   {
     if (fs::exists(folder / "diffusion_pytorch_model.bin"))
     {
-      throw ModelFileError("The model folder " + folder.string() +
-                           " has only pickled weights (diffusion_pytorch_model.bin), which are never loaded because "
-                           "they can run code: save it with safe_serialization=True");
+      throw torchcore::ModelFileError(
+        "The model folder " + folder.string() +
+        " has only pickled weights (diffusion_pytorch_model.bin), which are never loaded because "
+        "they can run code: save it with safe_serialization=True");
     }
-    throw ModelFileError("The model folder " + folder.string() + " has no diffusion_pytorch_model.safetensors");
+    throw torchcore::ModelFileError("The model folder " + folder.string() +
+                                    " has no diffusion_pytorch_model.safetensors");
   }
   return weights;
 }
@@ -117,14 +119,14 @@ ResolveModelFolder(const fs::path & location)
     scheduler = location / "scheduler" / "scheduler_config.json";
     if (!fs::exists(unetFolder / "config.json"))
     {
-      throw ModelFileError("The pipeline folder " + location.string() + " has no unet/config.json");
+      throw torchcore::ModelFileError("The pipeline folder " + location.string() + " has no unet/config.json");
     }
   }
   else if (!fs::exists(location / "config.json"))
   {
-    throw ModelFileError("The folder " + location.string() +
-                         " is neither a diffusers model folder (config.json) nor a pipeline "
-                         "folder (model_index.json)");
+    throw torchcore::ModelFileError("The folder " + location.string() +
+                                    " is neither a diffusers model folder (config.json) nor a pipeline "
+                                    "folder (model_index.json)");
   }
   files.unetConfig = unetFolder / "config.json";
   files.weights = WeightsIn(unetFolder);
@@ -142,23 +144,25 @@ LoadDiffusionModel(const std::string & path)
   const fs::path location(path);
   if (!fs::exists(location))
   {
-    throw ModelFileError("The model " + path + " does not exist: give a .safetensors file or a diffusers folder");
+    throw torchcore::ModelFileError("The model " + path +
+                                    " does not exist: give a .safetensors file or a diffusers folder");
   }
   if (fs::is_directory(location))
   {
     const auto files = ResolveModelFolder(location);
     return Build(ReadText(files.unetConfig),
                  files.schedulerConfig.empty() ? std::string() : ReadText(files.schedulerConfig),
-                 ReadSafeTensors(files.weights.string()),
+                 torchcore::ReadSafeTensors(files.weights.string()),
                  files.weights.string());
   }
-  const auto contents = ReadSafeTensors(path);
+  const auto contents = torchcore::ReadSafeTensors(path);
   const auto unet = contents.metadata.find("unet_config");
   if (unet == contents.metadata.end())
   {
-    throw ModelFileError("The model file " + path +
-                         " has no \"unet_config\" in its __metadata__: it is not a diffusion model written by c2l (a "
-                         "diffusers model is loaded from its folder)");
+    throw torchcore::ModelFileError(
+      "The model file " + path +
+      " has no \"unet_config\" in its __metadata__: it is not a diffusion model written by c2l (a "
+      "diffusers model is loaded from its folder)");
   }
   const auto scheduler = contents.metadata.find("scheduler_config");
   return Build(unet->second, scheduler == contents.metadata.end() ? std::string() : scheduler->second, contents, path);
@@ -169,7 +173,7 @@ SHA256OfModel(const std::string & path)
 {
   if (!fs::is_directory(path))
   {
-    return SHA256OfFile(path);
+    return torchcore::SHA256OfFile(path);
   }
   const auto  files = ResolveModelFolder(path);
   std::string listing;
@@ -177,9 +181,10 @@ SHA256OfModel(const std::string & path)
                                      { "weights", files.weights },
                                      { "scheduler_config", files.schedulerConfig } })
   {
-    listing += std::string(role) + " " + (file.empty() ? std::string("-") : SHA256OfFile(file.string())) + "\n";
+    listing +=
+      std::string(role) + " " + (file.empty() ? std::string("-") : torchcore::SHA256OfFile(file.string())) + "\n";
   }
-  return SHA256Hex(listing.data(), listing.size());
+  return torchcore::SHA256Hex(listing.data(), listing.size());
 }
 
 std::string
@@ -193,7 +198,7 @@ void
 SaveDiffusionModel(const std::string & fileName, const UNet2D & unet, const NoiseSchedule & schedule,
                    std::map<std::string, std::string> metadata, bool halfPrecision)
 {
-  SafeTensors contents;
+  torchcore::SafeTensors contents;
   contents.tensors = unet->NamedWeights();
   if (halfPrecision)
   {
@@ -209,44 +214,7 @@ SaveDiffusionModel(const std::string & fileName, const UNet2D & unet, const Nois
   contents.metadata["format"] = "c2l-diffusion";
   contents.metadata["unet_config"] = unet->Config().ToJson();
   contents.metadata["scheduler_config"] = schedule->Config().ToJson();
-  WriteSafeTensors(fileName, contents);
-}
-
-torch::Device
-ResolveDevice(const std::string & name)
-{
-  if (name == "cpu")
-  {
-    return torch::Device(torch::kCPU);
-  }
-  static const std::regex cuda("cuda(:([0-9]{1,4}))?");
-  std::smatch             match;
-  if (!std::regex_match(name, match, cuda))
-  {
-    throw ConfigurationError("Unknown device \"" + name + "\": use cpu, cuda or cuda:N");
-  }
-  if (!torch::cuda::is_available())
-  {
-    throw ConfigurationError("Device \"" + name +
-                             "\" was asked for but CUDA is not available (this LibTorch is CPU-only or no GPU is "
-                             "visible): use cpu");
-  }
-  const int index = match[2].matched ? std::stoi(match[2].str()) : 0;
-  if (index >= static_cast<int>(torch::cuda::device_count()))
-  {
-    throw ConfigurationError("Device \"" + name + "\" does not exist: " + std::to_string(torch::cuda::device_count()) +
-                             " CUDA device(s) are visible");
-  }
-  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
-}
-
-void
-SetTorchThreads(int threads)
-{
-  if (threads > 0 && torch::get_num_threads() != threads)
-  {
-    torch::set_num_threads(threads);
-  }
+  torchcore::WriteSafeTensors(fileName, contents);
 }
 
 } // namespace diffusion

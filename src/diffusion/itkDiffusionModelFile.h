@@ -19,6 +19,7 @@
 #define itkDiffusionModelFile_h
 
 #include "itkNoiseSchedule.h"
+#include "itkTorchDevice.h"
 #include "itkUNet2D.h"
 
 #include <map>
@@ -65,16 +66,6 @@ ModelName(const std::string & path);
 void
 SaveDiffusionModel(const std::string & fileName, const UNet2D & unet, const NoiseSchedule & schedule,
                    std::map<std::string, std::string> metadata = {}, bool halfPrecision = false);
-
-/** "cpu", "cuda" or "cuda:N" as a torch device; ConfigurationError for anything else, or when CUDA
- * (or device N) is not available in this build and machine. */
-torch::Device
-ResolveDevice(const std::string & name);
-
-/** Sets LibTorch's intra-op thread count to `threads` when it is above 0; 0 leaves the process's
- * setting as the application made it (a filter takes no process-wide decision unless asked to). */
-void
-SetTorchThreads(int threads);
 
 } // namespace diffusion
 } // namespace itk

@@ -16,7 +16,7 @@
  *
  *=========================================================================*/
 #include "itkDiffusionSampler.h"
-#include "itkDiffusionErrors.h"
+#include "itkTorchErrors.h"
 #include "itkMultistepSolvers.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -183,40 +183,42 @@ ValidateSamplerOptions(const SamplerOptions & options, const NoiseScheduleImpl &
   const auto & names = SamplerNames();
   if (std::find(names.begin(), names.end(), options.method) == names.end())
   {
-    throw ConfigurationError("Unknown sampler \"" + options.method + "\": use ddim, ddpm, dpmsolver++ or unipc");
+    throw torchcore::ConfigurationError("Unknown sampler \"" + options.method +
+                                        "\": use ddim, ddpm, dpmsolver++ or unipc");
   }
   if (!options.timestepSpacing.empty() && options.timestepSpacing != "leading" &&
       options.timestepSpacing != "trailing" && options.timestepSpacing != "linspace")
   {
-    throw ConfigurationError("The timestep spacing \"" + options.timestepSpacing +
-                             "\" is not one of leading, trailing, linspace");
+    throw torchcore::ConfigurationError("The timestep spacing \"" + options.timestepSpacing +
+                                        "\" is not one of leading, trailing, linspace");
   }
   if (options.steps < 1 || options.steps > schedule.NumTrainTimesteps())
   {
-    throw ConfigurationError("The number of sampling steps must be in [1, " +
-                             std::to_string(schedule.NumTrainTimesteps()) + "]; got " + std::to_string(options.steps));
+    throw torchcore::ConfigurationError("The number of sampling steps must be in [1, " +
+                                        std::to_string(schedule.NumTrainTimesteps()) + "]; got " +
+                                        std::to_string(options.steps));
   }
   if (!(options.eta >= 0.0 && options.eta <= 1.0))
   {
-    throw ConfigurationError("DDIM eta must be in [0, 1]; got " + std::to_string(options.eta));
+    throw torchcore::ConfigurationError("DDIM eta must be in [0, 1]; got " + std::to_string(options.eta));
   }
   if (options.batchSize < 1)
   {
-    throw ConfigurationError("The batch size must be positive; got " + std::to_string(options.batchSize));
+    throw torchcore::ConfigurationError("The batch size must be positive; got " + std::to_string(options.batchSize));
   }
   if (options.imageSize < 0)
   {
-    throw ConfigurationError("The image size must be positive (or 0 for the model's sample_size)");
+    throw torchcore::ConfigurationError("The image size must be positive (or 0 for the model's sample_size)");
   }
   if (!std::isfinite(options.guidanceScale) || options.guidanceScale < 0.0)
   {
-    throw ConfigurationError("The guidance scale must be a finite number >= 0");
+    throw torchcore::ConfigurationError("The guidance scale must be a finite number >= 0");
   }
   if (options.guidanceScale != 1.0 && conditioning == nullptr)
   {
-    throw ConfigurationError("Classifier-free guidance (scale " + std::to_string(options.guidanceScale) +
-                             ") needs a conditioning (a locally adapted model and expression profiles); an "
-                             "unconditional model samples with guidance scale 1");
+    throw torchcore::ConfigurationError("Classifier-free guidance (scale " + std::to_string(options.guidanceScale) +
+                                        ") needs a conditioning (a locally adapted model and expression profiles); an "
+                                        "unconditional model samples with guidance scale 1");
   }
 }
 
@@ -316,15 +318,15 @@ DiffusionSampler::Sample(std::int64_t count, const SamplerOptions & options, con
   ValidateSamplerOptions(options, schedule, conditioning);
   if (count < 1)
   {
-    throw ConfigurationError("The number of samples must be positive; got " + std::to_string(count));
+    throw torchcore::ConfigurationError("The number of samples must be positive; got " + std::to_string(count));
   }
   const auto & config = m_UNet->Config();
   if (conditioning != nullptr &&
       (!conditions.defined() || conditions.dim() != 2 || (conditions.size(0) != count && conditions.size(0) != 1) ||
        conditions.size(1) != conditioning->ConditionSize()))
   {
-    throw ConfigurationError("The conditions must be a [" + std::to_string(count) + ", " +
-                             std::to_string(conditioning->ConditionSize()) + "] (or [1, D]) matrix");
+    throw torchcore::ConfigurationError("The conditions must be a [" + std::to_string(count) + ", " +
+                                        std::to_string(conditioning->ConditionSize()) + "] (or [1, D]) matrix");
   }
   const std::int64_t side = options.imageSize > 0 ? options.imageSize : config.sampleSize;
   const auto         parameter = m_UNet->parameters().front();

@@ -16,9 +16,10 @@
  *
  *=========================================================================*/
 #include "itkDiffusionTrainer.h"
+#include "itkDiffusionLoss.h"
 
 #include "itkOptimization.h"
-#include "itkDiffusionErrors.h"
+#include "itkTorchErrors.h"
 #include "itkDiffusionModelFile.h"
 #include "itkSafeTensors.h"
 
@@ -85,7 +86,9 @@ private:
 void
 Validate(const TrainerOptions & options)
 {
-  const auto fail = [](const std::string & what) { throw ConfigurationError("Invalid training options: " + what); };
+  const auto fail = [](const std::string & what) {
+    throw torchcore::ConfigurationError("Invalid training options: " + what);
+  };
   if (options.batchSize < 1 || options.gradientAccumulation < 1 || options.totalSteps < 1)
   {
     fail("the batch size, gradient accumulation and total steps must be positive");
@@ -130,7 +133,7 @@ TensorPatchSource::TensorPatchSource(torch::Tensor patches)
 {
   if (m_Patches.dim() != 4 || m_Patches.size(0) < 1)
   {
-    throw ConfigurationError("Training patches must be a non-empty [N, C, H, W] tensor");
+    throw torchcore::ConfigurationError("Training patches must be a non-empty [N, C, H, W] tensor");
   }
 }
 
@@ -195,7 +198,7 @@ TrainerOptionsFromJson(const std::string & text)
   }
   catch (const nlohmann::json::exception & e)
   {
-    throw ModelFileError(std::string("The checkpoint's trainer options are unreadable: ") + e.what());
+    throw torchcore::ModelFileError(std::string("The checkpoint's trainer options are unreadable: ") + e.what());
   }
   return o;
 }
@@ -223,8 +226,9 @@ DiffusionTrainer::DiffusionTrainer(UNet2D unet, NoiseSchedule schedule, TrainerO
   , m_Schedule(std::move(schedule))
   , m_Options(std::move(options))
   , m_Generator(at::make_generator<at::CPUGeneratorImpl>(m_Options.seed))
-  , m_Optimizer(m_UNet->parameters(),
-                AdamWOptions{ m_Options.adamBeta1, m_Options.adamBeta2, m_Options.adamEpsilon, m_Options.weightDecay })
+  , m_Optimizer(
+      m_UNet->parameters(),
+      torchcore::AdamWOptions{ m_Options.adamBeta1, m_Options.adamBeta2, m_Options.adamEpsilon, m_Options.weightDecay })
 {
   Validate(m_Options);
   const auto device = m_UNet->parameters().front().device();
@@ -237,7 +241,7 @@ DiffusionTrainer::DiffusionTrainer(UNet2D unet, NoiseSchedule schedule, TrainerO
 double
 DiffusionTrainer::LearningRate(std::int64_t step) const
 {
-  return WarmupLearningRate(
+  return torchcore::WarmupLearningRate(
     step, m_Options.learningRate, m_Options.warmupSteps, m_Options.totalSteps, m_Options.learningRateSchedule);
 }
 
@@ -255,17 +259,19 @@ DiffusionTrainer::ParameterNames() const
 torch::Tensor
 DiffusionTrainer::Augment(torch::Tensor images)
 {
-  return m_Options.augment ? AugmentDihedral(images, m_Generator) : images;
+  return m_Options.augment ? torchcore::AugmentDihedral(images, m_Generator) : images;
 }
 
 TrainingBatch
 DiffusionTrainer::DrawBatch(const PatchSource & patches)
 {
   const auto config = m_UNet->Config();
-  auto       images = patches.Get(DrawBatchIndices(patches.Size(), m_Options.batchSize, m_Generator)).to(torch::kCPU);
+  auto       images =
+    patches.Get(torchcore::DrawBatchIndices(patches.Size(), m_Options.batchSize, m_Generator)).to(torch::kCPU);
   if (images.dim() != 4 || images.size(1) != config.inChannels || images.size(2) != images.size(3))
   {
-    throw ConfigurationError("Training patches must be square with " + std::to_string(config.inChannels) + " channels");
+    throw torchcore::ConfigurationError("Training patches must be square with " + std::to_string(config.inChannels) +
+                                        " channels");
   }
   TrainingBatch batch;
   batch.images = Augment(PatchesToModelRange(images));
@@ -291,7 +297,7 @@ DiffusionTrainer::Step(const std::vector<TrainingBatch> & microBatches)
 {
   if (microBatches.empty())
   {
-    throw ConfigurationError("A training step needs at least one micro-batch");
+    throw torchcore::ConfigurationError("A training step needs at least one micro-batch");
   }
   const auto device = m_UNet->parameters().front().device();
   const bool autocast = m_Options.bf16 && device.is_cuda();
@@ -324,14 +330,14 @@ DiffusionTrainer::Step(const std::vector<TrainingBatch> & microBatches)
     torch::nn::utils::clip_grad_norm_(parameters, m_Options.gradientClip);
   }
   m_Optimizer.Step(LearningRate(m_Optimizer.StepCount()));
-  UpdateMovingAverages(m_Ema->parameters(), parameters, m_Options.emaDecay, m_Optimizer.StepCount());
+  torchcore::UpdateMovingAverages(m_Ema->parameters(), parameters, m_Options.emaDecay, m_Optimizer.StepCount());
   return total;
 }
 
 void
 DiffusionTrainer::SaveCheckpoint(const std::string & fileName) const
 {
-  SafeTensors contents;
+  torchcore::SafeTensors contents;
   contents.tensors = m_UNet->NamedWeights("model.");
   for (auto & named : m_Ema->NamedWeights("ema."))
   {
@@ -344,22 +350,24 @@ DiffusionTrainer::SaveCheckpoint(const std::string & fileName) const
   contents.metadata["scheduler_config"] = m_Schedule->Config().ToJson();
   contents.metadata["trainer_options"] = TrainerOptionsToJson(m_Options);
   contents.metadata["step"] = std::to_string(StepCount());
-  WriteSafeTensors(fileName, contents);
+  torchcore::WriteSafeTensors(fileName, contents);
 }
 
 void
 DiffusionTrainer::LoadCheckpoint(const std::string & fileName)
 {
-  const auto contents = ReadSafeTensors(fileName);
+  const auto contents = torchcore::ReadSafeTensors(fileName);
   const auto step = contents.metadata.find("step");
   const auto unet = contents.metadata.find("unet_config");
   if (step == contents.metadata.end() || unet == contents.metadata.end() || !contents.Find("rng.state").defined())
   {
-    throw ModelFileError("The file " + fileName + " is not a training checkpoint (no step, U-Net config or RNG state)");
+    throw torchcore::ModelFileError("The file " + fileName +
+                                    " is not a training checkpoint (no step, U-Net config or RNG state)");
   }
   if (UNet2DConfig::FromJson(unet->second).ToJson() != m_UNet->Config().ToJson())
   {
-    throw ModelFileError("The checkpoint " + fileName + " has another U-Net architecture than this training run");
+    throw torchcore::ModelFileError("The checkpoint " + fileName +
+                                    " has another U-Net architecture than this training run");
   }
   m_UNet->LoadWeights(contents, fileName, "model.");
   m_Ema->LoadWeights(contents, fileName, "ema.");
@@ -370,23 +378,24 @@ DiffusionTrainer::LoadCheckpoint(const std::string & fileName)
   }
   catch (const std::exception & e)
   {
-    throw ModelFileError("The checkpoint " + fileName + " has an unusable RNG state: " + e.what());
+    throw torchcore::ModelFileError("The checkpoint " + fileName + " has an unusable RNG state: " + e.what());
   }
 }
 
 DiffusionTrainer
 DiffusionTrainer::FromCheckpoint(const std::string & fileName, const std::string & device)
 {
-  const auto contents = ReadSafeTensors(fileName);
+  const auto contents = torchcore::ReadSafeTensors(fileName);
   const auto unet = contents.metadata.find("unet_config");
   const auto scheduler = contents.metadata.find("scheduler_config");
   const auto options = contents.metadata.find("trainer_options");
   if (unet == contents.metadata.end() || scheduler == contents.metadata.end() || options == contents.metadata.end())
   {
-    throw ModelFileError("The file " + fileName + " is not a training checkpoint (no configs or trainer options)");
+    throw torchcore::ModelFileError("The file " + fileName +
+                                    " is not a training checkpoint (no configs or trainer options)");
   }
   UNet2D model(UNet2DConfig::FromJson(unet->second));
-  model->to(ResolveDevice(device));
+  model->to(torchcore::ResolveDevice(device));
   DiffusionTrainer trainer(
     model, NoiseSchedule(SchedulerConfig::FromJson(scheduler->second)), TrainerOptionsFromJson(options->second));
   trainer.LoadCheckpoint(fileName);

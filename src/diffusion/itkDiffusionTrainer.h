@@ -167,12 +167,12 @@ private:
   std::vector<std::string>
   ParameterNames() const;
 
-  UNet2D         m_UNet;
-  UNet2D         m_Ema{ nullptr };
-  NoiseSchedule  m_Schedule;
-  TrainerOptions m_Options;
-  at::Generator  m_Generator;
-  AdamW          m_Optimizer;
+  UNet2D           m_UNet;
+  UNet2D           m_Ema{ nullptr };
+  NoiseSchedule    m_Schedule;
+  TrainerOptions   m_Options;
+  at::Generator    m_Generator;
+  torchcore::AdamW m_Optimizer;
 };
 
 /** TrainerOptions as JSON (for checkpoints and model metadata) and back. */

@@ -16,7 +16,7 @@
  *
  *=========================================================================*/
 #include "itkMultistepSolvers.h"
-#include "itkDiffusionErrors.h"
+#include "itkTorchErrors.h"
 
 #include <algorithm>
 #include <cmath>
@@ -85,7 +85,8 @@ SolveSmall(std::vector<std::vector<double>> A, std::vector<double> y)
     }
     if (A[pivot][c] == 0.0)
     {
-      throw ConfigurationError("UniPC's coefficient system is singular (repeated noise levels: too many steps)");
+      throw torchcore::ConfigurationError(
+        "UniPC's coefficient system is singular (repeated noise levels: too many steps)");
     }
     std::swap(A[c], A[pivot]);
     std::swap(y[c], y[pivot]);
@@ -120,8 +121,8 @@ MultistepNoiseLevels::Make(const NoiseScheduleImpl & schedule, const SchedulerCo
   const std::int64_t total = schedule.NumTrainTimesteps();
   if (steps < 1 || steps > total)
   {
-    throw ConfigurationError("The number of sampling steps must be in [1, " + std::to_string(total) + "]; got " +
-                             std::to_string(steps));
+    throw torchcore::ConfigurationError("The number of sampling steps must be in [1, " + std::to_string(total) +
+                                        "]; got " + std::to_string(steps));
   }
   const auto   lambdaOf = [](double alphaBar) { return 0.5 * std::log(alphaBar) - 0.5 * std::log(1.0 - alphaBar); };
   std::int64_t lastTimestep = total;
@@ -137,7 +138,7 @@ MultistepNoiseLevels::Make(const NoiseScheduleImpl & schedule, const SchedulerCo
     lastTimestep = total - clipped;
     if (lastTimestep < 1)
     {
-      throw ConfigurationError("lambda_min_clipped leaves no timestep to sample from");
+      throw torchcore::ConfigurationError("lambda_min_clipped leaves no timestep to sample from");
     }
   }
   MultistepNoiseLevels levels;
@@ -145,17 +146,17 @@ MultistepNoiseLevels::Make(const NoiseScheduleImpl & schedule, const SchedulerCo
   // A repeated timestep is a step of zero length in lambda, which the multistep formulas divide by.
   if (std::adjacent_find(levels.timesteps.begin(), levels.timesteps.end()) != levels.timesteps.end())
   {
-    throw ConfigurationError(std::to_string(steps) + " steps repeat a timestep with the " + config.timestepSpacing +
-                             " spacing; use fewer steps");
+    throw torchcore::ConfigurationError(std::to_string(steps) + " steps repeat a timestep with the " +
+                                        config.timestepSpacing + " spacing; use fewer steps");
   }
   std::vector<double> sigmas;
   for (const auto t : levels.timesteps)
   {
     if (t < 0 || t >= total)
     {
-      throw ConfigurationError("The " + config.timestepSpacing + " spacing with steps_offset " +
-                               std::to_string(config.stepsOffset) + " gives timestep " + std::to_string(t) +
-                               ", outside [0, " + std::to_string(total) + ")");
+      throw torchcore::ConfigurationError("The " + config.timestepSpacing + " spacing with steps_offset " +
+                                          std::to_string(config.stepsOffset) + " gives timestep " + std::to_string(t) +
+                                          ", outside [0, " + std::to_string(total) + ")");
     }
     const double alphaBar = schedule.AlphaCumprod(t);
     sigmas.push_back(std::sqrt((1.0 - alphaBar) / alphaBar));
@@ -220,7 +221,8 @@ MultistepSolver::CheckInOrder(std::size_t index, const char * solver) const
 {
   if (index >= m_Levels.timesteps.size() || (index == 0) != m_Outputs.empty())
   {
-    throw ConfigurationError(std::string(solver) + " steps must run in order from the first (Reset between batches)");
+    throw torchcore::ConfigurationError(std::string(solver) +
+                                        " steps must run in order from the first (Reset between batches)");
   }
 }
 
@@ -298,8 +300,9 @@ UniPCMultistep::UniPCMultistep(const NoiseScheduleImpl & schedule, const Schedul
 {
   if (m_Config.finalSigmasType == "zero" && !m_Config.lowerOrderFinal && m_Config.solverOrder > 1)
   {
-    throw ConfigurationError("UniPC with a zero final noise level needs lower_order_final (a higher-order last step "
-                             "divides by the infinite log-SNR step)");
+    throw torchcore::ConfigurationError(
+      "UniPC with a zero final noise level needs lower_order_final (a higher-order last step "
+      "divides by the infinite log-SNR step)");
   }
 }
 

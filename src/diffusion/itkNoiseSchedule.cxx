@@ -17,7 +17,7 @@
  *=========================================================================*/
 #include "itkNoiseSchedule.h"
 #include "itkConfigJson.h"
-#include "itkDiffusionErrors.h"
+#include "itkTorchErrors.h"
 
 #include <nlohmann/json.hpp>
 
@@ -33,14 +33,14 @@ template <typename T>
 void
 Get(const nlohmann::json & json, const char * key, T & value)
 {
-  ReadOptionalConfigField(json, key, value, "Scheduler config");
+  torchcore::ReadOptionalConfigField(json, key, value, "Scheduler config");
 }
 } // namespace
 
 SchedulerConfig
 SchedulerConfig::FromJson(const std::string & text)
 {
-  const nlohmann::json json = ParseConfigObject(text, "scheduler config");
+  const nlohmann::json json = torchcore::ParseConfigObject(text, "scheduler config");
   SchedulerConfig      config;
   Get(json, "_class_name", config.className);
   Get(json, "num_train_timesteps", config.numTrainTimesteps);
@@ -66,7 +66,7 @@ SchedulerConfig::FromJson(const std::string & text)
   }
   else if (json.contains("variance_type") && !json["variance_type"].is_null())
   {
-    throw ConfigurationError("Scheduler option \"variance_type\" (learned variance) is not supported");
+    throw torchcore::ConfigurationError("Scheduler option \"variance_type\" (learned variance) is not supported");
   }
   Get(json, "thresholding", config.thresholding);
   Get(json, "dynamic_thresholding_ratio", config.dynamicThresholdingRatio);
@@ -78,7 +78,8 @@ SchedulerConfig::FromJson(const std::string & text)
   Get(json, "euler_at_final", config.eulerAtFinal);
   Get(json, "final_sigmas_type", config.finalSigmasType);
   Get(json, "disable_corrector", config.disableCorrector);
-  config.lambdaMinClipped = ReadConfigNumber(json, "lambda_min_clipped", config.lambdaMinClipped, "Scheduler config");
+  config.lambdaMinClipped =
+    torchcore::ReadConfigNumber(json, "lambda_min_clipped", config.lambdaMinClipped, "Scheduler config");
   for (const char * key : { "rescale_betas_zero_snr",
                             "use_karras_sigmas",
                             "use_lu_lambdas",
@@ -89,16 +90,18 @@ SchedulerConfig::FromJson(const std::string & text)
   {
     if (json.contains(key) && json[key] == true)
     {
-      throw ConfigurationError(std::string("Scheduler option \"") + key + "\" is not supported");
+      throw torchcore::ConfigurationError(std::string("Scheduler option \"") + key + "\" is not supported");
     }
   }
   if (json.contains("predict_x0") && json["predict_x0"] == false)
   {
-    throw ConfigurationError("Scheduler option \"predict_x0\": false (UniPC's noise-prediction form) is not supported");
+    throw torchcore::ConfigurationError(
+      "Scheduler option \"predict_x0\": false (UniPC's noise-prediction form) is not supported");
   }
   if (json.contains("solver_p") && !json["solver_p"].is_null())
   {
-    throw ConfigurationError("Scheduler option \"solver_p\" (another scheduler as UniPC's predictor) is not supported");
+    throw torchcore::ConfigurationError(
+      "Scheduler option \"solver_p\" (another scheduler as UniPC's predictor) is not supported");
   }
   config.Validate();
   return config;
@@ -155,7 +158,9 @@ SchedulerConfig::ToJson() const
 void
 SchedulerConfig::Validate() const
 {
-  const auto fail = [](const std::string & what) { throw ConfigurationError("Invalid scheduler config: " + what); };
+  const auto fail = [](const std::string & what) {
+    throw torchcore::ConfigurationError("Invalid scheduler config: " + what);
+  };
   if (numTrainTimesteps < 2 || numTrainTimesteps > 100000)
   {
     fail("num_train_timesteps must be in [2, 100000]");
@@ -342,8 +347,8 @@ NoiseScheduleImpl::InferenceTimesteps(std::int64_t steps) const
   const std::int64_t total = m_Config.numTrainTimesteps;
   if (steps < 1 || steps > total)
   {
-    throw ConfigurationError("The number of sampling steps must be in [1, " + std::to_string(total) + "]; got " +
-                             std::to_string(steps));
+    throw torchcore::ConfigurationError("The number of sampling steps must be in [1, " + std::to_string(total) +
+                                        "]; got " + std::to_string(steps));
   }
   std::vector<std::int64_t> timesteps;
   if (m_Config.timestepSpacing == "linspace")

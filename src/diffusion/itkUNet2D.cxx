@@ -375,9 +375,9 @@ UNet2DImpl::forward(const torch::Tensor & sample, const torch::Tensor & timestep
   if (sample.dim() != 4 || sample.size(1) != m_Config.inChannels || sample.size(2) % factor != 0 ||
       sample.size(3) % factor != 0)
   {
-    throw ConfigurationError("The U-Net takes [B, " + std::to_string(m_Config.inChannels) +
-                             ", H, W] with H and W multiples of " + std::to_string(factor) + "; got " +
-                             ShapeText(sample.sizes()));
+    throw torchcore::ConfigurationError("The U-Net takes [B, " + std::to_string(m_Config.inChannels) +
+                                        ", H, W] with H and W multiples of " + std::to_string(factor) + "; got " +
+                                        ShapeText(sample.sizes()));
   }
   auto t = timesteps.reshape({ -1 });
   if (t.numel() == 1)
@@ -420,7 +420,7 @@ CurrentParameterName(const std::string & name)
 }
 
 void
-UNet2DImpl::LoadWeights(const SafeTensors & weights, const std::string & source, const std::string & prefix)
+UNet2DImpl::LoadWeights(const torchcore::SafeTensors & weights, const std::string & source, const std::string & prefix)
 {
   auto                  parameters = named_parameters(true);
   std::set<std::string> loaded;
@@ -435,19 +435,20 @@ UNet2DImpl::LoadWeights(const SafeTensors & weights, const std::string & source,
     auto *     parameter = parameters.find(name);
     if (parameter == nullptr)
     {
-      throw ModelFileError("The model file " + source + " has a tensor \"" + named.first +
-                           "\" that the U-Net config does not have: the file's config does not describe its weights");
+      throw torchcore::ModelFileError(
+        "The model file " + source + " has a tensor \"" + named.first +
+        "\" that the U-Net config does not have: the file's config does not describe its weights");
     }
     if (parameter->sizes() != named.second.sizes())
     {
-      throw ModelFileError("Tensor \"" + named.first + "\" in " + source + " has shape " +
-                           ShapeText(named.second.sizes()) + " but the U-Net config expects " +
-                           ShapeText(parameter->sizes()) + ": the config does not match the weights");
+      throw torchcore::ModelFileError("Tensor \"" + named.first + "\" in " + source + " has shape " +
+                                      ShapeText(named.second.sizes()) + " but the U-Net config expects " +
+                                      ShapeText(parameter->sizes()) + ": the config does not match the weights");
     }
     if (!loaded.insert(name).second)
     {
-      throw ModelFileError("The model file " + source + " holds tensor \"" + name +
-                           "\" twice (legacy and current names)");
+      throw torchcore::ModelFileError("The model file " + source + " holds tensor \"" + name +
+                                      "\" twice (legacy and current names)");
     }
     parameter->copy_(named.second.to(parameter->device(), parameter->scalar_type()));
   }
@@ -455,8 +456,9 @@ UNet2DImpl::LoadWeights(const SafeTensors & weights, const std::string & source,
   {
     if (loaded.count(parameter.key()) == 0)
     {
-      throw ModelFileError("The model file " + source + " lacks tensor \"" + prefix + parameter.key() + "\" (shape " +
-                           ShapeText(parameter.value().sizes()) + ") that the U-Net config needs");
+      throw torchcore::ModelFileError("The model file " + source + " lacks tensor \"" + prefix + parameter.key() +
+                                      "\" (shape " + ShapeText(parameter.value().sizes()) +
+                                      ") that the U-Net config needs");
     }
   }
 }

@@ -171,7 +171,7 @@ public:
    * differs from the config's, throws ModelFileError naming the tensor and both shapes. `prefix` is
    * stripped from the tensor names first (e.g. "ema."), and tensors without it are ignored. */
   void
-  LoadWeights(const SafeTensors & weights, const std::string & source, const std::string & prefix = "");
+  LoadWeights(const torchcore::SafeTensors & weights, const std::string & source, const std::string & prefix = "");
 
   /** The parameters by diffusers' names, ready to write (optionally with a name prefix). */
   std::vector<std::pair<std::string, torch::Tensor>>

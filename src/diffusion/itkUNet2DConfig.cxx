@@ -17,7 +17,7 @@
  *=========================================================================*/
 #include "itkUNet2DConfig.h"
 #include "itkConfigJson.h"
-#include "itkDiffusionErrors.h"
+#include "itkTorchErrors.h"
 
 #include <nlohmann/json.hpp>
 
@@ -31,23 +31,23 @@ template <typename T>
 void
 Get(const nlohmann::json & json, const char * key, T & value)
 {
-  ReadOptionalConfigField(json, key, value, "U-Net config");
+  torchcore::ReadOptionalConfigField(json, key, value, "U-Net config");
 }
 } // namespace
 
 UNet2DConfig
 UNet2DConfig::FromJson(const std::string & text)
 {
-  const nlohmann::json json = ParseConfigObject(text, "U-Net config");
+  const nlohmann::json json = torchcore::ParseConfigObject(text, "U-Net config");
   if (json.contains("_class_name") && json["_class_name"] != "UNet2DModel")
   {
-    throw ConfigurationError("The model is a " + json["_class_name"].dump() +
-                             ", not a UNet2DModel (only pixel-space UNet2DModel is supported)");
+    throw torchcore::ConfigurationError("The model is a " + json["_class_name"].dump() +
+                                        ", not a UNet2DModel (only pixel-space UNet2DModel is supported)");
   }
   UNet2DConfig config;
   if (json.contains("sample_size") && json["sample_size"].is_array())
   {
-    throw ConfigurationError("Non-square sample_size is not supported");
+    throw torchcore::ConfigurationError("Non-square sample_size is not supported");
   }
   Get(json, "sample_size", config.sampleSize);
   Get(json, "in_channels", config.inChannels);
@@ -78,14 +78,14 @@ UNet2DConfig::FromJson(const std::string & text)
   {
     if (json.contains(key) && !json[key].is_null())
     {
-      throw ConfigurationError(std::string("U-Net config field \"") + key + "\" is not supported");
+      throw torchcore::ConfigurationError(std::string("U-Net config field \"") + key + "\" is not supported");
     }
   }
   for (const char * key : { "downsample_type", "upsample_type" })
   {
     if (json.contains(key) && json[key] != "conv")
     {
-      throw ConfigurationError(std::string("U-Net config field \"") + key + "\" must be \"conv\"");
+      throw torchcore::ConfigurationError(std::string("U-Net config field \"") + key + "\" must be \"conv\"");
     }
   }
   config.Validate();
@@ -125,7 +125,9 @@ UNet2DConfig::ToJson() const
 void
 UNet2DConfig::Validate() const
 {
-  const auto fail = [](const std::string & what) { throw ConfigurationError("Invalid U-Net config: " + what); };
+  const auto fail = [](const std::string & what) {
+    throw torchcore::ConfigurationError("Invalid U-Net config: " + what);
+  };
   if (timeEmbeddingType != "positional")
   {
     fail("time_embedding_type \"" + timeEmbeddingType + "\" is not supported (use \"positional\")");

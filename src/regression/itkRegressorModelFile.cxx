@@ -17,7 +17,7 @@
  *=========================================================================*/
 #include "itkRegressorModelFile.h"
 
-#include "itkDiffusionErrors.h"
+#include "itkTorchErrors.h"
 #include "itkSafeTensors.h"
 
 #include <torch/torch.h>
@@ -31,9 +31,9 @@ namespace regression
 {
 namespace
 {
-using diffusion::ConfigurationError;
-using diffusion::ModelFileError;
-using diffusion::SafeTensors;
+using torchcore::ConfigurationError;
+using torchcore::ModelFileError;
+using torchcore::SafeTensors;
 
 std::string
 ShapeText(const torch::Tensor & tensor)
@@ -49,7 +49,7 @@ EndsWith(const std::string & text, const std::string & suffix)
 
 /** What a file that is not a regressor is, for the refusal's message. */
 std::string
-DescribeOtherFile(const SafeTensors & contents)
+DescribeOtherFile(const torchcore::SafeTensors & contents)
 {
   const auto format = contents.metadata.find("format");
   const auto name = format == contents.metadata.end() ? std::string() : format->second;
@@ -79,7 +79,7 @@ DescribeOtherFile(const SafeTensors & contents)
 
 /** The depth of a torchvision ResNet state_dict from its names (0 if it is none). */
 int
-TorchvisionDepth(const SafeTensors & contents)
+TorchvisionDepth(const torchcore::SafeTensors & contents)
 {
   const auto has = [&contents](const char * name) { return contents.Find(name).defined(); };
   if (has("layer1.0.conv3.weight"))
@@ -98,13 +98,14 @@ CopyInto(torch::Tensor & target, const torch::Tensor & saved, const std::string 
 {
   if (saved.sizes() != target.sizes())
   {
-    throw ModelFileError("The tensor \"" + name + "\" of " + source + " has the shape " + ShapeText(saved) +
-                         "; this ResNet expects " + ShapeText(target));
+    throw torchcore::ModelFileError("The tensor \"" + name + "\" of " + source + " has the shape " + ShapeText(saved) +
+                                    "; this ResNet expects " + ShapeText(target));
   }
   if (target.is_floating_point() != saved.is_floating_point())
   {
-    throw ModelFileError("The tensor \"" + name + "\" of " + source + " is " + c10::toString(saved.scalar_type()) +
-                         "; this ResNet expects " + c10::toString(target.scalar_type()));
+    throw torchcore::ModelFileError("The tensor \"" + name + "\" of " + source + " is " +
+                                    c10::toString(saved.scalar_type()) + "; this ResNet expects " +
+                                    c10::toString(target.scalar_type()));
   }
   torch::NoGradGuard noGrad;
   target.copy_(saved);
@@ -112,15 +113,16 @@ CopyInto(torch::Tensor & target, const torch::Tensor & saved, const std::string 
 } // namespace
 
 void
-LoadResNetState(ResNet & net, const SafeTensors & contents, const std::string & prefix, const std::string & source)
+LoadResNetState(ResNet & net, const torchcore::SafeTensors & contents, const std::string & prefix,
+                const std::string & source)
 {
   for (auto & named : net->NamedState())
   {
     const auto saved = contents.Find(prefix + named.first);
     if (!saved.defined())
     {
-      throw ModelFileError("The file " + source + " lacks the tensor \"" + prefix + named.first + "\" of a ResNet-" +
-                           std::to_string(net->Config().depth));
+      throw torchcore::ModelFileError("The file " + source + " lacks the tensor \"" + prefix + named.first +
+                                      "\" of a ResNet-" + std::to_string(net->Config().depth));
     }
     CopyInto(named.second, saved, prefix + named.first, source);
   }
@@ -131,17 +133,19 @@ SaveRegressor(const std::string & fileName, ResNet & net, const RegressorMetadat
 {
   if (metadata.config.ToJson() != net->Config().ToJson())
   {
-    throw ConfigurationError("The regressor metadata's ResNet config " + metadata.config.ToJson().dump() +
-                             " is not the network's " + net->Config().ToJson().dump());
+    throw torchcore::ConfigurationError("The regressor metadata's ResNet config " + metadata.config.ToJson().dump() +
+                                        " is not the network's " + net->Config().ToJson().dump());
   }
   if (static_cast<std::int64_t>(metadata.genes.size()) != net->Config().numberOfOutputs)
   {
-    throw ConfigurationError("The regressor predicts " + std::to_string(net->Config().numberOfOutputs) +
-                             " outputs but its metadata names " + std::to_string(metadata.genes.size()) + " genes");
+    throw torchcore::ConfigurationError("The regressor predicts " + std::to_string(net->Config().numberOfOutputs) +
+                                        " outputs but its metadata names " + std::to_string(metadata.genes.size()) +
+                                        " genes");
   }
   if (metadata.imageSize < 1)
   {
-    throw ConfigurationError("The regressor's patch size must be positive, not " + std::to_string(metadata.imageSize));
+    throw torchcore::ConfigurationError("The regressor's patch size must be positive, not " +
+                                        std::to_string(metadata.imageSize));
   }
   nlohmann::json training = nlohmann::json::object();
   if (!metadata.training.empty())
@@ -152,10 +156,11 @@ SaveRegressor(const std::string & fileName, ResNet & net, const RegressorMetadat
     }
     catch (const nlohmann::json::exception & e)
     {
-      throw ConfigurationError(std::string("The regressor's training description is not valid JSON: ") + e.what());
+      throw torchcore::ConfigurationError(std::string("The regressor's training description is not valid JSON: ") +
+                                          e.what());
     }
   }
-  SafeTensors contents;
+  torchcore::SafeTensors contents;
   contents.tensors = net->NamedState();
   contents.metadata["format"] = RegressorFormat;
   contents.metadata["version"] = "1";
@@ -164,23 +169,23 @@ SaveRegressor(const std::string & fileName, ResNet & net, const RegressorMetadat
   contents.metadata["preprocessing"] = metadata.preprocessing;
   contents.metadata["image_size"] = std::to_string(metadata.imageSize);
   contents.metadata["training"] = training.dump();
-  diffusion::WriteSafeTensors(fileName, contents);
+  torchcore::WriteSafeTensors(fileName, contents);
 }
 
 ResNet
 LoadRegressor(const std::string & fileName, RegressorMetadata & metadata)
 {
-  const auto contents = diffusion::ReadSafeTensors(fileName);
+  const auto contents = torchcore::ReadSafeTensors(fileName);
   const auto format = contents.metadata.find("format");
   if (format == contents.metadata.end() || format->second != RegressorFormat)
   {
-    throw ModelFileError("The file " + fileName + " is " + DescribeOtherFile(contents));
+    throw torchcore::ModelFileError("The file " + fileName + " is " + DescribeOtherFile(contents));
   }
   const auto field = [&](const char * key) -> const std::string & {
     const auto found = contents.metadata.find(key);
     if (found == contents.metadata.end())
     {
-      throw ModelFileError("The regressor file " + fileName + " lacks the metadata \"" + key + "\"");
+      throw torchcore::ModelFileError("The regressor file " + fileName + " lacks the metadata \"" + key + "\"");
     }
     return found->second;
   };
@@ -195,27 +200,29 @@ LoadRegressor(const std::string & fileName, RegressorMetadata & metadata)
     loaded.imageSize = std::stoll(imageSize, &end);
     if (end != imageSize.size() || loaded.imageSize < 1)
     {
-      throw ModelFileError("The regressor file " + fileName + " has an invalid patch size \"" + imageSize + "\"");
+      throw torchcore::ModelFileError("The regressor file " + fileName + " has an invalid patch size \"" + imageSize +
+                                      "\"");
     }
     loaded.training = field("training");
     if (!nlohmann::json::accept(loaded.training))
     {
-      throw ModelFileError("The regressor file " + fileName + " has a training description that is not JSON");
+      throw torchcore::ModelFileError("The regressor file " + fileName +
+                                      " has a training description that is not JSON");
     }
   }
-  catch (const ModelFileError &)
+  catch (const torchcore::ModelFileError &)
   {
     throw;
   }
   catch (const std::exception & e)
   {
-    throw ModelFileError("The regressor file " + fileName + " has unreadable metadata: " + e.what());
+    throw torchcore::ModelFileError("The regressor file " + fileName + " has unreadable metadata: " + e.what());
   }
   loaded.preprocessing = field("preprocessing");
   if (static_cast<std::int64_t>(loaded.genes.size()) != loaded.config.numberOfOutputs)
   {
-    throw ModelFileError("The regressor file " + fileName + " names " + std::to_string(loaded.genes.size()) +
-                         " genes for " + std::to_string(loaded.config.numberOfOutputs) + " outputs");
+    throw torchcore::ModelFileError("The regressor file " + fileName + " names " + std::to_string(loaded.genes.size()) +
+                                    " genes for " + std::to_string(loaded.config.numberOfOutputs) + " outputs");
   }
   ResNet net(loaded.config);
   LoadResNetState(net, contents, "", fileName);
@@ -228,8 +235,8 @@ LoadRegressor(const std::string & fileName, RegressorMetadata & metadata)
   {
     if (expected.count(named.first) == 0)
     {
-      throw ModelFileError("The regressor file " + fileName + " holds the tensor \"" + named.first +
-                           "\", which a ResNet-" + std::to_string(loaded.config.depth) + " does not have");
+      throw torchcore::ModelFileError("The regressor file " + fileName + " holds the tensor \"" + named.first +
+                                      "\", which a ResNet-" + std::to_string(loaded.config.depth) + " does not have");
     }
   }
   net->eval();
@@ -240,19 +247,20 @@ LoadRegressor(const std::string & fileName, RegressorMetadata & metadata)
 void
 LoadTorchvisionBackbone(ResNet & net, const std::string & safetensorsFile)
 {
-  const auto contents = diffusion::ReadSafeTensors(safetensorsFile);
+  const auto contents = torchcore::ReadSafeTensors(safetensorsFile);
   const int  depth = TorchvisionDepth(contents);
   const int  expected = net->Config().depth;
   if (depth == 0)
   {
-    throw ModelFileError("The file " + safetensorsFile +
-                         " is not a torchvision ResNet state_dict (it has no \"layer1.0.conv1.weight\")");
+    throw torchcore::ModelFileError("The file " + safetensorsFile +
+                                    " is not a torchvision ResNet state_dict (it has no \"layer1.0.conv1.weight\")");
   }
   if (depth != expected)
   {
-    throw ModelFileError("The file " + safetensorsFile + " holds a torchvision ResNet-" + std::to_string(depth) +
-                         "; this regressor is a ResNet-" + std::to_string(expected) + " (set its depth to " +
-                         std::to_string(depth) + " or convert resnet" + std::to_string(expected) + "'s weights)");
+    throw torchcore::ModelFileError("The file " + safetensorsFile + " holds a torchvision ResNet-" +
+                                    std::to_string(depth) + "; this regressor is a ResNet-" + std::to_string(expected) +
+                                    " (set its depth to " + std::to_string(depth) + " or convert resnet" +
+                                    std::to_string(expected) + "'s weights)");
   }
   std::vector<std::string>             missing;
   std::map<std::string, torch::Tensor> found;
@@ -276,9 +284,9 @@ LoadTorchvisionBackbone(ResNet & net, const std::string & safetensorsFile)
     {
       list += (i ? ", " : "") + missing[i];
     }
-    throw ModelFileError("The torchvision ResNet-" + std::to_string(depth) + " file " + safetensorsFile + " lacks " +
-                         std::to_string(missing.size()) + " of its tensors: " + list +
-                         (missing.size() > 10 ? ", ..." : ""));
+    throw torchcore::ModelFileError("The torchvision ResNet-" + std::to_string(depth) + " file " + safetensorsFile +
+                                    " lacks " + std::to_string(missing.size()) + " of its tensors: " + list +
+                                    (missing.size() > 10 ? ", ..." : ""));
   }
   // Every shape is checked before a weight changes, so a refused file leaves the net as it was. The
   // head (ImageNet's 1000 classes) is not the regressor's.
@@ -287,9 +295,9 @@ LoadTorchvisionBackbone(ResNet & net, const std::string & safetensorsFile)
     const auto saved = found.find(named.first);
     if (named.first.rfind("fc.", 0) != 0 && saved != found.end() && saved->second.sizes() != named.second.sizes())
     {
-      throw ModelFileError("The tensor \"" + named.first + "\" of " + safetensorsFile + " has the shape " +
-                           ShapeText(saved->second) + "; torchvision's resnet" + std::to_string(depth) + " has " +
-                           ShapeText(named.second));
+      throw torchcore::ModelFileError("The tensor \"" + named.first + "\" of " + safetensorsFile + " has the shape " +
+                                      ShapeText(saved->second) + "; torchvision's resnet" + std::to_string(depth) +
+                                      " has " + ShapeText(named.second));
     }
   }
   for (auto & named : state)

@@ -74,7 +74,7 @@ LoadTorchvisionBackbone(ResNet & net, const std::string & safetensorsFile);
  * all of them and with their shapes; ModelFileError naming \p source and the tensor otherwise.
  * Tensors outside the prefix are ignored (checkpoints hold more). */
 void
-LoadResNetState(ResNet & net, const diffusion::SafeTensors & contents, const std::string & prefix,
+LoadResNetState(ResNet & net, const torchcore::SafeTensors & contents, const std::string & prefix,
                 const std::string & source);
 
 } // namespace regression

@@ -17,8 +17,8 @@
  *=========================================================================*/
 #include "itkRegressorPrediction.h"
 
-#include "itkDiffusionErrors.h"
-#include "itkDiffusionModelFile.h"
+#include "itkTorchErrors.h"
+#include "itkTorchDevice.h"
 
 #include <torch/torch.h>
 
@@ -46,16 +46,16 @@ Predict(ResNet & net, const torch::Tensor & images, std::int64_t batchSize, cons
 {
   if (!images.defined() || images.dim() != 4 || images.scalar_type() != torch::kUInt8 || images.size(3) != 3)
   {
-    throw diffusion::ConfigurationError(
+    throw torchcore::ConfigurationError(
       "Patches to predict must be uint8 [N, H, W, 3]" +
       (images.defined() ? "; they are " + c10::str(images.sizes()) + " of " + c10::toString(images.scalar_type())
                         : std::string()));
   }
   if (images.size(1) < 16 || images.size(2) < 16 || batchSize < 1)
   {
-    throw diffusion::ConfigurationError("Patches must be at least 16x16 pixels and the batch size positive");
+    throw torchcore::ConfigurationError("Patches must be at least 16x16 pixels and the batch size positive");
   }
-  const auto  device = diffusion::ResolveDevice(deviceName);
+  const auto  device = torchcore::ResolveDevice(deviceName);
   const auto  count = images.size(0);
   Predictions result;
   // Allocated outside InferenceMode: the caller gets ordinary tensors it may modify.

@@ -17,8 +17,9 @@
  *=========================================================================*/
 #include "itkRegressorTrainer.h"
 
-#include "itkDiffusionErrors.h"
-#include "itkDiffusionModelFile.h"
+#include "itkTorchErrors.h"
+#include "itkOptimization.h"
+#include "itkTorchDevice.h"
 #include "itkRegressorModelFile.h"
 #include "itkSafeTensors.h"
 
@@ -34,8 +35,8 @@ namespace regression
 {
 namespace
 {
-using diffusion::ConfigurationError;
-using diffusion::ModelFileError;
+using torchcore::ConfigurationError;
+using torchcore::ModelFileError;
 
 constexpr const char * CheckpointFormat = "c2l-gene-regressor-checkpoint";
 
@@ -62,7 +63,9 @@ PoolSize(const torch::Tensor & images)
 torch::Tensor
 ValidatePool(const torch::Tensor & images, const torch::Tensor & targets, std::int64_t genes, const std::string & pool)
 {
-  const auto fail = [&pool](const std::string & what) { throw ConfigurationError("The " + pool + " " + what); };
+  const auto fail = [&pool](const std::string & what) {
+    throw torchcore::ConfigurationError("The " + pool + " " + what);
+  };
   if (!images.defined() || !targets.defined())
   {
     fail("pool needs both images and targets");
@@ -101,9 +104,9 @@ PrepareDevice(ResNet & net, const RegressorTrainingSettings & settings)
 {
   if (const auto problem = settings.Problem(); !problem.empty())
   {
-    throw ConfigurationError("Invalid regressor training settings: " + problem);
+    throw torchcore::ConfigurationError("Invalid regressor training settings: " + problem);
   }
-  const auto device = diffusion::ResolveDevice(settings.Device);
+  const auto device = torchcore::ResolveDevice(settings.Device);
   net->to(device);
   return device;
 }
@@ -117,19 +120,19 @@ DrawRegressionBatch(std::int64_t realCount, std::int64_t syntheticCount, std::in
   {
     if (realCount + syntheticCount < 1)
     {
-      throw ConfigurationError("No training pairs: the real and synthetic pools are both empty");
+      throw torchcore::ConfigurationError("No training pairs: the real and synthetic pools are both empty");
     }
-    return diffusion::DrawBatchIndices(realCount + syntheticCount, batchSize, generator);
+    return torchcore::DrawBatchIndices(realCount + syntheticCount, batchSize, generator);
   }
   if (syntheticFraction > 0.0 && syntheticCount < 1)
   {
-    throw ConfigurationError("A synthetic fraction of " + std::to_string(syntheticFraction) +
-                             " needs synthetic pairs, and there are none");
+    throw torchcore::ConfigurationError("A synthetic fraction of " + std::to_string(syntheticFraction) +
+                                        " needs synthetic pairs, and there are none");
   }
   if (syntheticFraction < 1.0 && realCount < 1)
   {
-    throw ConfigurationError("A synthetic fraction of " + std::to_string(syntheticFraction) +
-                             " needs real pairs, and there are none");
+    throw torchcore::ConfigurationError("A synthetic fraction of " + std::to_string(syntheticFraction) +
+                                        " needs real pairs, and there are none");
   }
   const auto synthetic = torch::rand({ batchSize }, generator, torch::kFloat64).lt(syntheticFraction);
   const auto real = realCount > 0 ? torch::randint(0, realCount, { batchSize }, generator, torch::kLong)
@@ -152,7 +155,7 @@ RegressionLoss(const torch::Tensor & output, const torch::Tensor & target, const
   {
     return difference.square().mean();
   }
-  throw ConfigurationError("The loss \"" + loss + "\" is not mae or mse");
+  throw torchcore::ConfigurationError("The loss \"" + loss + "\" is not mae or mse");
 }
 
 RegressorTrainer::RegressorTrainer(ResNet net, RegressorTrainingSettings settings, torch::Tensor realImages,
@@ -166,7 +169,7 @@ RegressorTrainer::RegressorTrainer(ResNet net, RegressorTrainingSettings setting
   , m_SyntheticImages(std::move(syntheticImages))
   , m_SyntheticTargets(std::move(syntheticTargets))
   , m_Generator(at::make_generator<at::CPUGeneratorImpl>(m_Settings.Seed))
-  , m_Optimizer(m_Net->parameters(), diffusion::AdamWOptions{ 0.9, 0.999, 1e-8, m_Settings.WeightDecay })
+  , m_Optimizer(m_Net->parameters(), torchcore::AdamWOptions{ 0.9, 0.999, 1e-8, m_Settings.WeightDecay })
 {
   const auto genes = m_Net->Config().numberOfOutputs;
   m_RealTargets = ValidatePool(m_RealImages, m_RealTargets, genes, "real");
@@ -175,9 +178,9 @@ RegressorTrainer::RegressorTrainer(ResNet net, RegressorTrainingSettings setting
     m_SyntheticTargets = ValidatePool(m_SyntheticImages, m_SyntheticTargets, genes, "synthetic");
     if (m_SyntheticImages.size(1) != m_RealImages.size(1))
     {
-      throw ConfigurationError("The synthetic patches are " + std::to_string(m_SyntheticImages.size(1)) +
-                               " pixels wide and the real ones " + std::to_string(m_RealImages.size(1)) +
-                               ": the regressor needs one patch size");
+      throw torchcore::ConfigurationError("The synthetic patches are " + std::to_string(m_SyntheticImages.size(1)) +
+                                          " pixels wide and the real ones " + std::to_string(m_RealImages.size(1)) +
+                                          ": the regressor needs one patch size");
     }
   }
   m_RealImages = m_RealImages.contiguous();
@@ -199,7 +202,7 @@ double
 RegressorTrainer::LearningRate(std::int64_t step) const
 {
   const auto warmup = static_cast<std::int64_t>(std::llround(m_Settings.WarmupFraction * m_Settings.NumberOfSteps));
-  return diffusion::WarmupLearningRate(
+  return torchcore::WarmupLearningRate(
     step, m_Settings.LearningRate, warmup, m_Settings.NumberOfSteps, m_Settings.Schedule);
 }
 
@@ -242,7 +245,7 @@ RegressorTrainer::Step()
   if (m_Settings.Augment)
   {
     // Turned as [B, 3, H, W] (uint8, so the copy is small), handed back as [B, H, W, 3] views.
-    batch = diffusion::AugmentDihedral(batch.permute({ 0, 3, 1, 2 }), m_Generator).permute({ 0, 2, 3, 1 });
+    batch = torchcore::AugmentDihedral(batch.permute({ 0, 3, 1, 2 }), m_Generator).permute({ 0, 2, 3, 1 });
   }
   const auto input = PatchesToResNetInput(batch.to(m_Device));
   const auto target = (targets.size() == 1 ? targets.front() : torch::cat(targets)).to(m_Device);
@@ -285,7 +288,7 @@ RegressorTrainer::Run(const std::function<void(std::int64_t step, std::int64_t t
 void
 RegressorTrainer::SaveCheckpoint(const std::string & fileName) const
 {
-  diffusion::SafeTensors contents;
+  torchcore::SafeTensors contents;
   contents.tensors = m_Net->NamedState("model.");
   m_Optimizer.Save(contents, ParameterNames(), "adam.");
   contents.tensors.emplace_back("rng.state", m_Generator.get_state());
@@ -295,26 +298,27 @@ RegressorTrainer::SaveCheckpoint(const std::string & fileName) const
   contents.metadata["real_count"] = std::to_string(PoolSize(m_RealImages));
   contents.metadata["synthetic_count"] = std::to_string(PoolSize(m_SyntheticImages));
   contents.metadata["step"] = std::to_string(CurrentStep());
-  diffusion::WriteSafeTensors(fileName, contents);
+  torchcore::WriteSafeTensors(fileName, contents);
 }
 
 void
 RegressorTrainer::LoadCheckpoint(const std::string & fileName)
 {
-  const auto contents = diffusion::ReadSafeTensors(fileName);
+  const auto contents = torchcore::ReadSafeTensors(fileName);
   const auto field = [&](const char * key) {
     const auto found = contents.metadata.find(key);
     if (found == contents.metadata.end())
     {
-      throw ModelFileError("The file " + fileName + " is not a gene-regressor training checkpoint (no \"" + key +
-                           "\")");
+      throw torchcore::ModelFileError("The file " + fileName + " is not a gene-regressor training checkpoint (no \"" +
+                                      key + "\")");
     }
     return found->second;
   };
   if (field("format") != CheckpointFormat || !contents.Find("rng.state").defined())
   {
-    throw ModelFileError("The file " + fileName + " is not a gene-regressor training checkpoint (its format is \"" +
-                         field("format") + "\")");
+    throw torchcore::ModelFileError("The file " + fileName +
+                                    " is not a gene-regressor training checkpoint (its format is \"" + field("format") +
+                                    "\")");
   }
   nlohmann::json config;
   nlohmann::json options;
@@ -325,30 +329,31 @@ RegressorTrainer::LoadCheckpoint(const std::string & fileName)
   }
   catch (const nlohmann::json::exception & e)
   {
-    throw ModelFileError("The checkpoint " + fileName + " has unreadable metadata: " + e.what());
+    throw torchcore::ModelFileError("The checkpoint " + fileName + " has unreadable metadata: " + e.what());
   }
   if (config != m_Net->Config().ToJson())
   {
-    throw ModelFileError("The checkpoint " + fileName + " trains another ResNet (" + config.dump() +
-                         ") than this run (" + m_Net->Config().ToJson().dump() + ")");
+    throw torchcore::ModelFileError("The checkpoint " + fileName + " trains another ResNet (" + config.dump() +
+                                    ") than this run (" + m_Net->Config().ToJson().dump() + ")");
   }
   const auto trajectory = TrajectorySettings(m_Settings);
   for (const auto & item : trajectory.items())
   {
     if (!options.contains(item.key()) || options[item.key()] != item.value())
     {
-      throw ModelFileError("The checkpoint " + fileName + " was written with " + item.key() + " = " +
-                           (options.contains(item.key()) ? options[item.key()].dump() : "nothing") + "; this run has " +
-                           item.value().dump() + ": resuming would not continue the same run");
+      throw torchcore::ModelFileError("The checkpoint " + fileName + " was written with " + item.key() + " = " +
+                                      (options.contains(item.key()) ? options[item.key()].dump() : "nothing") +
+                                      "; this run has " + item.value().dump() +
+                                      ": resuming would not continue the same run");
     }
   }
   if (field("real_count") != std::to_string(PoolSize(m_RealImages)) ||
       field("synthetic_count") != std::to_string(PoolSize(m_SyntheticImages)))
   {
-    throw ModelFileError("The checkpoint " + fileName + " was trained on " + field("real_count") + " real and " +
-                         field("synthetic_count") + " synthetic pairs; this run has " +
-                         std::to_string(PoolSize(m_RealImages)) + " and " +
-                         std::to_string(PoolSize(m_SyntheticImages)));
+    throw torchcore::ModelFileError("The checkpoint " + fileName + " was trained on " + field("real_count") +
+                                    " real and " + field("synthetic_count") + " synthetic pairs; this run has " +
+                                    std::to_string(PoolSize(m_RealImages)) + " and " +
+                                    std::to_string(PoolSize(m_SyntheticImages)));
   }
   LoadResNetState(m_Net, contents, "model.", fileName);
   m_Optimizer.Load(contents, ParameterNames(), "adam.", fileName);
@@ -358,7 +363,7 @@ RegressorTrainer::LoadCheckpoint(const std::string & fileName)
   }
   catch (const std::exception & e)
   {
-    throw ModelFileError("The checkpoint " + fileName + " has an unusable RNG state: " + e.what());
+    throw torchcore::ModelFileError("The checkpoint " + fileName + " has an unusable RNG state: " + e.what());
   }
 }
 

@@ -111,7 +111,7 @@ private:
   torch::Tensor             m_SyntheticImages;
   torch::Tensor             m_SyntheticTargets;
   at::Generator             m_Generator;
-  diffusion::AdamW          m_Optimizer;
+  torchcore::AdamW          m_Optimizer;
 };
 
 } // namespace regression

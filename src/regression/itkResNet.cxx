@@ -29,7 +29,7 @@ namespace regression
 {
 namespace
 {
-using diffusion::ConfigurationError;
+using torchcore::ConfigurationError;
 
 /** Blocks per stage, torchvision's resnet18/34/50. */
 std::array<std::int64_t, 4>
@@ -66,14 +66,15 @@ ResNetConfig::FromJson(const nlohmann::json & json)
   const std::string what = "The ResNet config";
   if (!json.is_object() || !json.contains("depth") || !json.contains("number_of_outputs"))
   {
-    throw ConfigurationError(what + " must be a JSON object with \"depth\" and \"number_of_outputs\": " + json.dump());
+    throw torchcore::ConfigurationError(
+      what + " must be a JSON object with \"depth\" and \"number_of_outputs\": " + json.dump());
   }
   ResNetConfig config;
-  diffusion::ReadOptionalConfigField(json, "depth", config.depth, what);
-  diffusion::ReadOptionalConfigField(json, "in_channels", config.inChannels, what);
-  diffusion::ReadOptionalConfigField(json, "number_of_outputs", config.numberOfOutputs, what);
-  diffusion::ReadOptionalConfigField(json, "mean", config.mean, what);
-  diffusion::ReadOptionalConfigField(json, "std", config.std, what);
+  torchcore::ReadOptionalConfigField(json, "depth", config.depth, what);
+  torchcore::ReadOptionalConfigField(json, "in_channels", config.inChannels, what);
+  torchcore::ReadOptionalConfigField(json, "number_of_outputs", config.numberOfOutputs, what);
+  torchcore::ReadOptionalConfigField(json, "mean", config.mean, what);
+  torchcore::ReadOptionalConfigField(json, "std", config.std, what);
   config.Validate();
   return config;
 }
@@ -81,7 +82,9 @@ ResNetConfig::FromJson(const nlohmann::json & json)
 void
 ResNetConfig::Validate() const
 {
-  const auto fail = [](const std::string & what) { throw ConfigurationError("Invalid ResNet config: " + what); };
+  const auto fail = [](const std::string & what) {
+    throw torchcore::ConfigurationError("Invalid ResNet config: " + what);
+  };
   if (depth != 18 && depth != 34 && depth != 50)
   {
     fail("depth " + std::to_string(depth) + " is not 18, 34 or 50 (torchvision's resnet18, resnet34, resnet50)");
@@ -256,9 +259,9 @@ ResNetImpl::Features(const torch::Tensor & images)
 {
   if (images.dim() != 4 || images.size(1) != m_Config.inChannels || !images.is_floating_point())
   {
-    throw ConfigurationError("The ResNet takes float images [B, 3, H, W] in [0, 1]; it was given " +
-                             std::string(images.scalar_type() == torch::kUInt8 ? "uint8 " : "") +
-                             c10::str(images.sizes()));
+    throw torchcore::ConfigurationError("The ResNet takes float images [B, 3, H, W] in [0, 1]; it was given " +
+                                        std::string(images.scalar_type() == torch::kUInt8 ? "uint8 " : "") +
+                                        c10::str(images.sizes()));
   }
   auto x =
     (images - m_Mean.to(images.device(), images.scalar_type())) / m_Std.to(images.device(), images.scalar_type());
@@ -316,8 +319,9 @@ PatchesToResNetInput(const torch::Tensor & patches)
   {
     return patches;
   }
-  throw ConfigurationError("Patches must be uint8 [N, H, W, 3] or float [N, 3, H, W]; they are " +
-                           c10::str(patches.sizes()) + " of " + std::string(c10::toString(patches.scalar_type())));
+  throw torchcore::ConfigurationError("Patches must be uint8 [N, H, W, 3] or float [N, 3, H, W]; they are " +
+                                      c10::str(patches.sizes()) + " of " +
+                                      std::string(c10::toString(patches.scalar_type())));
 }
 
 } // namespace regression

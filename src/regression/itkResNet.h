@@ -22,7 +22,7 @@
 // linear head of one output per gene, under torchvision's parameter and buffer names so that its
 // state_dict (converted to safetensors) loads as it is.
 
-#include "itkDiffusionErrors.h"
+#include "itkTorchErrors.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/nn/cloneable.h>

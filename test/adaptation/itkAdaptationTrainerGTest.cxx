@@ -192,17 +192,17 @@ TEST(AdaptationTrainer, RefusesBadSettingsAndInputs)
     auto bad = options;
     change(bad);
     EXPECT_THROW(adaptation::AdaptationTrainer(s.unet, s.schedule, NewAdapter(s.unet), bad),
-                 diffusion::ConfigurationError);
+                 torchcore::ConfigurationError);
   }
 
   adaptation::AdaptationTrainer  trainer(s.unet, s.schedule, NewAdapter(s.unet), options);
   adaptation::TensorPairedSource wrongGenes(torch::zeros({ 4, 3, 16, 16 }, torch::kUInt8), torch::zeros({ 4, 11 }));
-  EXPECT_THROW(trainer.Step(wrongGenes), diffusion::ConfigurationError);
+  EXPECT_THROW(trainer.Step(wrongGenes), torchcore::ConfigurationError);
   const auto             notACheckpoint = DiffusionTest::ScratchFolder("adaptation-bad") / "model.safetensors";
-  diffusion::SafeTensors contents;
+  torchcore::SafeTensors contents;
   contents.tensors.emplace_back("x", torch::zeros({ 2 }));
-  diffusion::WriteSafeTensors(notACheckpoint.string(), contents);
-  EXPECT_THROW(trainer.LoadCheckpoint(notACheckpoint.string()), diffusion::ModelFileError);
+  torchcore::WriteSafeTensors(notACheckpoint.string(), contents);
+  EXPECT_THROW(trainer.LoadCheckpoint(notACheckpoint.string()), torchcore::ModelFileError);
 }
 
 } // namespace

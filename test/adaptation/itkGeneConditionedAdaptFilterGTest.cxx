@@ -128,7 +128,7 @@ TEST(GeneConditionedAdaptFilter, MakesALocalModelThatSamplesPerProfile)
   const DiffusionModel * local = filter->GetOutput();
   ASSERT_TRUE(local->IsConditional());
   EXPECT_EQ(local->GetNumberOfGenes(), 5u);
-  EXPECT_EQ(local->GetCentralSHA256(), diffusion::SHA256OfFile(inputs.centralFile));
+  EXPECT_EQ(local->GetCentralSHA256(), torchcore::SHA256OfFile(inputs.centralFile));
   EXPECT_NE(local->GetGenePreprocessing().find("\"G5\""), std::string::npos);
   EXPECT_LT(local->GetNumberOfAdapterParameters(), local->GetNumberOfUNetParameters());
   EXPECT_FALSE(inputs.central->IsConditional()); // the input model is left as it was

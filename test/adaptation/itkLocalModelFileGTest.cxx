@@ -87,7 +87,7 @@ TEST(LocalModelFile, ReferencedCentralRoundTrip)
   const auto model = adaptation::LoadLocalModel(local); // finds central.safetensors beside it
   EXPECT_FALSE(model.centralEmbedded);
   EXPECT_EQ(model.preprocessing, R"({"genes":["A"]})");
-  EXPECT_EQ(model.centralSHA256, diffusion::SHA256OfFile(files.central));
+  EXPECT_EQ(model.centralSHA256, torchcore::SHA256OfFile(files.central));
   ExpectSameAdapter(model.adapter, files.adapter);
   const auto central = diffusion::LoadDiffusionModel(files.central);
   const auto a = central.unet->NamedWeights();
@@ -125,13 +125,13 @@ TEST(LocalModelFile, AnotherCentralModelIsRefused)
     adaptation::LoadLocalModel(local);
     FAIL() << "no exception";
   }
-  catch (const diffusion::ModelFileError & e)
+  catch (const torchcore::ModelFileError & e)
   {
     EXPECT_NE(std::string(e.what()).find("SHA-256"), std::string::npos) << e.what();
   }
   std::filesystem::remove(files.central);
-  EXPECT_THROW(adaptation::LoadLocalModel(local), diffusion::ModelFileError); // missing central
-  EXPECT_THROW(adaptation::LoadLocalModel(files.folder.string() + "/nothing.safetensors"), diffusion::ModelFileError);
+  EXPECT_THROW(adaptation::LoadLocalModel(local), torchcore::ModelFileError); // missing central
+  EXPECT_THROW(adaptation::LoadLocalModel(files.folder.string() + "/nothing.safetensors"), torchcore::ModelFileError);
 }
 
 } // namespace
@@ -144,36 +144,36 @@ TEST(LocalModelFile, FolderCentralIsReferencedByTheIdentityOfItsFiles)
   std::filesystem::create_directories(folder);
   const auto unet = diffusion::LoadDiffusionModel(files.central).unet;
   std::ofstream((folder / "config.json").string()) << unet->Config().ToJson();
-  diffusion::SafeTensors weights;
+  torchcore::SafeTensors weights;
   weights.tensors = unet->NamedWeights();
-  diffusion::WriteSafeTensors((folder / "diffusion_pytorch_model.safetensors").string(), weights);
+  torchcore::WriteSafeTensors((folder / "diffusion_pytorch_model.safetensors").string(), weights);
 
   const auto local = (files.folder / "local.safetensors").string();
   adaptation::SaveLocalModel(local, files.adapter, "{}", folder.string() + "/", false);
   EXPECT_FALSE(adaptation::IsLocalModelFile(folder.string()));
-  const auto recorded = diffusion::ReadSafeTensorsMetadata(local);
+  const auto recorded = torchcore::ReadSafeTensorsMetadata(local);
   EXPECT_EQ(recorded.at("central_file"), "central_model");
   EXPECT_EQ(recorded.at("central_sha256"), diffusion::SHA256OfModel(folder.string()));
-  EXPECT_NE(recorded.at("central_sha256"), diffusion::SHA256Hex("", 0));
+  EXPECT_NE(recorded.at("central_sha256"), torchcore::SHA256Hex("", 0));
 
   // Found beside the local model by its recorded name, or given anywhere else.
   const auto beside = adaptation::LoadLocalModel(local);
   ExpectSameAdapter(beside.adapter, files.adapter);
   const auto moved = files.folder / "moved";
   std::filesystem::rename(folder, moved);
-  EXPECT_THROW(adaptation::LoadLocalModel(local), diffusion::ModelFileError);
+  EXPECT_THROW(adaptation::LoadLocalModel(local), torchcore::ModelFileError);
   EXPECT_NO_THROW(adaptation::LoadLocalModel(local, moved.string()));
 
   // Another model folder (other weights, same layout) is refused by its identity.
   torch::manual_seed(41);
   weights.tensors = diffusion::UNet2D(DiffusionTest::TinyConfig())->NamedWeights();
-  diffusion::WriteSafeTensors((moved / "diffusion_pytorch_model.safetensors").string(), weights);
+  torchcore::WriteSafeTensors((moved / "diffusion_pytorch_model.safetensors").string(), weights);
   try
   {
     adaptation::LoadLocalModel(local, moved.string());
     FAIL() << "no exception";
   }
-  catch (const diffusion::ModelFileError & e)
+  catch (const torchcore::ModelFileError & e)
   {
     EXPECT_NE(std::string(e.what()).find("SHA-256"), std::string::npos) << e.what();
   }

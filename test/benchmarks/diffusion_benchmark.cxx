@@ -41,7 +41,7 @@ main(int argc, char * argv[])
     std::cerr << "Usage: " << argv[0] << " MODEL sample|train SIZE BATCH REPEATS THREADS retain|glibc" << std::endl;
     return 1;
   }
-  if (heap == "retain" && !itk::diffusion::RetainFreedMemoryForReuse())
+  if (heap == "retain" && !itk::torchcore::RetainFreedMemoryForReuse())
   {
     std::cerr << "This C library cannot keep freed memory for reuse: use glibc" << std::endl;
     return 1;

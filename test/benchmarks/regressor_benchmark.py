@@ -49,7 +49,7 @@ def find_program(build):
 
 
 def augment(images, generator):
-    """Random horizontal flips then 90-degree turns of [B, C, H, W], as diffusion::AugmentDihedral."""
+    """Random horizontal flips then 90-degree turns of [B, C, H, W], as torchcore::AugmentDihedral."""
     flips = torch.randint(0, 2, (images.shape[0],), generator=generator)
     turns = torch.randint(0, 4, (images.shape[0],), generator=generator)
     out = []

@@ -97,7 +97,7 @@ TEST(DiffusionPretrainFilter, TrainsWritesALoadableModelAndItsLossLog)
   }
   EXPECT_EQ(lines, 4u); // header + 3 steps
   // The physical size the model draws at, from the patches' spacing.
-  const auto metadata = itk::diffusion::ReadSafeTensorsMetadata((folder / "central.safetensors").string());
+  const auto metadata = itk::torchcore::ReadSafeTensorsMetadata((folder / "central.safetensors").string());
   EXPECT_EQ(std::stod(metadata.at("pixel_size_um")), 4.0);
   EXPECT_EQ(std::stod(metadata.at("patch_um")), 64.0);
 
@@ -106,8 +106,8 @@ TEST(DiffusionPretrainFilter, TrainsWritesALoadableModelAndItsLossLog)
   half->SetOutputFileName((folder / "half.safetensors").string());
   half->HalfPrecisionOutputOn();
   half->Update();
-  const auto full = itk::diffusion::ReadSafeTensors((folder / "central.safetensors").string());
-  const auto halved = itk::diffusion::ReadSafeTensors((folder / "half.safetensors").string());
+  const auto full = itk::torchcore::ReadSafeTensors((folder / "central.safetensors").string());
+  const auto halved = itk::torchcore::ReadSafeTensors((folder / "half.safetensors").string());
   ASSERT_EQ(full.tensors.size(), halved.tensors.size());
   for (const auto & [name, value] : full.tensors)
   {

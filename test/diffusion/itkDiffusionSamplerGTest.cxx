@@ -20,7 +20,7 @@
 // between consecutive training timesteps is DDPM's posterior (mean and variance); guidance
 // evaluates the conditional and null branches in one doubled batch; every bad option is refused.
 
-#include "itkDiffusionErrors.h"
+#include "itkTorchErrors.h"
 #include "itkDiffusionSampler.h"
 #include "itkDiffusionTestUtilities.h"
 
@@ -30,7 +30,7 @@
 
 namespace
 {
-using itk::diffusion::ConfigurationError;
+using itk::torchcore::ConfigurationError;
 using itk::diffusion::DiffusionSampler;
 using itk::diffusion::NoiseSchedule;
 using itk::diffusion::SamplerOptions;
@@ -176,7 +176,7 @@ TEST(DiffusionSampler, GuidanceEvaluatesOneDoubledBatch)
   const auto samples = sampler.Sample(2, options, &conditioning, conditions);
   EXPECT_EQ(conditioning.binds, 3);
   EXPECT_EQ(samples.size(0), 2);
-  EXPECT_THROW(sampler.Sample(2, options, &conditioning, torch::zeros({ 3, 1 })), ConfigurationError);
+  EXPECT_THROW(sampler.Sample(2, options, &conditioning, torch::zeros({ 3, 1 })), itk::torchcore::ConfigurationError);
 }
 
 TEST(DiffusionSampler, RefusesBadOptions)
@@ -189,25 +189,25 @@ TEST(DiffusionSampler, RefusesBadOptions)
     sampler.Sample(1, options);
     ADD_FAILURE() << "guidance without conditioning was accepted";
   }
-  catch (const ConfigurationError & e)
+  catch (const itk::torchcore::ConfigurationError & e)
   {
     EXPECT_NE(std::string(e.what()).find("needs a conditioning"), std::string::npos) << e.what();
   }
   options = SamplerOptions{};
   options.steps = 0;
-  EXPECT_THROW(sampler.Sample(1, options), ConfigurationError);
+  EXPECT_THROW(sampler.Sample(1, options), itk::torchcore::ConfigurationError);
   options.steps = 1001;
-  EXPECT_THROW(sampler.Sample(1, options), ConfigurationError);
+  EXPECT_THROW(sampler.Sample(1, options), itk::torchcore::ConfigurationError);
   options = SamplerOptions{};
   options.eta = 1.5;
-  EXPECT_THROW(sampler.Sample(1, options), ConfigurationError);
+  EXPECT_THROW(sampler.Sample(1, options), itk::torchcore::ConfigurationError);
   options = SamplerOptions{};
   options.method = "euler";
-  EXPECT_THROW(sampler.Sample(1, options), ConfigurationError);
+  EXPECT_THROW(sampler.Sample(1, options), itk::torchcore::ConfigurationError);
   options = SamplerOptions{};
   options.batchSize = 0;
-  EXPECT_THROW(sampler.Sample(1, options), ConfigurationError);
-  EXPECT_THROW(sampler.Sample(0, SamplerOptions{}), ConfigurationError);
+  EXPECT_THROW(sampler.Sample(1, options), itk::torchcore::ConfigurationError);
+  EXPECT_THROW(sampler.Sample(0, SamplerOptions{}), itk::torchcore::ConfigurationError);
 }
 
 TEST(DiffusionSampler, DdpmReportsProgressAndAborts)

@@ -20,7 +20,7 @@
 // run ends, checkpoints are refused when they do not fit, the learning-rate schedule, and learning:
 // a tiny model trained on a two-mode patch distribution samples both modes' colours.
 
-#include "itkDiffusionErrors.h"
+#include "itkTorchErrors.h"
 #include "itkDiffusionModelFile.h"
 #include "itkDiffusionSampler.h"
 #include "itkDiffusionTestUtilities.h"
@@ -162,7 +162,7 @@ TEST(DiffusionTrainer, ResumedRunEqualsUninterruptedRun)
   auto wider = itk::DiffusionTest::TinyConfig();
   wider.blockOutChannels = { 8, 24 };
   DiffusionTrainer other(UNet2D(wider), NoiseSchedule(scheduler), options);
-  EXPECT_THROW(other.LoadCheckpoint(checkpoint), itk::diffusion::ModelFileError);
+  EXPECT_THROW(other.LoadCheckpoint(checkpoint), itk::torchcore::ModelFileError);
   std::filesystem::remove_all(folder);
 }
 
@@ -181,15 +181,15 @@ TEST(DiffusionTrainer, LearningRateWarmsUpThenFollowsItsSchedule)
   EXPECT_DOUBLE_EQ(constant.LearningRate(100), 2e-3);
   options.learningRateSchedule = "step";
   EXPECT_THROW(DiffusionTrainer(UNet2D(itk::DiffusionTest::TinyConfig()), NoiseSchedule(SchedulerConfig{}), options),
-               itk::diffusion::ConfigurationError);
+               itk::torchcore::ConfigurationError);
   options = FastOptions();
   options.batchSize = 0;
   EXPECT_THROW(DiffusionTrainer(UNet2D(itk::DiffusionTest::TinyConfig()), NoiseSchedule(SchedulerConfig{}), options),
-               itk::diffusion::ConfigurationError);
+               itk::torchcore::ConfigurationError);
   // Patches of the wrong channel count are refused.
   DiffusionTrainer trainer(UNet2D(itk::DiffusionTest::TinyConfig()), NoiseSchedule(SchedulerConfig{}), FastOptions());
   itk::diffusion::TensorPatchSource gray(torch::zeros({ 4, 1, 16, 16 }, torch::kUInt8));
-  EXPECT_THROW(trainer.Step(gray), itk::diffusion::ConfigurationError);
+  EXPECT_THROW(trainer.Step(gray), itk::torchcore::ConfigurationError);
 }
 
 TEST(DiffusionTrainer, LearnsATwoModePatchDistribution)

@@ -39,8 +39,8 @@ using namespace itk::diffusion;
 
 /** Largest absolute difference between same-named tensors of the trainer's and the reference's. */
 double
-MaxDifference(const std::vector<std::pair<std::string, torch::Tensor>> & ours, const SafeTensors & reference,
-              const std::string & prefix)
+MaxDifference(const std::vector<std::pair<std::string, torch::Tensor>> & ours,
+              const itk::torchcore::SafeTensors & reference, const std::string & prefix)
 {
   double largest = 0.0;
   for (const auto & [name, value] : ours)
@@ -76,9 +76,9 @@ CompareWithDiffusers(const std::string & prediction, double snrGamma)
   const int steps = 3;
 
   // The batches: images in [-1, 1], noise, timesteps over the whole range.
-  auto                       generator = at::make_generator<at::CPUGeneratorImpl>(3);
-  std::vector<TrainingBatch> batches;
-  SafeTensors                batchFile;
+  auto                        generator = at::make_generator<at::CPUGeneratorImpl>(3);
+  std::vector<TrainingBatch>  batches;
+  itk::torchcore::SafeTensors batchFile;
   for (int step = 0; step < steps; ++step)
   {
     TrainingBatch batch;
@@ -104,13 +104,13 @@ CompareWithDiffusers(const std::string & prediction, double snrGamma)
     { "beta_start", scheduler.betaStart },
     { "beta_end", scheduler.betaEnd }
   }.dump();
-  WriteSafeTensors((folder / "batches.safetensors").string(), batchFile);
+  itk::torchcore::WriteSafeTensors((folder / "batches.safetensors").string(), batchFile);
   const std::string command = std::string(DIFFUSION_PYTHON) + " " + DIFFUSION_TRAIN_STEP_SCRIPT + " " +
                               (folder / "initial.safetensors").string() + " " +
                               (folder / "batches.safetensors").string() + " " +
                               (folder / "reference.safetensors").string();
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  const auto reference = ReadSafeTensors((folder / "reference.safetensors").string());
+  const auto reference = itk::torchcore::ReadSafeTensors((folder / "reference.safetensors").string());
 
   DiffusionTrainer trainer(unet, NoiseSchedule(scheduler), options);
   const auto       referenceLosses = reference.Find("loss");
@@ -129,7 +129,7 @@ CompareWithDiffusers(const std::string & prediction, double snrGamma)
   EXPECT_LE(weights, 1e-5);
   EXPECT_LE(averages, 1e-5);
   // The comparison can fail: the weights did move, by far more than the tolerance.
-  const auto initial = ReadSafeTensors((folder / "initial.safetensors").string());
+  const auto initial = itk::torchcore::ReadSafeTensors((folder / "initial.safetensors").string());
   EXPECT_GT(MaxDifference(trainer.Model()->NamedWeights(), initial, ""), 1e-4);
   std::filesystem::remove_all(folder);
 }

@@ -72,7 +72,7 @@ TEST(HeapRetention, RetainedMemoryServesLargeBlocksFromTheHeapAndKeepsThemForReu
   EXPECT_GE(byDefault.mappedWhileHeld, blockSize);
   EXPECT_LT(byDefault.freeInHeapAfter, blockSize);
 
-  ASSERT_TRUE(itk::diffusion::RetainFreedMemoryForReuse());
+  ASSERT_TRUE(itk::torchcore::RetainFreedMemoryForReuse());
   const auto first = AllocateTouchAndFree();
   EXPECT_LT(first.mappedWhileHeld, blockSize) << "the block came from the heap";
   EXPECT_GE(first.freeInHeapAfter, blockSize) << "and stayed there after free";

@@ -23,7 +23,7 @@
 // answers: first-order DPM-Solver++ is DDIM, a constant data prediction is solved exactly, the
 // samplers run through DiffusionSampler, and diffusers' scheduler_config.json of both classes load.
 
-#include "itkDiffusionErrors.h"
+#include "itkTorchErrors.h"
 #include "itkDiffusionSampler.h"
 #include "itkDiffusionTestUtilities.h"
 #include "itkMultistepSolvers.h"
@@ -160,8 +160,8 @@ TEST(MultistepSolvers, MatchDiffusersTranscriptionForEverySpacingPredictionAndOr
   std::string command = std::string(DIFFUSION_PYTHON) + " " + DIFFUSION_MULTISTEP_SCRIPT;
   for (std::size_t i = 0; i < cases.size(); ++i)
   {
-    SafeTensors input;
-    const auto  sample = torch::randn({ 2, 3, 4, 4 }, generator, torch::kFloat64);
+    itk::torchcore::SafeTensors input;
+    const auto                  sample = torch::randn({ 2, 3, 4, 4 }, generator, torch::kFloat64);
     input.tensors.emplace_back("sample", sample);
     std::vector<torch::Tensor> outputs;
     for (std::int64_t k = 0; k < cases[i].steps; ++k)
@@ -174,7 +174,7 @@ TEST(MultistepSolvers, MatchDiffusersTranscriptionForEverySpacingPredictionAndOr
     }
     input.metadata["config"] = ReferenceConfig(cases[i]);
     const auto name = "case" + std::to_string(i);
-    WriteSafeTensors((folder / (name + ".in.safetensors")).string(), input);
+    itk::torchcore::WriteSafeTensors((folder / (name + ".in.safetensors")).string(), input);
     command +=
       " " + (folder / (name + ".in.safetensors")).string() + " " + (folder / (name + ".out.safetensors")).string();
     inputs.emplace_back(sample, outputs);
@@ -186,7 +186,8 @@ TEST(MultistepSolvers, MatchDiffusersTranscriptionForEverySpacingPredictionAndOr
   {
     const auto & c = cases[i];
     SCOPED_TRACE(c.solver + " " + ReferenceConfig(c));
-    const auto    reference = ReadSafeTensors((folder / ("case" + std::to_string(i) + ".out.safetensors")).string());
+    const auto reference =
+      itk::torchcore::ReadSafeTensors((folder / ("case" + std::to_string(i) + ".out.safetensors")).string());
     NoiseSchedule schedule(c.config);
     auto          solver = MakeSolver(c, *schedule);
     const auto    timesteps = reference.Find("timesteps");
@@ -324,15 +325,15 @@ TEST(MultistepSolvers, SampleThroughDiffusionSamplerByName)
   EXPECT_GT((samples["dpmsolver++"] - samples["unipc"]).abs().max().item<double>(), 1e-4);
   EXPECT_GT((samples["dpmsolver++"] - samples["ddim"]).abs().max().item<double>(), 1e-4);
   options.method = "euler";
-  EXPECT_THROW(sampler.Sample(1, options), ConfigurationError);
+  EXPECT_THROW(sampler.Sample(1, options), itk::torchcore::ConfigurationError);
   options.method = "unipc";
   options.timestepSpacing = "quadratic";
-  EXPECT_THROW(sampler.Sample(1, options), ConfigurationError);
+  EXPECT_THROW(sampler.Sample(1, options), itk::torchcore::ConfigurationError);
   // 1,000 steps of a 1,000-step schedule spaced over 1,001 points repeat a timestep: a zero step.
   options.timestepSpacing = "";
   options.method = "dpmsolver++";
   options.steps = 1000;
-  EXPECT_THROW(sampler.Sample(1, options), ConfigurationError);
+  EXPECT_THROW(sampler.Sample(1, options), itk::torchcore::ConfigurationError);
 }
 
 TEST(MultistepSolvers, TwentyStepsComeCloserToTheOdeSolutionThanDdimAtOneHundred)
@@ -396,12 +397,12 @@ TEST(MultistepSolvers, DiffusersSchedulerConfigsLoadAsTheyAre)
   // What is not implemented is refused by name.
   EXPECT_THROW(
     SchedulerConfig::FromJson(R"({"_class_name": "DPMSolverMultistepScheduler", "use_karras_sigmas": true})"),
-    ConfigurationError);
+    itk::torchcore::ConfigurationError);
   EXPECT_THROW(
     SchedulerConfig::FromJson(R"({"_class_name": "DPMSolverMultistepScheduler", "algorithm_type": "sde-dpmsolver++"})"),
-    ConfigurationError);
+    itk::torchcore::ConfigurationError);
   EXPECT_THROW(SchedulerConfig::FromJson(R"({"_class_name": "UniPCMultistepScheduler", "predict_x0": false})"),
-               ConfigurationError);
+               itk::torchcore::ConfigurationError);
   // A DDIM model sampled with DPM-Solver++ takes the solver's own defaults, not DDIM's leading spacing.
   SchedulerConfig ddim;
   const auto      forDpm = SamplerConfig(ddim, "dpmsolver++");

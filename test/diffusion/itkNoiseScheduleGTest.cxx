@@ -19,7 +19,7 @@
 // Noise schedules: betas and alpha-bar against their closed forms, the inference timestep spacings
 // (as diffusers computes them), the prediction-type algebra, and config validation.
 
-#include "itkDiffusionErrors.h"
+#include "itkTorchErrors.h"
 #include "itkDiffusionSampler.h"
 #include "itkNoiseSchedule.h"
 
@@ -108,8 +108,8 @@ TEST(NoiseSchedule, TimestepSpacingsFollowDiffusers)
   EXPECT_EQ(NoiseSchedule(config)->InferenceTimesteps(10),
             (std::vector<std::int64_t>{ 999, 888, 777, 666, 555, 444, 333, 222, 111, 0 }));
   EXPECT_EQ(NoiseSchedule(config)->InferenceTimesteps(1000).size(), 1000u);
-  EXPECT_THROW(NoiseSchedule(config)->InferenceTimesteps(0), itk::diffusion::ConfigurationError);
-  EXPECT_THROW(NoiseSchedule(config)->InferenceTimesteps(1001), itk::diffusion::ConfigurationError);
+  EXPECT_THROW(NoiseSchedule(config)->InferenceTimesteps(0), itk::torchcore::ConfigurationError);
+  EXPECT_THROW(NoiseSchedule(config)->InferenceTimesteps(1001), itk::torchcore::ConfigurationError);
 }
 
 TEST(NoiseSchedule, PredictionTypesInvertTheirTargets)
@@ -150,18 +150,19 @@ TEST(NoiseSchedule, ConfigRoundTripsAndRejectsNonsense)
   config.stepsOffset = 1;
   const auto again = SchedulerConfig::FromJson(config.ToJson());
   EXPECT_EQ(again.ToJson(), config.ToJson());
-  using itk::diffusion::ConfigurationError;
-  EXPECT_THROW(SchedulerConfig::FromJson("{\"beta_schedule\": \"sigmoid\"}"), ConfigurationError);
-  EXPECT_THROW(SchedulerConfig::FromJson("{\"prediction_type\": \"flow\"}"), ConfigurationError);
-  EXPECT_THROW(SchedulerConfig::FromJson("{\"timestep_spacing\": \"karras\"}"), ConfigurationError);
-  EXPECT_THROW(SchedulerConfig::FromJson("{\"num_train_timesteps\": 0}"), ConfigurationError);
-  EXPECT_THROW(SchedulerConfig::FromJson("{\"beta_start\": 0.5, \"beta_end\": 0.1}"), ConfigurationError);
-  EXPECT_THROW(SchedulerConfig::FromJson("{\"rescale_betas_zero_snr\": true}"), ConfigurationError);
+  using itk::torchcore::ConfigurationError;
+  EXPECT_THROW(SchedulerConfig::FromJson("{\"beta_schedule\": \"sigmoid\"}"), itk::torchcore::ConfigurationError);
+  EXPECT_THROW(SchedulerConfig::FromJson("{\"prediction_type\": \"flow\"}"), itk::torchcore::ConfigurationError);
+  EXPECT_THROW(SchedulerConfig::FromJson("{\"timestep_spacing\": \"karras\"}"), itk::torchcore::ConfigurationError);
+  EXPECT_THROW(SchedulerConfig::FromJson("{\"num_train_timesteps\": 0}"), itk::torchcore::ConfigurationError);
+  EXPECT_THROW(SchedulerConfig::FromJson("{\"beta_start\": 0.5, \"beta_end\": 0.1}"),
+               itk::torchcore::ConfigurationError);
+  EXPECT_THROW(SchedulerConfig::FromJson("{\"rescale_betas_zero_snr\": true}"), itk::torchcore::ConfigurationError);
   EXPECT_THROW(SchedulerConfig::FromJson("{\"thresholding\": true, \"dynamic_thresholding_ratio\": 1.5}"),
-               ConfigurationError);
-  EXPECT_THROW(SchedulerConfig::FromJson("{\"solver_order\": 4}"), ConfigurationError);
-  EXPECT_THROW(SchedulerConfig::FromJson("{\"final_sigmas_type\": \"one\"}"), ConfigurationError);
-  EXPECT_THROW(SchedulerConfig::FromJson("{\"trained_betas\": [0.1, 0.2]}"), ConfigurationError);
+               itk::torchcore::ConfigurationError);
+  EXPECT_THROW(SchedulerConfig::FromJson("{\"solver_order\": 4}"), itk::torchcore::ConfigurationError);
+  EXPECT_THROW(SchedulerConfig::FromJson("{\"final_sigmas_type\": \"one\"}"), itk::torchcore::ConfigurationError);
+  EXPECT_THROW(SchedulerConfig::FromJson("{\"trained_betas\": [0.1, 0.2]}"), itk::torchcore::ConfigurationError);
   const auto trained = SchedulerConfig::FromJson("{\"num_train_timesteps\": 2, \"trained_betas\": [0.1, 0.2]}");
   EXPECT_NEAR(NoiseSchedule(trained)->AlphaCumprod(1), 0.9 * 0.8, 1e-15);
 }

@@ -22,6 +22,7 @@
 // augmentation.
 
 #include "itkOptimization.h"
+#include "itkDiffusionLoss.h"
 
 #include <torch/torch.h>
 
@@ -40,7 +41,7 @@ struct ScalarAdamW
   double p, m = 0.0, v = 0.0;
   int    t = 0;
   void
-  Step(double g, double rate, const AdamWOptions & o)
+  Step(double g, double rate, const itk::torchcore::AdamWOptions & o)
   {
     ++t;
     p *= 1.0 - rate * o.weightDecay;
@@ -55,13 +56,13 @@ struct ScalarAdamW
 
 TEST(Optimization, AdamWFollowsTorchsFormulaAndSkipsParametersWithoutGradient)
 {
-  const AdamWOptions options{ 0.8, 0.95, 1e-6, 0.1 };
-  auto               trained = torch::tensor({ 1.5, -0.25 }, torch::kFloat64);
-  auto               untouched = torch::tensor({ 3.0 }, torch::kFloat64);
-  AdamW              optimizer({ trained, untouched }, options);
-  ScalarAdamW        first{ 1.5 }, second{ -0.25 };
-  const double       gradients[3][2] = { { 0.3, -2.0 }, { -0.1, 0.5 }, { 0.7, 0.0 } };
-  const double       rates[3] = { 0.01, 0.05, 0.02 };
+  const itk::torchcore::AdamWOptions options{ 0.8, 0.95, 1e-6, 0.1 };
+  auto                               trained = torch::tensor({ 1.5, -0.25 }, torch::kFloat64);
+  auto                               untouched = torch::tensor({ 3.0 }, torch::kFloat64);
+  itk::torchcore::AdamW              optimizer({ trained, untouched }, options);
+  ScalarAdamW                        first{ 1.5 }, second{ -0.25 };
+  const double                       gradients[3][2] = { { 0.3, -2.0 }, { -0.1, 0.5 }, { 0.7, 0.0 } };
+  const double                       rates[3] = { 0.01, 0.05, 0.02 };
   for (int step = 0; step < 3; ++step)
   {
     trained.mutable_grad() = torch::tensor({ gradients[step][0], gradients[step][1] }, torch::kFloat64);
@@ -77,19 +78,19 @@ TEST(Optimization, AdamWFollowsTorchsFormulaAndSkipsParametersWithoutGradient)
 
 TEST(Optimization, AdamWResumedFromItsSavedStateContinuesExactly)
 {
-  const AdamWOptions options;
-  auto               uninterrupted = torch::tensor({ 0.5, 2.0 });
-  auto               resumed = uninterrupted.clone();
-  AdamW              a({ uninterrupted }, options);
-  const auto         gradientAt = [](int step) { return torch::tensor({ 0.1f * step, -0.3f + step }); };
+  const itk::torchcore::AdamWOptions options;
+  auto                               uninterrupted = torch::tensor({ 0.5, 2.0 });
+  auto                               resumed = uninterrupted.clone();
+  itk::torchcore::AdamW              a({ uninterrupted }, options);
+  const auto                         gradientAt = [](int step) { return torch::tensor({ 0.1f * step, -0.3f + step }); };
   for (int step = 0; step < 2; ++step)
   {
     uninterrupted.mutable_grad() = gradientAt(step);
     a.Step(1e-2);
   }
-  SafeTensors saved;
+  itk::torchcore::SafeTensors saved;
   a.Save(saved, { "w" }, "adam.");
-  AdamW restored({ resumed }, options);
+  itk::torchcore::AdamW restored({ resumed }, options);
   resumed.detach().copy_(uninterrupted.detach());
   restored.Load(saved, { "w" }, "adam.", "memory");
   EXPECT_EQ(restored.StepCount(), 2);
@@ -101,7 +102,7 @@ TEST(Optimization, AdamWResumedFromItsSavedStateContinuesExactly)
     restored.Step(1e-2);
   }
   EXPECT_TRUE(torch::equal(uninterrupted, resumed));
-  EXPECT_THROW(restored.Load(SafeTensors{}, { "w" }, "adam.", "empty"), ModelFileError);
+  EXPECT_THROW(restored.Load(itk::torchcore::SafeTensors{}, { "w" }, "adam.", "empty"), itk::torchcore::ModelFileError);
 }
 
 TEST(Optimization, MinSnrWeightsMatchTheirClosedForm)
@@ -147,22 +148,23 @@ TEST(Optimization, EmaWarmsUpAsDiffusersDoes)
 {
   // diffusers' EMAModel.get_decay: 0 at the first update, then min(decay, (1 + s) / (10 + s)), s = updates
   // before this one.
-  EXPECT_DOUBLE_EQ(EmaDecayAt(0.999, 1), 0.0); // diffusers' EMAModel: the first update copies the weights
-  EXPECT_DOUBLE_EQ(EmaDecayAt(0.999, 2), 2.0 / 11.0);
-  EXPECT_DOUBLE_EQ(EmaDecayAt(0.999, 1000), 1000.0 / 1009.0);
-  EXPECT_DOUBLE_EQ(EmaDecayAt(0.999, 100000), 0.999);
-  EXPECT_DOUBLE_EQ(EmaDecayAt(0.5, 3), 0.25); // the warm-up is below the decay
-  EXPECT_DOUBLE_EQ(EmaDecayAt(0.5, 20), 0.5);
+  EXPECT_DOUBLE_EQ(itk::torchcore::EmaDecayAt(0.999, 1),
+                   0.0); // diffusers' EMAModel: the first update copies the weights
+  EXPECT_DOUBLE_EQ(itk::torchcore::EmaDecayAt(0.999, 2), 2.0 / 11.0);
+  EXPECT_DOUBLE_EQ(itk::torchcore::EmaDecayAt(0.999, 1000), 1000.0 / 1009.0);
+  EXPECT_DOUBLE_EQ(itk::torchcore::EmaDecayAt(0.999, 100000), 0.999);
+  EXPECT_DOUBLE_EQ(itk::torchcore::EmaDecayAt(0.5, 3), 0.25); // the warm-up is below the decay
+  EXPECT_DOUBLE_EQ(itk::torchcore::EmaDecayAt(0.5, 20), 0.5);
 
   // Parameters held at p: the average is p + (a0 - p) * prod(d_k), the initial weights' share
   // vanishing (after 800 updates below 1e-20, against 0.999^800 = 0.45 without the warm-up).
-  auto                     parameter = torch::full({ 3 }, 2.0, torch::kDouble);
-  ExponentialMovingAverage average({ torch::zeros({ 3 }, torch::kDouble) }, 0.999);
-  double                   share = 1.0;
+  auto                                     parameter = torch::full({ 3 }, 2.0, torch::kDouble);
+  itk::torchcore::ExponentialMovingAverage average({ torch::zeros({ 3 }, torch::kDouble) }, 0.999);
+  double                                   share = 1.0;
   for (std::int64_t update = 1; update <= 800; ++update)
   {
     average.Update({ parameter }, update);
-    share *= EmaDecayAt(0.999, update);
+    share *= itk::torchcore::EmaDecayAt(0.999, update);
   }
   EXPECT_LT(share, 2e-3);
   EXPECT_NEAR(average.Averages()[0][0].item<double>(), 2.0 * (1.0 - share), 1e-12);
@@ -170,12 +172,12 @@ TEST(Optimization, EmaWarmsUpAsDiffusersDoes)
 
 TEST(Optimization, WarmupThenConstantOrCosine)
 {
-  EXPECT_DOUBLE_EQ(WarmupLearningRate(0, 1e-3, 10, 110, "cosine"), 1e-4);
-  EXPECT_DOUBLE_EQ(WarmupLearningRate(9, 1e-3, 10, 110, "cosine"), 1e-3);
-  EXPECT_DOUBLE_EQ(WarmupLearningRate(10, 1e-3, 10, 110, "cosine"), 1e-3);
-  EXPECT_NEAR(WarmupLearningRate(60, 1e-3, 10, 110, "cosine"), 0.5e-3, 1e-15);
-  EXPECT_NEAR(WarmupLearningRate(110, 1e-3, 10, 110, "cosine"), 0.0, 1e-15);
-  EXPECT_DOUBLE_EQ(WarmupLearningRate(500, 1e-3, 10, 110, "constant"), 1e-3);
+  EXPECT_DOUBLE_EQ(itk::torchcore::WarmupLearningRate(0, 1e-3, 10, 110, "cosine"), 1e-4);
+  EXPECT_DOUBLE_EQ(itk::torchcore::WarmupLearningRate(9, 1e-3, 10, 110, "cosine"), 1e-3);
+  EXPECT_DOUBLE_EQ(itk::torchcore::WarmupLearningRate(10, 1e-3, 10, 110, "cosine"), 1e-3);
+  EXPECT_NEAR(itk::torchcore::WarmupLearningRate(60, 1e-3, 10, 110, "cosine"), 0.5e-3, 1e-15);
+  EXPECT_NEAR(itk::torchcore::WarmupLearningRate(110, 1e-3, 10, 110, "cosine"), 0.0, 1e-15);
+  EXPECT_DOUBLE_EQ(itk::torchcore::WarmupLearningRate(500, 1e-3, 10, 110, "constant"), 1e-3);
 }
 
 TEST(Optimization, PatchesMapToTheModelRangeAndAugmentationIsADihedralMap)
@@ -193,7 +195,7 @@ TEST(Optimization, PatchesMapToTheModelRangeAndAugmentationIsADihedralMap)
   // and over many draws all eight occur.
   auto       generator = at::make_generator<at::CPUGeneratorImpl>(7);
   const auto images = torch::arange(64 * 2 * 9, torch::kFloat32).reshape({ 64, 2, 3, 3 });
-  const auto augmented = AugmentDihedral(images, generator);
+  const auto augmented = itk::torchcore::AugmentDihedral(images, generator);
   ASSERT_EQ(augmented.sizes(), images.sizes());
   std::vector<bool> seen(8, false);
   for (std::int64_t i = 0; i < images.size(0); ++i)
@@ -212,7 +214,7 @@ TEST(Optimization, PatchesMapToTheModelRangeAndAugmentationIsADihedralMap)
     seen[match] = true;
   }
   EXPECT_EQ(std::count(seen.begin(), seen.end(), true), 8);
-  const auto drawn = DrawBatchIndices(5, 1000, generator);
+  const auto drawn = itk::torchcore::DrawBatchIndices(5, 1000, generator);
   EXPECT_EQ(drawn.size(), 1000u);
   EXPECT_EQ(*std::min_element(drawn.begin(), drawn.end()), 0);
   EXPECT_EQ(*std::max_element(drawn.begin(), drawn.end()), 4);

@@ -32,9 +32,9 @@
 
 namespace
 {
-using itk::diffusion::ModelFileError;
-using itk::diffusion::ParseSafeTensors;
-using itk::diffusion::SafeTensors;
+using itk::torchcore::ModelFileError;
+using itk::torchcore::ParseSafeTensors;
+using itk::torchcore::SafeTensors;
 
 /** A file image with a hand-written header and `dataBytes` zero bytes of data. */
 std::string
@@ -55,10 +55,10 @@ ExpectRejected(const std::string & bytes, const std::string & expected)
 {
   try
   {
-    ParseSafeTensors(bytes.data(), bytes.size(), "hostile.safetensors");
+    itk::torchcore::ParseSafeTensors(bytes.data(), bytes.size(), "hostile.safetensors");
     ADD_FAILURE() << "accepted a file that should fail with: " << expected;
   }
-  catch (const ModelFileError & e)
+  catch (const itk::torchcore::ModelFileError & e)
   {
     EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("hostile.safetensors"), std::string::npos) << e.what();
@@ -69,7 +69,7 @@ ExpectRejected(const std::string & bytes, const std::string & expected)
 TEST(SafeTensors, RoundTripsEveryDTypeAndTheMetadata)
 {
   torch::manual_seed(0);
-  SafeTensors contents;
+  itk::torchcore::SafeTensors contents;
   contents.tensors = { { "f32", torch::randn({ 2, 3 }) },
                        { "f16", torch::randn({ 5 }).to(torch::kFloat16) },
                        { "bf16", torch::randn({ 1, 4 }).to(torch::kBFloat16) },
@@ -80,8 +80,8 @@ TEST(SafeTensors, RoundTripsEveryDTypeAndTheMetadata)
                        { "empty", torch::zeros({ 0, 4 }) },
                        { "scalar", torch::tensor(3.5f) } };
   contents.metadata = { { "unet_config", "{\"a\": 1}" }, { "note", "text" } };
-  const auto bytes = itk::diffusion::SerializeSafeTensors(contents);
-  const auto parsed = ParseSafeTensors(bytes.data(), bytes.size(), "memory");
+  const auto bytes = itk::torchcore::SerializeSafeTensors(contents);
+  const auto parsed = itk::torchcore::ParseSafeTensors(bytes.data(), bytes.size(), "memory");
   ASSERT_EQ(parsed.tensors.size(), contents.tensors.size());
   for (const auto & named : contents.tensors)
   {
@@ -99,27 +99,28 @@ TEST(SafeTensors, RoundTripsEveryDTypeAndTheMetadata)
 
 TEST(SafeTensors, WritesAtomicallyAndReportsUnwritableFolders)
 {
-  const auto  folder = itk::DiffusionTest::ScratchFolder("safetensors-atomic");
-  const auto  file = (folder / "model.safetensors").string();
-  SafeTensors first;
+  const auto                  folder = itk::DiffusionTest::ScratchFolder("safetensors-atomic");
+  const auto                  file = (folder / "model.safetensors").string();
+  itk::torchcore::SafeTensors first;
   first.tensors = { { "x", torch::ones({ 4 }) } };
-  itk::diffusion::WriteSafeTensors(file, first);
-  SafeTensors second;
+  itk::torchcore::WriteSafeTensors(file, first);
+  itk::torchcore::SafeTensors second;
   second.tensors = { { "x", torch::full({ 4 }, 2.0f) } };
-  itk::diffusion::WriteSafeTensors(file, second);
-  EXPECT_TRUE(torch::equal(itk::diffusion::ReadSafeTensors(file).Find("x"), second.tensors[0].second));
+  itk::torchcore::WriteSafeTensors(file, second);
+  EXPECT_TRUE(torch::equal(itk::torchcore::ReadSafeTensors(file).Find("x"), second.tensors[0].second));
   EXPECT_FALSE(std::filesystem::exists(file + ".tmp-partial"));
-  EXPECT_THROW(itk::diffusion::WriteSafeTensors((folder / "missing" / "m.safetensors").string(), first),
-               ModelFileError);
-  EXPECT_THROW(itk::diffusion::ReadSafeTensors((folder / "absent.safetensors").string()), ModelFileError);
+  EXPECT_THROW(itk::torchcore::WriteSafeTensors((folder / "missing" / "m.safetensors").string(), first),
+               itk::torchcore::ModelFileError);
+  EXPECT_THROW(itk::torchcore::ReadSafeTensors((folder / "absent.safetensors").string()),
+               itk::torchcore::ModelFileError);
   std::filesystem::remove_all(folder);
 }
 
 TEST(SafeTensors, RejectsTruncatedFiles)
 {
-  SafeTensors contents;
+  itk::torchcore::SafeTensors contents;
   contents.tensors = { { "a", torch::randn({ 16, 16 }) }, { "b", torch::randn({ 8 }) } };
-  const auto bytes = itk::diffusion::SerializeSafeTensors(contents);
+  const auto bytes = itk::torchcore::SerializeSafeTensors(contents);
   ExpectRejected(bytes.substr(0, 5), "fewer than the 8-byte header length");
   ExpectRejected(bytes.substr(0, 40), "truncated");
   // Cut inside the data: the last tensor's range runs past the end.
@@ -152,7 +153,7 @@ TEST(SafeTensors, RejectsHostileHeaders)
   ExpectRejected(Image("{\"a\":{" + f32 + ",\"shape\":[1],\"data_offsets\":[0,18446744073709551615]}}", 4), "outside");
   // A well-formed file still parses (the checks above fail for their own reasons only).
   const auto good = Image("{\"a\":{" + f32 + ",\"shape\":[1],\"data_offsets\":[0,4]}}", 4);
-  EXPECT_EQ(ParseSafeTensors(good.data(), good.size(), "good").tensors.size(), 1u);
+  EXPECT_EQ(itk::torchcore::ParseSafeTensors(good.data(), good.size(), "good").tensors.size(), 1u);
 }
 
 TEST(SafeTensors, RefusesPathsThatAreNotRegularFilesBeforeReading)
@@ -175,15 +176,15 @@ TEST(SafeTensors, RefusesPathsThatAreNotRegularFilesBeforeReading)
       {
         if (headerOnly)
         {
-          itk::diffusion::ReadSafeTensorsMetadata(path);
+          itk::torchcore::ReadSafeTensorsMetadata(path);
         }
         else
         {
-          itk::diffusion::ReadSafeTensors(path);
+          itk::torchcore::ReadSafeTensors(path);
         }
         ADD_FAILURE() << "read " << path;
       }
-      catch (const ModelFileError & e)
+      catch (const itk::torchcore::ModelFileError & e)
       {
         EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("Cannot read the model file " + path), std::string::npos) << e.what();
@@ -195,28 +196,31 @@ TEST(SafeTensors, RefusesPathsThatAreNotRegularFilesBeforeReading)
 
 TEST(SafeTensors, MetadataAloneComesFromTheHeader)
 {
-  const auto  folder = itk::DiffusionTest::ScratchFolder("safetensors-metadata");
-  const auto  file = (folder / "model.safetensors").string();
-  SafeTensors contents;
+  const auto                  folder = itk::DiffusionTest::ScratchFolder("safetensors-metadata");
+  const auto                  file = (folder / "model.safetensors").string();
+  itk::torchcore::SafeTensors contents;
   contents.tensors = { { "x", torch::randn({ 64, 64 }) } };
   contents.metadata = { { "format", "c2l-local-model" }, { "note", "text" } };
-  itk::diffusion::WriteSafeTensors(file, contents);
-  EXPECT_EQ(itk::diffusion::ReadSafeTensorsMetadata(file), contents.metadata);
+  itk::torchcore::WriteSafeTensors(file, contents);
+  EXPECT_EQ(itk::torchcore::ReadSafeTensorsMetadata(file), contents.metadata);
 
   // The tensors are not read: a file cut inside its data still yields its metadata, which the
   // full reader refuses; a file cut inside its header is refused by both.
-  const auto bytes = itk::diffusion::SerializeSafeTensors(contents);
+  const auto bytes = itk::torchcore::SerializeSafeTensors(contents);
   std::ofstream((folder / "cut-data.safetensors").string(), std::ios::binary) << bytes.substr(0, bytes.size() - 100);
-  EXPECT_EQ(itk::diffusion::ReadSafeTensorsMetadata((folder / "cut-data.safetensors").string()), contents.metadata);
-  EXPECT_THROW(itk::diffusion::ReadSafeTensors((folder / "cut-data.safetensors").string()), ModelFileError);
+  EXPECT_EQ(itk::torchcore::ReadSafeTensorsMetadata((folder / "cut-data.safetensors").string()), contents.metadata);
+  EXPECT_THROW(itk::torchcore::ReadSafeTensors((folder / "cut-data.safetensors").string()),
+               itk::torchcore::ModelFileError);
   std::ofstream((folder / "cut-header.safetensors").string(), std::ios::binary) << bytes.substr(0, 20);
-  EXPECT_THROW(itk::diffusion::ReadSafeTensorsMetadata((folder / "cut-header.safetensors").string()), ModelFileError);
+  EXPECT_THROW(itk::torchcore::ReadSafeTensorsMetadata((folder / "cut-header.safetensors").string()),
+               itk::torchcore::ModelFileError);
   std::ofstream((folder / "tiny.safetensors").string(), std::ios::binary) << "abc";
-  EXPECT_THROW(itk::diffusion::ReadSafeTensorsMetadata((folder / "tiny.safetensors").string()), ModelFileError);
+  EXPECT_THROW(itk::torchcore::ReadSafeTensorsMetadata((folder / "tiny.safetensors").string()),
+               itk::torchcore::ModelFileError);
   // No __metadata__: an empty map.
-  SafeTensors bare;
+  itk::torchcore::SafeTensors bare;
   bare.tensors = contents.tensors;
-  itk::diffusion::WriteSafeTensors((folder / "bare.safetensors").string(), bare);
-  EXPECT_TRUE(itk::diffusion::ReadSafeTensorsMetadata((folder / "bare.safetensors").string()).empty());
+  itk::torchcore::WriteSafeTensors((folder / "bare.safetensors").string(), bare);
+  EXPECT_TRUE(itk::torchcore::ReadSafeTensorsMetadata((folder / "bare.safetensors").string()).empty());
   std::filesystem::remove_all(folder);
 }

@@ -35,7 +35,7 @@
 namespace
 {
 namespace fs = std::filesystem;
-using itk::diffusion::ModelFileError;
+using itk::torchcore::ModelFileError;
 
 /** Writes the reference models and outputs of unet_reference.py once per test process. */
 class UNet2DReference : public ::testing::Test
@@ -65,7 +65,7 @@ protected:
   static double
   MaxDifference(itk::diffusion::UNet2D & unet, const std::string & name)
   {
-    const auto         io = itk::diffusion::ReadSafeTensors(s_Folder + "/" + name + "_io.safetensors");
+    const auto         io = itk::torchcore::ReadSafeTensors(s_Folder + "/" + name + "_io.safetensors");
     torch::NoGradGuard noGrad;
     unet->eval();
     const auto batch = unet(io.Find("sample"), io.Find("timesteps"));
@@ -92,7 +92,7 @@ TEST_F(UNet2DReference, ForwardMatchesPyTorchWithDefaultTimeEmbedding)
   const auto difference = MaxDifference(model.unet, "default");
   EXPECT_LE(difference, 1e-4);
   // The outputs are not trivially small: a wrong network could not pass by accident.
-  const auto io = itk::diffusion::ReadSafeTensors(s_Folder + "/default_io.safetensors");
+  const auto io = itk::torchcore::ReadSafeTensors(s_Folder + "/default_io.safetensors");
   EXPECT_GT(io.Find("expected").abs().max().item<double>(), 0.1);
 }
 
@@ -134,16 +134,18 @@ TEST_F(UNet2DReference, FolderWithATrailingSlashLoadsAndIsNamedByTheFolder)
 TEST_F(UNet2DReference, FolderIdentityIsItsModelFilesWhereverItLies)
 {
   namespace fs = std::filesystem;
-  using itk::diffusion::SHA256OfFile;
+  using itk::torchcore::SHA256OfFile;
   using itk::diffusion::SHA256OfModel;
   const std::string model = s_Folder + "/default_model";
   // The identity is the SHA-256 of the list of the model files' own SHA-256 (computed here by
   // hand), never that of an unreadable folder's zero bytes.
-  const std::string listing = "unet_config " + SHA256OfFile(model + "/config.json") + "\nweights " +
-                              SHA256OfFile(model + "/diffusion_pytorch_model.safetensors") + "\nscheduler_config -\n";
-  EXPECT_EQ(SHA256OfModel(model), itk::diffusion::SHA256Hex(listing.data(), listing.size()));
-  EXPECT_NE(SHA256OfModel(model), itk::diffusion::SHA256Hex("", 0));
-  EXPECT_EQ(SHA256OfModel(s_Folder + "/default.safetensors"), SHA256OfFile(s_Folder + "/default.safetensors"));
+  const std::string listing = "unet_config " + itk::torchcore::SHA256OfFile(model + "/config.json") + "\nweights " +
+                              itk::torchcore::SHA256OfFile(model + "/diffusion_pytorch_model.safetensors") +
+                              "\nscheduler_config -\n";
+  EXPECT_EQ(SHA256OfModel(model), itk::torchcore::SHA256Hex(listing.data(), listing.size()));
+  EXPECT_NE(SHA256OfModel(model), itk::torchcore::SHA256Hex("", 0));
+  EXPECT_EQ(SHA256OfModel(s_Folder + "/default.safetensors"),
+            itk::torchcore::SHA256OfFile(s_Folder + "/default.safetensors"));
 
   const auto copy = fs::path(s_Folder) / "copied" / "elsewhere";
   fs::create_directories(copy);
@@ -159,7 +161,7 @@ TEST_F(UNet2DReference, FolderIdentityIsItsModelFilesWhereverItLies)
     weights.put('\x7f');
   }
   EXPECT_NE(SHA256OfModel(copy.string()), SHA256OfModel(model));
-  EXPECT_THROW(SHA256OfModel(s_Folder), itk::diffusion::ModelFileError); // not a model folder
+  EXPECT_THROW(SHA256OfModel(s_Folder), itk::torchcore::ModelFileError); // not a model folder
   fs::remove_all(fs::path(s_Folder) / "copied");
 }
 
@@ -228,7 +230,7 @@ TEST(UNet2D, ConfigWeightMismatchNamesTheTensorAndBothShapes)
   const auto                  folder = itk::DiffusionTest::ScratchFolder("unet-mismatch");
   auto                        config = itk::DiffusionTest::TinyConfig();
   itk::diffusion::UNet2D      unet(config);
-  itk::diffusion::SafeTensors weights;
+  itk::torchcore::SafeTensors weights;
   weights.tensors = unet->NamedWeights();
 
   auto wider = config;
@@ -239,7 +241,7 @@ TEST(UNet2D, ConfigWeightMismatchNamesTheTensorAndBothShapes)
     other->LoadWeights(weights, "tiny.safetensors");
     ADD_FAILURE() << "loaded weights of another width";
   }
-  catch (const ModelFileError & e)
+  catch (const itk::torchcore::ModelFileError & e)
   {
     const std::string message = e.what();
     EXPECT_NE(message.find("\"down_blocks.1.resnets.0.conv1.weight\""), std::string::npos) << message;
@@ -254,25 +256,28 @@ TEST(UNet2D, ConfigWeightMismatchNamesTheTensorAndBothShapes)
     unet->LoadWeights(partial, "partial.safetensors");
     ADD_FAILURE() << "loaded incomplete weights";
   }
-  catch (const ModelFileError & e)
+  catch (const itk::torchcore::ModelFileError & e)
   {
     EXPECT_NE(std::string(e.what()).find("lacks tensor \"conv_out.bias\""), std::string::npos) << e.what();
   }
   auto extra = weights;
   extra.tensors.emplace_back("class_embedding.weight", torch::zeros({ 3 }));
-  EXPECT_THROW(unet->LoadWeights(extra, "extra.safetensors"), ModelFileError);
+  EXPECT_THROW(unet->LoadWeights(extra, "extra.safetensors"), itk::torchcore::ModelFileError);
 
   // A model file whose config disagrees with its weights, and files that are not models.
   itk::diffusion::SaveDiffusionModel(
     (folder / "tiny.safetensors").string(), unet, itk::diffusion::NoiseSchedule(itk::diffusion::SchedulerConfig{}));
-  auto contents = itk::diffusion::ReadSafeTensors((folder / "tiny.safetensors").string());
+  auto contents = itk::torchcore::ReadSafeTensors((folder / "tiny.safetensors").string());
   contents.metadata["unet_config"] = wider.ToJson();
-  itk::diffusion::WriteSafeTensors((folder / "lying.safetensors").string(), contents);
-  EXPECT_THROW(itk::diffusion::LoadDiffusionModel((folder / "lying.safetensors").string()), ModelFileError);
+  itk::torchcore::WriteSafeTensors((folder / "lying.safetensors").string(), contents);
+  EXPECT_THROW(itk::diffusion::LoadDiffusionModel((folder / "lying.safetensors").string()),
+               itk::torchcore::ModelFileError);
   contents.metadata.erase("unet_config");
-  itk::diffusion::WriteSafeTensors((folder / "bare.safetensors").string(), contents);
-  EXPECT_THROW(itk::diffusion::LoadDiffusionModel((folder / "bare.safetensors").string()), ModelFileError);
-  EXPECT_THROW(itk::diffusion::LoadDiffusionModel((folder / "absent.safetensors").string()), ModelFileError);
+  itk::torchcore::WriteSafeTensors((folder / "bare.safetensors").string(), contents);
+  EXPECT_THROW(itk::diffusion::LoadDiffusionModel((folder / "bare.safetensors").string()),
+               itk::torchcore::ModelFileError);
+  EXPECT_THROW(itk::diffusion::LoadDiffusionModel((folder / "absent.safetensors").string()),
+               itk::torchcore::ModelFileError);
   fs::create_directories(folder / "pickled");
   std::ofstream((folder / "pickled" / "config.json").string()) << config.ToJson();
   std::ofstream((folder / "pickled" / "diffusion_pytorch_model.bin").string()) << "pickle";
@@ -281,7 +286,7 @@ TEST(UNet2D, ConfigWeightMismatchNamesTheTensorAndBothShapes)
     itk::diffusion::LoadDiffusionModel((folder / "pickled").string());
     ADD_FAILURE() << "loaded a pickle folder";
   }
-  catch (const ModelFileError & e)
+  catch (const itk::torchcore::ModelFileError & e)
   {
     EXPECT_NE(std::string(e.what()).find("never loaded"), std::string::npos) << e.what();
   }
@@ -290,18 +295,20 @@ TEST(UNet2D, ConfigWeightMismatchNamesTheTensorAndBothShapes)
 
 TEST(UNet2D, RefusesUnsupportedConfigs)
 {
-  using itk::diffusion::ConfigurationError;
+  using itk::torchcore::ConfigurationError;
   using itk::diffusion::UNet2DConfig;
-  EXPECT_THROW(UNet2DConfig::FromJson("{\"time_embedding_type\": \"fourier\"}"), ConfigurationError);
-  EXPECT_THROW(UNet2DConfig::FromJson("{\"_class_name\": \"UNet2DConditionModel\"}"), ConfigurationError);
-  EXPECT_THROW(UNet2DConfig::FromJson("{\"block_out_channels\": [30, 64, 64, 64]}"), ConfigurationError);
+  EXPECT_THROW(UNet2DConfig::FromJson("{\"time_embedding_type\": \"fourier\"}"), itk::torchcore::ConfigurationError);
+  EXPECT_THROW(UNet2DConfig::FromJson("{\"_class_name\": \"UNet2DConditionModel\"}"),
+               itk::torchcore::ConfigurationError);
+  EXPECT_THROW(UNet2DConfig::FromJson("{\"block_out_channels\": [30, 64, 64, 64]}"),
+               itk::torchcore::ConfigurationError);
   EXPECT_THROW(UNet2DConfig::FromJson("{\"down_block_types\": [\"CrossAttnDownBlock2D\", \"DownBlock2D\", "
                                       "\"DownBlock2D\", \"DownBlock2D\"]}"),
-               ConfigurationError);
-  EXPECT_THROW(UNet2DConfig::FromJson("{\"layers_per_block\": \"two\"}"), ConfigurationError);
-  EXPECT_THROW(UNet2DConfig::FromJson("not json"), ConfigurationError);
+               itk::torchcore::ConfigurationError);
+  EXPECT_THROW(UNet2DConfig::FromJson("{\"layers_per_block\": \"two\"}"), itk::torchcore::ConfigurationError);
+  EXPECT_THROW(UNet2DConfig::FromJson("not json"), itk::torchcore::ConfigurationError);
   EXPECT_NO_THROW(UNet2DConfig::FromJson("{}"));
   itk::diffusion::UNet2D unet(itk::DiffusionTest::TinyConfig());
   torch::NoGradGuard     noGrad;
-  EXPECT_THROW(unet(torch::zeros({ 1, 3, 17, 17 }), torch::tensor({ 1 })), ConfigurationError);
+  EXPECT_THROW(unet(torch::zeros({ 1, 3, 17, 17 }), torch::tensor({ 1 })), itk::torchcore::ConfigurationError);
 }

@@ -33,8 +33,8 @@
 namespace
 {
 namespace fs = std::filesystem;
-using itk::diffusion::ModelFileError;
-using itk::diffusion::SafeTensors;
+using itk::torchcore::ModelFileError;
+using itk::torchcore::SafeTensors;
 using itk::regression::LoadRegressor;
 using itk::regression::RegressorMetadata;
 using itk::regression::ResNet;
@@ -82,7 +82,7 @@ ExpectRefusal(Call call, const std::vector<std::string> & words)
     call();
     ADD_FAILURE() << "no ModelFileError";
   }
-  catch (const ModelFileError & e)
+  catch (const itk::torchcore::ModelFileError & e)
   {
     for (const auto & word : words)
     {
@@ -117,9 +117,9 @@ protected:
   {
     auto net = TrainedLookingNet();
     itk::regression::SaveRegressor(File(name), net, Metadata(net));
-    auto contents = itk::diffusion::ReadSafeTensors(File(name));
+    auto contents = itk::torchcore::ReadSafeTensors(File(name));
     edit(contents);
-    itk::diffusion::WriteSafeTensors(File(name), contents);
+    itk::torchcore::WriteSafeTensors(File(name), contents);
     return File(name);
   }
   fs::path m_Folder;
@@ -144,7 +144,7 @@ TEST_F(RegressorModelFile, RoundTripIsBitIdenticalWithItsMetadata)
   torch::NoGradGuard noGrad;
   const auto         images = torch::rand({ 2, 3, 32, 32 });
   EXPECT_TRUE(torch::equal(net->forward(images), back->forward(images)));
-  const auto contents = itk::diffusion::ReadSafeTensors(File("regressor.safetensors"));
+  const auto contents = itk::torchcore::ReadSafeTensors(File("regressor.safetensors"));
   EXPECT_EQ(contents.metadata.at("format"), "c2l-gene-regressor");
   EXPECT_EQ(contents.Find("layer1.0.bn1.num_batches_tracked").scalar_type(), torch::kLong);
   // No temporary file is left beside it.
@@ -157,15 +157,15 @@ TEST_F(RegressorModelFile, SaveRefusesInconsistentMetadata)
   auto metadata = Metadata(net);
   metadata.genes.pop_back();
   EXPECT_THROW(itk::regression::SaveRegressor(File("a.safetensors"), net, metadata),
-               itk::diffusion::ConfigurationError);
+               itk::torchcore::ConfigurationError);
   metadata = Metadata(net);
   metadata.config.depth = 34;
   EXPECT_THROW(itk::regression::SaveRegressor(File("a.safetensors"), net, metadata),
-               itk::diffusion::ConfigurationError);
+               itk::torchcore::ConfigurationError);
   metadata = Metadata(net);
   metadata.training = "{not json";
   EXPECT_THROW(itk::regression::SaveRegressor(File("a.safetensors"), net, metadata),
-               itk::diffusion::ConfigurationError);
+               itk::torchcore::ConfigurationError);
   EXPECT_FALSE(fs::exists(File("a.safetensors")));
 }
 
@@ -186,34 +186,35 @@ TEST_F(RegressorModelFile, RefusesFilesOfOtherKinds)
   ExpectRefusal([&] { LoadRegressor(File("diffusion.safetensors"), metadata); },
                 { File("diffusion.safetensors"), "diffusion model" });
   // A bare torchvision state_dict.
-  SafeTensors bare;
+  itk::torchcore::SafeTensors bare;
   bare.tensors = TrainedLookingNet()->NamedState();
-  itk::diffusion::WriteSafeTensors(File("bare.safetensors"), bare);
+  itk::torchcore::WriteSafeTensors(File("bare.safetensors"), bare);
   ExpectRefusal([&] { LoadRegressor(File("bare.safetensors"), metadata); }, { "torchvision", "backbone" });
   // Another format, and a file that is no safetensors at all.
-  const auto local = Edited("local.safetensors", [](SafeTensors & c) { c.metadata["format"] = "c2l-local-model"; });
+  const auto local =
+    Edited("local.safetensors", [](itk::torchcore::SafeTensors & c) { c.metadata["format"] = "c2l-local-model"; });
   ExpectRefusal([&] { LoadRegressor(local, metadata); }, { "local gene-conditioned diffusion model" });
   std::ofstream(File("text.safetensors")) << "hello, I am not a model";
-  EXPECT_THROW(LoadRegressor(File("text.safetensors"), metadata), ModelFileError);
-  EXPECT_THROW(LoadRegressor(File("absent.safetensors"), metadata), ModelFileError);
+  EXPECT_THROW(LoadRegressor(File("text.safetensors"), metadata), itk::torchcore::ModelFileError);
+  EXPECT_THROW(LoadRegressor(File("absent.safetensors"), metadata), itk::torchcore::ModelFileError);
 }
 
 TEST_F(RegressorModelFile, RefusesInconsistentRegressorFiles)
 {
   RegressorMetadata metadata;
-  const auto        wrongDepth = Edited("depth.safetensors", [](SafeTensors & c) {
+  const auto        wrongDepth = Edited("depth.safetensors", [](itk::torchcore::SafeTensors & c) {
     c.metadata["resnet_config"] = itk::RegressionTest::Config(34, 3).ToJson().dump();
   });
   ExpectRefusal([&] { LoadRegressor(wrongDepth, metadata); }, { wrongDepth, "layer1.2.conv1.weight", "ResNet-34" });
 
-  const auto missing = Edited("missing.safetensors", [](SafeTensors & c) {
+  const auto missing = Edited("missing.safetensors", [](itk::torchcore::SafeTensors & c) {
     c.tensors.erase(std::find_if(c.tensors.begin(), c.tensors.end(), [](const auto & named) {
       return named.first == "layer2.0.downsample.1.running_var";
     }));
   });
   ExpectRefusal([&] { LoadRegressor(missing, metadata); }, { missing, "layer2.0.downsample.1.running_var" });
 
-  const auto shape = Edited("shape.safetensors", [](SafeTensors & c) {
+  const auto shape = Edited("shape.safetensors", [](itk::torchcore::SafeTensors & c) {
     for (auto & named : c.tensors)
     {
       if (named.first == "fc.weight")
@@ -224,17 +225,21 @@ TEST_F(RegressorModelFile, RefusesInconsistentRegressorFiles)
   });
   ExpectRefusal([&] { LoadRegressor(shape, metadata); }, { shape, "fc.weight", "[4, 512]", "[3, 512]" });
 
-  const auto extra = Edited(
-    "extra.safetensors", [](SafeTensors & c) { c.tensors.emplace_back("layer5.0.conv1.weight", torch::zeros({ 1 })); });
+  const auto extra = Edited("extra.safetensors", [](itk::torchcore::SafeTensors & c) {
+    c.tensors.emplace_back("layer5.0.conv1.weight", torch::zeros({ 1 }));
+  });
   ExpectRefusal([&] { LoadRegressor(extra, metadata); }, { "layer5.0.conv1.weight" });
 
-  const auto genes = Edited("genes.safetensors", [](SafeTensors & c) { c.metadata["genes"] = R"(["A","B"])"; });
+  const auto genes =
+    Edited("genes.safetensors", [](itk::torchcore::SafeTensors & c) { c.metadata["genes"] = R"(["A","B"])"; });
   ExpectRefusal([&] { LoadRegressor(genes, metadata); }, { "2 genes for 3 outputs" });
 
-  const auto garbled = Edited("garbled.safetensors", [](SafeTensors & c) { c.metadata["resnet_config"] = "{"; });
+  const auto garbled =
+    Edited("garbled.safetensors", [](itk::torchcore::SafeTensors & c) { c.metadata["resnet_config"] = "{"; });
   ExpectRefusal([&] { LoadRegressor(garbled, metadata); }, { garbled, "metadata" });
 
-  const auto noSize = Edited("size.safetensors", [](SafeTensors & c) { c.metadata.erase("image_size"); });
+  const auto noSize =
+    Edited("size.safetensors", [](itk::torchcore::SafeTensors & c) { c.metadata.erase("image_size"); });
   ExpectRefusal([&] { LoadRegressor(noSize, metadata); }, { "image_size" });
   EXPECT_TRUE(metadata.genes.empty()); // untouched by the failures
 }
@@ -243,8 +248,8 @@ TEST_F(RegressorModelFile, LoadsATorchvisionBackboneButNotItsHead)
 {
   // A torchvision-named state_dict with ImageNet's 1000-class head and no num_batches_tracked (as
   // in state_dicts older than PyTorch 0.4.1).
-  auto        source = TrainedLookingNet();
-  SafeTensors file;
+  auto                        source = TrainedLookingNet();
+  itk::torchcore::SafeTensors file;
   for (const auto & named : source->NamedState())
   {
     if (named.first.find("num_batches_tracked") == std::string::npos && named.first.rfind("fc.", 0) != 0)
@@ -254,7 +259,7 @@ TEST_F(RegressorModelFile, LoadsATorchvisionBackboneButNotItsHead)
   }
   file.tensors.emplace_back("fc.weight", torch::zeros({ 1000, 512 }));
   file.tensors.emplace_back("fc.bias", torch::zeros({ 1000 }));
-  itk::diffusion::WriteSafeTensors(File("resnet18.safetensors"), file);
+  itk::torchcore::WriteSafeTensors(File("resnet18.safetensors"), file);
 
   torch::manual_seed(11);
   ResNet     net(itk::RegressionTest::Config(18, 3));
@@ -276,9 +281,9 @@ TEST_F(RegressorModelFile, LoadsATorchvisionBackboneButNotItsHead)
   ResNet deeper(itk::RegressionTest::Config(50, 3));
   ExpectRefusal([&] { itk::regression::LoadTorchvisionBackbone(deeper, File("resnet18.safetensors")); },
                 { "ResNet-18", "ResNet-50" });
-  SafeTensors fifty;
+  itk::torchcore::SafeTensors fifty;
   fifty.tensors = deeper->NamedState();
-  itk::diffusion::WriteSafeTensors(File("resnet50.safetensors"), fifty);
+  itk::torchcore::WriteSafeTensors(File("resnet50.safetensors"), fifty);
   ExpectRefusal([&] { itk::regression::LoadTorchvisionBackbone(net, File("resnet50.safetensors")); },
                 { "holds a torchvision ResNet-50", "this regressor is a ResNet-18" });
   ResNet thirtyFour(itk::RegressionTest::Config(34, 3));
@@ -287,13 +292,13 @@ TEST_F(RegressorModelFile, LoadsATorchvisionBackboneButNotItsHead)
 
   // Missing tensors are listed; a wrong shape is named; either leaves the net as it was.
   file.tensors.erase(file.tensors.begin(), file.tensors.begin() + 2);
-  itk::diffusion::WriteSafeTensors(File("partial.safetensors"), file);
+  itk::torchcore::WriteSafeTensors(File("partial.safetensors"), file);
   const auto before = net->NamedState().front().second.clone();
   ExpectRefusal([&] { itk::regression::LoadTorchvisionBackbone(net, File("partial.safetensors")); },
                 { "lacks 2 of its tensors", "conv1.weight", "bn1.weight" });
   file.tensors.insert(file.tensors.begin(), { "conv1.weight", torch::zeros({ 64, 3, 3, 3 }) });
   file.tensors.insert(file.tensors.begin(), { "bn1.weight", torch::zeros({ 64 }) });
-  itk::diffusion::WriteSafeTensors(File("shape.safetensors"), file);
+  itk::torchcore::WriteSafeTensors(File("shape.safetensors"), file);
   ExpectRefusal([&] { itk::regression::LoadTorchvisionBackbone(net, File("shape.safetensors")); },
                 { "conv1.weight", "[64, 3, 3, 3]", "[64, 3, 7, 7]" });
   EXPECT_TRUE(torch::equal(net->NamedState().front().second, before));
@@ -301,7 +306,7 @@ TEST_F(RegressorModelFile, LoadsATorchvisionBackboneButNotItsHead)
   ExpectRefusal(
     [&] {
       itk::regression::LoadTorchvisionBackbone(
-        net, Edited("r.safetensors", [](SafeTensors & c) {
+        net, Edited("r.safetensors", [](itk::torchcore::SafeTensors & c) {
           c.tensors.erase(std::remove_if(c.tensors.begin(),
                                          c.tensors.end(),
                                          [](const auto & n) { return n.first.rfind("layer", 0) == 0; }),

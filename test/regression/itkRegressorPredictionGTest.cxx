@@ -82,13 +82,15 @@ TEST(RegressorPrediction, RefusesBadInput)
   torch::set_num_threads(1);
   ResNet     net(itk::RegressionTest::Config(18, 2));
   const auto patches = itk::RegressionTest::RandomPatches(2, 16, 0);
-  using itk::diffusion::ConfigurationError;
-  EXPECT_THROW(itk::regression::PredictExpression(net, patches.to(torch::kFloat32), 2, "cpu"), ConfigurationError);
-  EXPECT_THROW(itk::regression::PredictExpression(net, patches.permute({ 0, 3, 1, 2 }), 2, "cpu"), ConfigurationError);
+  using itk::torchcore::ConfigurationError;
+  EXPECT_THROW(itk::regression::PredictExpression(net, patches.to(torch::kFloat32), 2, "cpu"),
+               itk::torchcore::ConfigurationError);
+  EXPECT_THROW(itk::regression::PredictExpression(net, patches.permute({ 0, 3, 1, 2 }), 2, "cpu"),
+               itk::torchcore::ConfigurationError);
   EXPECT_THROW(itk::regression::PredictExpression(net, itk::RegressionTest::RandomPatches(2, 8, 0), 2, "cpu"),
-               ConfigurationError);
-  EXPECT_THROW(itk::regression::PredictExpression(net, patches, 0, "cpu"), ConfigurationError);
-  EXPECT_THROW(itk::regression::PredictFeatures(net, patches, 2, "gpu"), ConfigurationError);
-  EXPECT_THROW(itk::regression::PredictFeatures(net, torch::Tensor(), 2, "cpu"), ConfigurationError);
+               itk::torchcore::ConfigurationError);
+  EXPECT_THROW(itk::regression::PredictExpression(net, patches, 0, "cpu"), itk::torchcore::ConfigurationError);
+  EXPECT_THROW(itk::regression::PredictFeatures(net, patches, 2, "gpu"), itk::torchcore::ConfigurationError);
+  EXPECT_THROW(itk::regression::PredictFeatures(net, torch::Tensor(), 2, "cpu"), itk::torchcore::ConfigurationError);
 }
 } // namespace

@@ -32,8 +32,8 @@
 namespace
 {
 namespace fs = std::filesystem;
-using itk::diffusion::ConfigurationError;
-using itk::diffusion::ModelFileError;
+using itk::torchcore::ConfigurationError;
+using itk::torchcore::ModelFileError;
 using itk::regression::RegressorTrainer;
 using itk::RegressorTrainingSettings;
 using itk::regression::ResNet;
@@ -139,9 +139,10 @@ TEST(RegressorBatchDrawing, HonoursTheSyntheticFraction)
             itk::regression::DrawRegressionBatch(real, synthetic, 64, 0.5, second));
 
   // A pool that would be drawn from must not be empty.
-  EXPECT_THROW(itk::regression::DrawRegressionBatch(0, 0, 4, -1.0, generator), ConfigurationError);
-  EXPECT_THROW(itk::regression::DrawRegressionBatch(real, 0, 4, 0.5, generator), ConfigurationError);
-  EXPECT_THROW(itk::regression::DrawRegressionBatch(0, synthetic, 4, 0.5, generator), ConfigurationError);
+  EXPECT_THROW(itk::regression::DrawRegressionBatch(0, 0, 4, -1.0, generator), itk::torchcore::ConfigurationError);
+  EXPECT_THROW(itk::regression::DrawRegressionBatch(real, 0, 4, 0.5, generator), itk::torchcore::ConfigurationError);
+  EXPECT_THROW(itk::regression::DrawRegressionBatch(0, synthetic, 4, 0.5, generator),
+               itk::torchcore::ConfigurationError);
   EXPECT_NO_THROW(itk::regression::DrawRegressionBatch(real, 0, 4, 0.0, generator));
   EXPECT_NO_THROW(itk::regression::DrawRegressionBatch(0, synthetic, 4, 1.0, generator));
 }
@@ -153,7 +154,7 @@ TEST(RegressorLoss, EqualsTheClosedForms)
   // |1| + |-2| + |-0.5| + |-4| = 7.5 over 4; 1 + 4 + 0.25 + 16 = 21.25 over 4.
   EXPECT_FLOAT_EQ(itk::regression::RegressionLoss(output, target, "mae").item<float>(), 7.5f / 4.0f);
   EXPECT_FLOAT_EQ(itk::regression::RegressionLoss(output, target, "mse").item<float>(), 21.25f / 4.0f);
-  EXPECT_THROW(itk::regression::RegressionLoss(output, target, "huber"), ConfigurationError);
+  EXPECT_THROW(itk::regression::RegressionLoss(output, target, "huber"), itk::torchcore::ConfigurationError);
 }
 
 TEST_F(RegressorTraining, StepReturnsTheLossOfItsBatch)
@@ -270,9 +271,9 @@ TEST_F(RegressorTraining, ResumedRunEqualsUninterruptedRunBitForBit)
   other.BatchSize = 5;
   EXPECT_THROW(
     RegressorTrainer(ResNet(itk::RegressionTest::Config(18, 3)), other, real, realTargets, synthetic, syntheticTargets),
-    ModelFileError);
+    itk::torchcore::ModelFileError);
   EXPECT_THROW(RegressorTrainer(ResNet(itk::RegressionTest::Config(18, 3)), options, real, realTargets),
-               ConfigurationError); // fraction 0.5 without synthetic pairs
+               itk::torchcore::ConfigurationError); // fraction 0.5 without synthetic pairs
   try
   {
     RegressorTrainer(ResNet(itk::RegressionTest::Config(18, 3)),
@@ -283,13 +284,13 @@ TEST_F(RegressorTraining, ResumedRunEqualsUninterruptedRunBitForBit)
                      syntheticTargets);
     ADD_FAILURE() << "no ModelFileError";
   }
-  catch (const ModelFileError & e)
+  catch (const itk::torchcore::ModelFileError & e)
   {
     EXPECT_NE(std::string(e.what()).find("6 real and 9 synthetic"), std::string::npos) << e.what();
   }
   EXPECT_THROW(RegressorTrainer(
                  ResNet(itk::RegressionTest::Config(34, 3)), options, real, realTargets, synthetic, syntheticTargets),
-               ModelFileError);
+               itk::torchcore::ModelFileError);
   // A fresh start when asked to resume from a checkpoint that does not exist yet.
   options.CheckpointFileName = (m_Folder / "absent.safetensors").string();
   EXPECT_EQ(RegressorTrainer(
@@ -328,7 +329,7 @@ TEST_F(RegressorTraining, RefusesBadInput)
     {
       RegressorTrainer(net(), o, i, t, si, st);
     }
-    catch (const ConfigurationError & e)
+    catch (const itk::torchcore::ConfigurationError & e)
     {
       return e.what();
     }

@@ -89,15 +89,15 @@ protected:
   {
     return s_Folder + "/resnet" + std::to_string(depth) + ".safetensors";
   }
-  static itk::diffusion::SafeTensors
+  static itk::torchcore::SafeTensors
   Weights(int depth)
   {
-    return itk::diffusion::ReadSafeTensors(WeightsFile(depth));
+    return itk::torchcore::ReadSafeTensors(WeightsFile(depth));
   }
-  static itk::diffusion::SafeTensors
+  static itk::torchcore::SafeTensors
   Io(int depth)
   {
-    return itk::diffusion::ReadSafeTensors(s_Folder + "/resnet" + std::to_string(depth) + "_io.safetensors");
+    return itk::torchcore::ReadSafeTensors(s_Folder + "/resnet" + std::to_string(depth) + "_io.safetensors");
   }
 
   /** Output, features and prediction of uint8 patches against torchvision's, as max |difference|. */
@@ -216,9 +216,9 @@ TEST(ResNet, RefusesBadInput)
 {
   torch::set_num_threads(1);
   ResNet net(itk::RegressionTest::Config(18, 2));
-  EXPECT_THROW(net->forward(torch::zeros({ 1, 16, 16, 3 })), itk::diffusion::ConfigurationError);
-  EXPECT_THROW(net->forward(torch::zeros({ 1, 3, 16, 16 }, torch::kUInt8)), itk::diffusion::ConfigurationError);
-  EXPECT_THROW(net->forward(torch::zeros({ 3, 16, 16 })), itk::diffusion::ConfigurationError);
+  EXPECT_THROW(net->forward(torch::zeros({ 1, 16, 16, 3 })), itk::torchcore::ConfigurationError);
+  EXPECT_THROW(net->forward(torch::zeros({ 1, 3, 16, 16 }, torch::kUInt8)), itk::torchcore::ConfigurationError);
+  EXPECT_THROW(net->forward(torch::zeros({ 3, 16, 16 })), itk::torchcore::ConfigurationError);
 }
 
 TEST(ResNet, ConfigRoundTripsAndValidates)
@@ -231,7 +231,7 @@ TEST(ResNet, ConfigRoundTripsAndValidates)
   EXPECT_EQ(back.depth, 34);
   EXPECT_EQ(back.numberOfOutputs, 250);
   EXPECT_EQ(back.std[2], 0.4);
-  using itk::diffusion::ConfigurationError;
+  using itk::torchcore::ConfigurationError;
   for (const auto & bad : { nlohmann::json{ { "depth", 101 }, { "number_of_outputs", 2 } },
                             nlohmann::json{ { "depth", 18 }, { "number_of_outputs", 0 } },
                             nlohmann::json{ { "depth", 18 } },
@@ -240,9 +240,9 @@ TEST(ResNet, ConfigRoundTripsAndValidates)
                             nlohmann::json{ { "depth", 18 }, { "number_of_outputs", 2 }, { "std", { 1, 0, 1 } } },
                             nlohmann::json::array() })
   {
-    EXPECT_THROW(ResNetConfig::FromJson(bad), ConfigurationError) << bad.dump();
+    EXPECT_THROW(ResNetConfig::FromJson(bad), itk::torchcore::ConfigurationError) << bad.dump();
   }
-  EXPECT_THROW(ResNet(ResNetConfig{}), ConfigurationError); // no outputs
+  EXPECT_THROW(ResNet(ResNetConfig{}), itk::torchcore::ConfigurationError); // no outputs
 }
 
 TEST(ResNet, InferenceFoldsBatchNormIntoTheConvolutionsAndFoldsAgainAfterAChange)

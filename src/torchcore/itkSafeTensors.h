@@ -18,7 +18,7 @@
 #ifndef itkSafeTensors_h
 #define itkSafeTensors_h
 
-#include "itkDiffusionErrors.h"
+#include "itkTorchErrors.h"
 
 #include <torch/types.h>
 
@@ -30,7 +30,7 @@
 
 namespace itk
 {
-namespace diffusion
+namespace torchcore
 {
 
 /** The contents of a safetensors file: named tensors (in file order) and the `__metadata__` map.
@@ -80,7 +80,7 @@ WriteSafeTensors(const std::string & fileName, const SafeTensors & contents);
 void
 WriteFileAtomically(const std::string & fileName, const std::string & bytes);
 
-} // namespace diffusion
+} // namespace torchcore
 } // namespace itk
 
 #endif

@@ -25,7 +25,7 @@
 
 namespace itk
 {
-namespace diffusion
+namespace torchcore
 {
 
 bool
@@ -41,5 +41,5 @@ RetainFreedMemoryForReuse()
 #endif
 }
 
-} // namespace diffusion
+} // namespace torchcore
 } // namespace itk

@@ -18,11 +18,11 @@
 #ifndef itkOptimization_h
 #define itkOptimization_h
 
-// Training pieces shared by central pretraining and local adaptation: AdamW with its state in
-// safetensors checkpoints, an exponential moving average of weights, the warm-up learning-rate
-// schedule, and the dihedral augmentation of histology patches.
+// Training pieces shared by every LibTorch trainer of the module (central pretraining, local
+// adaptation, the gene regressor, S2S-ST): AdamW with its state in safetensors checkpoints, an
+// exponential moving average of weights, the warm-up learning-rate schedule, batch draws, and the
+// dihedral augmentation of histology patches.
 
-#include "itkNoiseSchedule.h"
 #include "itkSafeTensors.h"
 
 #include <ATen/core/Generator.h>
@@ -33,7 +33,7 @@
 
 namespace itk
 {
-namespace diffusion
+namespace torchcore
 {
 
 struct AdamWOptions
@@ -120,31 +120,16 @@ double
 WarmupLearningRate(std::int64_t step, double peak, std::int64_t warmup, std::int64_t total,
                    const std::string & schedule);
 
-/** Per-sample loss weights of min-SNR-gamma (Hang et al. 2023): min(SNR, gamma) / SNR for noise
- * prediction, / (SNR + 1) for v, min(SNR, gamma) for the sample itself; ones when gamma is 0. */
-torch::Tensor
-MinSnrWeights(const NoiseScheduleImpl & schedule, const torch::Tensor & timesteps, double gamma);
-
-/** The noise-prediction training loss: per-sample mean squared error of \p output against
- * \p target, weighted by MinSnrWeights, averaged over the batch. */
-torch::Tensor
-MinSnrLoss(const NoiseScheduleImpl & schedule, const torch::Tensor & output, const torch::Tensor & target,
-           const torch::Tensor & timesteps, double gamma);
-
 /** \p count indices drawn uniformly from [0, size) with \p generator (a training micro-batch). */
 std::vector<std::int64_t>
 DrawBatchIndices(std::int64_t size, std::int64_t count, at::Generator & generator);
-
-/** Training patches as the U-Net sees them: uint8 [0, 255] mapped to float [-1, 1], float left as it is. */
-torch::Tensor
-PatchesToModelRange(const torch::Tensor & images);
 
 /** A random horizontal flip and a random number of 90-degree turns per image of [B, C, H, W]
  * (histology has no orientation), drawn from \p generator: flips for the batch, then turns. */
 torch::Tensor
 AugmentDihedral(const torch::Tensor & images, at::Generator & generator);
 
-} // namespace diffusion
+} // namespace torchcore
 } // namespace itk
 
 #endif

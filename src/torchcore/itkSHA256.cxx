@@ -17,7 +17,7 @@
  *=========================================================================*/
 #include "itkSHA256.h"
 
-#include "itkDiffusionErrors.h"
+#include "itkTorchErrors.h"
 #include "itkReadableFile.h"
 
 #include <array>
@@ -27,7 +27,7 @@
 
 namespace itk
 {
-namespace diffusion
+namespace torchcore
 {
 namespace
 {
@@ -187,5 +187,5 @@ SHA256OfFile(const std::string & fileName)
   return hash.Finish();
 }
 
-} // namespace diffusion
+} // namespace torchcore
 } // end namespace itk

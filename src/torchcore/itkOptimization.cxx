@@ -24,7 +24,7 @@
 
 namespace itk
 {
-namespace diffusion
+namespace torchcore
 {
 
 AdamW::AdamW(std::vector<torch::Tensor> parameters, AdamWOptions options)
@@ -185,38 +185,11 @@ WarmupLearningRate(std::int64_t step, double peak, std::int64_t warmup, std::int
   return peak * 0.5 * (1.0 + std::cos(std::acos(-1.0) * progress));
 }
 
-torch::Tensor
-MinSnrWeights(const NoiseScheduleImpl & schedule, const torch::Tensor & timesteps, double gamma)
-{
-  const auto snr = schedule.SignalToNoise(timesteps);
-  if (!(gamma > 0.0))
-  {
-    return torch::ones_like(snr);
-  }
-  const auto   clipped = torch::clamp_max(snr, gamma);
-  const auto & type = schedule.Config().predictionType;
-  return type == "epsilon" ? clipped / snr : (type == "v_prediction" ? clipped / (snr + 1) : clipped);
-}
-
-torch::Tensor
-MinSnrLoss(const NoiseScheduleImpl & schedule, const torch::Tensor & output, const torch::Tensor & target,
-           const torch::Tensor & timesteps, double gamma)
-{
-  const auto perSample = (output.to(torch::kFloat32) - target).pow(2).mean({ 1, 2, 3 });
-  return (perSample * MinSnrWeights(schedule, timesteps, gamma).to(perSample.device())).mean();
-}
-
 std::vector<std::int64_t>
 DrawBatchIndices(std::int64_t size, std::int64_t count, at::Generator & generator)
 {
   const auto drawn = torch::randint(0, size, { count }, generator, torch::kLong);
   return { drawn.data_ptr<std::int64_t>(), drawn.data_ptr<std::int64_t>() + drawn.numel() };
-}
-
-torch::Tensor
-PatchesToModelRange(const torch::Tensor & images)
-{
-  return images.scalar_type() == torch::kUInt8 ? images.to(torch::kFloat32) / 127.5 - 1.0 : images.to(torch::kFloat32);
 }
 
 torch::Tensor
@@ -243,5 +216,5 @@ AugmentDihedral(const torch::Tensor & images, at::Generator & generator)
   return torch::stack(augmented);
 }
 
-} // namespace diffusion
+} // namespace torchcore
 } // namespace itk

@@ -25,7 +25,7 @@
 
 namespace itk
 {
-namespace diffusion
+namespace torchcore
 {
 
 /** LibTorch's global CPU generator seeded for a scope, and given back its state when the scope
@@ -57,7 +57,7 @@ private:
   at::Tensor    m_Saved;
 };
 
-} // namespace diffusion
+} // namespace torchcore
 } // namespace itk
 
 #endif

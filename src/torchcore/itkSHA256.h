@@ -15,25 +15,29 @@
  *  limitations under the License.
  *
  *=========================================================================*/
-#ifndef itkHeapRetention_h
-#define itkHeapRetention_h
+#ifndef itkSHA256_h
+#define itkSHA256_h
 
-// The process's heap policy for training, behind itk::RetainFreedMemoryForReuse
-// (include/itkProcessMemory.h, which says why and at what price). No LibTorch, no ITK: the engine's
-// benchmark programs use it too.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+// SHA-256 (FIPS 180-4) as lower-case hex: identifies a central model file, so that a small local
+// adapter can reference it instead of carrying it. No LibTorch, no ITK.
 
 namespace itk
 {
-namespace diffusion
+namespace torchcore
 {
 
-/** glibc's malloc serves every block from its heap (none mapped on its own) and never gives the
- * heap's free top back to the system, for the whole process. False where the C library is not glibc
- * or mallopt refuses. */
-bool
-RetainFreedMemoryForReuse();
+std::string
+SHA256Hex(const void * data, std::size_t size);
 
-} // namespace diffusion
-} // namespace itk
+/** SHA-256 of a file's bytes, read in blocks; ModelFileError if it cannot be read. */
+std::string
+SHA256OfFile(const std::string & fileName);
+
+} // namespace torchcore
+} // end namespace itk
 
 #endif

@@ -15,40 +15,25 @@
  *  limitations under the License.
  *
  *=========================================================================*/
-#ifndef itkDiffusionErrors_h
-#define itkDiffusionErrors_h
+#ifndef itkHeapRetention_h
+#define itkHeapRetention_h
 
-#include <stdexcept>
-#include <string>
+// The process's heap policy for training, behind itk::RetainFreedMemoryForReuse
+// (include/itkProcessMemory.h, which says why and at what price). No LibTorch, no ITK: the engine's
+// benchmark programs use it too.
 
 namespace itk
 {
-namespace diffusion
+namespace torchcore
 {
 
-/** Errors of the diffusion engine. The engine knows no ITK; the ITK layer rethrows these as
- * itk::ExceptionObject with the same message. */
-class DiffusionError : public std::runtime_error
-{
-public:
-  using std::runtime_error::runtime_error;
-};
+/** glibc's malloc serves every block from its heap (none mapped on its own) and never gives the
+ * heap's free top back to the system, for the whole process. False where the C library is not glibc
+ * or mallopt refuses. */
+bool
+RetainFreedMemoryForReuse();
 
-/** A model, checkpoint or safetensors file that is missing, truncated, hostile or inconsistent. */
-class ModelFileError : public DiffusionError
-{
-public:
-  using DiffusionError::DiffusionError;
-};
-
-/** A configuration (U-Net, scheduler, sampler, trainer) that cannot work. */
-class ConfigurationError : public DiffusionError
-{
-public:
-  using DiffusionError::DiffusionError;
-};
-
-} // namespace diffusion
+} // namespace torchcore
 } // namespace itk
 
 #endif

@@ -15,29 +15,31 @@
  *  limitations under the License.
  *
  *=========================================================================*/
-#ifndef itkSHA256_h
-#define itkSHA256_h
+#ifndef itkTorchDevice_h
+#define itkTorchDevice_h
 
-#include <cstddef>
-#include <cstdint>
+// Where LibTorch work runs: a device by name, and the process's intra-op thread count.
+
+#include <torch/types.h>
+
 #include <string>
-
-// SHA-256 (FIPS 180-4) as lower-case hex: identifies a central model file, so that a small local
-// adapter can reference it instead of carrying it. No LibTorch, no ITK.
 
 namespace itk
 {
-namespace diffusion
+namespace torchcore
 {
 
-std::string
-SHA256Hex(const void * data, std::size_t size);
+/** "cpu", "cuda" or "cuda:N" as a torch device; ConfigurationError for anything else, or when CUDA
+ * (or device N) is not available in this build and machine. */
+torch::Device
+ResolveDevice(const std::string & name);
 
-/** SHA-256 of a file's bytes, read in blocks; ModelFileError if it cannot be read. */
-std::string
-SHA256OfFile(const std::string & fileName);
+/** Sets LibTorch's intra-op thread count to `threads` when it is above 0; 0 leaves the process's
+ * setting as the application made it (a filter takes no process-wide decision unless asked to). */
+void
+SetTorchThreads(int threads);
 
-} // namespace diffusion
-} // end namespace itk
+} // namespace torchcore
+} // namespace itk
 
 #endif

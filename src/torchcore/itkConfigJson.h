@@ -18,7 +18,7 @@
 #ifndef itkConfigJson_h
 #define itkConfigJson_h
 
-#include "itkDiffusionErrors.h"
+#include "itkTorchErrors.h"
 
 #include <nlohmann/json.hpp>
 
@@ -27,7 +27,7 @@
 
 namespace itk
 {
-namespace diffusion
+namespace torchcore
 {
 /** Python's json module writes infinities and NaN as bare Infinity, -Infinity and NaN (diffusers'
  * DPMSolverMultistepScheduler config has "lambda_min_clipped": -Infinity), which JSON does not allow:
@@ -149,7 +149,7 @@ ReadConfigNumber(const nlohmann::json & json, const char * key, double fallback,
   }
   throw ConfigurationError(what + " field \"" + key + "\" is not a number: " + value.dump());
 }
-} // namespace diffusion
+} // namespace torchcore
 } // namespace itk
 
 #endif

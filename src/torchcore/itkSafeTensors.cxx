@@ -31,7 +31,7 @@
 
 namespace itk
 {
-namespace diffusion
+namespace torchcore
 {
 namespace
 {
@@ -401,5 +401,5 @@ WriteSafeTensors(const std::string & fileName, const SafeTensors & contents)
   WriteFileAtomically(fileName, SerializeSafeTensors(contents));
 }
 
-} // namespace diffusion
+} // namespace torchcore
 } // namespace itk
