@@ -45,22 +45,13 @@ PretrainingSettings::Problem() const
   {
     return "NumberOfSteps, BatchSize and GradientAccumulation must be positive";
   }
-  if (!(LearningRate > 0.0) || !(WeightDecay >= 0.0))
+  if (auto problem = OptimizerProblem(LearningRate, WeightDecay, WarmupFraction, false, Schedule); !problem.empty())
   {
-    return "the learning rate must be positive and the weight decay non-negative (LearningRate " +
-           NumberText(LearningRate) + ", WeightDecay " + NumberText(WeightDecay) + ")";
+    return problem;
   }
-  if (!(WarmupFraction >= 0.0 && WarmupFraction < 1.0))
+  if (auto problem = DiffusionTrainingProblem(SnrGamma, GradientClip, EmaDecay); !problem.empty())
   {
-    return "WarmupFraction " + NumberText(WarmupFraction) + " is outside [0, 1)";
-  }
-  if (Schedule != "constant" && Schedule != "cosine")
-  {
-    return "the schedule \"" + Schedule + "\" is not constant or cosine";
-  }
-  if (!(SnrGamma >= 0.0) || !(GradientClip >= 0.0) || !(EmaDecay >= 0.0 && EmaDecay < 1.0))
-  {
-    return "SnrGamma and GradientClip must be >= 0 (0 disables them) and EmaDecay in [0, 1)";
+    return problem;
   }
   return CheckpointAndDeviceProblem(CheckpointFileName, Resume, Device);
 }

@@ -39,18 +39,9 @@ RegressorTrainingSettings::Problem() const
   {
     return "BatchSize is " + std::to_string(BatchSize) + "; BatchNorm needs at least 2 patches a batch";
   }
-  if (!(LearningRate > 0.0) || !(WeightDecay >= 0.0))
+  if (auto problem = OptimizerProblem(LearningRate, WeightDecay, WarmupFraction, true, Schedule); !problem.empty())
   {
-    return "the learning rate must be positive and the weight decay non-negative (LearningRate " +
-           NumberText(LearningRate) + ", WeightDecay " + NumberText(WeightDecay) + ")";
-  }
-  if (!(WarmupFraction >= 0.0 && WarmupFraction <= 1.0))
-  {
-    return "WarmupFraction " + NumberText(WarmupFraction) + " is outside [0, 1]";
-  }
-  if (Schedule != "cosine" && Schedule != "constant")
-  {
-    return "the schedule \"" + Schedule + "\" is not cosine or constant";
+    return problem;
   }
   if (Loss != "mae" && Loss != "mse")
   {

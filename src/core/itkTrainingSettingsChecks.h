@@ -53,6 +53,40 @@ DeviceNameProblem(const std::string & device)
   return "the device \"" + device + "\" is not cpu, cuda or cuda:N";
 }
 
+/** AdamW's learning rate and weight decay, the warm-up fraction (below 1 unless \p warmupMayBeWhole)
+ * and the schedule after it, as every training step has them. */
+inline std::string
+OptimizerProblem(double learningRate, double weightDecay, double warmupFraction, bool warmupMayBeWhole,
+                 const std::string & schedule)
+{
+  if (!(learningRate > 0.0) || !(weightDecay >= 0.0))
+  {
+    return "the learning rate must be positive and the weight decay non-negative (LearningRate " +
+           NumberText(learningRate) + ", WeightDecay " + NumberText(weightDecay) + ")";
+  }
+  if (!(warmupFraction >= 0.0 && (warmupMayBeWhole ? warmupFraction <= 1.0 : warmupFraction < 1.0)))
+  {
+    return "WarmupFraction " + NumberText(warmupFraction) + " is outside " + (warmupMayBeWhole ? "[0, 1]" : "[0, 1)");
+  }
+  if (schedule != "constant" && schedule != "cosine")
+  {
+    return "the schedule \"" + schedule + "\" is not constant or cosine";
+  }
+  return "";
+}
+
+/** The diffusion loss's min-SNR gamma, the gradient clip and the EMA decay (pretraining and
+ * adaptation). */
+inline std::string
+DiffusionTrainingProblem(double snrGamma, double gradientClip, double emaDecay)
+{
+  if (!(snrGamma >= 0.0) || !(gradientClip >= 0.0) || !(emaDecay >= 0.0 && emaDecay < 1.0))
+  {
+    return "SnrGamma and GradientClip must be >= 0 (0 disables them) and EmaDecay in [0, 1)";
+  }
+  return "";
+}
+
 /** Resuming needs a checkpoint file name; the device must be one LibTorch names. */
 inline std::string
 CheckpointAndDeviceProblem(const std::string & checkpointFileName, bool resume, const std::string & device)
