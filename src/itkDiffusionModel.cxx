@@ -23,6 +23,7 @@
 #include "itkLocalModelFile.h"
 
 #include "itkMacro.h"
+#include "itkTorchDevice.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>

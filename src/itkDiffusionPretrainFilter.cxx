@@ -22,6 +22,7 @@
 #include "itkGlobalGeneratorSeed.h"
 
 #include "itkImageRegionConstIterator.h"
+#include "itkTorchDevice.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>

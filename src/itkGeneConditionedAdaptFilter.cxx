@@ -21,6 +21,7 @@
 #include "itkDiffusionModelFile.h"
 #include "itkDiffusionModelInternals.h"
 #include "itkLocalModelFile.h"
+#include "itkTorchDevice.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 

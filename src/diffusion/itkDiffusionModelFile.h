@@ -19,7 +19,6 @@
 #define itkDiffusionModelFile_h
 
 #include "itkNoiseSchedule.h"
-#include "itkTorchDevice.h"
 #include "itkUNet2D.h"
 
 #include <map>

@@ -22,6 +22,7 @@
 #include "itkTorchErrors.h"
 #include "itkDiffusionModelFile.h"
 #include "itkSafeTensors.h"
+#include "itkTorchDevice.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
