@@ -33,6 +33,13 @@ struct SpatialTranscriptomics_EXPORT ImputationSplit
 {
   std::string               Name;
   std::vector<std::uint8_t> Measured;
+
+  /** The split of a section on \p grid by one of the two protocols: a seeded random \p fraction of
+   * the spots measured (MakeRandomImputationSplit) when \p fraction is above 0, one stride-2
+   * \p phase measured (MakePhaseSplit) when \p phase is given. Throws itk::ExceptionObject unless
+   * exactly one of the two is given. */
+  static ImputationSplit
+  Make(const SpotGrid & grid, double fraction, const std::string & phase, std::uint32_t seed);
 };
 
 /** S2S-ST's protocol: the spots of one stride-2 phase ("upleft", ...) are measured, the others held

@@ -88,6 +88,17 @@ MakePhaseSplit(const SpotGrid & grid, const std::string & phase)
 }
 
 ImputationSplit
+ImputationSplit::Make(const SpotGrid & grid, double fraction, const std::string & phase, std::uint32_t seed)
+{
+  if ((fraction > 0.0) == !phase.empty())
+  {
+    itkGenericExceptionMacro(<< "Give exactly one of a fraction (a random share of the spots measured; c2l: "
+                                "--fraction) and a phase (one stride-2 phase measured; c2l: --phase)");
+  }
+  return phase.empty() ? MakeRandomImputationSplit(grid.SpotIndex.size(), fraction, seed) : MakePhaseSplit(grid, phase);
+}
+
+ImputationSplit
 MakeRandomImputationSplit(std::size_t spots, double fraction, std::uint32_t seed)
 {
   ImputationSplit split;

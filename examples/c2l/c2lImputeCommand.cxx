@@ -51,11 +51,6 @@ void
 Impute(const ImputeOptions & o)
 {
   namespace fs = std::filesystem;
-  if ((o.Fraction > 0.0) == !o.Phase.empty())
-  {
-    itkGenericExceptionMacro(<< "Give exactly one of --fraction (a random share of the spots measured) and --phase "
-                                "(one stride-2 phase measured)");
-  }
   const fs::path predictionsFile = fs::path(o.Output) / "predictions.tsv";
   const fs::path metricsFile = fs::path(o.Output) / "metrics.json";
   const fs::path annDataFile = fs::path(o.Output) / "predictions.h5ad";
@@ -66,10 +61,9 @@ Impute(const ImputeOptions & o)
       itkGenericExceptionMacro(<< file.string() << " exists: choose another --out folder (nothing is overwritten)");
     }
   }
-  const auto spots = itk::ReadSpatialData(o.Spots);
-  const auto grid = itk::SpotGrid::FromSpots(*spots);
-  const auto split = o.Phase.empty() ? itk::MakeRandomImputationSplit(spots->GetNumberOfSpots(), o.Fraction, o.Seed)
-                                     : itk::MakePhaseSplit(grid, o.Phase);
+  const auto                        spots = itk::ReadSpatialData(o.Spots);
+  const auto                        grid = itk::SpotGrid::FromSpots(*spots);
+  const auto                        split = itk::ImputationSplit::Make(grid, o.Fraction, o.Phase, o.Seed);
   itk::ImputationEvaluationSettings settings;
   settings.Genes.TopGenes = o.Genes;
   auto filter = itk::SparseToSparseImputationFilter::New();

@@ -133,3 +133,16 @@ TEST(SpatialImputationEvaluation, BadInputIsRefused)
   EXPECT_THROW(itk::EvaluateImputation(*spots, grid, short_, settings), itk::ExceptionObject);
   EXPECT_THROW(itk::MakeRandomImputationSplit(10, 0.0, 1), itk::ExceptionObject);
 }
+
+TEST(SpatialImputationEvaluation, MakeChoosesTheProtocolFromWhatIsGiven)
+{
+  const auto spots = Section();
+  const auto grid = itk::SpotGrid::FromSpots(*spots);
+  const auto random = itk::ImputationSplit::Make(grid, 0.25, "", 3);
+  EXPECT_EQ(random.Measured, itk::MakeRandomImputationSplit(spots->GetNumberOfSpots(), 0.25, 3).Measured);
+  const auto phase = itk::ImputationSplit::Make(grid, 0.0, "upright", 3);
+  EXPECT_EQ(phase.Name, itk::MakePhaseSplit(grid, "upright").Name);
+  EXPECT_EQ(phase.Measured, itk::MakePhaseSplit(grid, "upright").Measured);
+  EXPECT_THROW(itk::ImputationSplit::Make(grid, 0.25, "upright", 3), itk::ExceptionObject); // both
+  EXPECT_THROW(itk::ImputationSplit::Make(grid, 0.0, "", 3), itk::ExceptionObject);         // neither
+}
