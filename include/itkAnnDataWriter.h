@@ -18,6 +18,7 @@
 #ifndef itkAnnDataWriter_h
 #define itkAnnDataWriter_h
 
+#include "itkArray2D.h"
 #include "itkObject.h"
 #include "itkObjectFactory.h"
 
@@ -67,12 +68,12 @@ public:
   /** The genes (unique names): the columns of X and of every layer. */
   void
   SetGenes(const std::vector<std::string> & genes);
-  /** X: spots x genes, row-major. */
+  /** X: spots x genes. */
   void
-  SetValues(const std::vector<double> & values);
+  SetValues(const Array2D<double> & values);
   /** A layer of the same shape as X, e.g. "truth"; a second one of the same name replaces it. */
   void
-  SetLayer(const std::string & name, const std::vector<double> & values);
+  SetLayer(const std::string & name, const Array2D<double> & values);
   /** obs[name]: one number per spot (e.g. "measured", 1 or 0), a column of the spots' data frame. */
   void
   SetSpotColumn(const std::string & name, const std::vector<double> & values);
@@ -96,8 +97,8 @@ private:
   std::vector<std::string>                   m_SpotIds;
   std::vector<PositionType>                  m_Positions;
   std::vector<std::string>                   m_Genes;
-  std::vector<double>                        m_Values;
-  std::map<std::string, std::vector<double>> m_Layers;
+  Array2D<double>                            m_Values;
+  std::map<std::string, Array2D<double>>     m_Layers;
   std::map<std::string, std::vector<double>> m_SpotColumns;
   std::map<std::string, std::string>         m_Texts;
 };

@@ -18,7 +18,7 @@
 #ifndef itkExpressionMetrics_h
 #define itkExpressionMetrics_h
 
-#include "itkDenseMatrix.h"
+#include "itkMatrixOperations.h"
 
 #include <string>
 #include <vector>
@@ -67,31 +67,31 @@ struct SpatialTranscriptomics_EXPORT ExpressionMetrics
   WriteJSONFile(const std::string & fileName) const;
   void
   WriteTSVFile(const std::string & fileName) const;
+
+  /** Compare \p prediction with \p truth (both spots x genes). \p genes names the columns (empty:
+   * "0", "1", ...). Throws itk::ExceptionObject when the shapes differ, either is empty, a value is
+   * NaN or infinite, or \p genes has the wrong length. */
+  static ExpressionMetrics
+  Compute(const Array2D<double> & truth, const Array2D<double> & prediction,
+          const std::vector<std::string> & genes = {});
+
+  /** Pearson correlation of two equally long samples; NaN when either is constant. */
+  static double
+  PearsonCorrelation(const std::vector<double> & x, const std::vector<double> & y);
+
+  /** Spearman rank correlation (average ranks for ties); NaN when either is constant. */
+  static double
+  SpearmanCorrelation(const std::vector<double> & x, const std::vector<double> & y);
+
+  /** Ranks 1..n, ties given the mean of the ranks they span (scipy.stats.rankdata "average"). */
+  static std::vector<double>
+  AverageRanks(const std::vector<double> & values);
+
+  /** The genes (indices) whose MAE \p candidate lowers below \p baseline's: the gene-wise answer to
+   * "which genes does the method improve". Throws when the two were computed on different genes. */
+  static std::vector<std::size_t>
+  GenesWithLowerError(const ExpressionMetrics & baseline, const ExpressionMetrics & candidate);
 };
-
-/** Compare \p prediction with \p truth (both spots x genes). \p genes names the columns (empty:
- * "0", "1", ...). Throws itk::ExceptionObject when the shapes differ, either is empty, a value is
- * NaN or infinite, or \p genes has the wrong length. */
-SpatialTranscriptomics_EXPORT ExpressionMetrics
-ComputeExpressionMetrics(const DenseMatrix & truth, const DenseMatrix & prediction,
-                         const std::vector<std::string> & genes = {});
-
-/** Pearson correlation of two equally long samples; NaN when either is constant. */
-SpatialTranscriptomics_EXPORT double
-PearsonCorrelation(const std::vector<double> & x, const std::vector<double> & y);
-
-/** Spearman rank correlation (average ranks for ties); NaN when either is constant. */
-SpatialTranscriptomics_EXPORT double
-SpearmanCorrelation(const std::vector<double> & x, const std::vector<double> & y);
-
-/** Ranks 1..n, ties given the mean of the ranks they span (scipy.stats.rankdata "average"). */
-SpatialTranscriptomics_EXPORT std::vector<double>
-                              AverageRanks(const std::vector<double> & values);
-
-/** The genes (indices) whose MAE \p candidate lowers below \p baseline's: the gene-wise answer to
- * "which genes does the method improve". Throws when the two were computed on different genes. */
-SpatialTranscriptomics_EXPORT std::vector<std::size_t>
-GenesWithLowerError(const ExpressionMetrics & baseline, const ExpressionMetrics & candidate);
 
 } // end namespace itk
 

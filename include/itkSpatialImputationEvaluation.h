@@ -61,7 +61,7 @@ struct SpatialTranscriptomics_EXPORT ImputationMethodResult
   ImputationMetrics AllGenes;
   ImputationMetrics MostVariableGenes;
   /** Spots x genes on the preprocessed scale, measured spots unchanged. */
-  std::vector<float> SpotValues;
+  Array2D<double> SpotValues;
 };
 
 /** The evaluation of every method on one split. */
@@ -73,7 +73,7 @@ struct SpatialTranscriptomics_EXPORT ImputationEvaluation
   std::vector<ImputationMethodResult> Methods;
   /** Spots x genes: the measured values on the preprocessed scale (held-out spots included: what
    * every method is measured against). */
-  std::vector<float> Truth;
+  Array2D<double> Truth;
   /** The gene preprocessing, fitted on the measured spots (GenePreprocessing::ToJSON). */
   std::string Preprocessing;
 

@@ -18,6 +18,7 @@
 #ifndef itkSpotGrid_h
 #define itkSpotGrid_h
 
+#include "itkArray2D.h"
 #include "itkImage.h"
 #include "itkSpatialExpressionData.h"
 #include "itkVectorImage.h"
@@ -28,6 +29,11 @@
 
 namespace itk
 {
+
+/** A section's expression on its grid: one component per gene, 0 where there is no spot. */
+using GeneImageType = VectorImage<float, 2>;
+/** 1 at grid positions of interest (spots, measured spots, ...), 0 elsewhere. */
+using GridMaskType = Image<unsigned char, 2>;
 
 /** \class SpotGrid
  * \brief Where each spot of a section sits on its instrument's lattice, so that a section's
@@ -101,30 +107,25 @@ struct SpatialTranscriptomics_EXPORT SpotGrid
   {
     return static_cast<std::size_t>(Size[0]) * Size[1];
   }
+
+  /** The preprocessed expression of \p spots (HasExpression() must be true) as a gene image on
+   * \p grid, spacing = the grid's spacing. Throws when the grid does not belong to these spots. */
+  static GeneImageType::Pointer
+  MakeGeneImage(const SpatialExpressionData & spots, const SpotGrid & grid);
+
+  /** A mask with 1 at the grid positions of the spots \p spotIndices. */
+  static GridMaskType::Pointer
+  MakeGridMask(const SpotGrid & grid, const std::vector<std::size_t> & spotIndices);
+
+  /** The values of \p image at every spot of \p grid: spots x components. */
+  static Array2D<double>
+  SpotsFromGeneImage(const GeneImageType & image, const SpotGrid & grid);
+
+  /** Grid position of each named stride-2 phase: "upleft" (even column, even row), "upright" (odd
+   * column, even row), "downleft", "downright". Throws for another name. */
+  static std::array<int, 2>
+  StrideTwoPhase(const std::string & name);
 };
-
-/** A section's expression on its grid: one component per gene, 0 where there is no spot. */
-using GeneImageType = VectorImage<float, 2>;
-/** 1 at grid positions of interest (spots, measured spots, ...), 0 elsewhere. */
-using GridMaskType = Image<unsigned char, 2>;
-
-/** The preprocessed expression of \p spots (HasExpression() must be true) as a gene image on
- * \p grid, spacing = the grid's spacing. Throws when the grid does not belong to these spots. */
-SpatialTranscriptomics_EXPORT GeneImageType::Pointer
-                              MakeGeneImage(const SpatialExpressionData & spots, const SpotGrid & grid);
-
-/** A mask with 1 at the grid positions of the spots \p spotIndices. */
-SpatialTranscriptomics_EXPORT GridMaskType::Pointer
-                              MakeGridMask(const SpotGrid & grid, const std::vector<std::size_t> & spotIndices);
-
-/** The values of \p image at every spot of \p grid: spots x components, row-major. */
-SpatialTranscriptomics_EXPORT std::vector<float>
-                              SpotsFromGeneImage(const GeneImageType & image, const SpotGrid & grid);
-
-/** Grid position of each named stride-2 phase: "upleft" (even column, even row), "upright" (odd
- * column, even row), "downleft", "downright". Throws for another name. */
-SpatialTranscriptomics_EXPORT std::array<int, 2>
-                              StrideTwoPhase(const std::string & name);
 
 } // end namespace itk
 

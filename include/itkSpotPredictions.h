@@ -18,6 +18,7 @@
 #ifndef itkSpotPredictions_h
 #define itkSpotPredictions_h
 
+#include "itkArray2D.h"
 #include "itkExpressionMetrics.h"
 #include "itkGeneRegressorModel.h"
 #include "itkSpotPatchDataset.h"
@@ -42,11 +43,10 @@ struct SpatialTranscriptomics_EXPORT SpotPredictions
   std::vector<std::size_t>           Rows;
   std::vector<std::array<double, 2>> Positions;
   std::vector<std::string>           Genes;
-  /** Spots x genes, row-major. */
-  std::vector<double> Values;
-  /** Spots x NumberOfFeatures (the regressor's penultimate features), when asked for. */
-  std::vector<double> Features;
-  std::size_t         NumberOfFeatures{ 0 };
+  /** Spots x genes. */
+  Array2D<double> Values;
+  /** Spots x features (the regressor's penultimate features), when asked for; else empty. */
+  Array2D<double> Features;
   /** Counts per target sum instead of the preprocessed scale. */
   bool CountScale{ false };
 
@@ -67,19 +67,19 @@ struct SpatialTranscriptomics_EXPORT SpotPredictions
   /** \p dataset's expression at these spots (spots x genes) on the regressor's preprocessed scale:
    * the dataset's raw counts are preprocessed the regressor's way when it was preprocessed
    * otherwise. Throws when it cannot be (no raw counts, a gene it lacks). */
-  std::vector<float>
+  Array2D<double>
   TruthFrom(const SpotPatchDataset & dataset, const std::string & preprocessingJSON) const;
 
   /** These predictions against \p truth (TruthFrom): MAE, RMSE, per-gene Pearson and Spearman. */
   ExpressionMetrics
-  Evaluate(const std::vector<float> & truth) const;
+  Evaluate(const Array2D<double> & truth) const;
 
   /** Writes an AnnData .h5ad (AnnDataWriter): X = the predictions, obsm["spatial"] = the spots'
    * positions in slide pixels, uns["gene_preprocessing"] and uns["scale"]; a non-empty \p truth
    * (TruthFrom; preprocessed scale only) as layers["truth"]. */
   void
   WriteAnnData(const std::string & path, const std::string & preprocessingJSON,
-               const std::vector<float> & truth = {}) const;
+               const Array2D<double> & truth = Array2D<double>()) const;
 };
 
 } // end namespace itk

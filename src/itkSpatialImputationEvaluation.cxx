@@ -77,7 +77,7 @@ Names(const std::vector<std::string> & genes, const std::vector<std::size_t> & i
 ImputationSplit
 MakePhaseSplit(const SpotGrid & grid, const std::string & phase)
 {
-  const auto      parity = StrideTwoPhase(phase);
+  const auto      parity = SpotGrid::StrideTwoPhase(phase);
   ImputationSplit split;
   split.Name = phase;
   for (const auto & index : grid.SpotIndex)
@@ -138,11 +138,11 @@ EvaluateImputation(const SpatialExpressionData & spots, const SpotGrid & grid, c
   evaluation.Genes = data->GetPreprocessing().Genes;
   evaluation.MostVariable = MostVariableGenes(*data, measured, settings.MostVariableGenes);
   evaluation.Preprocessing = data->GetPreprocessing().ToJSON();
-  const auto truth = MakeGeneImage(*data, grid);
-  evaluation.Truth = SpotsFromGeneImage(*truth, grid);
-  const auto measuredMask = MakeGridMask(grid, measured);
-  const auto heldOutMask = MakeGridMask(grid, heldOut);
-  const auto knownMask = MakeGridMask(grid, all);
+  const auto truth = SpotGrid::MakeGeneImage(*data, grid);
+  evaluation.Truth = SpotGrid::SpotsFromGeneImage(*truth, grid);
+  const auto measuredMask = SpotGrid::MakeGridMask(grid, measured);
+  const auto heldOutMask = SpotGrid::MakeGridMask(grid, heldOut);
+  const auto knownMask = SpotGrid::MakeGridMask(grid, all);
   const auto mostVariableNames = Names(evaluation.Genes, evaluation.MostVariable);
 
   auto measure = [&](const std::string & method, double parameter, double seconds, const GeneImageType & imputed) {
@@ -153,7 +153,7 @@ EvaluateImputation(const SpatialExpressionData & spots, const SpotGrid & grid, c
     result.AllGenes = ComputeImputationMetrics(*truth, imputed, *heldOutMask, *knownMask, {}, evaluation.Genes);
     result.MostVariableGenes =
       ComputeImputationMetrics(*truth, imputed, *heldOutMask, *knownMask, evaluation.MostVariable, mostVariableNames);
-    result.SpotValues = SpotsFromGeneImage(imputed, grid);
+    result.SpotValues = SpotGrid::SpotsFromGeneImage(imputed, grid);
     evaluation.Methods.push_back(std::move(result));
   };
 
@@ -193,10 +193,7 @@ ImputationEvaluation::WriteAnnData(const std::string & fileName, const SpatialEx
   const auto s2s =
     std::find_if(Methods.begin(), Methods.end(), [](const ImputationMethodResult & m) { return m.Method == "s2s-st"; });
   const auto & shown = s2s != Methods.end() ? *s2s : Methods.front();
-  const auto   asDoubles = [](const std::vector<float> & values) {
-    return std::vector<double>(values.begin(), values.end());
-  };
-  auto writer = AnnDataWriter::New();
+  auto         writer = AnnDataWriter::New();
   writer->SetFileName(fileName);
   std::vector<AnnDataWriter::PositionType> positions;
   for (const auto & p : spots.GetPixelPositions())
@@ -205,12 +202,12 @@ ImputationEvaluation::WriteAnnData(const std::string & fileName, const SpatialEx
   }
   writer->SetSpots(spots.GetSpotIds(), positions);
   writer->SetGenes(Genes);
-  writer->SetValues(asDoubles(shown.SpotValues));
+  writer->SetValues(shown.SpotValues);
   for (const auto & method : Methods)
   {
-    writer->SetLayer(method.Method, asDoubles(method.SpotValues));
+    writer->SetLayer(method.Method, method.SpotValues);
   }
-  writer->SetLayer("truth", asDoubles(Truth));
+  writer->SetLayer("truth", Truth);
   writer->SetSpotColumn("measured", std::vector<double>(Split.Measured.begin(), Split.Measured.end()));
   writer->SetText("gene_preprocessing", Preprocessing);
   writer->SetText("split", Split.Name);
@@ -267,7 +264,7 @@ ImputationEvaluation::PredictionsToTSV(const std::vector<std::string> & spotIds)
     {
       for (std::size_t gene = 0; gene < genes; ++gene)
       {
-        table << '\t' << method.SpotValues[spot * genes + gene];
+        table << '\t' << method.SpotValues(spot, gene);
       }
     }
     table << '\n';

@@ -17,6 +17,7 @@
  *=========================================================================*/
 
 #include "itkAnnDataWriter.h"
+#include "itkMatrixOperations.h"
 #include "itkSpatialDataReaders.h"
 
 #include "gtest/gtest.h"
@@ -50,6 +51,12 @@ protected:
     fs::remove_all(m_Folder);
   }
 
+  static itk::Array2D<double>
+  Matrix(std::size_t rows, std::size_t columns, const std::vector<double> & values)
+  {
+    return itk::MatrixOperations::FromRowMajor(rows, columns, values);
+  }
+
   /** Three spots, two genes, a truth layer, an obs column and the preprocessing in uns. */
   itk::AnnDataWriter::Pointer
   SmallWriter(const std::string & name) const
@@ -58,8 +65,8 @@ protected:
     writer->SetFileName((m_Folder / name).string());
     writer->SetSpots({ "AAAC-1", "AAAG-1", "ÄÖ-1" }, { { { 10.5, 20.0 } }, { { 30.0, 40.25 } }, { { 50.0, 60.0 } } });
     writer->SetGenes({ "ERBB2", "KRT19" });
-    writer->SetValues({ 1.5, 0.0, 2.25, -1.0, 3.0, 4.0 });
-    writer->SetLayer("truth", { 1.0, 0.5, 2.0, 0.0, 3.5, 4.5 });
+    writer->SetValues(Matrix(3, 2, { 1.5, 0.0, 2.25, -1.0, 3.0, 4.0 }));
+    writer->SetLayer("truth", Matrix(3, 2, { 1.0, 0.5, 2.0, 0.0, 3.5, 4.5 }));
     writer->SetSpotColumn("measured", { 1.0, 0.0, 1.0 });
     writer->SetText("gene_preprocessing", "{\"target_sum\": 10000}");
     return writer;
@@ -98,7 +105,7 @@ TEST_F(AnnDataWriter, AnndataOpensWhatItWrote)
 TEST_F(AnnDataWriter, TheModulesOwnReaderReadsItBack)
 {
   auto writer = SmallWriter("back.h5ad");
-  writer->SetValues({ 1.0, 0.0, 2.0, 5.0, 3.0, 4.0 });
+  writer->SetValues(Matrix(3, 2, { 1.0, 0.0, 2.0, 5.0, 3.0, 4.0 }));
   writer->Write();
   const auto spots = itk::ReadAnnData(writer->GetFileName());
   ASSERT_EQ(spots->GetNumberOfSpots(), 3u);
@@ -116,10 +123,10 @@ TEST_F(AnnDataWriter, TheModulesOwnReaderReadsItBack)
 TEST_F(AnnDataWriter, PartsThatDoNotFitAreRefusedAndNothingIsWritten)
 {
   auto writer = SmallWriter("bad.h5ad");
-  writer->SetValues({ 1.0, 2.0 });
+  writer->SetValues(Matrix(1, 2, { 1.0, 2.0 }));
   EXPECT_THROW(writer->Write(), itk::ExceptionObject);
   writer = SmallWriter("bad.h5ad");
-  writer->SetLayer("truth", { 1.0 });
+  writer->SetLayer("truth", Matrix(1, 1, { 1.0 }));
   EXPECT_THROW(writer->Write(), itk::ExceptionObject);
   writer = SmallWriter("bad.h5ad");
   writer->SetGenes({ "ERBB2", "ERBB2" });
@@ -130,7 +137,7 @@ TEST_F(AnnDataWriter, PartsThatDoNotFitAreRefusedAndNothingIsWritten)
   writer = SmallWriter("bad.h5ad");
   writer->SetSpots({ "a", "b", "c" }, { { { 1.0, 2.0 } } });
   EXPECT_THROW(writer->Write(), itk::ExceptionObject);
-  EXPECT_THROW(writer->SetLayer("a/b", {}), itk::ExceptionObject);
+  EXPECT_THROW(writer->SetLayer("a/b", Matrix(3, 2, std::vector<double>(6, 0.0))), itk::ExceptionObject);
   EXPECT_THROW(writer->SetSpotColumn("_index", {}), itk::ExceptionObject);
   EXPECT_TRUE(fs::is_empty(m_Folder));
 

@@ -20,6 +20,7 @@
 // independent numpy implementation (below), hard-coded because the test machine's python has no scipy.
 
 #include "itkExpressionMetrics.h"
+#include "itkMatrixOperations.h"
 
 #include "gtest/gtest.h"
 
@@ -34,12 +35,24 @@
 
 namespace
 {
+/** A rows x columns matrix of \p values given row by row, or zeros. */
+itk::Array2D<double>
+Matrix(std::size_t rows, std::size_t columns, const std::vector<double> & values)
+{
+  return itk::MatrixOperations::FromRowMajor(rows, columns, values);
+}
+itk::Array2D<double>
+Matrix(std::size_t rows, std::size_t columns)
+{
+  return itk::MatrixOperations::Zeros(rows, columns);
+}
+
 constexpr double NotANumber = std::numeric_limits<double>::quiet_NaN();
 
-itk::DenseMatrix
+itk::Array2D<double>
 ByGene(std::size_t spots, const std::vector<std::vector<double>> & genes)
 {
-  itk::DenseMatrix m(spots, genes.size());
+  auto m = Matrix(spots, genes.size());
   for (std::size_t g = 0; g < genes.size(); ++g)
   {
     for (std::size_t s = 0; s < spots; ++s)
@@ -51,18 +64,18 @@ ByGene(std::size_t spots, const std::vector<std::vector<double>> & genes)
 }
 
 // 8 spots x 3 genes with ties in both truth and prediction (columns: genes).
-const itk::DenseMatrix TiedTruth(8, 3, { 1, 0, 2.5, 2, 0, 2.5, 2, 1, 0.5, 3, 1, 4.0,
-                                         5, 1, 2.5, 5, 2, 1.0, 5, 0, 3.0, 8, 3, 0.5 });
-const itk::DenseMatrix TiedPrediction(8, 3, { 0.5, 1, 1.0, 2, 1, 2.0, 1, 1, 1.0, 3, 2, 2.0,
-                                              4,   0, 3.0, 6, 2, 1.0, 4, 1, 2.0, 7, 2, 0.0 });
+const auto TiedTruth =
+  Matrix(8, 3, { 1, 0, 2.5, 2, 0, 2.5, 2, 1, 0.5, 3, 1, 4.0, 5, 1, 2.5, 5, 2, 1.0, 5, 0, 3.0, 8, 3, 0.5 });
+const auto TiedPrediction =
+  Matrix(8, 3, { 0.5, 1, 1.0, 2, 1, 2.0, 1, 1, 1.0, 3, 2, 2.0, 4, 0, 3.0, 6, 2, 1.0, 4, 1, 2.0, 7, 2, 0.0 });
 } // namespace
 
 TEST(ExpressionMetrics, ErrorsByHand)
 {
   // Differences 1, -1, 3, 0: MAE 5/4, RMSE sqrt(11/4); gene MAEs (1 + 3)/2 and (1 + 0)/2.
-  const itk::DenseMatrix truth(2, 2, { 0, 0, 0, 0 });
-  const itk::DenseMatrix prediction(2, 2, { 1, -1, 3, 0 });
-  const auto             metrics = itk::ComputeExpressionMetrics(truth, prediction, { "A", "B" });
+  const auto truth = Matrix(2, 2, { 0, 0, 0, 0 });
+  const auto prediction = Matrix(2, 2, { 1, -1, 3, 0 });
+  const auto metrics = itk::ExpressionMetrics::Compute(truth, prediction, { "A", "B" });
   EXPECT_DOUBLE_EQ(metrics.MeanAbsoluteError, 1.25);
   EXPECT_DOUBLE_EQ(metrics.RootMeanSquaredError, std::sqrt(2.75));
   EXPECT_DOUBLE_EQ(metrics.GeneMeanAbsoluteError[0], 2.0);
@@ -85,23 +98,24 @@ TEST(ExpressionMetrics, CorrelationsClosedForm)
     negated.push_back(-v);
     cubed.push_back(v * v * v);
   }
-  EXPECT_NEAR(itk::PearsonCorrelation(x, affine), 1.0, 1e-15);
-  EXPECT_NEAR(itk::PearsonCorrelation(x, negated), -1.0, 1e-15);
+  EXPECT_NEAR(itk::ExpressionMetrics::PearsonCorrelation(x, affine), 1.0, 1e-15);
+  EXPECT_NEAR(itk::ExpressionMetrics::PearsonCorrelation(x, negated), -1.0, 1e-15);
   // A monotone, non-linear map: ranks agree exactly, values do not lie on a line.
-  EXPECT_DOUBLE_EQ(itk::SpearmanCorrelation(x, cubed), 1.0);
-  EXPECT_LT(itk::PearsonCorrelation(x, cubed), 0.99);
+  EXPECT_DOUBLE_EQ(itk::ExpressionMetrics::SpearmanCorrelation(x, cubed), 1.0);
+  EXPECT_LT(itk::ExpressionMetrics::PearsonCorrelation(x, cubed), 0.99);
   // Two points on each side: r = (sum dx dy) / sqrt(sum dx^2 sum dy^2) for x = 0,1,2,3, y = 0,2,1,3.
-  EXPECT_DOUBLE_EQ(itk::PearsonCorrelation({ 0, 1, 2, 3 }, { 0, 2, 1, 3 }), 4.0 / 5.0);
-  EXPECT_TRUE(std::isnan(itk::PearsonCorrelation({ 1, 2, 3 }, { 4, 4, 4 })));
-  EXPECT_TRUE(std::isnan(itk::SpearmanCorrelation({ 0.1, 0.1, 0.1 }, { 1, 2, 3 })));
-  EXPECT_THROW(itk::PearsonCorrelation({ 1, 2 }, { 1, 2, 3 }), itk::ExceptionObject);
+  EXPECT_DOUBLE_EQ(itk::ExpressionMetrics::PearsonCorrelation({ 0, 1, 2, 3 }, { 0, 2, 1, 3 }), 4.0 / 5.0);
+  EXPECT_TRUE(std::isnan(itk::ExpressionMetrics::PearsonCorrelation({ 1, 2, 3 }, { 4, 4, 4 })));
+  EXPECT_TRUE(std::isnan(itk::ExpressionMetrics::SpearmanCorrelation({ 0.1, 0.1, 0.1 }, { 1, 2, 3 })));
+  EXPECT_THROW(itk::ExpressionMetrics::PearsonCorrelation({ 1, 2 }, { 1, 2, 3 }), itk::ExceptionObject);
 }
 
 TEST(ExpressionMetrics, AverageRanksOfTies)
 {
   // scipy.stats.rankdata([1, 2, 2, 3, 5, 5, 5, 8]) = [1, 2.5, 2.5, 4, 6, 6, 6, 8].
-  EXPECT_EQ(itk::AverageRanks({ 1, 2, 2, 3, 5, 5, 5, 8 }), (std::vector<double>{ 1, 2.5, 2.5, 4, 6, 6, 6, 8 }));
-  EXPECT_EQ(itk::AverageRanks({ 2.5, 2.5, 0.5, 4, 2.5, 1, 3, 0.5 }),
+  EXPECT_EQ(itk::ExpressionMetrics::AverageRanks({ 1, 2, 2, 3, 5, 5, 5, 8 }),
+            (std::vector<double>{ 1, 2.5, 2.5, 4, 6, 6, 6, 8 }));
+  EXPECT_EQ(itk::ExpressionMetrics::AverageRanks({ 2.5, 2.5, 0.5, 4, 2.5, 1, 3, 0.5 }),
             (std::vector<double>{ 5, 5, 1.5, 8, 5, 3, 7, 1.5 }));
 }
 
@@ -116,7 +130,7 @@ TEST(ExpressionMetrics, AverageRanksOfTies)
 // on the columns of TiedTruth and TiedPrediction.
 TEST(ExpressionMetrics, SpearmanWithTiesMatchesNumpy)
 {
-  const auto   metrics = itk::ComputeExpressionMetrics(TiedTruth, TiedPrediction, { "G0", "G1", "G2" });
+  const auto   metrics = itk::ExpressionMetrics::Compute(TiedTruth, TiedPrediction, { "G0", "G1", "G2" });
   const double spearman[3] = { 0.9756060828611427, 0.58953913439011296, 0.72271602608753449 };
   const double pearson[3] = { 0.94947135442146469, 0.56694670951384074, 0.70084178063640601 };
   const double mae[3] = { 0.6875, 0.75, 0.8125 };
@@ -139,7 +153,7 @@ TEST(ExpressionMetrics, ConstantGenesAreNaNAndExcluded)
   // gene 3 anti-correlated.
   const auto truth = ByGene(4, { { 1, 2, 3, 4 }, { 5, 5, 5, 5 }, { 0, 1, 0, 2 }, { 1, 2, 3, 4 } });
   const auto prediction = ByGene(4, { { 1, 2, 3, 4 }, { 1, 2, 3, 5 }, { 7, 7, 7, 7 }, { 8, 6, 4, 2 } });
-  const auto metrics = itk::ComputeExpressionMetrics(truth, prediction);
+  const auto metrics = itk::ExpressionMetrics::Compute(truth, prediction);
   EXPECT_EQ(metrics.Genes, (std::vector<std::string>{ "0", "1", "2", "3" }));
   EXPECT_DOUBLE_EQ(metrics.GenePearson[0], 1.0);
   EXPECT_TRUE(std::isnan(metrics.GenePearson[1]));
@@ -157,23 +171,18 @@ TEST(ExpressionMetrics, ConstantGenesAreNaNAndExcluded)
 
 TEST(ExpressionMetrics, BadInputThrows)
 {
-  const itk::DenseMatrix two(2, 2, { 1, 2, 3, 4 });
-  EXPECT_THROW(itk::ComputeExpressionMetrics(two, itk::DenseMatrix(2, 3)), itk::ExceptionObject);
-  EXPECT_THROW(itk::ComputeExpressionMetrics(two, itk::DenseMatrix(1, 2)), itk::ExceptionObject);
-  EXPECT_THROW(itk::ComputeExpressionMetrics(itk::DenseMatrix(), itk::DenseMatrix()), itk::ExceptionObject);
-  EXPECT_THROW(itk::ComputeExpressionMetrics(two, itk::DenseMatrix(2, 2, { 1, NotANumber, 3, 4 })),
+  const auto two = Matrix(2, 2, { 1, 2, 3, 4 });
+  EXPECT_THROW(itk::ExpressionMetrics::Compute(two, Matrix(2, 3)), itk::ExceptionObject);
+  EXPECT_THROW(itk::ExpressionMetrics::Compute(two, Matrix(1, 2)), itk::ExceptionObject);
+  EXPECT_THROW(itk::ExpressionMetrics::Compute(itk::Array2D<double>(), itk::Array2D<double>()), itk::ExceptionObject);
+  EXPECT_THROW(itk::ExpressionMetrics::Compute(two, Matrix(2, 2, { 1, NotANumber, 3, 4 })), itk::ExceptionObject);
+  EXPECT_THROW(itk::ExpressionMetrics::Compute(Matrix(2, 2, { 1, 2, std::numeric_limits<double>::infinity(), 4 }), two),
                itk::ExceptionObject);
-  EXPECT_THROW(
-    itk::ComputeExpressionMetrics(itk::DenseMatrix(2, 2, { 1, 2, std::numeric_limits<double>::infinity(), 4 }), two),
-    itk::ExceptionObject);
-  EXPECT_THROW(itk::ComputeExpressionMetrics(two, two, { "only one name" }), itk::ExceptionObject);
-  EXPECT_THROW(itk::DenseMatrix(2, 2, { 1, 2, 3 }), itk::ExceptionObject);
-  itk::DenseMatrix inconsistent(2, 2);
-  inconsistent.Values.pop_back();
-  EXPECT_THROW(itk::ComputeExpressionMetrics(inconsistent, two), itk::ExceptionObject);
+  EXPECT_THROW(itk::ExpressionMetrics::Compute(two, two, { "only one name" }), itk::ExceptionObject);
+  EXPECT_THROW(Matrix(2, 2, { 1, 2, 3 }), itk::ExceptionObject);
   try
   {
-    itk::ComputeExpressionMetrics(two, itk::DenseMatrix(3, 2));
+    itk::ExpressionMetrics::Compute(two, Matrix(3, 2));
     FAIL() << "a shape mismatch must throw";
   }
   catch (const itk::ExceptionObject & e)
@@ -186,7 +195,7 @@ TEST(ExpressionMetrics, JSONAndTSVCarryGenesAndNulls)
 {
   const auto truth = ByGene(3, { { 1, 2, 3 }, { 2, 2, 2 } });
   const auto prediction = ByGene(3, { { 1, 2, 4 }, { 1, 2, 3 } });
-  const auto metrics = itk::ComputeExpressionMetrics(truth, prediction, { "ACTB", "MT-CO1" });
+  const auto metrics = itk::ExpressionMetrics::Compute(truth, prediction, { "ACTB", "MT-CO1" });
 
   const auto json = nlohmann::json::parse(metrics.ToJSON());
   EXPECT_EQ(json.at("spots"), 3);
@@ -225,9 +234,9 @@ TEST(ExpressionMetrics, JSONAndTSVCarryGenesAndNulls)
 TEST(ExpressionMetrics, GenesWithLowerError)
 {
   const auto truth = ByGene(2, { { 0, 0 }, { 0, 0 }, { 0, 0 } });
-  const auto baseline = itk::ComputeExpressionMetrics(truth, ByGene(2, { { 1, 1 }, { 1, 1 }, { 1, 1 } }));
-  const auto candidate = itk::ComputeExpressionMetrics(truth, ByGene(2, { { 0.5, 0.5 }, { 2, 2 }, { 1, 1 } }));
-  EXPECT_EQ(itk::GenesWithLowerError(baseline, candidate), (std::vector<std::size_t>{ 0 }));
-  const auto other = itk::ComputeExpressionMetrics(truth, truth, { "a", "b", "c" });
-  EXPECT_THROW(itk::GenesWithLowerError(baseline, other), itk::ExceptionObject);
+  const auto baseline = itk::ExpressionMetrics::Compute(truth, ByGene(2, { { 1, 1 }, { 1, 1 }, { 1, 1 } }));
+  const auto candidate = itk::ExpressionMetrics::Compute(truth, ByGene(2, { { 0.5, 0.5 }, { 2, 2 }, { 1, 1 } }));
+  EXPECT_EQ(itk::ExpressionMetrics::GenesWithLowerError(baseline, candidate), (std::vector<std::size_t>{ 0 }));
+  const auto other = itk::ExpressionMetrics::Compute(truth, truth, { "a", "b", "c" });
+  EXPECT_THROW(itk::ExpressionMetrics::GenesWithLowerError(baseline, other), itk::ExceptionObject);
 }

@@ -19,6 +19,7 @@
 // SpotGrid: the three lattices, the folding that keeps Visium neighbours adjacent, the gene image's
 // axis order, and the errors for positions that are on no lattice.
 
+#include "itkMatrixOperations.h"
 #include "itkSpatialDataReaders.h"
 #include "itkSpotGrid.h"
 
@@ -197,7 +198,7 @@ TEST(SpotGrid, GeneImageRoundTripAndAxisOrder)
   preprocessing.TargetSum = 0.0;
   spots->SetExpression(preprocessing, { 1.f, 2.f, 3.f, 4.f, 5.f, 6.f });
   const auto grid = itk::SpotGrid::FromSpots(*spots);
-  const auto image = itk::MakeGeneImage(*spots, grid);
+  const auto image = itk::SpotGrid::MakeGeneImage(*spots, grid);
   EXPECT_EQ(image->GetLargestPossibleRegion().GetSize()[0], 3u); // columns (x) first
   EXPECT_EQ(image->GetLargestPossibleRegion().GetSize()[1], 2u);
   EXPECT_EQ(image->GetNumberOfComponentsPerPixel(), 2u);
@@ -205,22 +206,24 @@ TEST(SpotGrid, GeneImageRoundTripAndAxisOrder)
   EXPECT_EQ(image->GetPixel({ { 2, 0 } })[1], 4.f);
   EXPECT_EQ(image->GetPixel({ { 1, 0 } })[0], 0.f); // no spot there
   EXPECT_DOUBLE_EQ(image->GetSpacing()[0], 200.0);
-  EXPECT_EQ(itk::SpotsFromGeneImage(*image, grid), (std::vector<float>{ 1.f, 2.f, 3.f, 4.f, 5.f, 6.f }));
-  const auto mask = itk::MakeGridMask(grid, { 2 });
+  const auto spotValues = itk::SpotGrid::SpotsFromGeneImage(*image, grid);
+  EXPECT_EQ(itk::MatrixOperations::ToRowMajor(spotValues), (std::vector<double>{ 1, 2, 3, 4, 5, 6 }));
+  const auto mask = itk::SpotGrid::MakeGridMask(grid, { 2 });
   EXPECT_EQ(mask->GetPixel({ { 0, 1 } }), 1);
   EXPECT_EQ(mask->GetPixel({ { 0, 0 } }), 0);
-  EXPECT_THROW(itk::MakeGridMask(grid, { 3 }), itk::ExceptionObject);
+  EXPECT_THROW(itk::SpotGrid::MakeGridMask(grid, { 3 }), itk::ExceptionObject);
   auto unprocessed = SpotsWithIds({ "1x1" });
-  EXPECT_THROW(itk::MakeGeneImage(*unprocessed, itk::SpotGrid::FromSpots(*unprocessed)), itk::ExceptionObject);
+  EXPECT_THROW(itk::SpotGrid::MakeGeneImage(*unprocessed, itk::SpotGrid::FromSpots(*unprocessed)),
+               itk::ExceptionObject);
 }
 
 TEST(SpotGrid, StrideTwoPhases)
 {
-  EXPECT_EQ(itk::StrideTwoPhase("upleft"), (std::array<int, 2>{ { 0, 0 } }));
-  EXPECT_EQ(itk::StrideTwoPhase("upright"), (std::array<int, 2>{ { 1, 0 } }));
-  EXPECT_EQ(itk::StrideTwoPhase("downleft"), (std::array<int, 2>{ { 0, 1 } }));
-  EXPECT_EQ(itk::StrideTwoPhase("downright"), (std::array<int, 2>{ { 1, 1 } }));
-  EXPECT_THROW(itk::StrideTwoPhase("left"), itk::ExceptionObject);
+  EXPECT_EQ(itk::SpotGrid::StrideTwoPhase("upleft"), (std::array<int, 2>{ { 0, 0 } }));
+  EXPECT_EQ(itk::SpotGrid::StrideTwoPhase("upright"), (std::array<int, 2>{ { 1, 0 } }));
+  EXPECT_EQ(itk::SpotGrid::StrideTwoPhase("downleft"), (std::array<int, 2>{ { 0, 1 } }));
+  EXPECT_EQ(itk::SpotGrid::StrideTwoPhase("downright"), (std::array<int, 2>{ { 1, 1 } }));
+  EXPECT_THROW(itk::SpotGrid::StrideTwoPhase("left"), itk::ExceptionObject);
 }
 
 TEST(SpotGrid, VisiumFolderUsesItsArrayCoordinates)

@@ -112,7 +112,7 @@ WriteTextAtomically(const std::string & fileName, const std::string & text, cons
 } // end anonymous namespace
 
 std::vector<double>
-AverageRanks(const std::vector<double> & values)
+ExpressionMetrics::AverageRanks(const std::vector<double> & values)
 {
   std::vector<std::size_t> order(values.size());
   std::iota(order.begin(), order.end(), std::size_t{ 0 });
@@ -137,7 +137,7 @@ AverageRanks(const std::vector<double> & values)
 }
 
 double
-PearsonCorrelation(const std::vector<double> & x, const std::vector<double> & y)
+ExpressionMetrics::PearsonCorrelation(const std::vector<double> & x, const std::vector<double> & y)
 {
   CheckSameLength(x, y);
   if (x.empty() || IsConstant(x) || IsConstant(y))
@@ -148,35 +148,35 @@ PearsonCorrelation(const std::vector<double> & x, const std::vector<double> & y)
 }
 
 double
-SpearmanCorrelation(const std::vector<double> & x, const std::vector<double> & y)
+ExpressionMetrics::SpearmanCorrelation(const std::vector<double> & x, const std::vector<double> & y)
 {
   CheckSameLength(x, y);
   if (x.empty() || IsConstant(x) || IsConstant(y))
   {
     return NotANumber;
   }
-  return PearsonOfNonConstant(AverageRanks(x), AverageRanks(y));
+  return PearsonOfNonConstant(ExpressionMetrics::AverageRanks(x), ExpressionMetrics::AverageRanks(y));
 }
 
 ExpressionMetrics
-ComputeExpressionMetrics(const DenseMatrix & truth, const DenseMatrix & prediction,
-                         const std::vector<std::string> & genes)
+ExpressionMetrics::Compute(const Array2D<double> & truth, const Array2D<double> & prediction,
+                           const std::vector<std::string> & genes)
 {
-  truth.Validate("true expression");
-  prediction.Validate("predicted expression");
-  if (truth.Rows != prediction.Rows || truth.Columns != prediction.Columns)
+  MatrixOperations::Validate(truth, "true expression");
+  MatrixOperations::Validate(prediction, "predicted expression");
+  if (truth.rows() != prediction.rows() || truth.cols() != prediction.cols())
   {
-    itkGenericExceptionMacro(<< "The true expression is " << truth.Rows << " spots x " << truth.Columns
-                             << " genes but the prediction is " << prediction.Rows << " x " << prediction.Columns
+    itkGenericExceptionMacro(<< "The true expression is " << truth.rows() << " spots x " << truth.cols()
+                             << " genes but the prediction is " << prediction.rows() << " x " << prediction.cols()
                              << "; predict the same spots and genes, in the same order");
   }
-  if (!genes.empty() && genes.size() != truth.Columns)
+  if (!genes.empty() && genes.size() != truth.cols())
   {
-    itkGenericExceptionMacro(<< "Got " << genes.size() << " gene names for " << truth.Columns
+    itkGenericExceptionMacro(<< "Got " << genes.size() << " gene names for " << truth.cols()
                              << " expression columns; give one name per column (or none)");
   }
-  const std::size_t spots = truth.Rows;
-  const std::size_t geneCount = truth.Columns;
+  const std::size_t spots = truth.rows();
+  const std::size_t geneCount = truth.cols();
 
   ExpressionMetrics metrics;
   metrics.Spots = spots;
@@ -191,13 +191,13 @@ ComputeExpressionMetrics(const DenseMatrix & truth, const DenseMatrix & predicti
 
   double absoluteSum = 0.0;
   double squaredSum = 0.0;
-  for (std::size_t i = 0; i < truth.Values.size(); ++i)
+  for (std::size_t i = 0; i < truth.size(); ++i)
   {
-    const double difference = prediction.Values[i] - truth.Values[i];
+    const double difference = prediction.data_block()[i] - truth.data_block()[i];
     absoluteSum += std::abs(difference);
     squaredSum += difference * difference;
   }
-  const double entries = static_cast<double>(truth.Values.size());
+  const double entries = static_cast<double>(truth.size());
   metrics.MeanAbsoluteError = absoluteSum / entries;
   metrics.RootMeanSquaredError = std::sqrt(squaredSum / entries);
 
@@ -216,8 +216,8 @@ ComputeExpressionMetrics(const DenseMatrix & truth, const DenseMatrix & predicti
       geneAbsoluteSum += std::abs(y[s] - x[s]);
     }
     metrics.GeneMeanAbsoluteError[g] = geneAbsoluteSum / static_cast<double>(spots);
-    metrics.GenePearson[g] = PearsonCorrelation(x, y);
-    metrics.GeneSpearman[g] = SpearmanCorrelation(x, y);
+    metrics.GenePearson[g] = ExpressionMetrics::PearsonCorrelation(x, y);
+    metrics.GeneSpearman[g] = ExpressionMetrics::SpearmanCorrelation(x, y);
   }
   metrics.MeanPearson = MeanOfDefined(metrics.GenePearson, metrics.ExcludedPearsonGenes);
   metrics.MeanSpearman = MeanOfDefined(metrics.GeneSpearman, metrics.ExcludedSpearmanGenes);
@@ -273,7 +273,7 @@ ExpressionMetrics::WriteTSVFile(const std::string & fileName) const
 }
 
 std::vector<std::size_t>
-GenesWithLowerError(const ExpressionMetrics & baseline, const ExpressionMetrics & candidate)
+ExpressionMetrics::GenesWithLowerError(const ExpressionMetrics & baseline, const ExpressionMetrics & candidate)
 {
   if (baseline.Genes != candidate.Genes || baseline.GeneMeanAbsoluteError.size() != baseline.Genes.size() ||
       candidate.GeneMeanAbsoluteError.size() != candidate.Genes.size())

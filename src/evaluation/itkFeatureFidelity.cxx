@@ -31,12 +31,12 @@ namespace itk
 namespace
 {
 void
-CheckSameFeatures(const DenseMatrix & real, const DenseMatrix & synthetic)
+CheckSameFeatures(const Array2D<double> & real, const Array2D<double> & synthetic)
 {
-  if (real.Columns != synthetic.Columns)
+  if (real.cols() != synthetic.cols())
   {
-    itkGenericExceptionMacro(<< "The real features have " << real.Columns << " columns but the synthetic ones have "
-                             << synthetic.Columns << "; extract both with the same feature extractor");
+    itkGenericExceptionMacro(<< "The real features have " << real.cols() << " columns but the synthetic ones have "
+                             << synthetic.cols() << "; extract both with the same feature extractor");
   }
 }
 
@@ -45,13 +45,13 @@ CheckSameFeatures(const DenseMatrix & real, const DenseMatrix & synthetic)
 struct Eigensystem
 {
   std::vector<double> Values;
-  DenseMatrix         Vectors;
+  Array2D<double>     Vectors;
 };
 
 Eigensystem
-SymmetricEigensystem(const DenseMatrix & a)
+SymmetricEigensystem(const Array2D<double> & a)
 {
-  const std::size_t  n = a.Rows;
+  const std::size_t  n = a.rows();
   vnl_matrix<double> m(static_cast<unsigned int>(n), static_cast<unsigned int>(n));
   for (std::size_t i = 0; i < n; ++i)
   {
@@ -63,7 +63,7 @@ SymmetricEigensystem(const DenseMatrix & a)
   const vnl_symmetric_eigensystem<double> eigen(m);
   Eigensystem                             result;
   result.Values.resize(n);
-  result.Vectors = DenseMatrix(n, n);
+  result.Vectors = MatrixOperations::Zeros(n, n);
   for (std::size_t i = 0; i < n; ++i)
   {
     result.Values[i] = eigen.D(i, i);
@@ -76,25 +76,25 @@ SymmetricEigensystem(const DenseMatrix & a)
 }
 
 /** Rows minus their column means, and the means. */
-DenseMatrix
-Centered(const DenseMatrix & x, std::vector<double> & mean)
+Array2D<double>
+Centered(const Array2D<double> & x, std::vector<double> & mean)
 {
-  mean.assign(x.Columns, 0.0);
-  for (std::size_t i = 0; i < x.Rows; ++i)
+  mean.assign(x.cols(), 0.0);
+  for (std::size_t i = 0; i < x.rows(); ++i)
   {
-    for (std::size_t j = 0; j < x.Columns; ++j)
+    for (std::size_t j = 0; j < x.cols(); ++j)
     {
       mean[j] += x(i, j);
     }
   }
   for (double & m : mean)
   {
-    m /= static_cast<double>(x.Rows);
+    m /= static_cast<double>(x.rows());
   }
-  DenseMatrix centered = x;
-  for (std::size_t i = 0; i < x.Rows; ++i)
+  Array2D<double> centered = x;
+  for (std::size_t i = 0; i < x.rows(); ++i)
   {
-    for (std::size_t j = 0; j < x.Columns; ++j)
+    for (std::size_t j = 0; j < x.cols(); ++j)
     {
       centered(i, j) -= mean[j];
     }
@@ -123,15 +123,15 @@ Uniform(std::mt19937 & generator)
 } // end anonymous namespace
 
 NearestNeighborSimilarity
-NearestRealCosineSimilarity(const DenseMatrix & real, const DenseMatrix & synthetic)
+NearestNeighborSimilarity::Compute(const Array2D<double> & real, const Array2D<double> & synthetic)
 {
-  real.Validate("real feature matrix");
-  synthetic.Validate("synthetic feature matrix");
+  MatrixOperations::Validate(real, "real feature matrix");
+  MatrixOperations::Validate(synthetic, "synthetic feature matrix");
   CheckSameFeatures(real, synthetic);
-  const std::size_t f = real.Columns;
-  const auto        norms = [f](const DenseMatrix & x) {
-    std::vector<double> result(x.Rows);
-    for (std::size_t i = 0; i < x.Rows; ++i)
+  const std::size_t f = real.cols();
+  const auto        norms = [f](const Array2D<double> & x) {
+    std::vector<double> result(x.rows());
+    for (std::size_t i = 0; i < x.rows(); ++i)
     {
       double sum = 0.0;
       for (std::size_t j = 0; j < f; ++j)
@@ -146,14 +146,14 @@ NearestRealCosineSimilarity(const DenseMatrix & real, const DenseMatrix & synthe
   const std::vector<double> syntheticNorms = norms(synthetic);
 
   NearestNeighborSimilarity result;
-  result.Similarity.resize(synthetic.Rows);
-  result.NearestRealRow.resize(synthetic.Rows);
+  result.Similarity.resize(synthetic.rows());
+  result.NearestRealRow.resize(synthetic.rows());
   double sum = 0.0;
-  for (std::size_t s = 0; s < synthetic.Rows; ++s)
+  for (std::size_t s = 0; s < synthetic.rows(); ++s)
   {
     double      best = -std::numeric_limits<double>::infinity();
     std::size_t bestRow = 0;
-    for (std::size_t r = 0; r < real.Rows; ++r)
+    for (std::size_t r = 0; r < real.rows(); ++r)
     {
       double similarity = 0.0;
       if (realNorms[r] > 0.0 && syntheticNorms[s] > 0.0)
@@ -175,35 +175,35 @@ NearestRealCosineSimilarity(const DenseMatrix & real, const DenseMatrix & synthe
     result.NearestRealRow[s] = bestRow;
     sum += best;
   }
-  result.Mean = sum / static_cast<double>(synthetic.Rows);
+  result.Mean = sum / static_cast<double>(synthetic.rows());
   return result;
 }
 
 FeatureStatistics
-ComputeFeatureStatistics(const DenseMatrix & features)
+FeatureStatistics::Compute(const Array2D<double> & features)
 {
-  features.Validate("feature matrix");
-  if (features.Rows < 2)
+  MatrixOperations::Validate(features, "feature matrix");
+  if (features.rows() < 2)
   {
-    itkGenericExceptionMacro(<< "A covariance needs at least two feature rows, got " << features.Rows
+    itkGenericExceptionMacro(<< "A covariance needs at least two feature rows, got " << features.rows()
                              << "; give more samples");
   }
-  FeatureStatistics statistics;
-  const DenseMatrix centered = Centered(features, statistics.Mean);
-  statistics.Covariance = DenseMatrix::Multiply(centered, centered, true);
-  for (double & v : statistics.Covariance.Values)
+  FeatureStatistics     statistics;
+  const Array2D<double> centered = Centered(features, statistics.Mean);
+  statistics.Covariance = MatrixOperations::Multiply(centered, centered, true);
+  for (double & v : statistics.Covariance)
   {
-    v /= static_cast<double>(features.Rows - 1);
+    v /= static_cast<double>(features.rows() - 1);
   }
   return statistics;
 }
 
 double
-FrechetDistance(const FeatureStatistics & first, const FeatureStatistics & second)
+FeatureStatistics::FrechetDistance(const FeatureStatistics & first, const FeatureStatistics & second)
 {
   const std::size_t f = first.Mean.size();
-  if (f == 0 || second.Mean.size() != f || first.Covariance.Rows != f || first.Covariance.Columns != f ||
-      second.Covariance.Rows != f || second.Covariance.Columns != f)
+  if (f == 0 || second.Mean.size() != f || first.Covariance.rows() != f || first.Covariance.cols() != f ||
+      second.Covariance.rows() != f || second.Covariance.cols() != f)
   {
     itkGenericExceptionMacro(
       << "The Fréchet distance needs two non-empty statistics of the same dimension, got means of " << first.Mean.size()
@@ -227,8 +227,8 @@ FrechetDistance(const FeatureStatistics & first, const FeatureStatistics & secon
   {
     rootEigenvalues[i] = std::sqrt(std::max(0.0, firstEigen.Values[i]));
   }
-  DenseMatrix inner =
-    DenseMatrix::Multiply(firstEigen.Vectors, DenseMatrix::Multiply(second.Covariance, firstEigen.Vectors), true);
+  Array2D<double> inner = MatrixOperations::Multiply(
+    firstEigen.Vectors, MatrixOperations::Multiply(second.Covariance, firstEigen.Vectors), true);
   for (std::size_t i = 0; i < f; ++i)
   {
     for (std::size_t j = 0; j < f; ++j)
@@ -246,29 +246,29 @@ FrechetDistance(const FeatureStatistics & first, const FeatureStatistics & secon
 }
 
 double
-FrechetDistance(const DenseMatrix & real, const DenseMatrix & synthetic)
+FeatureStatistics::FrechetDistance(const Array2D<double> & real, const Array2D<double> & synthetic)
 {
-  real.Validate("real feature matrix");
-  synthetic.Validate("synthetic feature matrix");
+  MatrixOperations::Validate(real, "real feature matrix");
+  MatrixOperations::Validate(synthetic, "synthetic feature matrix");
   CheckSameFeatures(real, synthetic);
-  return FrechetDistance(ComputeFeatureStatistics(real), ComputeFeatureStatistics(synthetic));
+  return FeatureStatistics::FrechetDistance(FeatureStatistics::Compute(real), FeatureStatistics::Compute(synthetic));
 }
 
 PCAEmbedding
-ComputePCAEmbedding(const DenseMatrix & features)
+PCAEmbedding::Compute(const Array2D<double> & features)
 {
-  features.Validate("feature matrix");
-  if (features.Rows < 2)
+  MatrixOperations::Validate(features, "feature matrix");
+  if (features.rows() < 2)
   {
-    itkGenericExceptionMacro(<< "A principal-component embedding needs at least two rows, got " << features.Rows);
+    itkGenericExceptionMacro(<< "A principal-component embedding needs at least two rows, got " << features.rows());
   }
-  const std::size_t n = features.Rows;
-  const std::size_t f = features.Columns;
+  const std::size_t n = features.rows();
+  const std::size_t f = features.cols();
   PCAEmbedding      embedding;
   embedding.FirstSetRows = n;
-  const DenseMatrix centered = Centered(features, embedding.Mean);
-  double            totalVariance = 0.0;
-  for (double v : centered.Values)
+  const Array2D<double> centered = Centered(features, embedding.Mean);
+  double                totalVariance = 0.0;
+  for (double v : centered)
   {
     totalVariance += v * v;
   }
@@ -280,10 +280,11 @@ ComputePCAEmbedding(const DenseMatrix & features)
   // The principal axes from the smaller of X^T X (f x f) and X X^T (n x n); both share their
   // non-zero spectrum, and an eigenvector u of X X^T gives the axis X^T u.
   const bool        byFeatures = f <= n;
-  const Eigensystem eigen = byFeatures ? SymmetricEigensystem(DenseMatrix::Multiply(centered, centered, true))
-                                       : SymmetricEigensystem(DenseMatrix::Multiply(centered, centered, false, true));
+  const Eigensystem eigen = byFeatures
+                              ? SymmetricEigensystem(MatrixOperations::Multiply(centered, centered, true))
+                              : SymmetricEigensystem(MatrixOperations::Multiply(centered, centered, false, true));
   const std::size_t size = eigen.Values.size();
-  embedding.Components = DenseMatrix(2, f);
+  embedding.Components = MatrixOperations::Zeros(2, f);
   for (std::size_t c = 0; c < 2 && c < size; ++c)
   {
     const std::size_t   column = size - 1 - c; // ascending order: the largest last
@@ -328,21 +329,21 @@ ComputePCAEmbedding(const DenseMatrix & features)
     }
     embedding.ExplainedVarianceRatio[c] = lambda / totalVariance;
   }
-  embedding.Coordinates = DenseMatrix::Multiply(centered, embedding.Components, false, true);
+  embedding.Coordinates = MatrixOperations::Multiply(centered, embedding.Components, false, true);
   return embedding;
 }
 
 PCAEmbedding
-ComputePCAEmbedding(const DenseMatrix & real, const DenseMatrix & synthetic)
+PCAEmbedding::Compute(const Array2D<double> & real, const Array2D<double> & synthetic)
 {
-  real.Validate("real feature matrix");
-  synthetic.Validate("synthetic feature matrix");
+  MatrixOperations::Validate(real, "real feature matrix");
+  MatrixOperations::Validate(synthetic, "synthetic feature matrix");
   CheckSameFeatures(real, synthetic);
-  DenseMatrix both(real.Rows + synthetic.Rows, real.Columns);
-  std::copy(real.Values.begin(), real.Values.end(), both.Values.begin());
-  std::copy(synthetic.Values.begin(), synthetic.Values.end(), both.Values.begin() + real.Values.size());
-  PCAEmbedding embedding = ComputePCAEmbedding(both);
-  embedding.FirstSetRows = real.Rows;
+  Array2D<double> both(real.rows() + synthetic.rows(), real.cols());
+  std::copy(real.begin(), real.end(), both.begin());
+  std::copy(synthetic.begin(), synthetic.end(), both.begin() + real.size());
+  PCAEmbedding embedding = PCAEmbedding::Compute(both);
+  embedding.FirstSetRows = real.rows();
   return embedding;
 }
 
@@ -352,24 +353,24 @@ namespace
  * current cluster when \p keepCurrent (so a cluster refilled from an empty one is not emptied again by
  * equal distances), else takes the lowest index. */
 double
-Assign(const DenseMatrix & data, const DenseMatrix & centroids, std::vector<unsigned int> & labels,
+Assign(const Array2D<double> & data, const Array2D<double> & centroids, std::vector<unsigned int> & labels,
        std::vector<double> & distances, bool keepCurrent)
 {
   double inertia = 0.0;
-  for (std::size_t i = 0; i < data.Rows; ++i)
+  for (std::size_t i = 0; i < data.rows(); ++i)
   {
     double       best = std::numeric_limits<double>::infinity();
     unsigned int bestCluster = 0;
     if (keepCurrent)
     {
       bestCluster = labels[i];
-      best =
-        SquaredDistance(&data.Values[i * data.Columns], &centroids.Values[bestCluster * data.Columns], data.Columns);
+      best = SquaredDistance(
+        &data.data_block()[i * data.cols()], &centroids.data_block()[bestCluster * data.cols()], data.cols());
     }
-    for (std::size_t c = 0; c < centroids.Rows; ++c)
+    for (std::size_t c = 0; c < centroids.rows(); ++c)
     {
       const double d =
-        SquaredDistance(&data.Values[i * data.Columns], &centroids.Values[c * data.Columns], data.Columns);
+        SquaredDistance(&data.data_block()[i * data.cols()], &centroids.data_block()[c * data.cols()], data.cols());
       if (d < best)
       {
         best = d;
@@ -385,12 +386,12 @@ Assign(const DenseMatrix & data, const DenseMatrix & centroids, std::vector<unsi
 
 /** k-means++: the first centre uniformly, each next one with probability proportional to the squared
  * distance to the nearest centre chosen so far. */
-DenseMatrix
-SeedCentroids(const DenseMatrix & data, unsigned int clusters, std::mt19937 & generator)
+Array2D<double>
+SeedCentroids(const Array2D<double> & data, unsigned int clusters, std::mt19937 & generator)
 {
-  const std::size_t   n = data.Rows;
-  const std::size_t   f = data.Columns;
-  DenseMatrix         centroids(clusters, f);
+  const std::size_t   n = data.rows();
+  const std::size_t   f = data.cols();
+  Array2D<double>     centroids = MatrixOperations::Zeros(clusters, f);
   std::vector<bool>   chosen(n, false);
   std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
   std::size_t         pick = std::min(n - 1, static_cast<std::size_t>(Uniform(generator) * n));
@@ -436,10 +437,10 @@ SeedCentroids(const DenseMatrix & data, unsigned int clusters, std::mt19937 & ge
       }
     }
     chosen[pick] = true;
-    std::copy_n(&data.Values[pick * f], f, &centroids.Values[c * f]);
+    std::copy_n(&data.data_block()[pick * f], f, &centroids.data_block()[c * f]);
     for (std::size_t i = 0; i < n; ++i)
     {
-      nearest[i] = std::min(nearest[i], SquaredDistance(&data.Values[i * f], &centroids.Values[c * f], f));
+      nearest[i] = std::min(nearest[i], SquaredDistance(&data.data_block()[i * f], &centroids.data_block()[c * f], f));
     }
   }
   return centroids;
@@ -448,25 +449,25 @@ SeedCentroids(const DenseMatrix & data, unsigned int clusters, std::mt19937 & ge
 /** Centroids as the means of their rows; an empty cluster takes the row farthest from its centroid
  * (among clusters with more than one row), so k clusters stay k. */
 void
-UpdateCentroids(const DenseMatrix & data, DenseMatrix & centroids, std::vector<unsigned int> & labels,
+UpdateCentroids(const Array2D<double> & data, Array2D<double> & centroids, std::vector<unsigned int> & labels,
                 std::vector<double> & distances)
 {
-  const std::size_t        f = data.Columns;
-  std::vector<std::size_t> counts(centroids.Rows, 0);
+  const std::size_t        f = data.cols();
+  std::vector<std::size_t> counts(centroids.rows(), 0);
   for (unsigned int label : labels)
   {
     ++counts[label];
   }
-  for (std::size_t c = 0; c < centroids.Rows; ++c)
+  for (std::size_t c = 0; c < centroids.rows(); ++c)
   {
     if (counts[c] != 0)
     {
       continue;
     }
-    std::size_t farthest = data.Rows;
-    for (std::size_t i = 0; i < data.Rows; ++i)
+    std::size_t farthest = data.rows();
+    for (std::size_t i = 0; i < data.rows(); ++i)
     {
-      if (counts[labels[i]] > 1 && (farthest == data.Rows || distances[i] > distances[farthest]))
+      if (counts[labels[i]] > 1 && (farthest == data.rows() || distances[i] > distances[farthest]))
       {
         farthest = i;
       }
@@ -476,17 +477,17 @@ UpdateCentroids(const DenseMatrix & data, DenseMatrix & centroids, std::vector<u
     distances[farthest] = 0.0;
     counts[c] = 1;
   }
-  std::fill(centroids.Values.begin(), centroids.Values.end(), 0.0);
-  for (std::size_t i = 0; i < data.Rows; ++i)
+  centroids.Fill(0.0);
+  for (std::size_t i = 0; i < data.rows(); ++i)
   {
-    double *       centroid = &centroids.Values[labels[i] * f];
-    const double * row = &data.Values[i * f];
+    double *       centroid = &centroids.data_block()[labels[i] * f];
+    const double * row = &data.data_block()[i * f];
     for (std::size_t j = 0; j < f; ++j)
     {
       centroid[j] += row[j];
     }
   }
-  for (std::size_t c = 0; c < centroids.Rows; ++c)
+  for (std::size_t c = 0; c < centroids.rows(); ++c)
   {
     for (std::size_t j = 0; j < f; ++j)
     {
@@ -497,28 +498,28 @@ UpdateCentroids(const DenseMatrix & data, DenseMatrix & centroids, std::vector<u
 } // end anonymous namespace
 
 std::vector<unsigned int>
-KMeansResult::NearestCentroids(const DenseMatrix & rows) const
+KMeansResult::NearestCentroids(const Array2D<double> & rows) const
 {
-  rows.Validate("rows to assign to clusters");
-  if (rows.Columns != Centroids.Columns || Centroids.Rows == 0)
+  MatrixOperations::Validate(rows, "rows to assign to clusters");
+  if (rows.cols() != Centroids.cols() || Centroids.rows() == 0)
   {
-    itkGenericExceptionMacro(<< "The rows have " << rows.Columns << " columns but the " << Centroids.Rows
-                             << " centroids have " << Centroids.Columns
+    itkGenericExceptionMacro(<< "The rows have " << rows.cols() << " columns but the " << Centroids.rows()
+                             << " centroids have " << Centroids.cols()
                              << "; assign rows of the features the clustering was fitted on");
   }
-  std::vector<unsigned int> labels(rows.Rows, 0);
-  std::vector<double>       distances(rows.Rows, 0.0);
+  std::vector<unsigned int> labels(rows.rows(), 0);
+  std::vector<double>       distances(rows.rows(), 0.0);
   Assign(rows, Centroids, labels, distances, false);
   return labels;
 }
 
 KMeansResult
-KMeansCluster(const DenseMatrix & data, const KMeansOptions & options)
+KMeansResult::Cluster(const Array2D<double> & data, const KMeansOptions & options)
 {
-  data.Validate("data to cluster");
-  if (options.Clusters == 0 || options.Clusters > data.Rows)
+  MatrixOperations::Validate(data, "data to cluster");
+  if (options.Clusters == 0 || options.Clusters > data.rows())
   {
-    itkGenericExceptionMacro(<< "k-means needs between 1 and " << data.Rows << " clusters (the number of rows), got "
+    itkGenericExceptionMacro(<< "k-means needs between 1 and " << data.rows() << " clusters (the number of rows), got "
                              << options.Clusters);
   }
   if (options.MaxIterations == 0 || options.Starts == 0)
@@ -529,12 +530,12 @@ KMeansCluster(const DenseMatrix & data, const KMeansOptions & options)
   std::mt19937 generator(options.Seed);
   KMeansResult best;
   best.Inertia = std::numeric_limits<double>::infinity();
-  std::vector<unsigned int> labels(data.Rows);
-  std::vector<unsigned int> previous(data.Rows);
-  std::vector<double>       distances(data.Rows);
+  std::vector<unsigned int> labels(data.rows());
+  std::vector<unsigned int> previous(data.rows());
+  std::vector<double>       distances(data.rows());
   for (unsigned int start = 0; start < options.Starts; ++start)
   {
-    DenseMatrix centroids = SeedCentroids(data, options.Clusters, generator);
+    Array2D<double> centroids = SeedCentroids(data, options.Clusters, generator);
     Assign(data, centroids, labels, distances, false);
     unsigned int iterations = 0;
     double       inertia = 0.0;

@@ -159,8 +159,8 @@ ComputeImputationMetrics(const GeneImageType & truth, const GeneImageType & impu
   }
   const float * t = truth.GetBufferPointer();
   const float * m = imputed.GetBufferPointer();
-  DenseMatrix   truthSpots(heldPositions.size(), chosen.size());
-  DenseMatrix   imputedSpots(heldPositions.size(), chosen.size());
+  auto          truthSpots = MatrixOperations::Zeros(heldPositions.size(), chosen.size());
+  auto          imputedSpots = MatrixOperations::Zeros(heldPositions.size(), chosen.size());
   for (std::size_t i = 0; i < heldPositions.size(); ++i)
   {
     for (std::size_t g = 0; g < chosen.size(); ++g)
@@ -178,7 +178,7 @@ ComputeImputationMetrics(const GeneImageType & truth, const GeneImageType & impu
       names.push_back(std::to_string(gene));
     }
   }
-  metrics.HeldOut = ComputeExpressionMetrics(truthSpots, imputedSpots, names);
+  metrics.HeldOut = ExpressionMetrics::Compute(truthSpots, imputedSpots, names);
   std::vector<std::uint8_t> where(held, held + positions);
   for (const std::size_t gene : chosen)
   {

@@ -388,8 +388,8 @@ MethodStepRunner::Predict(const PredictionStepSettings & o)
     SpotPredictions::Predict(*model, *dataset, o.Spots, o.CountScale, o.Batch, o.Device, o.Threads);
   // The dataset's own expression at the same spots, where it knows it for the regressor's genes:
   // the metrics need it, and an AnnData output carries it as a layer.
-  const bool         annData = std::filesystem::path(o.Output).extension() == ".h5ad";
-  std::vector<float> truth;
+  const bool      annData = std::filesystem::path(o.Output).extension() == ".h5ad";
+  Array2D<double> truth;
   if (!o.CountScale && (annData || !o.Metrics.empty()))
   {
     try

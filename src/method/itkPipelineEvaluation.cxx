@@ -37,14 +37,14 @@ namespace
 {
 namespace fs = std::filesystem;
 
-/** Rows of \p values (rows x columns) at \p rows, as a DenseMatrix. */
-DenseMatrix
-RowsOf(const std::vector<double> & values, std::size_t columns, const std::vector<std::size_t> & rows)
+/** The rows \p rows of \p values. */
+Array2D<double>
+RowsOf(const Array2D<double> & values, const std::vector<std::size_t> & rows)
 {
-  DenseMatrix result(rows.size(), columns);
+  Array2D<double> result(static_cast<unsigned int>(rows.size()), values.cols());
   for (std::size_t r = 0; r < rows.size(); ++r)
   {
-    std::copy_n(values.begin() + rows[r] * columns, columns, result.Values.begin() + r * columns);
+    result.set_row(static_cast<unsigned int>(r), values[static_cast<unsigned int>(rows[r])]);
   }
   return result;
 }
@@ -160,7 +160,7 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
     }
     else
     {
-      entry.GenesImproved = static_cast<int>(GenesWithLowerError(realOnlyMetrics, metrics).size());
+      entry.GenesImproved = static_cast<int>(ExpressionMetrics::GenesWithLowerError(realOnlyMetrics, metrics).size());
       // The co-trained regressor the figures show: the largest ratio (a fixed rule, not the best on
       // the test spots, which would choose on the data it reports).
       if (!run.Control && run.Ratio == largestRatio)
@@ -170,12 +170,12 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
     }
     result.Regressors.push_back(entry);
   }
-  const auto truth = DenseMatrix::FromFloat(spots.GetNumberOfSpots(), numberOfGenes, spots.GetExpression());
+  const auto truth = MatrixOperations::FromRowMajor(spots.GetNumberOfSpots(), numberOfGenes, spots.GetExpression());
   {
     // The reference every regressor must beat: the training spots' mean profile at every test spot
     // (no image at all). With few training spots a regressor may do no better.
-    DenseMatrix mean(test.size(), numberOfGenes);
-    DenseMatrix testTruth(test.size(), numberOfGenes);
+    auto mean = MatrixOperations::Zeros(test.size(), numberOfGenes);
+    auto testTruth = MatrixOperations::Zeros(test.size(), numberOfGenes);
     for (std::size_t g = 0; g < numberOfGenes; ++g)
     {
       double average = 0.0;
@@ -189,7 +189,7 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
         testTruth(r, g) = truth(test[r], g);
       }
     }
-    const auto baseline = ComputeExpressionMetrics(testTruth, mean, genes);
+    const auto baseline = ExpressionMetrics::Compute(testTruth, mean, genes);
     result.MeanBaselineAbsoluteError = baseline.MeanAbsoluteError;
     result.MeanBaselineRootMeanSquaredError = baseline.RootMeanSquaredError;
   }
@@ -221,8 +221,8 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
       for (std::size_t s = 0; s < test.size(); ++s)
       {
         t.push_back(truth(test[s], g));
-        a.push_back(realOnly.Values[s * numberOfGenes + g]);
-        b.push_back(cotrained.Values[s * numberOfGenes + g]);
+        a.push_back(realOnly.Values(s, g));
+        b.push_back(cotrained.Values(s, g));
       }
       result.Maps.push_back({ genes[g], t, a, b });
     }
@@ -240,23 +240,21 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
     SpotPredictions::Predict(*features, *real, "all", false, 64, config.Device, config.Threads, true);
   const auto syntheticFeatures =
     SpotPredictions::Predict(*features, *synthetic, "all", false, 64, config.Device, config.Threads, true);
-  const auto F = realFeatures.NumberOfFeatures;
-  const auto realTraining = RowsOf(realFeatures.Features, F, training);
-  const auto realTest = RowsOf(realFeatures.Features, F, test);
+  const auto realTraining = RowsOf(realFeatures.Features, training);
+  const auto realTest = RowsOf(realFeatures.Features, test);
   const auto syntheticAll =
-    RowsOf(syntheticFeatures.Features, F, SpotPredictions::FirstRows(synthetic->GetNumberOfPatches()));
-  result.FeatureSize = F;
-  result.SyntheticNearestCosine = NearestRealCosineSimilarity(realTraining, syntheticAll).Mean;
-  result.TestNearestCosine = NearestRealCosineSimilarity(realTraining, realTest).Mean;
-  result.SyntheticFrechet = FrechetDistance(realTraining, syntheticAll);
-  result.TestFrechet = FrechetDistance(realTraining, realTest);
+    RowsOf(syntheticFeatures.Features, SpotPredictions::FirstRows(synthetic->GetNumberOfPatches()));
+  result.FeatureSize = realFeatures.Features.cols();
+  result.SyntheticNearestCosine = NearestNeighborSimilarity::Compute(realTraining, syntheticAll).Mean;
+  result.TestNearestCosine = NearestNeighborSimilarity::Compute(realTraining, realTest).Mean;
+  result.SyntheticFrechet = FeatureStatistics::FrechetDistance(realTraining, syntheticAll);
+  result.TestFrechet = FeatureStatistics::FrechetDistance(realTraining, realTest);
   {
     // The embedding: the training patches and as many synthetic ones (first drawn).
     const auto shown = RowsOf(syntheticFeatures.Features,
-                              F,
                               SpotPredictions::FirstRows(std::min(training.size(), synthetic->GetNumberOfPatches())));
-    const auto embedding = ComputePCAEmbedding(realTraining, shown);
-    for (std::size_t r = 0; r < embedding.Coordinates.Rows; ++r)
+    const auto embedding = PCAEmbedding::Compute(realTraining, shown);
+    for (std::size_t r = 0; r < embedding.Coordinates.rows(); ++r)
     {
       result.EmbeddingX.push_back(embedding.Coordinates(r, 0));
       result.EmbeddingY.push_back(embedding.Coordinates(r, 1));
@@ -291,17 +289,15 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
   // 3. Composition: expression clusters of the training spots; nuclear area fraction of real and
   // synthetic patches in each (a synthetic pair belongs to the cluster of its conditioning profile).
   {
-    const auto trainingExpression =
-      RowsOf(std::vector<double>(spots.GetExpression().begin(), spots.GetExpression().end()), numberOfGenes, training);
+    const auto    trainingExpression = RowsOf(truth, training);
     KMeansOptions options;
     options.Clusters = static_cast<unsigned int>(std::min<std::size_t>(config.Clusters, training.size()));
     options.Seed = 0;
     options.Starts = 4;
-    const auto   clusters = KMeansCluster(trainingExpression, options);
+    const auto   clusters = KMeansResult::Cluster(trainingExpression, options);
     const auto & se = synthetic->GetSpots()->GetExpression();
     const auto   syntheticLabels =
-      clusters.NearestCentroids(RowsOf(std::vector<double>(se.begin(), se.end()),
-                                       numberOfGenes,
+      clusters.NearestCentroids(RowsOf(MatrixOperations::FromRowMajor(se.size() / numberOfGenes, numberOfGenes, se),
                                        SpotPredictions::FirstRows(synthetic->GetNumberOfPatches())));
     const auto trainingPatches = real->Select(training);
     const auto fractions = ComputeNuclearAreaFractions(trainingPatches->GetPatches(), synthetic->GetPatches());

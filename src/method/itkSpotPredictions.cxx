@@ -79,13 +79,10 @@ SpotPredictions::Predict(const GeneRegressorModel & model, const SpotPatchDatase
     result.Positions.push_back({ p[0], p[1] });
   }
   result.Genes = model.GetGenes();
-  const auto & expression = filter->GetExpression();
-  result.Values.assign(expression.data_block(), expression.data_block() + expression.size());
+  result.Values = filter->GetExpression();
   if (features)
   {
-    const auto & f = filter->GetFeatures();
-    result.Features.assign(f.data_block(), f.data_block() + f.size());
-    result.NumberOfFeatures = f.cols();
+    result.Features = filter->GetFeatures();
   }
   return result;
 }
@@ -107,14 +104,14 @@ SpotPredictions::WriteTable(const std::string & path) const
     out << predictions.SpotIds[s];
     for (std::size_t g = 0; g < genes; ++g)
     {
-      out << '\t' << predictions.Values[s * genes + g];
+      out << '\t' << predictions.Values(s, g);
     }
     out << '\n';
   }
   AtomicFile::Write(path, out.str(), "the predictions");
 }
 
-std::vector<float>
+Array2D<double>
 SpotPredictions::TruthFrom(const SpotPatchDataset & dataset, const std::string & preprocessingJSON) const
 {
   const SpotPredictions & predictions = *this;
@@ -130,19 +127,18 @@ SpotPredictions::TruthFrom(const SpotPatchDataset & dataset, const std::string &
     }
     spots->ApplyPreprocessing(preprocessing); // names the regressor's genes it lacks, if any
   }
-  return spots->GetExpression();
+  return MatrixOperations::FromRowMajor(spots->GetNumberOfSpots(), spots->GetNumberOfGenes(), spots->GetExpression());
 }
 
 ExpressionMetrics
-SpotPredictions::Evaluate(const std::vector<float> & truth) const
+SpotPredictions::Evaluate(const Array2D<double> & truth) const
 {
-  const DenseMatrix prediction(SpotIds.size(), Genes.size(), Values);
-  return ComputeExpressionMetrics(DenseMatrix::FromFloat(SpotIds.size(), Genes.size(), truth), prediction, Genes);
+  return ExpressionMetrics::Compute(truth, Values, Genes);
 }
 
 void
 SpotPredictions::WriteAnnData(const std::string & path, const std::string & preprocessingJSON,
-                              const std::vector<float> & truth) const
+                              const Array2D<double> & truth) const
 {
   auto writer = AnnDataWriter::New();
   writer->SetFileName(path);
@@ -158,7 +154,7 @@ SpotPredictions::WriteAnnData(const std::string & path, const std::string & prep
       itkGenericExceptionMacro(<< "A truth layer is on the preprocessed scale and these predictions are counts per "
                                   "target sum; predict without CountScale");
     }
-    writer->SetLayer("truth", std::vector<double>(truth.begin(), truth.end()));
+    writer->SetLayer("truth", truth);
   }
   writer->Write();
 }

@@ -36,10 +36,9 @@ Encode(const hdf5::File & file, const std::string & object, const std::string & 
 }
 
 void
-WriteArray(const hdf5::File & file, const std::string & name, const std::vector<double> & values,
-           const std::vector<hsize_t> & shape)
+WriteArray(const hdf5::File & file, const std::string & name, const Array2D<double> & values)
 {
-  file.WriteFloats(name, std::vector<float>(values.begin(), values.end()), shape);
+  file.WriteFloats(name, std::vector<float>(values.begin(), values.end()), { values.rows(), values.cols() });
   Encode(file, name, "array", "0.2.0");
 }
 
@@ -97,14 +96,14 @@ AnnDataWriter::SetGenes(const std::vector<std::string> & genes)
 }
 
 void
-AnnDataWriter::SetValues(const std::vector<double> & values)
+AnnDataWriter::SetValues(const Array2D<double> & values)
 {
   m_Values = values;
   this->Modified();
 }
 
 void
-AnnDataWriter::SetLayer(const std::string & name, const std::vector<double> & values)
+AnnDataWriter::SetLayer(const std::string & name, const Array2D<double> & values)
 {
   if (name.empty() || name.find('/') != std::string::npos)
   {
@@ -154,11 +153,13 @@ AnnDataWriter::Write()
   }
   RequireUnique(m_SpotIds, "spots");
   RequireUnique(m_Genes, "genes");
-  const std::size_t cells = m_SpotIds.size() * m_Genes.size();
-  if (m_Values.size() != cells)
+  const auto hasShapeOfX = [this](const Array2D<double> & values) {
+    return values.rows() == m_SpotIds.size() && values.cols() == m_Genes.size();
+  };
+  if (!hasShapeOfX(m_Values))
   {
-    itkExceptionMacro(<< "X holds " << m_Values.size() << " values, not " << m_SpotIds.size() << " spots x "
-                      << m_Genes.size() << " genes");
+    itkExceptionMacro(<< "X is " << m_Values.rows() << " x " << m_Values.cols() << ", not " << m_SpotIds.size()
+                      << " spots x " << m_Genes.size() << " genes");
   }
   for (const auto & column : m_SpotColumns)
   {
@@ -170,10 +171,11 @@ AnnDataWriter::Write()
   }
   for (const auto & layer : m_Layers)
   {
-    if (layer.second.size() != cells)
+    if (!hasShapeOfX(layer.second))
     {
-      itkExceptionMacro(<< "The layer \"" << layer.first << "\" holds " << layer.second.size() << " values, not "
-                        << m_SpotIds.size() << " spots x " << m_Genes.size() << " genes");
+      itkExceptionMacro(<< "The layer \"" << layer.first << "\" is " << layer.second.rows() << " x "
+                        << layer.second.cols() << ", not " << m_SpotIds.size() << " spots x " << m_Genes.size()
+                        << " genes");
     }
   }
 
@@ -182,14 +184,13 @@ AnnDataWriter::Write()
   {
     const auto          file = hdf5::File::Create(temporary);
     const hsize_t       spots = m_SpotIds.size();
-    const hsize_t       genes = m_Genes.size();
     std::vector<double> spatial;
     for (const auto & p : m_Positions)
     {
       spatial.insert(spatial.end(), { p[0], p[1] });
     }
     Encode(file, "/", "anndata", "0.1.0");
-    WriteArray(file, "X", m_Values, { spots, genes });
+    WriteArray(file, "X", m_Values);
     WriteIndexFrame(file, "obs", m_SpotIds, m_SpotColumns);
     WriteIndexFrame(file, "var", m_Genes);
     for (const char * group : { "obsm", "layers", "uns", "varm", "obsp", "varp" })
@@ -201,7 +202,7 @@ AnnDataWriter::Write()
     Encode(file, "obsm/spatial", "array", "0.2.0");
     for (const auto & layer : m_Layers)
     {
-      WriteArray(file, "layers/" + layer.first, layer.second, { spots, genes });
+      WriteArray(file, "layers/" + layer.first, layer.second);
     }
     for (const auto & text : m_Texts)
     {
@@ -225,7 +226,7 @@ AnnDataWriter::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "SpotIds: " << m_SpotIds.size() << " spots" << std::endl;
   os << indent << "Positions: " << m_Positions.size() << std::endl;
   os << indent << "Genes: " << m_Genes.size() << " genes" << std::endl;
-  os << indent << "Values: " << m_Values.size() << std::endl;
+  os << indent << "Values: " << m_Values.rows() << " x " << m_Values.cols() << std::endl;
   os << indent << "Layers:";
   for (const auto & layer : m_Layers)
   {

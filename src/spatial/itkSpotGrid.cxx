@@ -314,7 +314,7 @@ SpotGrid::FromPositions(const std::vector<std::array<double, 2>> & positions)
 }
 
 GeneImageType::Pointer
-MakeGeneImage(const SpatialExpressionData & spots, const SpotGrid & grid)
+SpotGrid::MakeGeneImage(const SpatialExpressionData & spots, const SpotGrid & grid)
 {
   if (!spots.HasExpression())
   {
@@ -347,7 +347,7 @@ MakeGeneImage(const SpatialExpressionData & spots, const SpotGrid & grid)
 }
 
 GridMaskType::Pointer
-MakeGridMask(const SpotGrid & grid, const std::vector<std::size_t> & spotIndices)
+SpotGrid::MakeGridMask(const SpotGrid & grid, const std::vector<std::size_t> & spotIndices)
 {
   auto                     mask = GridMaskType::New();
   GridMaskType::RegionType region;
@@ -368,8 +368,8 @@ MakeGridMask(const SpotGrid & grid, const std::vector<std::size_t> & spotIndices
   return mask;
 }
 
-std::vector<float>
-SpotsFromGeneImage(const GeneImageType & image, const SpotGrid & grid)
+Array2D<double>
+SpotGrid::SpotsFromGeneImage(const GeneImageType & image, const SpotGrid & grid)
 {
   const auto size = image.GetLargestPossibleRegion().GetSize();
   if (size[0] != grid.Size[0] || size[1] != grid.Size[1])
@@ -377,18 +377,18 @@ SpotsFromGeneImage(const GeneImageType & image, const SpotGrid & grid)
     itkGenericExceptionMacro(<< "The gene image is " << size[0] << " x " << size[1] << " but the grid is "
                              << grid.Size[0] << " x " << grid.Size[1]);
   }
-  const std::size_t  genes = image.GetNumberOfComponentsPerPixel();
-  std::vector<float> values(grid.SpotIndex.size() * genes);
+  const unsigned int genes = image.GetNumberOfComponentsPerPixel();
+  Array2D<double>    values(static_cast<unsigned int>(grid.SpotIndex.size()), genes);
   const float *      buffer = image.GetBufferPointer();
   for (std::size_t spot = 0; spot < grid.SpotIndex.size(); ++spot)
   {
-    std::copy_n(buffer + grid.Offset(spot) * genes, genes, values.begin() + static_cast<std::ptrdiff_t>(spot * genes));
+    std::copy_n(buffer + grid.Offset(spot) * genes, genes, values[static_cast<unsigned int>(spot)]);
   }
   return values;
 }
 
 std::array<int, 2>
-StrideTwoPhase(const std::string & name)
+SpotGrid::StrideTwoPhase(const std::string & name)
 {
   if (name == "upleft")
   {
