@@ -43,7 +43,7 @@ TinySettingsOnSyntheticSlide(const std::filesystem::path & folder)
     itk::SyntheticSlideSettings slide;
     slide.NumberOfSpots = 60;
     slide.Seed = 3;
-    itk::WriteSyntheticSlide(itk::GenerateSyntheticSlide(slide), slideFolder.string());
+    itk::SyntheticSlide::Write(itk::SyntheticSlide::Generate(slide), slideFolder.string());
   }
   itk::PipelineSettings settings;
   settings.Slide = (slideFolder / "image.tif").string();

@@ -41,7 +41,7 @@ namespace itk
  * layers further spots x genes matrices (e.g. "truth"), and uns text entries (e.g. the gene
  * preprocessing as JSON). The file follows anndata's on-disk format 0.1.0 (dense arrays, string
  * indices, numeric obs columns), written whole or not at all (AtomicFile); the caller decides whether an existing file
- * may be replaced. ReadAnnData (itkSpatialDataReaders.h) reads such a file back.
+ * may be replaced. ReadAnnData (itkSpatialDataReader.h) reads such a file back.
  *
  * \ingroup SpatialTranscriptomics
  */

@@ -60,30 +60,29 @@ struct SpatialTranscriptomics_EXPORT ClassifierTwoSampleResult
   std::vector<double> FoldAUC;
   /** The patches of each set that took part (the larger set is subsampled to the smaller's size). */
   std::size_t PatchesPerSet{ 0 };
+
+  /** \brief Can a small CNN tell two patch sets apart? (Lopez-Paz and Oquab, "Revisiting classifier
+   * two-sample tests", ICLR 2017.)
+   *
+   * Patches of \p first (label 0) and \p second (label 1), the larger set subsampled at random to the
+   * smaller's size, are split into Folds stratified folds. For each fold a fresh CNN (three 3x3
+   * convolutions with ReLU and 2x2 max pooling, global average pooling, one logit) trains with Adam on
+   * the binary cross-entropy of the other folds' patches and scores the fold's. The AUC of the pooled
+   * out-of-fold scores measures how distinguishable the sets are: colour, texture and shape all count,
+   * so noise with the right colours scores near 1 and two samples of the same tissue near 0.5. Same
+   * seed, same result (on the CPU). The stacks are (x, y, patch) RGB patches of one size, at least
+   * 8 x 8; each set needs at least Folds patches. Throws itk::ExceptionObject otherwise.
+   * \ingroup SpatialTranscriptomics */
+  static ClassifierTwoSampleResult
+  Compute(const Image<RGBPixel<unsigned char>, 3> * first, const Image<RGBPixel<unsigned char>, 3> * second,
+          const ClassifierTwoSampleSettings & settings = ClassifierTwoSampleSettings());
+
+  /** The area under the ROC curve of \p scores for \p labels (1 positive, 0 negative), by the
+   * Mann-Whitney U statistic with ties counted half; NaN when a class is absent.
+   * \ingroup SpatialTranscriptomics */
+  static double
+  AreaUnderROC(const std::vector<double> & scores, const std::vector<int> & labels);
 };
-
-/** \brief Can a small CNN tell two patch sets apart? (Lopez-Paz and Oquab, "Revisiting classifier
- * two-sample tests", ICLR 2017.)
- *
- * Patches of \p first (label 0) and \p second (label 1), the larger set subsampled at random to the
- * smaller's size, are split into Folds stratified folds. For each fold a fresh CNN (three 3x3
- * convolutions with ReLU and 2x2 max pooling, global average pooling, one logit) trains with Adam on
- * the binary cross-entropy of the other folds' patches and scores the fold's. The AUC of the pooled
- * out-of-fold scores measures how distinguishable the sets are: colour, texture and shape all count,
- * so noise with the right colours scores near 1 and two samples of the same tissue near 0.5. Same
- * seed, same result (on the CPU). The stacks are (x, y, patch) RGB patches of one size, at least
- * 8 x 8; each set needs at least Folds patches. Throws itk::ExceptionObject otherwise.
- * \ingroup SpatialTranscriptomics */
-SpatialTranscriptomics_EXPORT ClassifierTwoSampleResult
-ClassifierTwoSampleTest(const Image<RGBPixel<unsigned char>, 3> * first,
-                        const Image<RGBPixel<unsigned char>, 3> * second,
-                        const ClassifierTwoSampleSettings &       settings = ClassifierTwoSampleSettings());
-
-/** The area under the ROC curve of \p scores for \p labels (1 positive, 0 negative), by the
- * Mann-Whitney U statistic with ties counted half; NaN when a class is absent.
- * \ingroup SpatialTranscriptomics */
-SpatialTranscriptomics_EXPORT double
-AreaUnderROC(const std::vector<double> & scores, const std::vector<int> & labels);
 
 } // end namespace itk
 

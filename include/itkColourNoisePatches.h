@@ -25,21 +25,30 @@
 namespace itk
 {
 
-/** \brief Patches that carry real tissue's colours and nothing else: every pixel drawn at random
- * (with replacement, seeded) from the pixels of \p source. The control that tells what a generator
- * adds beyond colour: a regressor co-trained on such pairs learns only regularisation towards the
- * profiles, and the sample measures (ClassifierTwoSampleTest, CompareMorphology) must reject them.
- * The stack has \p count patches of \p source's size and spacing. Throws when \p source is empty.
- * \ingroup SpatialTranscriptomics */
-SpatialTranscriptomics_EXPORT SpotPatchDataset::PatchStackType::Pointer
-MakeColourNoisePatches(const SpotPatchDataset::PatchStackType * source, std::size_t count, std::uint32_t seed);
+/** \class ColourNoisePatches
+ * \brief Colour-noise controls: patches that keep each real patch's colours and lose its structure, the control every
+ * synthesis must beat. \ingroup SpatialTranscriptomics
+ */
+class SpatialTranscriptomics_EXPORT ColourNoisePatches
+{
+public:
+  ColourNoisePatches() = delete; // a family of functions: nothing to construct
 
-/** \brief A copy of \p pairs (its spots, expression profiles and settings) whose patches are
- * MakeColourNoisePatches of \p realPatches: the colour-noise control of a synthetic pair set.
- * \ingroup SpatialTranscriptomics */
-SpatialTranscriptomics_EXPORT SpotPatchDataset::Pointer
-MakeColourNoiseControl(const SpotPatchDataset & pairs, const SpotPatchDataset::PatchStackType * realPatches,
-                       std::uint32_t seed);
+  /** \brief Patches that carry real tissue's colours and nothing else: every pixel drawn at random
+   * (with replacement, seeded) from the pixels of \p source. The control that tells what a generator
+   * adds beyond colour: a regressor co-trained on such pairs learns only regularisation towards the
+   * profiles, and the sample measures (ClassifierTwoSampleResult::Compute, MorphologyComparison::Compare) must reject
+   * them. The stack has \p count patches of \p source's size and spacing. Throws when \p source is empty. \ingroup
+   * SpatialTranscriptomics */
+  static SpotPatchDataset::PatchStackType::Pointer
+  MakePatches(const SpotPatchDataset::PatchStackType * source, std::size_t count, std::uint32_t seed);
+
+  /** \brief A copy of \p pairs (its spots, expression profiles and settings) whose patches are
+   * MakePatches of \p realPatches: the colour-noise control of a synthetic pair set.
+   * \ingroup SpatialTranscriptomics */
+  static SpotPatchDataset::Pointer
+  MakeControl(const SpotPatchDataset & pairs, const SpotPatchDataset::PatchStackType * realPatches, std::uint32_t seed);
+};
 
 } // end namespace itk
 

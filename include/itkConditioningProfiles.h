@@ -18,33 +18,34 @@
 #ifndef itkConditioningProfiles_h
 #define itkConditioningProfiles_h
 
+#include "itkArray2D.h"
 #include "itkSpatialExpressionData.h"
 
 namespace itk
 {
 
-/** Expression profiles to condition synthesis on, and the training spot each came from. */
+/** \brief Expression profiles to condition synthesis on, and the training spot each came from.
+ * \ingroup SpatialTranscriptomics */
 struct SpatialTranscriptomics_EXPORT ConditioningProfiles
 {
-  std::size_t              NumberOfGenes{ 0 };
-  std::vector<float>       Expression; ///< profiles x genes, row-major (preprocessed values)
+  /** Profiles x genes, preprocessed values (at float precision: what the models take). */
+  Array2D<double>          Expression;
   std::vector<std::size_t> SourceSpots;
+
+  /** How many profiles Resample draws for \p ratio and \p trainingSpots:
+   * round(ratio x training spots), at least one. \ingroup SpatialTranscriptomics */
+  static std::size_t
+  Number(double ratio, std::size_t trainingSpots);
+
+  /** \brief The training spots' preprocessed profiles drawn with replacement until there are
+   * round(ratio x training spots) of them (the paper's synthetic-to-real ratio, 1..10), each
+   * optionally perturbed by Gaussian noise of \p perturbation times the gene's standard deviation
+   * over the training spots. Reproducible from \p seed on every platform. Throws if the data has no
+   * expression or no training spot, or the ratio is not positive.
+   * \ingroup SpatialTranscriptomics */
+  static ConditioningProfiles
+  Resample(const SpatialExpressionData & data, double ratio, std::uint32_t seed, double perturbation = 0.0);
 };
-
-/** How many profiles ResampleConditioningProfiles draws for \p ratio and \p trainingSpots:
- * round(ratio x training spots), at least one. \ingroup SpatialTranscriptomics */
-SpatialTranscriptomics_EXPORT std::size_t
-                              NumberOfConditioningProfiles(double ratio, std::size_t trainingSpots);
-
-/** \brief The training spots' preprocessed profiles drawn with replacement until there are
- * round(ratio x training spots) of them (the paper's synthetic-to-real ratio, 1..10), each
- * optionally perturbed by Gaussian noise of \p perturbation times the gene's standard deviation
- * over the training spots. Reproducible from \p seed on every platform. Throws if the data has no
- * expression or no training spot, or the ratio is not positive.
- * \ingroup SpatialTranscriptomics */
-SpatialTranscriptomics_EXPORT ConditioningProfiles
-ResampleConditioningProfiles(const SpatialExpressionData & data, double ratio, std::uint32_t seed,
-                             double perturbation = 0.0);
 
 } // end namespace itk
 

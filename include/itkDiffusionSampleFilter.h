@@ -18,6 +18,7 @@
 #ifndef itkDiffusionSampleFilter_h
 #define itkDiffusionSampleFilter_h
 
+#include "itkArray2D.h"
 #include "itkDiffusionModel.h"
 #include "itkImage.h"
 #include "itkImageSource.h"
@@ -107,11 +108,11 @@ public:
   itkGetConstMacro(NumberOfTorchThreads, unsigned int);
 
   /** For a local (gene-conditioned) model: the expression profiles to draw patches for, profiles x
-   * genes row-major, preprocessed with the model's own preprocessing (DiffusionModel::
-   * GetGenePreprocessing); one patch per profile, slice k for profile k. */
+   * genes, preprocessed with the model's own preprocessing (DiffusionModel::GetGenePreprocessing);
+   * one patch per profile (row), slice k for profile k. The model takes them at float precision. */
   void
-  SetConditioningProfiles(const std::vector<float> & profiles);
-  const std::vector<float> &
+  SetConditioningProfiles(const Array2D<double> & profiles);
+  const Array2D<double> &
   GetConditioningProfiles() const
   {
     return m_ConditioningProfiles;
@@ -151,7 +152,7 @@ private:
   std::string             m_Device{ "cpu" };
   std::string             m_Sampler{ "ddim" };
   unsigned int            m_NumberOfTorchThreads{ 0 };
-  std::vector<float>      m_ConditioningProfiles;
+  Array2D<double>         m_ConditioningProfiles;
   unsigned int            m_GeneDropout{ 0 };
 };
 

@@ -107,10 +107,11 @@ DiffusionSampleFilter<TOutputImage>::GenerateOutputInformation()
   if (model->IsConditional())
   {
     const unsigned int genes = model->GetNumberOfGenes();
-    if (m_ConditioningProfiles.empty() || m_ConditioningProfiles.size() % genes != 0)
+    if (m_ConditioningProfiles.empty() || m_ConditioningProfiles.cols() != genes)
     {
       itkExceptionMacro(<< "The local model samples for expression profiles of " << genes << " genes; set them with "
-                        << "SetConditioningProfiles (" << m_ConditioningProfiles.size() << " values given)");
+                        << "SetConditioningProfiles (profiles x genes; " << m_ConditioningProfiles.rows() << " x "
+                        << m_ConditioningProfiles.cols() << " given)");
     }
   }
   else
@@ -129,7 +130,7 @@ DiffusionSampleFilter<TOutputImage>::GenerateOutputInformation()
   typename OutputImageType::SizeType size;
   size[0] = model->GetImageSize();
   size[1] = model->GetImageSize();
-  size[2] = model->IsConditional() ? m_ConditioningProfiles.size() / model->GetNumberOfGenes() : m_NumberOfSamples;
+  size[2] = model->IsConditional() ? m_ConditioningProfiles.rows() : m_NumberOfSamples;
   typename OutputImageType::RegionType region;
   region.SetSize(size);
   auto * output = this->GetOutput();
@@ -163,7 +164,7 @@ DiffusionSampleFilter<TOutputImage>::GenerateData()
   request.Device = m_Device;
   request.Sampler = m_Sampler;
   request.NumberOfThreads = m_NumberOfTorchThreads;
-  request.Conditions = m_ConditioningProfiles;
+  request.Conditions.assign(m_ConditioningProfiles.begin(), m_ConditioningProfiles.end());
   request.GeneDropout = m_GeneDropout;
 
   this->UpdateProgress(0.0f);
@@ -219,15 +220,17 @@ DiffusionSampleFilter<TOutputImage>::PrintSelf(std::ostream & os, Indent indent)
   os << indent << "Device: " << m_Device << std::endl;
   os << indent << "Sampler: " << m_Sampler << std::endl;
   os << indent << "NumberOfTorchThreads: " << m_NumberOfTorchThreads << std::endl;
-  os << indent << "ConditioningProfiles: " << m_ConditioningProfiles.size() << " values" << std::endl;
+  os << indent << "ConditioningProfiles: " << m_ConditioningProfiles.rows() << " x " << m_ConditioningProfiles.cols()
+     << std::endl;
   os << indent << "GeneDropout: " << m_GeneDropout << std::endl;
 }
 
 template <typename TOutputImage>
 void
-DiffusionSampleFilter<TOutputImage>::SetConditioningProfiles(const std::vector<float> & profiles)
+DiffusionSampleFilter<TOutputImage>::SetConditioningProfiles(const Array2D<double> & profiles)
 {
-  if (profiles != m_ConditioningProfiles)
+  if (profiles.rows() != m_ConditioningProfiles.rows() || profiles.cols() != m_ConditioningProfiles.cols() ||
+      profiles != m_ConditioningProfiles)
   {
     m_ConditioningProfiles = profiles;
     this->Modified();

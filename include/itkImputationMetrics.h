@@ -54,22 +54,22 @@ struct SpatialTranscriptomics_EXPORT ImputationMetrics
    * "per_gene": [{"gene", "mae", "pearson", "ssim", "psnr"}]}; undefined values are null. */
   std::string
   ToJSON() const;
+
+  /** Compare \p imputed with \p truth at the \p heldOut positions; \p known marks every position
+   * whose truth exists (held-out and measured). \p genes restricts the comparison to these
+   * components (empty: all), \p geneNames names them (empty: their indices). Throws on mismatched
+   * sizes, no held-out position, or a non-finite value at a held-out position. */
+  static ImputationMetrics
+  Compute(const GeneImageType & truth, const GeneImageType & imputed, const GridMaskType & heldOut,
+          const GridMaskType & known, const std::vector<std::size_t> & genes = {},
+          const std::vector<std::string> & geneNames = {});
+
+  /** SSIM of two equally sized single-channel images (row-major, \p columns wide) with data range
+   * \p range, averaged over the positions where \p where is non-zero (all when empty). */
+  static double
+  StructuralSimilarity(const std::vector<double> & a, const std::vector<double> & b, std::size_t columns, double range,
+                       const std::vector<std::uint8_t> & where = {});
 };
-
-/** Compare \p imputed with \p truth at the \p heldOut positions; \p known marks every position
- * whose truth exists (held-out and measured). \p genes restricts the comparison to these
- * components (empty: all), \p geneNames names them (empty: their indices). Throws on mismatched
- * sizes, no held-out position, or a non-finite value at a held-out position. */
-SpatialTranscriptomics_EXPORT ImputationMetrics
-ComputeImputationMetrics(const GeneImageType & truth, const GeneImageType & imputed, const GridMaskType & heldOut,
-                         const GridMaskType & known, const std::vector<std::size_t> & genes = {},
-                         const std::vector<std::string> & geneNames = {});
-
-/** SSIM of two equally sized single-channel images (row-major, \p columns wide) with data range
- * \p range, averaged over the positions where \p where is non-zero (all when empty). */
-SpatialTranscriptomics_EXPORT double
-StructuralSimilarity(const std::vector<double> & a, const std::vector<double> & b, std::size_t columns, double range,
-                     const std::vector<std::uint8_t> & where = {});
 
 } // end namespace itk
 

@@ -37,7 +37,7 @@ struct SpatialTranscriptomics_EXPORT NuclearAreaFractionSettings
    * nuclei covering more than about 1% of the tissue, that percentile is the concentration of the
    * densest chromatin. The default 0.4 was chosen on two real TCGA H&E tiles (TIAToolbox's stain test
    * images), where 0.3 also marks purple cytoplasm and 0.5 leaves pale (vesicular) nuclei incomplete,
-   * and on GenerateSyntheticStainField tissue (nuclei of 3x varying density), where it is off by at
+   * and on SyntheticStainField::Generate tissue (nuclei of 3x varying density), where it is off by at
    * most 0.3 percentage points of area per patch against 1.7 for 0.5. Anchoring on the real patches
    * only keeps synthetic patches from moving the threshold they are measured with. */
   double ThresholdFraction{ 0.4 };
@@ -62,7 +62,7 @@ struct SpatialTranscriptomics_EXPORT NuclearAreaFractionSettings
  * the stain matrix, as StainNormalizeFilter's output 1) exceeds the threshold; a patch without tissue
  * pixels gives NaN.
  *
- * \sa StainColorMapper, EstimateStainParameters
+ * \sa StainColorMapper, StainAnalysis
  * \ingroup SpatialTranscriptomics
  */
 class SpatialTranscriptomics_EXPORT NuclearAreaFraction
@@ -107,13 +107,13 @@ struct SpatialTranscriptomics_EXPORT NuclearAreaFractions
   NuclearAreaFraction Measurement;
   std::vector<double> Real;
   std::vector<double> Synthetic; ///< empty when no synthetic set was given
-};
 
-/** Fit on both sets, then measure each patch of each. */
-SpatialTranscriptomics_EXPORT NuclearAreaFractions
-ComputeNuclearAreaFractions(const NuclearAreaFraction::PatchStackType * real,
-                            const NuclearAreaFraction::PatchStackType * synthetic = nullptr,
-                            const NuclearAreaFractionSettings &         settings = NuclearAreaFractionSettings());
+  /** Fit on both sets, then measure each patch of each. */
+  static NuclearAreaFractions
+  Compute(const NuclearAreaFraction::PatchStackType * real,
+          const NuclearAreaFraction::PatchStackType * synthetic = nullptr,
+          const NuclearAreaFractionSettings &         settings = NuclearAreaFractionSettings());
+};
 
 } // end namespace itk
 

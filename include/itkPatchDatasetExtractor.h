@@ -39,7 +39,7 @@ namespace itk
  * overwritten otherwise). GetSummary says what was done: the patches, the padded or skipped spots,
  * the stains. Needs no LibTorch.
  *
- * \sa ExtractSpotPatches, ExtractTissueTiles, MethodStepRunner
+ * \sa SpotPatchExtractor, TissueTileExtractor, MethodStepRunner
  * \ingroup SpatialTranscriptomics
  */
 class SpatialTranscriptomics_EXPORT PatchDatasetExtractor : public ProcessObject

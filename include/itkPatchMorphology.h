@@ -37,6 +37,20 @@ struct SpatialTranscriptomics_EXPORT PatchMorphology
    * pixel size in micrometres, else square pixels): 4-connected regions of nuclear pixels (tissue
    * with hematoxylin above the threshold) of at least the minimum area. */
   std::vector<double> NucleusAreas;
+
+  /** The gradient energy (see PatchMorphology) of \p width x \p height interleaved RGB pixels; 0 for
+   * a patch narrower or lower than 2 pixels.
+   * \ingroup SpatialTranscriptomics */
+  static double
+  LuminanceGradientEnergy(const unsigned char * rgb, unsigned int width, unsigned int height);
+
+  /** Each patch's morphology, nuclei found with \p nuclei's stains and threshold (ITK's connected
+   * components, then RelabelComponentImageFilter's object sizes). Throws when \p patches is empty, \p
+   * nuclei has not been fitted or the minimum area is negative.
+   * \ingroup SpatialTranscriptomics */
+  static std::vector<PatchMorphology>
+  Measure(const NuclearAreaFraction & nuclei, const NuclearAreaFraction::PatchStackType * patches,
+          double minimumNucleusArea);
 };
 
 /** \brief Settings of the patch morphology measures.
@@ -48,20 +62,6 @@ struct SpatialTranscriptomics_EXPORT PatchMorphologySettings
   /** Nuclear regions smaller than this (same unit as NucleusAreas) are specks, not nuclei. */
   double MinimumNucleusArea{ 8.0 };
 };
-
-/** The gradient energy (see PatchMorphology) of \p width x \p height interleaved RGB pixels; 0 for
- * a patch narrower or lower than 2 pixels.
- * \ingroup SpatialTranscriptomics */
-SpatialTranscriptomics_EXPORT double
-LuminanceGradientEnergy(const unsigned char * rgb, unsigned int width, unsigned int height);
-
-/** Each patch's morphology, nuclei found with \p nuclei's stains and threshold (ITK's connected
- * components, then RelabelComponentImageFilter's object sizes). Throws when \p patches is empty, \p
- * nuclei has not been fitted or the minimum area is negative.
- * \ingroup SpatialTranscriptomics */
-SpatialTranscriptomics_EXPORT std::vector<PatchMorphology>
-MeasurePatchMorphology(const NuclearAreaFraction & nuclei, const NuclearAreaFraction::PatchStackType * patches,
-                       double minimumNucleusArea);
 
 /** \brief Two patch sets compared by their morphology: real tiles against generated ones (or
  * against other real tiles, which should agree).
@@ -83,14 +83,14 @@ struct SpatialTranscriptomics_EXPORT MorphologyComparison
   NucleiPerPatchDifference() const;
   double
   GradientEnergyDifference() const;
-};
 
-/** Fits the stains over both sets and the hematoxylin threshold on \p real
- * (NuclearAreaFraction::Fit), then measures and summarises each set.
- * \ingroup SpatialTranscriptomics */
-SpatialTranscriptomics_EXPORT MorphologyComparison
-CompareMorphology(const NuclearAreaFraction::PatchStackType * real, const NuclearAreaFraction::PatchStackType * other,
-                  const PatchMorphologySettings & settings = PatchMorphologySettings());
+  /** Fits the stains over both sets and the hematoxylin threshold on \p real
+   * (NuclearAreaFraction::Fit), then measures and summarises each set.
+   * \ingroup SpatialTranscriptomics */
+  static MorphologyComparison
+  Compare(const NuclearAreaFraction::PatchStackType * real, const NuclearAreaFraction::PatchStackType * other,
+          const PatchMorphologySettings & settings = PatchMorphologySettings());
+};
 
 } // end namespace itk
 

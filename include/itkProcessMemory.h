@@ -23,23 +23,33 @@
 namespace itk
 {
 
-/** \brief Makes the process keep freed heap memory for reuse: faster training steps, memory that
- * does not shrink after its peak.
- *
- * Training allocates and frees the same large activation tensors in every step. glibc's malloc maps
- * each block above its mmap threshold (32 MiB at most) on its own and unmaps it when freed, so every
- * step faults all of those pages in again. After this call every block comes from the heap and freed
- * memory stays there: ResNet-50 training at 224 px, batch 16, ran 1.5x faster on 2 cores
- * (Documentation/Benchmarks.md). The price is that the process's resident memory stays at its peak.
- *
- * It changes the whole process, so it is an application's decision, made once in its main() (c2l
- * makes it); a library or a plug-in should not. The same from outside a program:
- * `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=-1`. Returns false where the C library is not glibc
- * (nothing changes) or glibc refuses the setting.
- *
- * \ingroup SpatialTranscriptomics */
-SpatialTranscriptomics_EXPORT bool
-RetainFreedMemoryForReuse();
+/** \class ProcessMemory
+ * \brief The process's heap: whether freed memory is kept for reuse.
+ * \ingroup SpatialTranscriptomics
+ */
+class SpatialTranscriptomics_EXPORT ProcessMemory
+{
+public:
+  ProcessMemory() = delete; // a family of functions: nothing to construct
+
+  /** \brief Makes the process keep freed heap memory for reuse: faster training steps, memory that
+   * does not shrink after its peak.
+   *
+   * Training allocates and frees the same large activation tensors in every step. glibc's malloc maps
+   * each block above its mmap threshold (32 MiB at most) on its own and unmaps it when freed, so every
+   * step faults all of those pages in again. After this call every block comes from the heap and freed
+   * memory stays there: ResNet-50 training at 224 px, batch 16, ran 1.5x faster on 2 cores
+   * (Documentation/Benchmarks.md). The price is that the process's resident memory stays at its peak.
+   *
+   * It changes the whole process, so it is an application's decision, made once in its main() (c2l
+   * makes it); a library or a plug-in should not. The same from outside a program:
+   * `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=-1`. Returns false where the C library is not glibc
+   * (nothing changes) or glibc refuses the setting.
+   *
+   * \ingroup SpatialTranscriptomics */
+  static bool
+  RetainFreedMemoryForReuse();
+};
 
 } // namespace itk
 

@@ -32,15 +32,15 @@ struct SpatialTranscriptomics_EXPORT SampleMeasures
   double ClassifierAUC{ 0.0 };
   /** Nuclei per patch, nucleus sizes and gradient energy of both sets. */
   MorphologyComparison Morphology;
-};
 
-/** \brief ClassifierTwoSampleTest and CompareMorphology of \p other against \p real, the folds
- * lowered to the smaller set's size when it has fewer patches than \p classifier asks for.
- * \ingroup SpatialTranscriptomics */
-SpatialTranscriptomics_EXPORT SampleMeasures
-MeasureSamples(const NuclearAreaFraction::PatchStackType * real, const NuclearAreaFraction::PatchStackType * other,
-               ClassifierTwoSampleSettings     classifier = ClassifierTwoSampleSettings(),
-               const PatchMorphologySettings & morphology = PatchMorphologySettings());
+  /** \brief ClassifierTwoSampleResult::Compute and MorphologyComparison::Compare of \p other against \p real, the folds
+   * lowered to the smaller set's size when it has fewer patches than \p classifier asks for.
+   * \ingroup SpatialTranscriptomics */
+  static SampleMeasures
+  Measure(const NuclearAreaFraction::PatchStackType * real, const NuclearAreaFraction::PatchStackType * other,
+          ClassifierTwoSampleSettings     classifier = ClassifierTwoSampleSettings(),
+          const PatchMorphologySettings & morphology = PatchMorphologySettings());
+};
 
 } // end namespace itk
 

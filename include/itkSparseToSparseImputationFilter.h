@@ -43,7 +43,7 @@ namespace itk
  * k of K by k / K; L1 loss; Adam with betas (0.5, 0.999). Grayscale natural images, degraded with
  * the same pattern, may be trained alongside with their own L1 term (co-learning).
  *
- * Inputs: the gene image (one component per gene, e.g. from MakeGeneImage) and the mask of measured
+ * Inputs: the gene image (one component per gene, e.g. from SpotGrid::MakeGeneImage) and the mask of measured
  * positions (SetMeasuredMask); optionally the positions to impute (SetTargetMask, e.g. every spot),
  * which only sets the default subsampling rate. Values at unmeasured positions are never read.
  * Output: the gene image with every position imputed and the measured values unchanged. One network
@@ -53,13 +53,14 @@ namespace itk
  *
  * Measured on real her2st sections (Documentation/Imputation.md), it has a lower MAE than the
  * median baseline but does not reach the Pearson correlation of cross-validated Gaussian-kernel
- * smoothing (ImputeWithBaseline): compare both on your data with EvaluateImputation.
+ * smoothing (SpatialImputationBaselines::Impute): compare both on your data with
+ * ImputationEvaluation::Evaluate.
  *
  * Reproducible from Seed (a private generator; the global one is untouched). NumberOfThreads 0
  * leaves LibTorch's thread setting as the application has it. ProgressEvent after every step;
  * abortable.
  *
- * \sa MakeGeneImage, ImputeWithBaseline, SpotGrid
+ * \sa SpotGrid, SpatialImputationBaselines, ImputationEvaluation
  * \ingroup SpatialTranscriptomics
  */
 class SpatialTranscriptomics_EXPORT SparseToSparseImputationFilter

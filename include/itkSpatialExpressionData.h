@@ -38,7 +38,7 @@ namespace itk
  * Positions are in full-resolution slide pixels (x = column, y = row, the convention of Visium's
  * pxl_col_in_fullres/pxl_row_in_fullres and AnnData's obsm["spatial"]); PixelSize (micrometres
  * per pixel) turns them into physical positions, and is 0 while unknown. Readers fill a data
- * object from the files instruments and public datasets produce (see itkSpatialDataReaders.h).
+ * object from the files instruments and public datasets produce (see itkSpatialDataReader.h).
  *
  * \ingroup SpatialTranscriptomics
  */
@@ -55,6 +55,11 @@ public:
 
   itkNewMacro(Self);
   itkTypeMacro(SpatialExpressionData, DataObject);
+
+  /** Copies every part of \p data (a SpatialExpressionData): how a reader hands its result to the
+   * pipeline's output object. */
+  void
+  Graft(const DataObject * data) override;
 
   /** Spot ids (unique) and their pixel positions; throws on a size mismatch or a repeated id. */
   void
@@ -145,6 +150,11 @@ public:
   /** A reproducible random split: round(fraction * spots) training spots (at least one of each). */
   void
   MakeRandomSplit(double fraction, std::uint32_t seed);
+  /** A reproducible random split of \p spots: round(fraction * spots) of them 1 (training), the others
+   * 0, at least one of each (throws otherwise). The same on every platform and standard library; what
+   * MakeRandomSplit sets. */
+  static std::vector<std::uint8_t>
+  RandomSplit(std::size_t spots, double fraction, std::uint32_t seed);
   /** Indices of the training (\p training true) or test spots; all spots when there is no split. */
   std::vector<std::size_t>
   GetSpotIndices(bool training) const;
@@ -183,12 +193,6 @@ private:
   std::vector<std::uint8_t>          m_Split;
   std::map<std::string, std::string> m_Metadata;
 };
-
-/** A reproducible random split of \p spots: round(fraction * spots) of them 1 (training), the others
- * 0, at least one of each (throws otherwise). The same on every platform and standard library; what
- * SpatialExpressionData::MakeRandomSplit sets. \ingroup SpatialTranscriptomics */
-SpatialTranscriptomics_EXPORT std::vector<std::uint8_t>
-                              RandomSplit(std::size_t spots, double fraction, std::uint32_t seed);
 
 } // end namespace itk
 

@@ -37,12 +37,6 @@ enum class SpatialBaseline
   CubicBSpline       ///< ITK's interpolating cubic B-spline of a stride-2 phase (lattice masks only)
 };
 
-/** "mean", "median", "knn", "gaussian", "bilinear", "cubic-bspline". */
-SpatialTranscriptomics_EXPORT std::string
-                              SpatialBaselineName(SpatialBaseline baseline);
-SpatialTranscriptomics_EXPORT std::vector<SpatialBaseline>
-                              AllSpatialBaselines();
-
 /** What a baseline produced: a value at every grid position (the measured values unchanged), and
  * the parameter cross-validation chose (k, or the bandwidth in the grid's unit; 0 for none). */
 struct SpatialTranscriptomics_EXPORT SpatialBaselineResult
@@ -52,21 +46,37 @@ struct SpatialTranscriptomics_EXPORT SpatialBaselineResult
   double                 Parameter{ 0.0 };
 };
 
-/** Impute every position of \p values from the positions \p measured marks, with distances measured
- * on \p grid. Values outside \p measured are never read (they may be NaN). Cross-validation is
- * leave-one-out over the measured positions, the mean squared error summed over genes.
- * \p Bilinear and \p CubicBSpline need the measured positions on one stride-2 phase
- * (IsStrideTwoPhaseMask) and throw otherwise: they interpolate the phase's sub-lattice, whose
- * positions without a measurement take the nearest measured value first.
- * Throws itk::ExceptionObject when the mask is empty or does not match the image.
- * \ingroup SpatialTranscriptomics */
-SpatialTranscriptomics_EXPORT SpatialBaselineResult
-ImputeWithBaseline(SpatialBaseline baseline, const GeneImageType & values, const GridMaskType & measured,
-                   const SpotGrid & grid);
+/** \class SpatialImputationBaselines
+ * \brief The spatial imputation baselines every learned method must beat: each imputes a section's held-out grid
+ * positions from its measured ones alone. \ingroup SpatialTranscriptomics
+ */
+class SpatialTranscriptomics_EXPORT SpatialImputationBaselines
+{
+public:
+  SpatialImputationBaselines() = delete; // a family of functions: nothing to construct
 
-/** True when every measured position has the same column and row parity; \p phase receives it. */
-SpatialTranscriptomics_EXPORT bool
-IsStrideTwoPhaseMask(const GridMaskType & measured, std::array<int, 2> * phase = nullptr);
+  /** "mean", "median", "knn", "gaussian", "bilinear", "cubic-bspline". */
+  static std::string
+  Name(SpatialBaseline baseline);
+
+  static std::vector<SpatialBaseline>
+  All();
+
+  /** Impute every position of \p values from the positions \p measured marks, with distances measured
+   * on \p grid. Values outside \p measured are never read (they may be NaN). Cross-validation is
+   * leave-one-out over the measured positions, the mean squared error summed over genes.
+   * \p Bilinear and \p CubicBSpline need the measured positions on one stride-2 phase
+   * (IsStrideTwoPhaseMask) and throw otherwise: they interpolate the phase's sub-lattice, whose
+   * positions without a measurement take the nearest measured value first.
+   * Throws itk::ExceptionObject when the mask is empty or does not match the image.
+   * \ingroup SpatialTranscriptomics */
+  static SpatialBaselineResult
+  Impute(SpatialBaseline baseline, const GeneImageType & values, const GridMaskType & measured, const SpotGrid & grid);
+
+  /** True when every measured position has the same column and row parity; \p phase receives it. */
+  static bool
+  IsStrideTwoPhaseMask(const GridMaskType & measured, std::array<int, 2> * phase = nullptr);
+};
 
 } // end namespace itk
 

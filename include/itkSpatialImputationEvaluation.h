@@ -35,21 +35,22 @@ struct SpatialTranscriptomics_EXPORT ImputationSplit
   std::vector<std::uint8_t> Measured;
 
   /** The split of a section on \p grid by one of the two protocols: a seeded random \p fraction of
-   * the spots measured (MakeRandomImputationSplit) when \p fraction is above 0, one stride-2
-   * \p phase measured (MakePhaseSplit) when \p phase is given. Throws itk::ExceptionObject unless
+   * the spots measured (MakeRandom) when \p fraction is above 0, one stride-2
+   * \p phase measured (MakePhase) when \p phase is given. Throws itk::ExceptionObject unless
    * exactly one of the two is given. */
   static ImputationSplit
   Make(const SpotGrid & grid, double fraction, const std::string & phase, std::uint32_t seed);
-};
 
-/** S2S-ST's protocol: the spots of one stride-2 phase ("upleft", ...) are measured, the others held
- * out. */
-SpatialTranscriptomics_EXPORT ImputationSplit
-MakePhaseSplit(const SpotGrid & grid, const std::string & phase);
-/** C2L-ST's protocol: a seeded random \p fraction of the spots is measured (RandomSplit, as
- * SpatialExpressionData::MakeRandomSplit: both methods hold out the same spots). */
-SpatialTranscriptomics_EXPORT ImputationSplit
-MakeRandomImputationSplit(std::size_t spots, double fraction, std::uint32_t seed);
+  /** S2S-ST's protocol: the spots of one stride-2 phase ("upleft", ...) are measured, the others held
+   * out. */
+  static ImputationSplit
+  MakePhase(const SpotGrid & grid, const std::string & phase);
+
+  /** C2L-ST's protocol: a seeded random \p fraction of the spots is measured (SpatialExpressionData::RandomSplit, as
+   * SpatialExpressionData::MakeRandomSplit: both methods hold out the same spots). */
+  static ImputationSplit
+  MakeRandom(std::size_t spots, double fraction, std::uint32_t seed);
+};
 
 /** One method's imputation of a split, measured on the held-out spots. */
 struct SpatialTranscriptomics_EXPORT ImputationMethodResult
@@ -62,6 +63,14 @@ struct SpatialTranscriptomics_EXPORT ImputationMethodResult
   ImputationMetrics MostVariableGenes;
   /** Spots x genes on the preprocessed scale, measured spots unchanged. */
   Array2D<double> SpotValues;
+};
+
+/** How to evaluate: the genes (chosen on the measured spots only), the baselines, and S2S-ST. */
+struct SpatialTranscriptomics_EXPORT ImputationEvaluationSettings
+{
+  GenePreprocessingSettings    Genes;
+  unsigned int                 MostVariableGenes{ 50 };
+  std::vector<SpatialBaseline> Baselines{ SpatialImputationBaselines::All() };
 };
 
 /** The evaluation of every method on one split. */
@@ -93,26 +102,17 @@ struct SpatialTranscriptomics_EXPORT ImputationEvaluation
    * replaced (the caller decides whether it may be). */
   void
   WriteAnnData(const std::string & fileName, const SpatialExpressionData & spots) const;
-};
 
-/** How to evaluate: the genes (chosen on the measured spots only), the baselines, and S2S-ST. */
-struct SpatialTranscriptomics_EXPORT ImputationEvaluationSettings
-{
-  GenePreprocessingSettings    Genes;
-  unsigned int                 MostVariableGenes{ 50 };
-  std::vector<SpatialBaseline> Baselines{ AllSpatialBaselines() };
+  /** \brief Imputes the held-out spots of \p split with every baseline (the lattice fills only when
+   * the measured spots form a stride-2 phase) and, when \p imputation is given, with that configured
+   * SparseToSparseImputationFilter; measures each on the held-out spots, for all genes and for the
+   * most variable ones. The gene selection and normalisation are fitted on the measured spots only
+   * (\p spots holds raw counts and is not modified).
+   * \ingroup SpatialTranscriptomics */
+  static ImputationEvaluation
+  Evaluate(const SpatialExpressionData & spots, const SpotGrid & grid, const ImputationSplit & split,
+           const ImputationEvaluationSettings & settings, SparseToSparseImputationFilter * imputation = nullptr);
 };
-
-/** \brief Imputes the held-out spots of \p split with every baseline (the lattice fills only when
- * the measured spots form a stride-2 phase) and, when \p imputation is given, with that configured
- * SparseToSparseImputationFilter; measures each on the held-out spots, for all genes and for the
- * most variable ones. The gene selection and normalisation are fitted on the measured spots only
- * (\p spots holds raw counts and is not modified).
- * \ingroup SpatialTranscriptomics */
-SpatialTranscriptomics_EXPORT ImputationEvaluation
-EvaluateImputation(const SpatialExpressionData & spots, const SpotGrid & grid, const ImputationSplit & split,
-                   const ImputationEvaluationSettings & settings,
-                   SparseToSparseImputationFilter *     imputation = nullptr);
 
 } // end namespace itk
 

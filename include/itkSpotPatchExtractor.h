@@ -18,6 +18,7 @@
 #ifndef itkSpotPatchExtractor_h
 #define itkSpotPatchExtractor_h
 
+#include "itkProcessObject.h"
 #include "itkSlideReader.h"
 #include "itkSpatialExpressionData.h"
 #include "itkStainParameters.h"
@@ -61,8 +62,12 @@ struct SpatialTranscriptomics_EXPORT SpotPatches
   std::optional<StainParameters> SourceStains;
 };
 
-/** \brief Cut a patch at every spot of \p spots from \p slide, resampled to the settings' pixel
- * size with antialiasing.
+class SpotPatchDataset;
+
+/** \class SpotPatchExtractor
+ * \brief Cuts a patch at every spot from a slide, resampled to the settings' pixel size with
+ * antialiasing, and stain-normalised when the settings ask: a SpotPatchDataset of (patch, spot)
+ * pairs.
  *
  * The patch of a spot at pixel position (x, y) covers [x - S/2, x + S/2) x [y - S/2, y + S/2) in
  * level-0 pixels, S the patch side in slide pixels; it is read from the coarsest pyramid level
@@ -72,11 +77,94 @@ struct SpatialTranscriptomics_EXPORT SpotPatches
  * lies outside the slide is an error (positions and slide do not belong together, or the
  * positions are in another image's pixels).
  *
+ * Inputs: the spots (SetSpots, a SpatialExpressionData: positions in the slide's level-0 pixels)
+ * and the slide (SetSlide, an opened SlideReader). Output: the SpotPatchDataset, named after
+ * SlideName. ProgressEvent every 64 patches; AbortGenerateDataOn() stops it there (ProcessAborted).
+ * Extract does the same in one call, without a pipeline.
+ *
  * \ingroup SpatialTranscriptomics
  */
-SpatialTranscriptomics_EXPORT SpotPatches
-ExtractSpotPatches(const SlideReader & slide, const SpatialExpressionData & spots,
-                   const PatchExtractionSettings & settings = PatchExtractionSettings());
+class SpatialTranscriptomics_EXPORT SpotPatchExtractor : public ProcessObject
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(SpotPatchExtractor);
+
+  using Self = SpotPatchExtractor;
+  using Superclass = ProcessObject;
+  using Pointer = SmartPointer<Self>;
+  using ConstPointer = SmartPointer<const Self>;
+
+  itkNewMacro(Self);
+  itkTypeMacro(SpotPatchExtractor, ProcessObject);
+
+  /** The spots to cut patches at. */
+  void
+  SetSpots(const SpatialExpressionData * spots);
+  const SpatialExpressionData *
+  GetSpots() const;
+
+  /** The slide, opened (SlideReader::Open). */
+  itkSetConstObjectMacro(Slide, SlideReader);
+  itkGetConstObjectMacro(Slide, SlideReader);
+
+  /** The slide's name recorded in the dataset (e.g. its file name). */
+  itkSetStringMacro(SlideName);
+  itkGetStringMacro(SlideName);
+
+  /** Patch size, edges and stain normalisation. */
+  void
+  SetSettings(const PatchExtractionSettings & settings);
+  const PatchExtractionSettings &
+  GetSettings() const
+  {
+    return m_Settings;
+  }
+
+  SpotPatchDataset *
+  GetOutput();
+
+  /** After Update: the spots left out because their patch left the slide (SkipPartialPatches), and
+   * the slide's stain parameters when the patches were normalised. */
+  const std::vector<std::string> &
+  GetSkippedSpots() const
+  {
+    return m_SkippedSpots;
+  }
+  const std::optional<StainParameters> &
+  GetSourceStains() const
+  {
+    return m_SourceStains;
+  }
+
+  /** The patches of \p spots cut from \p slide, without a pipeline. */
+  static SpotPatches
+  Extract(const SlideReader & slide, const SpatialExpressionData & spots,
+          const PatchExtractionSettings & settings = PatchExtractionSettings());
+
+protected:
+  SpotPatchExtractor();
+  ~SpotPatchExtractor() override = default;
+
+  using Superclass::MakeOutput;
+  DataObjectPointer
+  MakeOutput(DataObjectPointerArraySizeType index) override;
+
+  void
+  VerifyPreconditions() ITKv5_CONST override;
+
+  void
+  GenerateData() override;
+
+  void
+  PrintSelf(std::ostream & os, Indent indent) const override;
+
+private:
+  SlideReader::ConstPointer      m_Slide;
+  std::string                    m_SlideName;
+  PatchExtractionSettings        m_Settings;
+  std::vector<std::string>       m_SkippedSpots;
+  std::optional<StainParameters> m_SourceStains;
+};
 
 } // end namespace itk
 

@@ -50,27 +50,36 @@ struct SpatialTranscriptomics_EXPORT StainEstimationOptions
   unsigned int VahadaneIterations{ 100 };
 };
 
-/** \brief Estimate an image's stain parameters from its pixels.
- *
- * \p pixels holds \p numberOfPixels interleaved 8-bit pixels of \p componentsPerPixel (>= 3)
- * components each; the first three are red, green and blue, any further ones (alpha) are ignored.
- * Returns no value when the image holds no tissue (fewer than MinimumTissuePixels pass the
- * luminosity and optical-density masks), the case in which a filter passes its input through. Throws
- * itk::ExceptionObject when the tissue is too uniform to separate two stains.
- *
- * The arithmetic follows TIAToolbox 0.6's stain extractors and normaliser (rgb2od with a floor of
- * 1e-6, numpy's linear-interpolation percentiles, least-squares concentrations over all pixels).
- *
- * \ingroup SpatialTranscriptomics
+/** \class StainAnalysis
+ * \brief Stain estimation: the Macenko stain matrix and concentration percentiles of an H&E image, and Ruifrok and
+ * Johnston's reference matrix. \ingroup SpatialTranscriptomics
  */
-SpatialTranscriptomics_EXPORT std::optional<StainParameters>
-EstimateStainParameters(const unsigned char * pixels, std::size_t numberOfPixels, unsigned int componentsPerPixel,
-                        StainNormalizationMethod       method,
-                        const StainEstimationOptions & options = StainEstimationOptions());
+class SpatialTranscriptomics_EXPORT StainAnalysis
+{
+public:
+  StainAnalysis() = delete; // a family of functions: nothing to construct
 
-/** Ruifrok and Johnston's H&E stain matrix as TIAToolbox uses it (rows not normalised). */
-SpatialTranscriptomics_EXPORT StainParameters::StainMatrixType
-                              RuifrokStainMatrix();
+  /** \brief Estimate an image's stain parameters from its pixels.
+   *
+   * \p pixels holds \p numberOfPixels interleaved 8-bit pixels of \p componentsPerPixel (>= 3)
+   * components each; the first three are red, green and blue, any further ones (alpha) are ignored.
+   * Returns no value when the image holds no tissue (fewer than MinimumTissuePixels pass the
+   * luminosity and optical-density masks), the case in which a filter passes its input through. Throws
+   * itk::ExceptionObject when the tissue is too uniform to separate two stains.
+   *
+   * The arithmetic follows TIAToolbox 0.6's stain extractors and normaliser (rgb2od with a floor of
+   * 1e-6, numpy's linear-interpolation percentiles, least-squares concentrations over all pixels).
+   *
+   * \ingroup SpatialTranscriptomics
+   */
+  static std::optional<StainParameters>
+  Estimate(const unsigned char * pixels, std::size_t numberOfPixels, unsigned int componentsPerPixel,
+           StainNormalizationMethod method, const StainEstimationOptions & options = StainEstimationOptions());
+
+  /** Ruifrok and Johnston's H&E stain matrix as TIAToolbox uses it (rows not normalised). */
+  static StainParameters::StainMatrixType
+  RuifrokStainMatrix();
+};
 
 /** \class StainColorMapper
  * \brief The per-pixel map from a source's stain appearance to a target's.

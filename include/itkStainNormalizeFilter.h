@@ -56,7 +56,7 @@ namespace itk
  * IEEE CG&A 21(5), 2001; Ruifrok A.C. and Johnston D.A., "Quantification of histochemical staining
  * by color deconvolution", AQCH 23(4), 2001.
  *
- * \sa StainParameters, StainColorMapper, EstimateStainParameters
+ * \sa StainParameters, StainColorMapper, StainAnalysis
  * \ingroup SpatialTranscriptomics
  */
 template <typename TInputImage, typename TOutputImage = TInputImage>

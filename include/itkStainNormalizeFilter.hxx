@@ -135,7 +135,7 @@ void
 StainNormalizeFilter<TInputImage, TOutputImage>::VerifyPreconditions() ITKv5_CONST
 {
   Superclass::VerifyPreconditions();
-  const auto methodName = StainNormalizationMethodToString(m_Method);
+  const auto methodName = StainParameters::MethodToString(m_Method);
   if (this->GetReferenceImage() == nullptr && !m_HasTargetParameters)
   {
     itkExceptionMacro(<< "No target: set a reference image (SetReferenceImage) or target parameters "
@@ -279,7 +279,7 @@ StainNormalizeFilter<TInputImage, TOutputImage>::UpdateTargetFromReference()
   std::optional<StainParameters> analysis;
   try
   {
-    analysis = EstimateStainParameters(PixelBytes(reference, region.GetIndex()),
+    analysis = StainAnalysis::Estimate(PixelBytes(reference, region.GetIndex()),
                                        region.GetNumberOfPixels(),
                                        reference->GetNumberOfComponentsPerPixel(),
                                        m_Method,
@@ -317,7 +317,7 @@ StainNormalizeFilter<TInputImage, TOutputImage>::BeforeThreadedGenerateData()
   {
     const InputImageType * input = this->GetInput();
     const auto             region = input->GetBufferedRegion();
-    const auto             estimate = EstimateStainParameters(PixelBytes(input, region.GetIndex()),
+    const auto             estimate = StainAnalysis::Estimate(PixelBytes(input, region.GetIndex()),
                                                   region.GetNumberOfPixels(),
                                                   input->GetNumberOfComponentsPerPixel(),
                                                   m_Method,

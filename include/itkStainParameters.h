@@ -37,14 +37,6 @@ enum class StainNormalizationMethod
   Ruifrok   ///< Ruifrok and Johnston 2001: a fixed H&E stain matrix.
 };
 
-/** Lower-case name of a method ("macenko", ...). */
-SpatialTranscriptomics_EXPORT std::string
-                              StainNormalizationMethodToString(StainNormalizationMethod method);
-
-/** Parse a method name, case-insensitively; throws itk::ExceptionObject listing the valid names. */
-SpatialTranscriptomics_EXPORT StainNormalizationMethod
-StainNormalizationMethodFromString(const std::string & name);
-
 SpatialTranscriptomics_EXPORT std::ostream &
                               operator<<(std::ostream & os, StainNormalizationMethod method);
 
@@ -112,6 +104,14 @@ public:
   {
     return !(*this == other);
   }
+
+  /** Lower-case name of a method ("macenko", ...). */
+  static std::string
+  MethodToString(StainNormalizationMethod method);
+
+  /** Parse a method name, case-insensitively; throws itk::ExceptionObject listing the valid names. */
+  static StainNormalizationMethod
+  MethodFromString(const std::string & name);
 };
 
 SpatialTranscriptomics_EXPORT std::ostream &

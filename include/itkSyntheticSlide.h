@@ -65,17 +65,17 @@ struct SpatialTranscriptomics_EXPORT SyntheticSlide
   std::vector<int>    GeneProgram;
   std::vector<double> GeneBase;
   std::vector<double> GeneEffect;
+
+  static SyntheticSlide
+  Generate(const SyntheticSlideSettings & settings = SyntheticSlideSettings());
+
+  /** Write \p slide into \p folder: image.tif (full resolution; states no pixel size, as many
+   * microscope exports), outs/ (a Space Ranger outs/ folder: filtered_feature_bc_matrix.h5,
+   * spatial/tissue_positions_list.csv, spatial/scalefactors_json.json,
+   * spatial/tissue_lowres_image.png) and ground_truth.json. Throws if \p folder holds files. */
+  static void
+  Write(const SyntheticSlide & slide, const std::string & folder);
 };
-
-SpatialTranscriptomics_EXPORT SyntheticSlide
-GenerateSyntheticSlide(const SyntheticSlideSettings & settings = SyntheticSlideSettings());
-
-/** Write \p slide into \p folder: image.tif (full resolution; states no pixel size, as many
- * microscope exports), outs/ (a Space Ranger outs/ folder: filtered_feature_bc_matrix.h5,
- * spatial/tissue_positions_list.csv, spatial/scalefactors_json.json,
- * spatial/tissue_lowres_image.png) and ground_truth.json. Throws if \p folder holds files. */
-SpatialTranscriptomics_EXPORT void
-WriteSyntheticSlide(const SyntheticSlide & slide, const std::string & folder);
 
 } // end namespace itk
 

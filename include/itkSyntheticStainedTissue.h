@@ -41,21 +41,22 @@ struct SpatialTranscriptomics_EXPORT SyntheticStainField
   unsigned int       Height{ 0 };
   std::vector<float> Hematoxylin; ///< row-major, Width * Height
   std::vector<float> Eosin;       ///< row-major, Width * Height
+
+  /** Generate a field of \p width x \p height pixels; \p nucleusDensity is nuclei per 10,000 pixels. */
+  static SyntheticStainField
+  Generate(unsigned int width, unsigned int height, std::uint32_t seed, double nucleusDensity = 6.0);
+
+  /** Render interleaved 8-bit RGB by Beer-Lambert's law, I = 255 exp(-(h S_0 + e S_1)), rounded. */
+  static std::vector<unsigned char>
+  Render(const SyntheticStainField & field, const StainParameters::StainMatrixType & stainMatrix);
+
+  /** A typical H&E stain matrix (rows unit length), and a visibly different one, for synthetic pairs. */
+  static StainParameters::StainMatrixType
+  TypicalHEStainMatrix();
+
+  static StainParameters::StainMatrixType
+  AlternativeHEStainMatrix();
 };
-
-/** Generate a field of \p width x \p height pixels; \p nucleusDensity is nuclei per 10,000 pixels. */
-SpatialTranscriptomics_EXPORT SyntheticStainField
-GenerateSyntheticStainField(unsigned int width, unsigned int height, std::uint32_t seed, double nucleusDensity = 6.0);
-
-/** Render interleaved 8-bit RGB by Beer-Lambert's law, I = 255 exp(-(h S_0 + e S_1)), rounded. */
-SpatialTranscriptomics_EXPORT std::vector<unsigned char>
-RenderStainField(const SyntheticStainField & field, const StainParameters::StainMatrixType & stainMatrix);
-
-/** A typical H&E stain matrix (rows unit length), and a visibly different one, for synthetic pairs. */
-SpatialTranscriptomics_EXPORT StainParameters::StainMatrixType
-                              TypicalHEStainMatrix();
-SpatialTranscriptomics_EXPORT StainParameters::StainMatrixType
-                              AlternativeHEStainMatrix();
 
 } // end namespace itk
 

@@ -136,7 +136,7 @@ TrainAndScore(const torch::Tensor & images, const torch::Tensor & labels, const 
 } // namespace
 
 double
-AreaUnderROC(const std::vector<double> & scores, const std::vector<int> & labels)
+ClassifierTwoSampleResult::AreaUnderROC(const std::vector<double> & scores, const std::vector<int> & labels)
 {
   if (scores.size() != labels.size())
   {
@@ -176,7 +176,8 @@ AreaUnderROC(const std::vector<double> & scores, const std::vector<int> & labels
 }
 
 ClassifierTwoSampleResult
-ClassifierTwoSampleTest(const StackType * first, const StackType * second, const ClassifierTwoSampleSettings & settings)
+ClassifierTwoSampleResult::Compute(const StackType * first, const StackType * second,
+                                   const ClassifierTwoSampleSettings & settings)
 {
   const auto a = AsTensor(first, "first");
   const auto b = AsTensor(second, "second");
@@ -242,9 +243,9 @@ ClassifierTwoSampleTest(const StackType * first, const StackType * second, const
         classes[test[k]] = test[k] >= perSet ? 1 : 0;
         foldClasses.push_back(classes[test[k]]);
       }
-      result.FoldAUC.push_back(AreaUnderROC(foldScores, foldClasses));
+      result.FoldAUC.push_back(ClassifierTwoSampleResult::AreaUnderROC(foldScores, foldClasses));
     }
-    result.AUC = AreaUnderROC(scores, classes);
+    result.AUC = ClassifierTwoSampleResult::AreaUnderROC(scores, classes);
   }
   catch (const ExceptionObject &)
   {

@@ -24,13 +24,14 @@ namespace itk
 {
 
 std::size_t
-NumberOfConditioningProfiles(double ratio, std::size_t trainingSpots)
+ConditioningProfiles::Number(double ratio, std::size_t trainingSpots)
 {
   return static_cast<std::size_t>(std::max(1.0, std::round(ratio * trainingSpots)));
 }
 
 ConditioningProfiles
-ResampleConditioningProfiles(const SpatialExpressionData & data, double ratio, std::uint32_t seed, double perturbation)
+ConditioningProfiles::Resample(const SpatialExpressionData & data, double ratio, std::uint32_t seed,
+                               double perturbation)
 {
   if (!data.HasExpression() || data.GetPreprocessing().Genes.empty())
   {
@@ -76,8 +77,8 @@ ResampleConditioningProfiles(const SpatialExpressionData & data, double ratio, s
   }
 
   ConditioningProfiles profiles;
-  profiles.NumberOfGenes = genes;
-  const auto   count = NumberOfConditioningProfiles(ratio, training.size());
+  const auto           count = ConditioningProfiles::Number(ratio, training.size());
+  profiles.Expression.SetSize(static_cast<unsigned int>(count), static_cast<unsigned int>(genes));
   std::mt19937 generator(seed);
   // Raw draws only (std:: distributions differ between standard libraries).
   const auto uniform = [&generator] { return (generator() + 0.5) / 4294967296.0; };
@@ -93,7 +94,7 @@ ResampleConditioningProfiles(const SpatialExpressionData & data, double ratio, s
         const double normal = std::sqrt(-2.0 * std::log(uniform())) * std::cos(6.283185307179586 * uniform());
         value += perturbation * deviation[g] * normal;
       }
-      profiles.Expression.push_back(static_cast<float>(value));
+      profiles.Expression(k, g) = static_cast<float>(value);
     }
   }
   return profiles;

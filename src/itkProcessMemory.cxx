@@ -23,7 +23,7 @@ namespace itk
 {
 
 bool
-RetainFreedMemoryForReuse()
+ProcessMemory::RetainFreedMemoryForReuse()
 {
   return torchcore::RetainFreedMemoryForReuse();
 }

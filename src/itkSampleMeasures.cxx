@@ -24,15 +24,16 @@ namespace itk
 {
 
 SampleMeasures
-MeasureSamples(const NuclearAreaFraction::PatchStackType * real, const NuclearAreaFraction::PatchStackType * other,
-               ClassifierTwoSampleSettings classifier, const PatchMorphologySettings & morphology)
+SampleMeasures::Measure(const NuclearAreaFraction::PatchStackType * real,
+                        const NuclearAreaFraction::PatchStackType * other, ClassifierTwoSampleSettings classifier,
+                        const PatchMorphologySettings & morphology)
 {
   SampleMeasures measures;
-  measures.Morphology = CompareMorphology(real, other, morphology);
+  measures.Morphology = MorphologyComparison::Compare(real, other, morphology);
   const auto smaller = std::min(real->GetBufferedRegion().GetSize(2), other->GetBufferedRegion().GetSize(2));
   classifier.Folds = static_cast<unsigned int>(std::min<SizeValueType>(classifier.Folds, smaller));
-  measures.ClassifierAUC =
-    smaller < 2 ? std::numeric_limits<double>::quiet_NaN() : ClassifierTwoSampleTest(real, other, classifier).AUC;
+  measures.ClassifierAUC = smaller < 2 ? std::numeric_limits<double>::quiet_NaN()
+                                       : ClassifierTwoSampleResult::Compute(real, other, classifier).AUC;
   return measures;
 }
 

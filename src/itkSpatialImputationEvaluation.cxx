@@ -75,7 +75,7 @@ Names(const std::vector<std::string> & genes, const std::vector<std::size_t> & i
 } // namespace
 
 ImputationSplit
-MakePhaseSplit(const SpotGrid & grid, const std::string & phase)
+ImputationSplit::MakePhase(const SpotGrid & grid, const std::string & phase)
 {
   const auto      parity = SpotGrid::StrideTwoPhase(phase);
   ImputationSplit split;
@@ -95,21 +95,23 @@ ImputationSplit::Make(const SpotGrid & grid, double fraction, const std::string 
     itkGenericExceptionMacro(<< "Give exactly one of a fraction (a random share of the spots measured; c2l: "
                                 "--fraction) and a phase (one stride-2 phase measured; c2l: --phase)");
   }
-  return phase.empty() ? MakeRandomImputationSplit(grid.SpotIndex.size(), fraction, seed) : MakePhaseSplit(grid, phase);
+  return phase.empty() ? ImputationSplit::MakeRandom(grid.SpotIndex.size(), fraction, seed)
+                       : ImputationSplit::MakePhase(grid, phase);
 }
 
 ImputationSplit
-MakeRandomImputationSplit(std::size_t spots, double fraction, std::uint32_t seed)
+ImputationSplit::MakeRandom(std::size_t spots, double fraction, std::uint32_t seed)
 {
   ImputationSplit split;
   split.Name = "random " + std::to_string(fraction) + " seed " + std::to_string(seed);
-  split.Measured = RandomSplit(spots, fraction, seed);
+  split.Measured = SpatialExpressionData::RandomSplit(spots, fraction, seed);
   return split;
 }
 
 ImputationEvaluation
-EvaluateImputation(const SpatialExpressionData & spots, const SpotGrid & grid, const ImputationSplit & split,
-                   const ImputationEvaluationSettings & settings, SparseToSparseImputationFilter * imputation)
+ImputationEvaluation::Evaluate(const SpatialExpressionData & spots, const SpotGrid & grid,
+                               const ImputationSplit & split, const ImputationEvaluationSettings & settings,
+                               SparseToSparseImputationFilter * imputation)
 {
   const std::size_t count = spots.GetNumberOfSpots();
   if (split.Measured.size() != count || grid.SpotIndex.size() != count)
@@ -150,14 +152,14 @@ EvaluateImputation(const SpatialExpressionData & spots, const SpotGrid & grid, c
     result.Method = method;
     result.Parameter = parameter;
     result.Seconds = seconds;
-    result.AllGenes = ComputeImputationMetrics(*truth, imputed, *heldOutMask, *knownMask, {}, evaluation.Genes);
+    result.AllGenes = ImputationMetrics::Compute(*truth, imputed, *heldOutMask, *knownMask, {}, evaluation.Genes);
     result.MostVariableGenes =
-      ComputeImputationMetrics(*truth, imputed, *heldOutMask, *knownMask, evaluation.MostVariable, mostVariableNames);
+      ImputationMetrics::Compute(*truth, imputed, *heldOutMask, *knownMask, evaluation.MostVariable, mostVariableNames);
     result.SpotValues = SpotGrid::SpotsFromGeneImage(imputed, grid);
     evaluation.Methods.push_back(std::move(result));
   };
 
-  const bool lattice = IsStrideTwoPhaseMask(*measuredMask);
+  const bool lattice = SpatialImputationBaselines::IsStrideTwoPhaseMask(*measuredMask);
   for (const auto baseline : settings.Baselines)
   {
     if (!lattice && (baseline == SpatialBaseline::Bilinear || baseline == SpatialBaseline::CubicBSpline))
@@ -165,8 +167,8 @@ EvaluateImputation(const SpatialExpressionData & spots, const SpotGrid & grid, c
       continue;
     }
     const auto start = std::chrono::steady_clock::now();
-    const auto result = ImputeWithBaseline(baseline, *truth, *measuredMask, grid);
-    measure(SpatialBaselineName(baseline), result.Parameter, SecondsSince(start), *result.Imputed);
+    const auto result = SpatialImputationBaselines::Impute(baseline, *truth, *measuredMask, grid);
+    measure(SpatialImputationBaselines::Name(baseline), result.Parameter, SecondsSince(start), *result.Imputed);
   }
   if (imputation != nullptr)
   {

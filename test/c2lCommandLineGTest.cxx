@@ -43,8 +43,12 @@ protected:
   {
     UseFolder(fs::temp_directory_path() /
               ("c2l-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name())));
-    Write(itk::StainTest::MakeSyntheticTissue(128, 128, 3, itk::AlternativeHEStainMatrix()).GetPointer(), "source.png");
-    Write(itk::StainTest::MakeSyntheticTissue(128, 128, 4, itk::TypicalHEStainMatrix()).GetPointer(), "target.png");
+    Write(itk::StainTest::MakeSyntheticTissue(128, 128, 3, itk::SyntheticStainField::AlternativeHEStainMatrix())
+            .GetPointer(),
+          "source.png");
+    Write(
+      itk::StainTest::MakeSyntheticTissue(128, 128, 4, itk::SyntheticStainField::TypicalHEStainMatrix()).GetPointer(),
+      "target.png");
   }
 
   template <typename TImage>

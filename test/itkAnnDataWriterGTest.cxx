@@ -18,7 +18,7 @@
 
 #include "itkAnnDataWriter.h"
 #include "itkMatrixOperations.h"
-#include "itkSpatialDataReaders.h"
+#include "itkSpatialDataReader.h"
 
 #include "gtest/gtest.h"
 
@@ -101,13 +101,13 @@ TEST_F(AnnDataWriter, AnndataOpensWhatItWrote)
   EXPECT_EQ(seen["obs"]["measured"], nlohmann::json({ 1.0, 0.0, 1.0 }));
 }
 
-// ReadAnnData reads count data (non-negative X): the same spots, positions and genes come back.
+// SpatialDataReader::ReadAnnData reads count data (non-negative X): the same spots, positions and genes come back.
 TEST_F(AnnDataWriter, TheModulesOwnReaderReadsItBack)
 {
   auto writer = SmallWriter("back.h5ad");
   writer->SetValues(Matrix(3, 2, { 1.0, 0.0, 2.0, 5.0, 3.0, 4.0 }));
   writer->Write();
-  const auto spots = itk::ReadAnnData(writer->GetFileName());
+  const auto spots = itk::SpatialDataReader::ReadAnnData(writer->GetFileName());
   ASSERT_EQ(spots->GetNumberOfSpots(), 3u);
   EXPECT_EQ(spots->GetSpotIds()[2], "ÄÖ-1");
   EXPECT_DOUBLE_EQ(spots->GetPixelPositions()[1][0], 30.0);

@@ -76,13 +76,14 @@ Quick()
 
 TEST(ClassifierTwoSampleTest, AreaUnderROCMatchesTheMannWhitneyStatistic)
 {
-  EXPECT_DOUBLE_EQ(itk::AreaUnderROC({ 0.1, 0.2, 0.8, 0.9 }, { 0, 0, 1, 1 }), 1.0);
-  EXPECT_DOUBLE_EQ(itk::AreaUnderROC({ 0.1, 0.2, 0.8, 0.9 }, { 1, 1, 0, 0 }), 0.0);
-  EXPECT_DOUBLE_EQ(itk::AreaUnderROC({ 0.5, 0.5, 0.5, 0.5 }, { 0, 1, 0, 1 }), 0.5);
+  EXPECT_DOUBLE_EQ(itk::ClassifierTwoSampleResult::AreaUnderROC({ 0.1, 0.2, 0.8, 0.9 }, { 0, 0, 1, 1 }), 1.0);
+  EXPECT_DOUBLE_EQ(itk::ClassifierTwoSampleResult::AreaUnderROC({ 0.1, 0.2, 0.8, 0.9 }, { 1, 1, 0, 0 }), 0.0);
+  EXPECT_DOUBLE_EQ(itk::ClassifierTwoSampleResult::AreaUnderROC({ 0.5, 0.5, 0.5, 0.5 }, { 0, 1, 0, 1 }), 0.5);
   // Positives 0.35 and 0.8 against negatives 0.1, 0.4, 0.8: pairs won 1 + 2.5 (a tie counts half) of 6.
-  EXPECT_DOUBLE_EQ(itk::AreaUnderROC({ 0.1, 0.35, 0.4, 0.8, 0.8 }, { 0, 1, 0, 1, 0 }), 3.5 / 6.0);
-  EXPECT_TRUE(std::isnan(itk::AreaUnderROC({ 0.1, 0.2 }, { 1, 1 })));
-  EXPECT_THROW(itk::AreaUnderROC({ 0.1 }, { 1, 0 }), itk::ExceptionObject);
+  EXPECT_DOUBLE_EQ(itk::ClassifierTwoSampleResult::AreaUnderROC({ 0.1, 0.35, 0.4, 0.8, 0.8 }, { 0, 1, 0, 1, 0 }),
+                   3.5 / 6.0);
+  EXPECT_TRUE(std::isnan(itk::ClassifierTwoSampleResult::AreaUnderROC({ 0.1, 0.2 }, { 1, 1 })));
+  EXPECT_THROW(itk::ClassifierTwoSampleResult::AreaUnderROC({ 0.1 }, { 1, 0 }), itk::ExceptionObject);
 }
 
 TEST(ClassifierTwoSampleTest, SameDistributionNearHalfOtherTextureNearOne)
@@ -90,33 +91,33 @@ TEST(ClassifierTwoSampleTest, SameDistributionNearHalfOtherTextureNearOne)
   const auto stripes = Patches(120, true, 1);
   const auto moreStripes = Patches(150, true, 2);
   const auto noise = Patches(120, false, 3);
-  const auto same = itk::ClassifierTwoSampleTest(stripes, moreStripes, Quick());
-  const auto other = itk::ClassifierTwoSampleTest(stripes, noise, Quick());
+  const auto same = itk::ClassifierTwoSampleResult::Compute(stripes, moreStripes, Quick());
+  const auto other = itk::ClassifierTwoSampleResult::Compute(stripes, noise, Quick());
   std::cout << "AUC same distribution " << same.AUC << ", same colours as noise " << other.AUC << std::endl;
   EXPECT_EQ(same.PatchesPerSet, 120u);
   EXPECT_EQ(same.FoldAUC.size(), 3u);
   EXPECT_NEAR(same.AUC, 0.5, 0.15);
   EXPECT_GT(other.AUC, 0.95);
   // The same seed gives the same result.
-  EXPECT_DOUBLE_EQ(itk::ClassifierTwoSampleTest(stripes, noise, Quick()).AUC, other.AUC);
+  EXPECT_DOUBLE_EQ(itk::ClassifierTwoSampleResult::Compute(stripes, noise, Quick()).AUC, other.AUC);
 }
 
 TEST(ClassifierTwoSampleTest, RefusesWhatCannotBeTested)
 {
   const auto stripes = Patches(20, true, 1);
-  EXPECT_THROW(itk::ClassifierTwoSampleTest(stripes, nullptr, Quick()), itk::ExceptionObject);
+  EXPECT_THROW(itk::ClassifierTwoSampleResult::Compute(stripes, nullptr, Quick()), itk::ExceptionObject);
   auto small = StackType::New();
   small->SetRegions(StackType::RegionType({ { 0, 0, 0 } }, { { 4, 4, 20 } }));
   small->Allocate();
-  EXPECT_THROW(itk::ClassifierTwoSampleTest(small, small, Quick()), itk::ExceptionObject);
+  EXPECT_THROW(itk::ClassifierTwoSampleResult::Compute(small, small, Quick()), itk::ExceptionObject);
   auto few = Quick();
   few.Folds = 30;
-  EXPECT_THROW(itk::ClassifierTwoSampleTest(stripes, stripes, few), itk::ExceptionObject);
+  EXPECT_THROW(itk::ClassifierTwoSampleResult::Compute(stripes, stripes, few), itk::ExceptionObject);
   few.Folds = 1;
-  EXPECT_THROW(itk::ClassifierTwoSampleTest(stripes, stripes, few), itk::ExceptionObject);
+  EXPECT_THROW(itk::ClassifierTwoSampleResult::Compute(stripes, stripes, few), itk::ExceptionObject);
   auto cuda = Quick();
   cuda.Device = "tpu";
-  EXPECT_THROW(itk::ClassifierTwoSampleTest(stripes, stripes, cuda), itk::ExceptionObject);
+  EXPECT_THROW(itk::ClassifierTwoSampleResult::Compute(stripes, stripes, cuda), itk::ExceptionObject);
 }
 
 namespace
@@ -140,7 +141,7 @@ StainedPatches(unsigned int count, std::uint32_t seed)
       field.Hematoxylin.push_back(nucleus ? 1.0f : 0.05f);
       field.Eosin.push_back(nucleus ? 0.2f : 0.5f);
     }
-    const auto rgb = itk::RenderStainField(field, itk::TypicalHEStainMatrix());
+    const auto rgb = itk::SyntheticStainField::Render(field, itk::SyntheticStainField::TypicalHEStainMatrix());
     std::copy(rgb.begin(), rgb.end(), reinterpret_cast<unsigned char *>(stack->GetBufferPointer()) + k * rgb.size());
   }
   return stack;
@@ -153,15 +154,16 @@ TEST(ClassifierTwoSampleTest, MeasureSamplesLowersTheFoldsAndSkipsTheClassifierF
   // Five folds asked for, three patches per set: the test runs with three and equals that run.
   auto five = Quick();
   five.Folds = 5;
-  const auto measures = itk::MeasureSamples(real, StainedPatches(3, 2), five);
+  const auto measures = itk::SampleMeasures::Measure(real, StainedPatches(3, 2), five);
   auto       three = Quick();
   three.Folds = 3;
-  EXPECT_DOUBLE_EQ(measures.ClassifierAUC, itk::ClassifierTwoSampleTest(real, StainedPatches(3, 2), three).AUC);
-  EXPECT_THROW(itk::ClassifierTwoSampleTest(real, StainedPatches(3, 2), five), itk::ExceptionObject);
+  EXPECT_DOUBLE_EQ(measures.ClassifierAUC,
+                   itk::ClassifierTwoSampleResult::Compute(real, StainedPatches(3, 2), three).AUC);
+  EXPECT_THROW(itk::ClassifierTwoSampleResult::Compute(real, StainedPatches(3, 2), five), itk::ExceptionObject);
   EXPECT_EQ(measures.Morphology.Real.size(), 3u);
   EXPECT_EQ(measures.Morphology.Other.size(), 3u);
   // One patch: no classifier can be cross-validated, the morphology still is measured.
-  const auto single = itk::MeasureSamples(real, StainedPatches(1, 3), five);
+  const auto single = itk::SampleMeasures::Measure(real, StainedPatches(1, 3), five);
   EXPECT_TRUE(std::isnan(single.ClassifierAUC));
   EXPECT_EQ(single.Morphology.Other.size(), 1u);
 }

@@ -61,7 +61,7 @@ TwoColours()
 TEST(ColourNoisePatches, DrawsTheSourcesColoursInItsProportions)
 {
   const auto source = TwoColours();
-  const auto noise = itk::MakeColourNoisePatches(source, 500, 3);
+  const auto noise = itk::ColourNoisePatches::MakePatches(source, 500, 3);
   const auto size = noise->GetBufferedRegion().GetSize();
   EXPECT_EQ(size[0], 8u);
   EXPECT_EQ(size[1], 8u);
@@ -76,9 +76,9 @@ TEST(ColourNoisePatches, DrawsTheSourcesColoursInItsProportions)
   }
   // 32,000 draws of probability 0.3: standard deviation 0.0026.
   EXPECT_NEAR(purple / 32000.0, 0.3, 0.013);
-  const auto again = itk::MakeColourNoisePatches(source, 500, 3);
+  const auto again = itk::ColourNoisePatches::MakePatches(source, 500, 3);
   EXPECT_TRUE(std::equal(again->GetBufferPointer(), again->GetBufferPointer() + 500 * 64, noise->GetBufferPointer()));
-  EXPECT_THROW(itk::MakeColourNoisePatches(nullptr, 5, 0), itk::ExceptionObject);
+  EXPECT_THROW(itk::ColourNoisePatches::MakePatches(nullptr, 5, 0), itk::ExceptionObject);
 }
 
 TEST(ColourNoisePatches, ControlKeepsThePairsAndReplacesTheirPatches)
@@ -88,7 +88,7 @@ TEST(ColourNoisePatches, ControlKeepsThePairsAndReplacesTheirPatches)
   std::filesystem::create_directories(folder);
   itk::SyntheticSlideSettings synthetic;
   synthetic.NumberOfSpots = 12;
-  const auto slide = itk::GenerateSyntheticSlide(synthetic);
+  const auto slide = itk::SyntheticSlide::Generate(synthetic);
   itk::WriteImage(slide.Image, (folder / "slide.mha").string());
   auto reader = itk::SlideReader::New();
   reader->Open((folder / "slide.mha").string());
@@ -100,9 +100,9 @@ TEST(ColourNoisePatches, ControlKeepsThePairsAndReplacesTheirPatches)
   settings.PatchSizePixels = 8;
   settings.PatchSizeMicrometres = 16;
   const auto pairs = itk::SpotPatchDataset::FromExtraction(
-    itk::ExtractSpotPatches(*reader, *slide.Spots, settings), *slide.Spots, "slide.mha");
+    itk::SpotPatchExtractor::Extract(*reader, *slide.Spots, settings), *slide.Spots, "slide.mha");
 
-  const auto control = itk::MakeColourNoiseControl(*pairs, TwoColours(), 5);
+  const auto control = itk::ColourNoisePatches::MakeControl(*pairs, TwoColours(), 5);
   EXPECT_EQ(control->GetNumberOfPatches(), pairs->GetNumberOfPatches());
   EXPECT_EQ(control->GetSpots()->GetSpotIds(), pairs->GetSpots()->GetSpotIds());
   EXPECT_EQ(control->GetSpots()->GetExpression(), pairs->GetSpots()->GetExpression());
@@ -116,7 +116,7 @@ TEST(ColourNoisePatches, ControlKeepsThePairsAndReplacesTheirPatches)
   auto other = StackType::New();
   other->SetRegions(StackType::RegionType({ { 0, 0, 0 } }, { { 16, 16, 2 } }));
   other->Allocate();
-  EXPECT_THROW(itk::MakeColourNoiseControl(*pairs, other, 5), itk::ExceptionObject);
-  EXPECT_THROW(itk::MakeColourNoiseControl(*pairs, nullptr, 5), itk::ExceptionObject);
+  EXPECT_THROW(itk::ColourNoisePatches::MakeControl(*pairs, other, 5), itk::ExceptionObject);
+  EXPECT_THROW(itk::ColourNoisePatches::MakeControl(*pairs, nullptr, 5), itk::ExceptionObject);
   std::filesystem::remove_all(folder);
 }

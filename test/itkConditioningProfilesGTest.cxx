@@ -49,31 +49,31 @@ TenSpots()
 TEST(ConditioningProfiles, DrawsTrainingProfilesAtTheRatio)
 {
   const auto data = TenSpots();
-  const auto profiles = itk::ResampleConditioningProfiles(*data, 2.5, 7);
+  const auto profiles = itk::ConditioningProfiles::Resample(*data, 2.5, 7);
   ASSERT_EQ(profiles.SourceSpots.size(), 10u); // 2.5 x 4 training spots
-  EXPECT_EQ(itk::NumberOfConditioningProfiles(2.5, 4), 10u);
-  EXPECT_EQ(itk::NumberOfConditioningProfiles(0.1, 4), 1u); // at least one
-  EXPECT_EQ(itk::NumberOfConditioningProfiles(1.3, 10), 13u);
-  const std::size_t g = profiles.NumberOfGenes;
+  EXPECT_EQ(itk::ConditioningProfiles::Number(2.5, 4), 10u);
+  EXPECT_EQ(itk::ConditioningProfiles::Number(0.1, 4), 1u); // at least one
+  EXPECT_EQ(itk::ConditioningProfiles::Number(1.3, 10), 13u);
+  const std::size_t g = profiles.Expression.cols();
   for (std::size_t k = 0; k < profiles.SourceSpots.size(); ++k)
   {
     const auto spot = profiles.SourceSpots[k];
     ASSERT_LT(spot, 4u) << "drawn from a test spot";
     for (std::size_t j = 0; j < g; ++j)
     {
-      EXPECT_EQ(profiles.Expression[k * g + j], data->GetExpression()[spot * g + j]);
+      EXPECT_EQ(profiles.Expression(k, j), data->GetExpression()[spot * g + j]);
     }
   }
-  const auto again = itk::ResampleConditioningProfiles(*data, 2.5, 7);
+  const auto again = itk::ConditioningProfiles::Resample(*data, 2.5, 7);
   EXPECT_EQ(again.SourceSpots, profiles.SourceSpots);
-  EXPECT_NE(itk::ResampleConditioningProfiles(*data, 2.5, 8).SourceSpots, profiles.SourceSpots);
+  EXPECT_NE(itk::ConditioningProfiles::Resample(*data, 2.5, 8).SourceSpots, profiles.SourceSpots);
 }
 
 TEST(ConditioningProfiles, PerturbationScalesWithTheGeneSpread)
 {
   const auto        data = TenSpots();
-  const auto        profiles = itk::ResampleConditioningProfiles(*data, 2000.0, 3, 0.5);
-  const std::size_t g = profiles.NumberOfGenes;
+  const auto        profiles = itk::ConditioningProfiles::Resample(*data, 2000.0, 3, 0.5);
+  const std::size_t g = profiles.Expression.cols();
   // The training spread of each gene, and the spread of profile minus its source.
   for (std::size_t j = 0; j < g; ++j)
   {
@@ -90,7 +90,7 @@ TEST(ConditioningProfiles, PerturbationScalesWithTheGeneSpread)
     const std::size_t n = profiles.SourceSpots.size();
     for (std::size_t k = 0; k < n; ++k)
     {
-      const double d = profiles.Expression[k * g + j] - data->GetExpression()[profiles.SourceSpots[k] * g + j];
+      const double d = profiles.Expression(k, j) - data->GetExpression()[profiles.SourceSpots[k] * g + j];
       noiseMean += d / n;
       noise += d * d / n;
     }
@@ -102,11 +102,11 @@ TEST(ConditioningProfiles, PerturbationScalesWithTheGeneSpread)
 TEST(ConditioningProfiles, BadRequestsThrow)
 {
   const auto data = TenSpots();
-  EXPECT_THROW(itk::ResampleConditioningProfiles(*data, 0.0, 1), itk::ExceptionObject);
-  EXPECT_THROW(itk::ResampleConditioningProfiles(*data, 1.0, 1, -1.0), itk::ExceptionObject);
+  EXPECT_THROW(itk::ConditioningProfiles::Resample(*data, 0.0, 1), itk::ExceptionObject);
+  EXPECT_THROW(itk::ConditioningProfiles::Resample(*data, 1.0, 1, -1.0), itk::ExceptionObject);
   auto raw = itk::SpatialExpressionData::New();
   raw->SetSpots({ "a" }, { { { 0, 0 } } });
-  EXPECT_THROW(itk::ResampleConditioningProfiles(*raw, 1.0, 1), itk::ExceptionObject);
+  EXPECT_THROW(itk::ConditioningProfiles::Resample(*raw, 1.0, 1), itk::ExceptionObject);
 }
 
 } // namespace

@@ -75,14 +75,15 @@ TEST(ImputationMetrics, StructuralSimilarityClosedForms)
   {
     a[i] = std::sin(0.7 * static_cast<double>(i)) + 2.0;
   }
-  EXPECT_NEAR(itk::StructuralSimilarity(a, a, 12, 2.0), 1.0, 1e-12);
+  EXPECT_NEAR(itk::ImputationMetrics::StructuralSimilarity(a, a, 12, 2.0), 1.0, 1e-12);
   const double              x = 0.3, y = 0.8, range = 1.0;
   const double              c1 = 0.01 * 0.01;
   const std::vector<double> constantA(60, x), constantB(60, y);
-  EXPECT_NEAR(
-    itk::StructuralSimilarity(constantA, constantB, 6, range), (2 * x * y + c1) / (x * x + y * y + c1), 1e-12);
-  EXPECT_TRUE(std::isnan(itk::StructuralSimilarity(a, a, 12, 0.0)));
-  EXPECT_THROW(itk::StructuralSimilarity(a, constantA, 12, 1.0), itk::ExceptionObject);
+  EXPECT_NEAR(itk::ImputationMetrics::StructuralSimilarity(constantA, constantB, 6, range),
+              (2 * x * y + c1) / (x * x + y * y + c1),
+              1e-12);
+  EXPECT_TRUE(std::isnan(itk::ImputationMetrics::StructuralSimilarity(a, a, 12, 0.0)));
+  EXPECT_THROW(itk::ImputationMetrics::StructuralSimilarity(a, constantA, 12, 1.0), itk::ExceptionObject);
 }
 
 TEST(ImputationMetrics, OnlyHeldOutPositionsCount)
@@ -96,7 +97,7 @@ TEST(ImputationMetrics, OnlyHeldOutPositionsCount)
   const auto imputed = OneGene(columns, rows, [](unsigned int c, unsigned int r) {
     return (c + r) % 3 == 0 ? static_cast<float>(c + 2 * r + 1) : 1000.0f;
   });
-  const auto metrics = itk::ComputeImputationMetrics(*truth, *imputed, *heldOut, *known, {}, { "G" });
+  const auto metrics = itk::ImputationMetrics::Compute(*truth, *imputed, *heldOut, *known, {}, { "G" });
   EXPECT_NEAR(metrics.HeldOut.MeanAbsoluteError, 1.0, 1e-9);
   EXPECT_NEAR(metrics.HeldOut.RootMeanSquaredError, 1.0, 1e-9);
   EXPECT_NEAR(metrics.HeldOut.MeanPearson, 1.0, 1e-9); // a shift keeps the correlation
@@ -104,13 +105,13 @@ TEST(ImputationMetrics, OnlyHeldOutPositionsCount)
   EXPECT_NEAR(metrics.MeanPSNR, 10.0 * std::log10(range * range / 1.0), 1e-9);
   EXPECT_LT(metrics.MeanSSIM, 1.0);
   EXPECT_GT(metrics.MeanSSIM, 0.9);
-  const auto exact = itk::ComputeImputationMetrics(*truth, *truth, *heldOut, *known);
+  const auto exact = itk::ImputationMetrics::Compute(*truth, *truth, *heldOut, *known);
   EXPECT_NEAR(exact.MeanSSIM, 1.0, 1e-12);
   EXPECT_TRUE(std::isinf(exact.GenePSNR[0]));
   const auto json = nlohmann::json::parse(metrics.ToJSON());
   EXPECT_EQ(json["per_gene"][0]["gene"], "G");
   EXPECT_EQ(json["positions"], metrics.HeldOut.Spots);
   const auto none = MaskWhere(columns, rows, [](unsigned int, unsigned int) { return false; });
-  EXPECT_THROW(itk::ComputeImputationMetrics(*truth, *imputed, *none, *known), itk::ExceptionObject);
-  EXPECT_THROW(itk::ComputeImputationMetrics(*truth, *imputed, *heldOut, *known, { 1 }), itk::ExceptionObject);
+  EXPECT_THROW(itk::ImputationMetrics::Compute(*truth, *imputed, *none, *known), itk::ExceptionObject);
+  EXPECT_THROW(itk::ImputationMetrics::Compute(*truth, *imputed, *heldOut, *known, { 1 }), itk::ExceptionObject);
 }

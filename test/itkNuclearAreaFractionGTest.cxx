@@ -18,7 +18,7 @@
 
 // Nuclear area fraction on hand-made stained patches whose nuclei (discs) are known exactly.
 // itkSyntheticStainedTissue.h provides stain fields but no nucleus mask, so discs are drawn here and
-// rendered with its RenderStainField (Beer-Lambert, the typical H&E stain matrix); its own fields are
+// rendered with its SyntheticStainField::Render (Beer-Lambert, the typical H&E stain matrix); its own fields are
 // used where their hematoxylin separates nuclei from stroma exactly.
 
 #include "itkNuclearAreaFraction.h"
@@ -95,7 +95,7 @@ MakeStack(const std::vector<unsigned int> & nuclei, std::uint32_t seed, std::vec
   {
     itk::SyntheticStainField field;
     truth.push_back(DrawPatch(nuclei[k], seed + static_cast<std::uint32_t>(k), field));
-    const auto rgb = itk::RenderStainField(field, itk::TypicalHEStainMatrix());
+    const auto rgb = itk::SyntheticStainField::Render(field, itk::SyntheticStainField::TypicalHEStainMatrix());
     std::copy(rgb.begin(), rgb.end(), bytes + k * rgb.size());
   }
   return stack;
@@ -108,11 +108,11 @@ TEST(NuclearAreaFraction, MatchesDiscAreaAndGrowsWithNuclei)
   std::vector<double> syntheticTruth;
   const auto          real = MakeStack({ 0, 2, 4, 7, 10, 14 }, 1, realTruth);
   const auto          synthetic = MakeStack({ 1, 3, 5, 16 }, 101, syntheticTruth);
-  const auto          result = itk::ComputeNuclearAreaFractions(real, synthetic);
+  const auto          result = itk::NuclearAreaFractions::Compute(real, synthetic);
   ASSERT_EQ(result.Real.size(), 6u);
   ASSERT_EQ(result.Synthetic.size(), 4u);
   // The estimated hematoxylin vector is close to the one rendered with.
-  const auto truthMatrix = itk::TypicalHEStainMatrix();
+  const auto truthMatrix = itk::SyntheticStainField::TypicalHEStainMatrix();
   double     cosine = 0.0;
   for (int c = 0; c < 3; ++c)
   {
@@ -136,14 +136,14 @@ TEST(NuclearAreaFraction, MatchesDiscAreaAndGrowsWithNuclei)
 
 TEST(NuclearAreaFraction, MatchesNucleiOfVaryingDensity)
 {
-  // GenerateSyntheticStainField's nuclei vary 3x in hematoxylin (at least 0.47) over stroma of at most
+  // SyntheticStainField::Generate's nuclei vary 3x in hematoxylin (at least 0.47) over stroma of at most
   // 0.08, so "field hematoxylin > 0.3" is their exact mask. Eight 64 x 64 patches of a 256 x 128 field.
   constexpr unsigned int Width = 256, Height = 128, Patch = 64;
-  const auto             field = itk::GenerateSyntheticStainField(Width, Height, 11, 12.0);
-  const auto             rgb = itk::RenderStainField(field, itk::TypicalHEStainMatrix());
-  auto                   stack = StackType::New();
-  StackType::SizeType    size{ { Patch, Patch, (Width / Patch) * (Height / Patch) } };
-  StackType::IndexType   start{ { 0, 0, 0 } };
+  const auto             field = itk::SyntheticStainField::Generate(Width, Height, 11, 12.0);
+  const auto           rgb = itk::SyntheticStainField::Render(field, itk::SyntheticStainField::TypicalHEStainMatrix());
+  auto                 stack = StackType::New();
+  StackType::SizeType  size{ { Patch, Patch, (Width / Patch) * (Height / Patch) } };
+  StackType::IndexType start{ { 0, 0, 0 } };
   stack->SetRegions(StackType::RegionType(start, size));
   stack->Allocate();
   auto *              bytes = reinterpret_cast<unsigned char *>(stack->GetBufferPointer());
@@ -176,7 +176,7 @@ TEST(NuclearAreaFraction, MatchesNucleiOfVaryingDensity)
       truth.push_back(static_cast<double>(nuclear) / tissue);
     }
   }
-  const auto fractions = itk::ComputeNuclearAreaFractions(stack).Real;
+  const auto fractions = itk::NuclearAreaFractions::Compute(stack).Real;
   for (std::size_t p = 0; p < truth.size(); ++p)
   {
     EXPECT_NEAR(fractions[p], truth[p], 0.006) << "patch " << p;

@@ -41,7 +41,7 @@ protected:
     itk::SyntheticSlideSettings slide;
     slide.NumberOfSpots = 40;
     slide.Seed = 2;
-    itk::WriteSyntheticSlide(itk::GenerateSyntheticSlide(slide), (m_Folder / "slide").string());
+    itk::SyntheticSlide::Write(itk::SyntheticSlide::Generate(slide), (m_Folder / "slide").string());
   }
   void
   TearDown() override

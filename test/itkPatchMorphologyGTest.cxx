@@ -23,7 +23,7 @@
 #include "itkColourNoisePatches.h"
 #include "itkPatchMorphology.h"
 #include "itkSyntheticStainedTissue.h"
-#include "itkTissueTiles.h"
+#include "itkTissueTileExtractor.h"
 
 #include "gtest/gtest.h"
 
@@ -85,7 +85,7 @@ DrawDiscs(StackType * stack, unsigned int k, unsigned int nuclei, std::uint32_t 
     }
     areas.push_back(inside);
   }
-  const auto rgb = itk::RenderStainField(field, itk::TypicalHEStainMatrix());
+  const auto rgb = itk::SyntheticStainField::Render(field, itk::SyntheticStainField::TypicalHEStainMatrix());
   std::copy(rgb.begin(), rgb.end(), reinterpret_cast<unsigned char *>(stack->GetBufferPointer()) + k * rgb.size());
   return areas;
 }
@@ -107,7 +107,7 @@ TEST(PatchMorphology, GradientEnergyMatchesClosedForms)
       set(x, y, 90);
     }
   }
-  EXPECT_NEAR(itk::LuminanceGradientEnergy(rgb.data(), 8, 6), 0.0, 1e-12); // flat
+  EXPECT_NEAR(itk::PatchMorphology::LuminanceGradientEnergy(rgb.data(), 8, 6), 0.0, 1e-12); // flat
   for (unsigned int y = 0; y < 6; ++y)
   {
     for (unsigned int x = 0; x < 8; ++x)
@@ -115,7 +115,7 @@ TEST(PatchMorphology, GradientEnergyMatchesClosedForms)
       set(x, y, static_cast<unsigned char>(10 + 7 * x)); // grey ramp: luminance 10 + 7x
     }
   }
-  EXPECT_NEAR(itk::LuminanceGradientEnergy(rgb.data(), 8, 6), 7.0, 1e-9);
+  EXPECT_NEAR(itk::PatchMorphology::LuminanceGradientEnergy(rgb.data(), 8, 6), 7.0, 1e-9);
   for (unsigned int y = 0; y < 6; ++y)
   {
     for (unsigned int x = 0; x < 8; ++x)
@@ -123,8 +123,8 @@ TEST(PatchMorphology, GradientEnergyMatchesClosedForms)
       set(x, y, (x + y) % 2 ? 130 : 100); // checkerboard: |dx| = |dy| = 30
     }
   }
-  EXPECT_NEAR(itk::LuminanceGradientEnergy(rgb.data(), 8, 6), 30.0 * std::sqrt(2.0), 1e-9);
-  EXPECT_EQ(itk::LuminanceGradientEnergy(rgb.data(), 1, 6), 0.0);
+  EXPECT_NEAR(itk::PatchMorphology::LuminanceGradientEnergy(rgb.data(), 8, 6), 30.0 * std::sqrt(2.0), 1e-9);
+  EXPECT_EQ(itk::PatchMorphology::LuminanceGradientEnergy(rgb.data(), 1, 6), 0.0);
 }
 
 TEST(PatchMorphology, CountsAndSizesRenderedNuclei)
@@ -138,7 +138,7 @@ TEST(PatchMorphology, CountsAndSizesRenderedNuclei)
     truth.push_back(DrawDiscs(stack, k, counts[k], 10 + k));
   }
   const auto nuclei = itk::NuclearAreaFraction::Fit(stack);
-  const auto measured = itk::MeasurePatchMorphology(nuclei, stack, 8.0);
+  const auto measured = itk::PatchMorphology::Measure(nuclei, stack, 8.0);
   ASSERT_EQ(measured.size(), counts.size());
   for (unsigned int k = 0; k < counts.size(); ++k)
   {
@@ -154,11 +154,11 @@ TEST(PatchMorphology, CountsAndSizesRenderedNuclei)
     }
   }
   // A minimum area above the smallest discs (radius 2: 13 pixels, 52 um^2) leaves them out.
-  const auto large = itk::MeasurePatchMorphology(nuclei, stack, 60.0);
+  const auto large = itk::PatchMorphology::Measure(nuclei, stack, 60.0);
   EXPECT_EQ(large[2].NucleusAreas.size(), 4u); // radii 3 and 4 among the first 7 discs: i % 3 != 0
-  EXPECT_THROW(itk::MeasurePatchMorphology(nuclei, stack, -1.0), itk::ExceptionObject);
-  EXPECT_THROW(itk::MeasurePatchMorphology(itk::NuclearAreaFraction(), stack, 8.0), itk::ExceptionObject);
-  EXPECT_THROW(itk::CompareMorphology(stack, nullptr), itk::ExceptionObject);
+  EXPECT_THROW(itk::PatchMorphology::Measure(nuclei, stack, -1.0), itk::ExceptionObject);
+  EXPECT_THROW(itk::PatchMorphology::Measure(itk::NuclearAreaFraction(), stack, 8.0), itk::ExceptionObject);
+  EXPECT_THROW(itk::MorphologyComparison::Compare(stack, nullptr), itk::ExceptionObject);
 }
 
 TEST(PatchMorphology, RealHeldOutTilesPassAndNoiseOfTheirColoursFails)
@@ -178,11 +178,11 @@ TEST(PatchMorphology, RealHeldOutTilesPassAndNoiseOfTheirColoursFails)
   settings.MaximumTiles = 400;
   settings.HoldOutBlockTiles = 4;
   settings.Part = itk::TileGridPart::Training;
-  const auto training = itk::ExtractTissueTiles(*slide, settings, "C2");
+  const auto training = itk::TissueTileExtractor::Extract(*slide, settings, "C2");
   settings.Part = itk::TileGridPart::HeldOut;
-  const auto heldOut = itk::ExtractTissueTiles(*slide, settings, "C2");
+  const auto heldOut = itk::TissueTileExtractor::Extract(*slide, settings, "C2");
 
-  const auto real = itk::CompareMorphology(training->GetPatches(), heldOut->GetPatches());
+  const auto real = itk::MorphologyComparison::Compare(training->GetPatches(), heldOut->GetPatches());
   std::cout << "held-out vs training tiles: nuclei per patch " << real.OtherNucleiPerPatch << " vs "
             << real.RealNucleiPerPatch << ", gradient energy " << real.OtherGradientEnergy << " vs "
             << real.RealGradientEnergy << ", median nucleus " << real.OtherMedianNucleusArea << " vs "
@@ -192,8 +192,8 @@ TEST(PatchMorphology, RealHeldOutTilesPassAndNoiseOfTheirColoursFails)
   EXPECT_LT(std::abs(real.GradientEnergyDifference()), 0.20);
 
   // Noise with the held-out tiles' colours: each pixel drawn from the tiles' pixels at random.
-  const auto noise = itk::MakeColourNoisePatches(heldOut->GetPatches(), heldOut->GetNumberOfPatches(), 7);
-  const auto fake = itk::CompareMorphology(training->GetPatches(), noise);
+  const auto noise = itk::ColourNoisePatches::MakePatches(heldOut->GetPatches(), heldOut->GetNumberOfPatches(), 7);
+  const auto fake = itk::MorphologyComparison::Compare(training->GetPatches(), noise);
   std::cout << "colour noise vs training tiles: nuclei per patch " << fake.OtherNucleiPerPatch << " vs "
             << fake.RealNucleiPerPatch << ", gradient energy " << fake.OtherGradientEnergy << " vs "
             << fake.RealGradientEnergy << std::endl;

@@ -22,7 +22,7 @@
 
 #include "itkReadableFile.h"
 #include "itkSlideReader.h"
-#include "itkSpatialDataReaders.h"
+#include "itkSpatialDataReader.h"
 #include "itkSpotPatchDataset.h"
 #include "itkStainParameters.h"
 
@@ -117,23 +117,25 @@ TEST_F(ReadableFile, SaysWhatAPathIsWhenItIsNotAReadableFile)
 
 TEST_F(ReadableFile, HDF5ReadersRefuseThem)
 {
-  ExpectEachRefused([](const std::string & path) { itk::ReadAnnData(path); });
-  ExpectEachRefused([](const std::string & path) { itk::Read10xMatrixH5(path); });
+  ExpectEachRefused([](const std::string & path) { itk::SpatialDataReader::ReadAnnData(path); });
+  ExpectEachRefused([](const std::string & path) { itk::SpatialDataReader::Read10xMatrixH5(path); });
   ExpectEachRefused([](const std::string & path) { itk::SpotPatchDataset::Read(path); });
 }
 
 TEST_F(ReadableFile, TableReadersRefuseThem)
 {
-  EXPECT_EQ(itk::ReadCountTable(Path("counts.tsv"), Path("spots.tsv"))->GetNumberOfSpots(), 1u);
-  ExpectEachRefused([this](const std::string & path) { itk::ReadCountTable(path, Path("spots.tsv")); });
-  ExpectEachRefused([this](const std::string & path) { itk::ReadCountTable(Path("counts.tsv"), path); });
-  ExpectEachRefused([](const std::string & path) { itk::ReadVisiumPositions(path); });
+  EXPECT_EQ(itk::SpatialDataReader::ReadCountTable(Path("counts.tsv"), Path("spots.tsv"))->GetNumberOfSpots(), 1u);
+  ExpectEachRefused(
+    [this](const std::string & path) { itk::SpatialDataReader::ReadCountTable(path, Path("spots.tsv")); });
+  ExpectEachRefused(
+    [this](const std::string & path) { itk::SpatialDataReader::ReadCountTable(Path("counts.tsv"), path); });
+  ExpectEachRefused([](const std::string & path) { itk::SpatialDataReader::ReadVisiumPositions(path); });
 }
 
 TEST_F(ReadableFile, JSONReadersRefuseThem)
 {
   ExpectEachRefused([](const std::string & path) { itk::StainParameters::ReadJSONFile(path); });
-  ExpectEachRefused([](const std::string & path) { itk::ReadVisiumScaleFactors(path); });
+  ExpectEachRefused([](const std::string & path) { itk::SpatialDataReader::ReadVisiumScaleFactors(path); });
 }
 
 TEST_F(ReadableFile, SlideReaderRefusesThem)

@@ -113,22 +113,24 @@ TEST(SpatialImputationBaselines, SmoothFieldOnAPhaseBeatsTheMean)
   const Field field = SmoothField(24, 20);
   const auto  measured = Mask(field.grid, [](unsigned int c, unsigned int r) { return c % 2 == 1 && r % 2 == 0; });
   std::array<int, 2> phase{};
-  ASSERT_TRUE(itk::IsStrideTwoPhaseMask(*measured, &phase));
+  ASSERT_TRUE(itk::SpatialImputationBaselines::IsStrideTwoPhaseMask(*measured, &phase));
   EXPECT_EQ(phase, (std::array<int, 2>{ { 1, 0 } }));
   std::map<itk::SpatialBaseline, double> error;
-  for (const auto baseline : itk::AllSpatialBaselines())
+  for (const auto baseline : itk::SpatialImputationBaselines::All())
   {
-    const auto result = itk::ImputeWithBaseline(baseline, *field.values, *measured, field.grid);
+    const auto result = itk::SpatialImputationBaselines::Impute(baseline, *field.values, *measured, field.grid);
     error[baseline] = HeldOutError(field, *result.Imputed, *measured);
     // Every method keeps the measured values.
-    EXPECT_EQ(At(*result.Imputed, 1, 0, 0), At(*field.values, 1, 0, 0)) << itk::SpatialBaselineName(baseline);
+    EXPECT_EQ(At(*result.Imputed, 1, 0, 0), At(*field.values, 1, 0, 0))
+      << itk::SpatialImputationBaselines::Name(baseline);
   }
   for (const auto baseline : { itk::SpatialBaseline::NearestNeighbours,
                                itk::SpatialBaseline::GaussianKernel,
                                itk::SpatialBaseline::Bilinear,
                                itk::SpatialBaseline::CubicBSpline })
   {
-    EXPECT_LT(error[baseline], 0.35 * error[itk::SpatialBaseline::Mean]) << itk::SpatialBaselineName(baseline);
+    EXPECT_LT(error[baseline], 0.35 * error[itk::SpatialBaseline::Mean])
+      << itk::SpatialImputationBaselines::Name(baseline);
   }
   // On a smooth field the interpolating fills beat averaging neighbours.
   EXPECT_LT(error[itk::SpatialBaseline::CubicBSpline], error[itk::SpatialBaseline::NearestNeighbours]);
@@ -140,7 +142,8 @@ TEST(SpatialImputationBaselines, ClosedForms)
   const Field field = SmoothField(10, 8);
   const auto  measured = Mask(field.grid, [](unsigned int c, unsigned int r) { return c % 2 == 0 && r % 2 == 0; });
   // Bilinear: a midpoint between two measured columns is their average; the plane gene is exact.
-  const auto bilinear = itk::ImputeWithBaseline(itk::SpatialBaseline::Bilinear, *field.values, *measured, field.grid);
+  const auto bilinear =
+    itk::SpatialImputationBaselines::Impute(itk::SpatialBaseline::Bilinear, *field.values, *measured, field.grid);
   EXPECT_NEAR(At(*bilinear.Imputed, 3, 2, 0), 0.5 * (At(*field.values, 2, 2, 0) + At(*field.values, 4, 2, 0)), 1e-5);
   EXPECT_NEAR(At(*bilinear.Imputed, 5, 5, 1), At(*field.values, 5, 5, 1), 1e-4);
   // Mean and median of the measured values (gene 1 at even columns and rows: 0.5 c - 0.25 r + 10).
@@ -154,16 +157,18 @@ TEST(SpatialImputationBaselines, ClosedForms)
       sum += values.back();
     }
   }
-  const auto mean = itk::ImputeWithBaseline(itk::SpatialBaseline::Mean, *field.values, *measured, field.grid);
+  const auto mean =
+    itk::SpatialImputationBaselines::Impute(itk::SpatialBaseline::Mean, *field.values, *measured, field.grid);
   EXPECT_NEAR(At(*mean.Imputed, 1, 1, 1), sum / values.size(), 1e-5);
   std::sort(values.begin(), values.end());
-  const auto median = itk::ImputeWithBaseline(itk::SpatialBaseline::Median, *field.values, *measured, field.grid);
+  const auto median =
+    itk::SpatialImputationBaselines::Impute(itk::SpatialBaseline::Median, *field.values, *measured, field.grid);
   EXPECT_NEAR(At(*median.Imputed, 1, 1, 1), 0.5 * (values[9] + values[10]), 1e-5);
-  const auto knn =
-    itk::ImputeWithBaseline(itk::SpatialBaseline::NearestNeighbours, *field.values, *measured, field.grid);
+  const auto knn = itk::SpatialImputationBaselines::Impute(
+    itk::SpatialBaseline::NearestNeighbours, *field.values, *measured, field.grid);
   EXPECT_GE(knn.Parameter, 1.0);
   const auto gaussian =
-    itk::ImputeWithBaseline(itk::SpatialBaseline::GaussianKernel, *field.values, *measured, field.grid);
+    itk::SpatialImputationBaselines::Impute(itk::SpatialBaseline::GaussianKernel, *field.values, *measured, field.grid);
   EXPECT_GT(gaussian.Parameter, 0.0);
 }
 
@@ -177,7 +182,7 @@ TEST(SpatialImputationBaselines, UnmeasuredValuesAreNeverRead)
     keep[p] = std::uniform_real_distribution<double>(0.0, 1.0)(random) < 0.3;
   }
   const auto measured = Mask(field.grid, [&](unsigned int c, unsigned int r) { return keep[r * 16 + c]; });
-  ASSERT_FALSE(itk::IsStrideTwoPhaseMask(*measured));
+  ASSERT_FALSE(itk::SpatialImputationBaselines::IsStrideTwoPhaseMask(*measured));
   auto poisoned = SmoothField(16, 14).values;
   for (std::size_t p = 0; p < keep.size(); ++p)
   {
@@ -192,30 +197,32 @@ TEST(SpatialImputationBaselines, UnmeasuredValuesAreNeverRead)
                                itk::SpatialBaseline::NearestNeighbours,
                                itk::SpatialBaseline::GaussianKernel })
   {
-    const auto clean = itk::ImputeWithBaseline(baseline, *field.values, *measured, field.grid);
-    const auto dirty = itk::ImputeWithBaseline(baseline, *poisoned, *measured, field.grid);
+    const auto clean = itk::SpatialImputationBaselines::Impute(baseline, *field.values, *measured, field.grid);
+    const auto dirty = itk::SpatialImputationBaselines::Impute(baseline, *poisoned, *measured, field.grid);
     for (std::size_t i = 0; i < 2 * keep.size(); ++i)
     {
       ASSERT_EQ(clean.Imputed->GetBufferPointer()[i], dirty.Imputed->GetBufferPointer()[i])
-        << itk::SpatialBaselineName(baseline);
+        << itk::SpatialImputationBaselines::Name(baseline);
     }
   }
   // A random mask has no sub-lattice to interpolate.
-  EXPECT_THROW(itk::ImputeWithBaseline(itk::SpatialBaseline::Bilinear, *field.values, *measured, field.grid),
-               itk::ExceptionObject);
+  EXPECT_THROW(
+    itk::SpatialImputationBaselines::Impute(itk::SpatialBaseline::Bilinear, *field.values, *measured, field.grid),
+    itk::ExceptionObject);
 }
 
 TEST(SpatialImputationBaselines, BadInputIsRefused)
 {
   const Field field = SmoothField(8, 8);
   const auto  none = Mask(field.grid, [](unsigned int, unsigned int) { return false; });
-  EXPECT_THROW(itk::ImputeWithBaseline(itk::SpatialBaseline::Mean, *field.values, *none, field.grid),
+  EXPECT_THROW(itk::SpatialImputationBaselines::Impute(itk::SpatialBaseline::Mean, *field.values, *none, field.grid),
                itk::ExceptionObject);
   const auto some = Mask(field.grid, [](unsigned int c, unsigned int) { return c == 2; });
   field.values->GetBufferPointer()[2 * 2] = std::numeric_limits<float>::quiet_NaN(); // measured (2, 0)
-  EXPECT_THROW(itk::ImputeWithBaseline(itk::SpatialBaseline::Mean, *field.values, *some, field.grid),
+  EXPECT_THROW(itk::SpatialImputationBaselines::Impute(itk::SpatialBaseline::Mean, *field.values, *some, field.grid),
                itk::ExceptionObject);
   itk::SpotGrid other = field.grid;
   other.Size = { { 9, 8 } };
-  EXPECT_THROW(itk::ImputeWithBaseline(itk::SpatialBaseline::Mean, *field.values, *some, other), itk::ExceptionObject);
+  EXPECT_THROW(itk::SpatialImputationBaselines::Impute(itk::SpatialBaseline::Mean, *field.values, *some, other),
+               itk::ExceptionObject);
 }

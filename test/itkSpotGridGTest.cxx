@@ -20,7 +20,7 @@
 // axis order, and the errors for positions that are on no lattice.
 
 #include "itkMatrixOperations.h"
-#include "itkSpatialDataReaders.h"
+#include "itkSpatialDataReader.h"
 #include "itkSpotGrid.h"
 
 #include "gtest/gtest.h"
@@ -235,7 +235,7 @@ TEST(SpotGrid, VisiumFolderUsesItsArrayCoordinates)
   }
   // 100 barcodes scattered over a 78 x 128 array: too sparse to fit a lattice to, but the positions
   // file gives each its array row and column.
-  const auto spots = itk::ReadVisiumOuts(folder);
+  const auto spots = itk::SpatialDataReader::ReadVisiumOuts(folder);
   const auto grid = itk::SpotGrid::FromSpots(*spots);
   EXPECT_EQ(grid.Source, "array coordinates");
   EXPECT_EQ(grid.Lattice, itk::SpotGrid::Layout::HexagonalFolded);

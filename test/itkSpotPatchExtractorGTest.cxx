@@ -29,6 +29,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <numeric>
 #include <unistd.h>
@@ -110,7 +111,8 @@ TEST(SpotPatchExtractor, SamePixelSizeIsAnExactCrop)
   itk::PatchExtractionSettings settings;
   settings.PatchSizeMicrometres = 16.0;
   settings.PatchSizePixels = 32; // 0.5 um per pixel: the slide's own
-  const auto patches = itk::ExtractSpotPatches(*slide, *SpotsAt({ { { 100, 60 } }, { { 201, 150 } } }), settings);
+  const auto patches =
+    itk::SpotPatchExtractor::Extract(*slide, *SpotsAt({ { { 100, 60 } }, { { 201, 150 } } }), settings);
   ASSERT_EQ(patches.Patches->GetLargestPossibleRegion().GetSize(2), 2u);
   EXPECT_EQ(patches.Corners[0], (std::array<std::int64_t, 2>{ { 84, 44 } }));
   for (unsigned int k = 0; k < 2; ++k)
@@ -152,7 +154,7 @@ TEST(SpotPatchExtractor, DownsamplingAveragesInsteadOfAliasing)
   itk::PatchExtractionSettings settings;
   settings.PatchSizeMicrometres = 32.0;
   settings.PatchSizePixels = 32;
-  const auto patches = itk::ExtractSpotPatches(*slide, *SpotsAt({ { { 128, 128 } } }), settings);
+  const auto patches = itk::SpotPatchExtractor::Extract(*slide, *SpotsAt({ { { 128, 128 } } }), settings);
   for (unsigned int y = 0; y < 32; ++y)
   {
     for (unsigned int x = 0; x < 32; ++x)
@@ -172,14 +174,14 @@ TEST(SpotPatchExtractor, EdgesArePaddedOrSkippedAndOutsideSpotsThrow)
   settings.PatchSizeMicrometres = 20.0;
   settings.PatchSizePixels = 20;
   const auto spots = SpotsAt({ { { 50, 50 } }, { { 3, 50 } } });
-  const auto padded = itk::ExtractSpotPatches(*slide, *spots, settings);
+  const auto padded = itk::SpotPatchExtractor::Extract(*slide, *spots, settings);
   EXPECT_EQ(padded.PaddedSpots, std::vector<std::string>{ "spot1" });
   EXPECT_EQ(padded.Patches->GetPixel({ { 0, 10, 1 } }), RGBImageType::PixelType(255)); // white outside
   settings.SkipPartialPatches = true;
-  const auto skipped = itk::ExtractSpotPatches(*slide, *spots, settings);
+  const auto skipped = itk::SpotPatchExtractor::Extract(*slide, *spots, settings);
   EXPECT_EQ(skipped.SkippedSpots, std::vector<std::string>{ "spot1" });
   EXPECT_EQ(skipped.SpotIndices, std::vector<std::size_t>{ 0 });
-  EXPECT_THROW(itk::ExtractSpotPatches(*slide, *SpotsAt({ { { 50, 50 } }, { { 130, 20 } } }), settings),
+  EXPECT_THROW(itk::SpotPatchExtractor::Extract(*slide, *SpotsAt({ { { 50, 50 } }, { { 130, 20 } } }), settings),
                itk::ExceptionObject);
 }
 
@@ -194,7 +196,7 @@ TEST(SpotPatchExtractor, SlideWithoutPixelSizeThrows)
   auto slide = itk::SlideReader::New();
   slide->Open((folder / "plain.png").string());
   EXPECT_EQ(slide->GetStatedPixelSize(), 0.0);
-  EXPECT_THROW(itk::ExtractSpotPatches(*slide, *SpotsAt({ { { 20, 20 } } })), itk::ExceptionObject);
+  EXPECT_THROW(itk::SpotPatchExtractor::Extract(*slide, *SpotsAt({ { { 20, 20 } } })), itk::ExceptionObject);
   EXPECT_THROW(slide->Open((folder / "missing.png").string()), itk::ExceptionObject);
 }
 
@@ -242,7 +244,7 @@ TEST(SpotPatchExtractor, Her2stPatchAtAKnownSpotMatchesADirectCrop)
   itk::PatchExtractionSettings settings;
   settings.PatchSizePixels = 224;
   settings.PatchSizeMicrometres = 224 * 0.69;
-  const auto patches = itk::ExtractSpotPatches(*slide, *SpotsAt({ { { 6930.58, 3510.24 } } }), settings);
+  const auto patches = itk::SpotPatchExtractor::Extract(*slide, *SpotsAt({ { { 6930.58, 3510.24 } } }), settings);
   auto       patch = RGBImageType::New();
   patch->SetRegions(RGBImageType::RegionType({ { 0, 0 } }, { { 224, 224 } }));
   patch->Allocate();
@@ -262,7 +264,7 @@ TEST(SpotPatchDataset, RoundTripKeepsEverything)
   const TestFolder            folder("dataset");
   itk::SyntheticSlideSettings synthetic;
   synthetic.NumberOfSpots = 24;
-  const auto slide = itk::GenerateSyntheticSlide(synthetic);
+  const auto slide = itk::SyntheticSlide::Generate(synthetic);
   auto       reader = itk::SlideReader::New();
   itk::WriteImage(slide.Image, (folder / "slide.mha").string());
   reader->Open((folder / "slide.mha").string());
@@ -275,8 +277,8 @@ TEST(SpotPatchDataset, RoundTripKeepsEverything)
   itk::PatchExtractionSettings settings;
   settings.PatchSizePixels = 64;
   settings.PatchSizeMicrometres = 32;
-  const auto dataset =
-    itk::SpotPatchDataset::FromExtraction(itk::ExtractSpotPatches(*reader, *spots, settings), *spots, "slide.mha");
+  const auto dataset = itk::SpotPatchDataset::FromExtraction(
+    itk::SpotPatchExtractor::Extract(*reader, *spots, settings), *spots, "slide.mha");
   const auto path = (folder / "data.h5").string();
   dataset->Write(path);
   EXPECT_FALSE(fs::exists(path + ".tmp"));
@@ -328,14 +330,14 @@ TEST(SyntheticSlide, DeterministicAndItsProgramsShowInTheTissue)
 {
   itk::SyntheticSlideSettings settings;
   settings.NumberOfSpots = 120;
-  const auto a = itk::GenerateSyntheticSlide(settings);
-  const auto b = itk::GenerateSyntheticSlide(settings);
+  const auto a = itk::SyntheticSlide::Generate(settings);
+  const auto b = itk::SyntheticSlide::Generate(settings);
   EXPECT_EQ(a.Spots->GetCounts().Values, b.Spots->GetCounts().Values);
   EXPECT_TRUE(std::equal(a.Image->GetBufferPointer(),
                          a.Image->GetBufferPointer() + a.Image->GetBufferedRegion().GetNumberOfPixels(),
                          b.Image->GetBufferPointer()));
   settings.Seed = 2;
-  EXPECT_NE(itk::GenerateSyntheticSlide(settings).Spots->GetCounts().Values, a.Spots->GetCounts().Values);
+  EXPECT_NE(itk::SyntheticSlide::Generate(settings).Spots->GetCounts().Values, a.Spots->GetCounts().Values);
 
   // Morphology read back from each spot's patch follows the programs. Stain amounts come from the
   // patches by colour deconvolution with the slide's (known) stain matrix: the hematoxylin area
@@ -346,11 +348,11 @@ TEST(SyntheticSlide, DeterministicAndItsProgramsShowInTheTissue)
   itk::WriteImage(a.Image, (folder / "slide.mha").string());
   reader->Open((folder / "slide.mha").string());
   reader->SetPixelSize(0.5);
-  const auto           patches = itk::ExtractSpotPatches(*reader, *a.Spots);
+  const auto           patches = itk::SpotPatchExtractor::Extract(*reader, *a.Spots);
   const auto *         bytes = reinterpret_cast<const unsigned char *>(patches.Patches->GetBufferPointer());
   itk::StainParameters stains;
   stains.Method = itk::StainNormalizationMethod::Ruifrok;
-  stains.StainMatrix = itk::TypicalHEStainMatrix();
+  stains.StainMatrix = itk::SyntheticStainField::TypicalHEStainMatrix();
   stains.MaxConcentrations = { { 1.0, 1.0 } };
   const itk::StainColorMapper deconvolution(stains, stains);
   std::vector<float>          h(224 * 224), e(224 * 224);
@@ -408,3 +410,58 @@ TEST(SyntheticSlide, DeterministicAndItsProgramsShowInTheTissue)
 }
 
 } // namespace
+
+// The extractor as a pipeline filter: the same patches as Extract, a dataset named after the slide,
+// progress that rises to 1, and an abort that stops it with ProcessAborted.
+TEST(SpotPatchExtractor, PipelineFilterReportsProgressAndHonoursAbort)
+{
+  const TestFolder folder("filter");
+  auto             slide = itk::SlideReader::New();
+  slide->Open(WriteCodedSlide(folder, 300, 200, 0.5));
+  std::vector<itk::SpatialExpressionData::PositionType> positions;
+  for (unsigned int k = 0; k < 150; ++k) // three chunks of 64 patches
+  {
+    positions.push_back({ { 20.0 + (k % 15) * 17.0, 20.0 + (k / 15) * 16.0 } });
+  }
+  const auto                   spots = SpotsAt(positions);
+  itk::PatchExtractionSettings settings;
+  settings.PatchSizeMicrometres = 8.0;
+  settings.PatchSizePixels = 16;
+
+  auto extractor = itk::SpotPatchExtractor::New();
+  extractor->SetSlide(slide);
+  extractor->SetSpots(spots);
+  extractor->SetSettings(settings);
+  extractor->SetSlideName("coded.mha");
+  std::vector<float> progress;
+  extractor->AddObserver(itk::ProgressEvent(),
+                         [&](const itk::EventObject &) { progress.push_back(extractor->GetProgress()); });
+  extractor->Update();
+
+  const auto reference = itk::SpotPatchExtractor::Extract(*slide, *spots, settings);
+  const auto dataset = extractor->GetOutput();
+  ASSERT_EQ(dataset->GetNumberOfPatches(), 150u);
+  EXPECT_EQ(std::string(dataset->GetSlideFileName()), "coded.mha");
+  const auto * a = dataset->GetPatches()->GetBufferPointer();
+  const auto * b = reference.Patches->GetBufferPointer();
+  EXPECT_TRUE(std::equal(a, a + 150 * 16 * 16, b));
+  ASSERT_GE(progress.size(), 3u);
+  EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
+  EXPECT_FLOAT_EQ(progress.back(), 1.0f);
+
+  auto aborting = itk::SpotPatchExtractor::New();
+  aborting->SetSlide(slide);
+  aborting->SetSpots(spots);
+  aborting->SetSettings(settings);
+  aborting->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) {
+    if (aborting->GetProgress() > 0.0f)
+    {
+      aborting->AbortGenerateDataOn();
+    }
+  });
+  EXPECT_THROW(aborting->Update(), itk::ProcessAborted);
+
+  auto noSlide = itk::SpotPatchExtractor::New();
+  noSlide->SetSpots(spots);
+  EXPECT_THROW(noSlide->Update(), itk::ExceptionObject);
+}

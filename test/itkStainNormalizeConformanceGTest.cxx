@@ -59,7 +59,7 @@ TEST_P(StainNormalizeConformance, MatchesTIAToolbox)
 
   const double difference = itk::StainTest::MeanAbsoluteDifference(filter->GetOutput(), expected);
   RecordProperty("mean_abs_difference", std::to_string(difference));
-  std::cout << itk::StainNormalizationMethodToString(GetParam().method) << ": mean |ref - out| / 255 = " << difference
+  std::cout << itk::StainParameters::MethodToString(GetParam().method) << ": mean |ref - out| / 255 = " << difference
             << " (tolerance " << GetParam().tolerance << ")" << std::endl;
   EXPECT_LT(difference, GetParam().tolerance);
 }
@@ -71,7 +71,7 @@ INSTANTIATE_TEST_SUITE_P(
                     GoldenCase{ itk::StainNormalizationMethod::Ruifrok, "norm_ruifrok.png", 0.01 },
                     GoldenCase{ itk::StainNormalizationMethod::Vahadane, "norm_vahadane.png", 0.03 }),
   [](const ::testing::TestParamInfo<GoldenCase> & info) {
-    return itk::StainNormalizationMethodToString(info.param.method);
+    return itk::StainParameters::MethodToString(info.param.method);
   });
 
 } // namespace

@@ -38,13 +38,13 @@ constexpr unsigned int Size = 160;
 RGBImageType::Pointer
 Source()
 {
-  return itk::StainTest::MakeSyntheticTissue(Size, Size, 21, itk::AlternativeHEStainMatrix());
+  return itk::StainTest::MakeSyntheticTissue(Size, Size, 21, itk::SyntheticStainField::AlternativeHEStainMatrix());
 }
 
 RGBImageType::Pointer
 Target()
 {
-  return itk::StainTest::MakeSyntheticTissue(Size, Size, 22, itk::TypicalHEStainMatrix());
+  return itk::StainTest::MakeSyntheticTissue(Size, Size, 22, itk::SyntheticStainField::TypicalHEStainMatrix());
 }
 
 const unsigned char *
@@ -64,8 +64,8 @@ TEST(StainNormalizeFilter, EqualsEstimateThenMap)
   filter->Update();
 
   const std::size_t n = Size * Size;
-  const auto        s = *itk::EstimateStainParameters(Bytes(source), n, 3, itk::StainNormalizationMethod::Macenko);
-  const auto        t = *itk::EstimateStainParameters(Bytes(target), n, 3, itk::StainNormalizationMethod::Macenko);
+  const auto        s = *itk::StainAnalysis::Estimate(Bytes(source), n, 3, itk::StainNormalizationMethod::Macenko);
+  const auto        t = *itk::StainAnalysis::Estimate(Bytes(target), n, 3, itk::StainNormalizationMethod::Macenko);
   EXPECT_EQ(filter->GetSourceParameters(), s);
   EXPECT_EQ(filter->GetTargetParameters(), t);
   std::vector<unsigned char> expected(3 * n);
@@ -241,7 +241,8 @@ TEST(StainNormalizeFilter, ReferenceAnalysisIsCachedUntilTheReferenceChanges)
   const auto first = filter->GetTargetParameters();
 
   // Change the reference's pixels behind the pipeline's back: the cached analysis is kept...
-  const auto other = itk::StainTest::MakeSyntheticTissue(Size, Size, 99, itk::AlternativeHEStainMatrix());
+  const auto other =
+    itk::StainTest::MakeSyntheticTissue(Size, Size, 99, itk::SyntheticStainField::AlternativeHEStainMatrix());
   std::copy(other->GetBufferPointer(), other->GetBufferPointer() + Size * Size, target->GetBufferPointer());
   filter->Modified();
   filter->Update();
@@ -279,9 +280,9 @@ TEST(StainNormalizeFilter, BlankInputPassesThroughUnchanged)
 
 TEST(StainNormalizeFilter, ConcentrationOutputsFollowTheTrueStainAmounts)
 {
-  const auto field = itk::GenerateSyntheticStainField(Size, Size, 31);
-  const auto source =
-    itk::StainTest::MakeRGBImage(itk::RenderStainField(field, itk::TypicalHEStainMatrix()), Size, Size);
+  const auto field = itk::SyntheticStainField::Generate(Size, Size, 31);
+  const auto source = itk::StainTest::MakeRGBImage(
+    itk::SyntheticStainField::Render(field, itk::SyntheticStainField::TypicalHEStainMatrix()), Size, Size);
   auto filter = FilterType::New();
   filter->SetInput(source);
   filter->SetReferenceImage(Target());
@@ -363,7 +364,7 @@ TEST(StainNormalizeFilter, TooFewChannelsAndEmptyImagesThrow)
   auto filter = itk::StainNormalizeFilter<VectorImageType>::New();
   filter->SetInput(twoChannels);
   itk::StainParameters target;
-  target.StainMatrix = itk::TypicalHEStainMatrix();
+  target.StainMatrix = itk::SyntheticStainField::TypicalHEStainMatrix();
   target.MaxConcentrations = { { 1.5, 1.0 } };
   filter->SetTargetParameters(target);
   EXPECT_THROW(filter->Update(), itk::ExceptionObject);

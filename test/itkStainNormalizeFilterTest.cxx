@@ -53,7 +53,7 @@ itkStainNormalizeFilterTest(int, char *[])
 
   itk::StainParameters parameters;
   parameters.Method = itk::StainNormalizationMethod::Vahadane;
-  parameters.StainMatrix = itk::TypicalHEStainMatrix();
+  parameters.StainMatrix = itk::SyntheticStainField::TypicalHEStainMatrix();
   parameters.MaxConcentrations = { { 1.6, 0.9 } };
   filter->SetTargetParameters(parameters);
   ITK_TEST_EXPECT_TRUE(filter->GetHasTargetParameters());
@@ -66,8 +66,10 @@ itkStainNormalizeFilterTest(int, char *[])
   ITK_TEST_EXPECT_TRUE(!filter->GetUseGivenSourceParameters());
 
   // A run with every option away from its default, then PrintSelf of the updated filter.
-  filter->SetInput(itk::StainTest::MakeSyntheticTissue(96, 96, 1, itk::AlternativeHEStainMatrix()));
-  filter->SetReferenceImage(itk::StainTest::MakeSyntheticTissue(96, 96, 2, itk::TypicalHEStainMatrix()));
+  filter->SetInput(
+    itk::StainTest::MakeSyntheticTissue(96, 96, 1, itk::SyntheticStainField::AlternativeHEStainMatrix()));
+  filter->SetReferenceImage(
+    itk::StainTest::MakeSyntheticTissue(96, 96, 2, itk::SyntheticStainField::TypicalHEStainMatrix()));
   ITK_TRY_EXPECT_NO_EXCEPTION(filter->Update());
   ITK_TEST_EXPECT_TRUE(filter->GetInputHasTissue());
   ITK_TEST_EXPECT_EQUAL(filter->GetTargetParameters().Method, itk::StainNormalizationMethod::Vahadane);

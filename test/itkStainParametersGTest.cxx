@@ -84,9 +84,9 @@ TEST(StainParameters, FileRoundTripLeavesNoTemporaryFile)
 
 TEST(StainParameters, MethodNamesParseCaseInsensitively)
 {
-  EXPECT_EQ(itk::StainNormalizationMethodFromString("Vahadane"), itk::StainNormalizationMethod::Vahadane);
-  EXPECT_EQ(itk::StainNormalizationMethodFromString("RUIFROK"), itk::StainNormalizationMethod::Ruifrok);
-  EXPECT_THROW(itk::StainNormalizationMethodFromString("macenco"), itk::ExceptionObject);
+  EXPECT_EQ(itk::StainParameters::MethodFromString("Vahadane"), itk::StainNormalizationMethod::Vahadane);
+  EXPECT_EQ(itk::StainParameters::MethodFromString("RUIFROK"), itk::StainNormalizationMethod::Ruifrok);
+  EXPECT_THROW(itk::StainParameters::MethodFromString("macenco"), itk::ExceptionObject);
 }
 
 TEST(StainParameters, MalformedJSONSaysWhatIsWrong)

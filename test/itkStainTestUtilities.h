@@ -75,8 +75,8 @@ inline RGBImageType::Pointer
 MakeSyntheticTissue(unsigned int width, unsigned int height, std::uint32_t seed,
                     const StainParameters::StainMatrixType & stains)
 {
-  const auto field = GenerateSyntheticStainField(width, height, seed);
-  return MakeRGBImage(RenderStainField(field, stains), width, height);
+  const auto field = SyntheticStainField::Generate(width, height, seed);
+  return MakeRGBImage(SyntheticStainField::Render(field, stains), width, height);
 }
 
 inline RGBImageType::Pointer

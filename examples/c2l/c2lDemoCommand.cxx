@@ -86,9 +86,9 @@ RunDemo(const DemoOptions & o)
     itk::SyntheticSlideSettings settings;
     settings.NumberOfSpots = o.Spots;
     settings.Seed = o.Seed;
-    const auto slide = itk::GenerateSyntheticSlide(settings);
+    const auto slide = itk::SyntheticSlide::Generate(settings);
     fs::remove_all(folder / "slide");
-    itk::WriteSyntheticSlide(slide, (folder / "slide").string());
+    itk::SyntheticSlide::Write(slide, (folder / "slide").string());
     std::cout << "[synthetic slide] " << o.Spots << " spots, seed " << o.Seed << std::endl;
   }
   std::ofstream(config) << DemoPipeline(folder).dump(2) << '\n';

@@ -21,7 +21,7 @@
 #include "c2lCommands.h"
 
 #include "itkAtomicFile.h"
-#include "itkSpatialDataReaders.h"
+#include "itkSpatialDataReader.h"
 #include "itkSpatialImputationEvaluation.h"
 
 #include <filesystem>
@@ -61,7 +61,7 @@ Impute(const ImputeOptions & o)
       itkGenericExceptionMacro(<< file.string() << " exists: choose another --out folder (nothing is overwritten)");
     }
   }
-  const auto                        spots = itk::ReadSpatialData(o.Spots);
+  const auto                        spots = itk::SpatialDataReader::Read(o.Spots);
   const auto                        grid = itk::SpotGrid::FromSpots(*spots);
   const auto                        split = itk::ImputationSplit::Make(grid, o.Fraction, o.Phase, o.Seed);
   itk::ImputationEvaluationSettings settings;
@@ -78,7 +78,7 @@ Impute(const ImputeOptions & o)
   std::cout << "section: " << spots->GetNumberOfSpots() << " spots on a " << grid.Size[0] << " x " << grid.Size[1]
             << " grid (" << grid.Source << "); split " << split.Name << std::endl;
   const auto evaluation =
-    itk::EvaluateImputation(*spots, grid, split, settings, o.BaselinesOnly ? nullptr : filter.GetPointer());
+    itk::ImputationEvaluation::Evaluate(*spots, grid, split, settings, o.BaselinesOnly ? nullptr : filter.GetPointer());
   fs::create_directories(o.Output);
   itk::AtomicFile::Write(predictionsFile.string(), evaluation.PredictionsToTSV(spots->GetSpotIds()), "the predictions");
   itk::AtomicFile::Write(metricsFile.string(), evaluation.ToJSON(), "the metrics");

@@ -20,7 +20,7 @@
 
 #include "c2lCommands.h"
 
-#include "itkSpatialDataReaders.h"
+#include "itkSpatialDataReader.h"
 #include "itkSpotPatchDataset.h"
 
 #include <filesystem>
@@ -72,7 +72,7 @@ Inspect(const std::string & path)
   }
   if (fs::is_directory(path) || extension == ".h5ad")
   {
-    PrintSpots(*itk::ReadSpatialData(path));
+    PrintSpots(*itk::SpatialDataReader::Read(path));
     return;
   }
   auto slide = itk::SlideReader::New();

@@ -77,7 +77,7 @@ ReportError(std::string message)
 void
 PrepareProcessForModels()
 {
-  itk::RetainFreedMemoryForReuse();
+  itk::ProcessMemory::RetainFreedMemoryForReuse();
   itk::LibTorchThreads::UseAllCores(); // a command's --threads N still sets N
 }
 

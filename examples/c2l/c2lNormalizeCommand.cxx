@@ -82,7 +82,7 @@ EstimateOnShrunkRead(const std::string & path, unsigned int factor, unsigned int
   streamer->SetNumberOfStreamDivisions(divisions);
   streamer->Update();
   const TImage * small = streamer->GetOutput();
-  const auto estimate = itk::EstimateStainParameters(reinterpret_cast<const unsigned char *>(small->GetBufferPointer()),
+  const auto estimate = itk::StainAnalysis::Estimate(reinterpret_cast<const unsigned char *>(small->GetBufferPointer()),
                                                      small->GetBufferedRegion().GetNumberOfPixels(),
                                                      small->GetNumberOfComponentsPerPixel(),
                                                      method,
@@ -115,8 +115,7 @@ RunNormalize(const NormalizeOptions & o, std::size_t numberOfPixels)
 
   auto filter = FilterType::New();
   bool methodGiven = !o.Method.empty();
-  auto method =
-    methodGiven ? itk::StainNormalizationMethodFromString(o.Method) : itk::StainNormalizationMethod::Macenko;
+  auto method = methodGiven ? itk::StainParameters::MethodFromString(o.Method) : itk::StainNormalizationMethod::Macenko;
 
   if (!o.Target.empty())
   {

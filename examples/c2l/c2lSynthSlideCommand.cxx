@@ -48,8 +48,8 @@ AddSynthSlideCommand(CLI::App & app)
   command->callback([options]() {
     itk::TimeProbe clock;
     clock.Start();
-    const auto slide = itk::GenerateSyntheticSlide(options->settings);
-    itk::WriteSyntheticSlide(slide, options->Output);
+    const auto slide = itk::SyntheticSlide::Generate(options->settings);
+    itk::SyntheticSlide::Write(slide, options->Output);
     clock.Stop();
     const auto size = slide.Image->GetLargestPossibleRegion().GetSize();
     std::cout << "wrote " << options->Output << ": image.tif (" << size[0] << " x " << size[1] << " px at "

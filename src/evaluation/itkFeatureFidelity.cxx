@@ -207,7 +207,8 @@ FeatureStatistics::FrechetDistance(const FeatureStatistics & first, const Featur
   {
     itkGenericExceptionMacro(
       << "The Fréchet distance needs two non-empty statistics of the same dimension, got means of " << first.Mean.size()
-      << " and " << second.Mean.size() << " features; compute both with ComputeFeatureStatistics on the same features");
+      << " and " << second.Mean.size()
+      << " features; compute both with FeatureStatistics::Compute on the same features");
   }
   double meanTerm = 0.0;
   double traceFirst = 0.0;

@@ -49,8 +49,8 @@ MeanOfFinite(const std::vector<double> & values)
 } // namespace
 
 double
-StructuralSimilarity(const std::vector<double> & a, const std::vector<double> & b, std::size_t columns, double range,
-                     const std::vector<std::uint8_t> & where)
+ImputationMetrics::StructuralSimilarity(const std::vector<double> & a, const std::vector<double> & b,
+                                        std::size_t columns, double range, const std::vector<std::uint8_t> & where)
 {
   if (a.size() != b.size() || columns == 0 || a.size() % columns != 0 || (!where.empty() && where.size() != a.size()))
   {
@@ -111,9 +111,9 @@ StructuralSimilarity(const std::vector<double> & a, const std::vector<double> & 
 }
 
 ImputationMetrics
-ComputeImputationMetrics(const GeneImageType & truth, const GeneImageType & imputed, const GridMaskType & heldOut,
-                         const GridMaskType & known, const std::vector<std::size_t> & genes,
-                         const std::vector<std::string> & geneNames)
+ImputationMetrics::Compute(const GeneImageType & truth, const GeneImageType & imputed, const GridMaskType & heldOut,
+                           const GridMaskType & known, const std::vector<std::size_t> & genes,
+                           const std::vector<std::string> & geneNames)
 {
   const auto size = truth.GetLargestPossibleRegion().GetSize();
   if (imputed.GetLargestPossibleRegion().GetSize() != size || heldOut.GetLargestPossibleRegion().GetSize() != size ||
@@ -201,7 +201,7 @@ ComputeImputationMetrics(const GeneImageType & truth, const GeneImageType & impu
     }
     const double range = high - low;
     const double mse = squaredError / static_cast<double>(heldPositions.size());
-    metrics.GeneSSIM.push_back(StructuralSimilarity(a, b, size[0], range, where));
+    metrics.GeneSSIM.push_back(ImputationMetrics::StructuralSimilarity(a, b, size[0], range, where));
     metrics.GenePSNR.push_back(
       range > 0.0 ? (mse > 0.0 ? 10.0 * std::log10(range * range / mse) : std::numeric_limits<double>::infinity())
                   : std::numeric_limits<double>::quiet_NaN());

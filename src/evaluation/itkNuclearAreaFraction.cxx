@@ -90,7 +90,7 @@ NuclearAreaFraction::Fit(const PatchStackType * real, const PatchStackType * syn
     estimationBytes = union_.data();
     estimationPixels = realPixels + syntheticPixels;
   }
-  const auto stains = EstimateStainParameters(
+  const auto stains = StainAnalysis::Estimate(
     estimationBytes, estimationPixels, 3, StainNormalizationMethod::Macenko, settings.Estimation);
   if (!stains)
   {
@@ -270,9 +270,9 @@ NuclearAreaFraction::Measure(const PatchStackType * patches) const
 }
 
 NuclearAreaFractions
-ComputeNuclearAreaFractions(const NuclearAreaFraction::PatchStackType * real,
-                            const NuclearAreaFraction::PatchStackType * synthetic,
-                            const NuclearAreaFractionSettings &         settings)
+NuclearAreaFractions::Compute(const NuclearAreaFraction::PatchStackType * real,
+                              const NuclearAreaFraction::PatchStackType * synthetic,
+                              const NuclearAreaFractionSettings &         settings)
 {
   NuclearAreaFractions result;
   result.Measurement = NuclearAreaFraction::Fit(real, synthetic, settings);

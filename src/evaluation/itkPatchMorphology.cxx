@@ -94,7 +94,7 @@ Summarise(const std::vector<PatchMorphology> & set, double & nucleiPerPatch, dou
 } // namespace
 
 double
-LuminanceGradientEnergy(const unsigned char * rgb, unsigned int width, unsigned int height)
+PatchMorphology::LuminanceGradientEnergy(const unsigned char * rgb, unsigned int width, unsigned int height)
 {
   if (width < 2 || height < 2)
   {
@@ -119,8 +119,8 @@ LuminanceGradientEnergy(const unsigned char * rgb, unsigned int width, unsigned 
 }
 
 std::vector<PatchMorphology>
-MeasurePatchMorphology(const NuclearAreaFraction & nuclei, const NuclearAreaFraction::PatchStackType * patches,
-                       double minimumNucleusArea)
+PatchMorphology::Measure(const NuclearAreaFraction & nuclei, const NuclearAreaFraction::PatchStackType * patches,
+                         double minimumNucleusArea)
 {
   if (patches == nullptr || patches->GetBufferedRegion().GetNumberOfPixels() == 0)
   {
@@ -143,7 +143,7 @@ MeasurePatchMorphology(const NuclearAreaFraction & nuclei, const NuclearAreaFrac
   for (std::size_t k = 0; k < size[2]; ++k)
   {
     const unsigned char * patch = bytes + 3 * k * pixels;
-    result[k].GradientEnergy = LuminanceGradientEnergy(patch, width, height);
+    result[k].GradientEnergy = PatchMorphology::LuminanceGradientEnergy(patch, width, height);
     nuclei.NuclearMask(patch, pixels, mask.data());
     result[k].NucleusAreas = RegionAreas(mask.data(), width, height, minimumPixels, pixelArea);
   }
@@ -163,8 +163,9 @@ MorphologyComparison::GradientEnergyDifference() const
 }
 
 MorphologyComparison
-CompareMorphology(const NuclearAreaFraction::PatchStackType * real, const NuclearAreaFraction::PatchStackType * other,
-                  const PatchMorphologySettings & settings)
+MorphologyComparison::Compare(const NuclearAreaFraction::PatchStackType * real,
+                              const NuclearAreaFraction::PatchStackType * other,
+                              const PatchMorphologySettings &             settings)
 {
   if (other == nullptr)
   {
@@ -172,8 +173,8 @@ CompareMorphology(const NuclearAreaFraction::PatchStackType * real, const Nuclea
   }
   MorphologyComparison comparison;
   comparison.Nuclei = NuclearAreaFraction::Fit(real, other, settings.Nuclei);
-  comparison.Real = MeasurePatchMorphology(comparison.Nuclei, real, settings.MinimumNucleusArea);
-  comparison.Other = MeasurePatchMorphology(comparison.Nuclei, other, settings.MinimumNucleusArea);
+  comparison.Real = PatchMorphology::Measure(comparison.Nuclei, real, settings.MinimumNucleusArea);
+  comparison.Other = PatchMorphology::Measure(comparison.Nuclei, other, settings.MinimumNucleusArea);
   Summarise(
     comparison.Real, comparison.RealNucleiPerPatch, comparison.RealMedianNucleusArea, comparison.RealGradientEnergy);
   Summarise(comparison.Other,

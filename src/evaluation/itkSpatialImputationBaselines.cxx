@@ -306,7 +306,7 @@ std::vector<double>
 InterpolatePhase(const MeasuredSet & set, const GridMaskType & measured, const SpotGrid & grid, bool cubic)
 {
   std::array<int, 2> phase{};
-  if (!IsStrideTwoPhaseMask(measured, &phase))
+  if (!SpatialImputationBaselines::IsStrideTwoPhaseMask(measured, &phase))
   {
     itkGenericExceptionMacro(<< "Bilinear and cubic B-spline fills need the measured positions on one stride-2 phase "
                                 "(same column and row parity); use the kNN or Gaussian baseline for other masks");
@@ -372,7 +372,7 @@ InterpolatePhase(const MeasuredSet & set, const GridMaskType & measured, const S
 } // namespace
 
 std::string
-SpatialBaselineName(SpatialBaseline baseline)
+SpatialImputationBaselines::Name(SpatialBaseline baseline)
 {
   switch (baseline)
   {
@@ -393,14 +393,14 @@ SpatialBaselineName(SpatialBaseline baseline)
 }
 
 std::vector<SpatialBaseline>
-AllSpatialBaselines()
+SpatialImputationBaselines::All()
 {
   return { SpatialBaseline::Mean,           SpatialBaseline::Median,   SpatialBaseline::NearestNeighbours,
            SpatialBaseline::GaussianKernel, SpatialBaseline::Bilinear, SpatialBaseline::CubicBSpline };
 }
 
 bool
-IsStrideTwoPhaseMask(const GridMaskType & measured, std::array<int, 2> * phase)
+SpatialImputationBaselines::IsStrideTwoPhaseMask(const GridMaskType & measured, std::array<int, 2> * phase)
 {
   const auto            size = measured.GetLargestPossibleRegion().GetSize();
   const unsigned char * mask = measured.GetBufferPointer();
@@ -437,8 +437,8 @@ IsStrideTwoPhaseMask(const GridMaskType & measured, std::array<int, 2> * phase)
 }
 
 SpatialBaselineResult
-ImputeWithBaseline(SpatialBaseline baseline, const GeneImageType & values, const GridMaskType & measured,
-                   const SpotGrid & grid)
+SpatialImputationBaselines::Impute(SpatialBaseline baseline, const GeneImageType & values,
+                                   const GridMaskType & measured, const SpotGrid & grid)
 {
   const MeasuredSet     set = CollectMeasured(values, measured, grid);
   SpatialBaselineResult result;

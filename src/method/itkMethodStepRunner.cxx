@@ -59,7 +59,7 @@ ProfilesFor(const DiffusionModel & model, const SamplingStepSettings & o, Spatia
     }
     spots->ApplyPreprocessing(preprocessing); // names the model's genes it lacks, if any
   }
-  return ResampleConditioningProfiles(*spots, o.Ratio, static_cast<std::uint32_t>(o.Seed), o.Perturbation);
+  return ConditioningProfiles::Resample(*spots, o.Ratio, static_cast<std::uint32_t>(o.Seed), o.Perturbation);
 }
 
 /** Synthetic (patch, expression) pairs as a dataset the regressor reads. */
@@ -77,7 +77,8 @@ WriteSyntheticDataset(const FilterType::OutputImageType * stack, const Condition
     positions.push_back(source.GetPixelPositions()[profiles.SourceSpots[k]]);
   }
   spots->SetSpots(ids, positions);
-  spots->SetExpression(GenePreprocessing::FromJSON(model.GetGenePreprocessing()), profiles.Expression);
+  spots->SetExpression(GenePreprocessing::FromJSON(model.GetGenePreprocessing()),
+                       std::vector<float>(profiles.Expression.begin(), profiles.Expression.end()));
   spots->SetSplit(std::vector<std::uint8_t>(ids.size(), 1));
   spots->SetMetadata("synthetic", "true");
   spots->SetMetadata("model", o.Model);

@@ -276,7 +276,7 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
          { std::pair<std::string, const SpotPatchDataset::PatchStackType *>{ "synthetic", synthetic->GetPatches() },
            { "colour-noise control", controlPatches.GetPointer() } })
     {
-      const auto sample = MeasureSamples(testPatches, patches, settings);
+      const auto sample = SampleMeasures::Measure(testPatches, patches, settings);
       result.SampleMeasures.push_back({ label,
                                         sample.ClassifierAUC,
                                         sample.Morphology.RealNucleiPerPatch,
@@ -300,7 +300,7 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
       clusters.NearestCentroids(RowsOf(MatrixOperations::FromRowMajor(se.size() / numberOfGenes, numberOfGenes, se),
                                        SpotPredictions::FirstRows(synthetic->GetNumberOfPatches())));
     const auto trainingPatches = real->Select(training);
-    const auto fractions = ComputeNuclearAreaFractions(trainingPatches->GetPatches(), synthetic->GetPatches());
+    const auto fractions = NuclearAreaFractions::Compute(trainingPatches->GetPatches(), synthetic->GetPatches());
     for (unsigned int k = 0; k < options.Clusters; ++k)
     {
       std::vector<std::size_t> realRows;

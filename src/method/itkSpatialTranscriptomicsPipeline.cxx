@@ -316,7 +316,8 @@ SpatialTranscriptomicsPipeline::Update()
     // A smart pointer: the selected dataset is a temporary, its patches must outlive it.
     const SpotPatchDataset::PatchStackType::Pointer trainingPatches =
       real->Select(real->GetSpots()->GetSpotIndices(true))->GetPatches();
-    MakeColourNoiseControl(*SpotPatchDataset::Read(synthetic), trainingPatches, c.Synthesis.Seed)->Write(control);
+    ColourNoisePatches::MakeControl(*SpotPatchDataset::Read(synthetic), trainingPatches, c.Synthesis.Seed)
+      ->Write(control);
   });
 
   std::vector<PipelineRegressor> regressors{ { "real only", 0.0, path("regressor_real.safetensors") } };
@@ -341,7 +342,7 @@ SpatialTranscriptomicsPipeline::Update()
       if (regressor.Ratio > 0)
       {
         o.Synthetic = regressor.Control ? control : synthetic;
-        o.SyntheticPairs = NumberOfConditioningProfiles(regressor.Ratio, trainingSpots);
+        o.SyntheticPairs = ConditioningProfiles::Number(regressor.Ratio, trainingSpots);
       }
       PrepareTrainingStage(o, regressor.File, c);
       this->Say(m_StepRunner->TrainRegressor(o));

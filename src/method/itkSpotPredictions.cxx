@@ -127,7 +127,8 @@ SpotPredictions::TruthFrom(const SpotPatchDataset & dataset, const std::string &
     }
     spots->ApplyPreprocessing(preprocessing); // names the regressor's genes it lacks, if any
   }
-  return MatrixOperations::FromRowMajor(spots->GetNumberOfSpots(), spots->GetNumberOfGenes(), spots->GetExpression());
+  return MatrixOperations::FromRowMajor(
+    spots->GetNumberOfSpots(), spots->GetPreprocessing().Genes.size(), spots->GetExpression());
 }
 
 ExpressionMetrics

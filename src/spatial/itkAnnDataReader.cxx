@@ -21,7 +21,7 @@
 
 #include "itkHDF5Support.h"
 #include "itkReadableFile.h"
-#include "itkSpatialDataReaders.h"
+#include "itkSpatialDataReader.h"
 
 #include <nlohmann/json.hpp>
 
@@ -154,7 +154,7 @@ ReadX(const hdf5::File & file, std::size_t observations, std::size_t variables)
 } // namespace
 
 SpatialExpressionData::Pointer
-ReadAnnData(const std::string & path)
+SpatialDataReader::ReadAnnData(const std::string & path)
 {
   const auto               file = hdf5::File::OpenForReading(path);
   auto                     spots = ReadIndex(file, "obs");
@@ -194,7 +194,7 @@ ReadAnnData(const std::string & path)
 }
 
 SpatialExpressionData::Pointer
-ReadHESTSample(const std::string & folderName, const std::string & requestedId)
+SpatialDataReader::ReadHESTSample(const std::string & folderName, const std::string & requestedId)
 {
   const fs::path folder(folderName);
   std::string    id = requestedId;
@@ -218,7 +218,7 @@ ReadHESTSample(const std::string & folderName, const std::string & requestedId)
     }
     id = found.front();
   }
-  auto       data = ReadAnnData((folder / "st" / (id + ".h5ad")).string());
+  auto       data = SpatialDataReader::ReadAnnData((folder / "st" / (id + ".h5ad")).string());
   const auto metadataPath = folder / "metadata" / (id + ".json");
   if (fs::exists(metadataPath))
   {

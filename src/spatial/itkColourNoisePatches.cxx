@@ -24,7 +24,7 @@ namespace itk
 {
 
 SpotPatchDataset::PatchStackType::Pointer
-MakeColourNoisePatches(const SpotPatchDataset::PatchStackType * source, std::size_t count, std::uint32_t seed)
+ColourNoisePatches::MakePatches(const SpotPatchDataset::PatchStackType * source, std::size_t count, std::uint32_t seed)
 {
   if (source == nullptr || source->GetBufferPointer() == nullptr ||
       source->GetBufferedRegion().GetNumberOfPixels() == 0)
@@ -53,8 +53,8 @@ MakeColourNoisePatches(const SpotPatchDataset::PatchStackType * source, std::siz
 }
 
 SpotPatchDataset::Pointer
-MakeColourNoiseControl(const SpotPatchDataset & pairs, const SpotPatchDataset::PatchStackType * realPatches,
-                       std::uint32_t seed)
+ColourNoisePatches::MakeControl(const SpotPatchDataset & pairs, const SpotPatchDataset::PatchStackType * realPatches,
+                                std::uint32_t seed)
 {
   std::vector<std::size_t> all(pairs.GetNumberOfPatches());
   std::iota(all.begin(), all.end(), std::size_t{ 0 });
@@ -66,7 +66,7 @@ MakeColourNoiseControl(const SpotPatchDataset & pairs, const SpotPatchDataset::P
     itkGenericExceptionMacro(<< "The colour-noise control draws its colours from real patches of the pairs' size; "
                                 "give real patches of that size");
   }
-  auto noise = MakeColourNoisePatches(realPatches, pairs.GetNumberOfPatches(), seed);
+  auto noise = ColourNoisePatches::MakePatches(realPatches, pairs.GetNumberOfPatches(), seed);
   noise->SetSpacing(control->GetPatches()->GetSpacing());
   control->SetPatches(noise);
   return control;

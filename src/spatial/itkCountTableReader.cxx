@@ -19,7 +19,7 @@
 // Plain tables: a counts table (spots x genes) joined to a spot table with pixel coordinates, as
 // the her2st data and many lab pipelines provide them.
 
-#include "itkSpatialDataReaders.h"
+#include "itkSpatialDataReader.h"
 #include "itkTextTable.h"
 
 #include <algorithm>
@@ -95,7 +95,7 @@ ReadSpotTable(const std::string & path)
 } // namespace
 
 SpatialExpressionData::Pointer
-ReadCountTable(const std::string & countsPath, const std::string & spotsPath)
+SpatialDataReader::ReadCountTable(const std::string & countsPath, const std::string & spotsPath)
 {
   const auto       positionsById = ReadSpotTable(spotsPath);
   text::LineReader reader(countsPath);

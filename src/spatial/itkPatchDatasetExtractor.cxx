@@ -19,10 +19,11 @@
 
 #include "itkFileChecks.h"
 #include "itkImageFileReader.h"
-#include "itkSpatialDataReaders.h"
+#include "itkPatchCutting.h"
+#include "itkSpatialDataReader.h"
 #include "itkStainNormalizeFilter.h"
 #include "itkTimeProbe.h"
-#include "itkTissueTiles.h"
+#include "itkTissueTileExtractor.h"
 
 #include <algorithm>
 #include <sstream>
@@ -55,10 +56,10 @@ NormalizationTarget(const ExtractionStepSettings & o)
   FileChecks::RequireColorImage(o.Target, "target");
   using ImageType = Image<RGBPixel<unsigned char>, 2>;
   const auto reference = ReadImage<ImageType>(o.Target);
-  const auto estimate = EstimateStainParameters(reinterpret_cast<const unsigned char *>(reference->GetBufferPointer()),
+  const auto estimate = StainAnalysis::Estimate(reinterpret_cast<const unsigned char *>(reference->GetBufferPointer()),
                                                 reference->GetBufferedRegion().GetNumberOfPixels(),
                                                 3,
-                                                StainNormalizationMethodFromString(o.NormalizationMethod));
+                                                StainParameters::MethodFromString(o.NormalizationMethod));
   if (!estimate)
   {
     itkGenericExceptionMacro(<< "The target " << o.Target
@@ -81,7 +82,8 @@ FirstOf(const std::vector<std::string> & names, std::size_t count = 5)
 
 /** Unlabeled tissue tiles instead of patches at spots. */
 SpotPatchDataset::Pointer
-ExtractTiles(const ExtractionStepSettings & o, SlideReader & slide, std::ostringstream & summary)
+ExtractTiles(const ExtractionStepSettings & o, SlideReader & slide, std::ostringstream & summary,
+             const ProgressCallback & progress)
 {
   if (o.PixelSize > 0.0)
   {
@@ -105,7 +107,7 @@ ExtractTiles(const ExtractionStepSettings & o, SlideReader & slide, std::ostring
   settings.Part = o.Part == "training"  ? TileGridPart::Training
                   : o.Part == "heldout" ? TileGridPart::HeldOut
                                         : TileGridPart::All;
-  const auto tiles = ExtractTissueTiles(slide, settings, o.Slide);
+  const auto tiles = CutTissueTiles(slide, settings, o.Slide, progress);
   if (!o.Output.empty())
   {
     tiles->Write(o.Output);
@@ -176,11 +178,11 @@ PatchDatasetExtractor::GenerateData()
   slide->Open(o.Slide);
   if (o.Tiles > 0)
   {
-    this->GraftOutput(ExtractTiles(o, *slide, summary));
+    this->GraftOutput(ExtractTiles(o, *slide, summary, ReportProgressOf(this, 0.0f, 1.0f)));
     m_Summary = summary.str();
     return;
   }
-  const auto spots = ReadSpatialData(o.Spots);
+  const auto spots = SpatialDataReader::Read(o.Spots);
   // The pixel size: given, else stated by the slide, else known from the spots' own files.
   if (o.PixelSize > 0.0)
   {
@@ -210,7 +212,7 @@ PatchDatasetExtractor::GenerateData()
   {
     settings.NormalizationTarget = NormalizationTarget(o);
   }
-  const auto patches = ExtractSpotPatches(*slide, *spots, settings);
+  const auto patches = CutSpotPatches(*slide, *spots, settings, ReportProgressOf(this, 0.0f, 1.0f));
   const auto dataset = SpotPatchDataset::FromExtraction(patches, *spots, o.Slide);
   if (!o.Output.empty())
   {

@@ -126,7 +126,7 @@ SpatialExpressionData::SetSplit(std::vector<std::uint8_t> split)
 }
 
 std::vector<std::uint8_t>
-RandomSplit(std::size_t n, double fraction, std::uint32_t seed)
+SpatialExpressionData::RandomSplit(std::size_t n, double fraction, std::uint32_t seed)
 {
   const auto training = static_cast<std::size_t>(std::llround(fraction * n));
   if (!(fraction > 0.0 && fraction < 1.0) || training == 0 || training == n)
@@ -154,7 +154,7 @@ RandomSplit(std::size_t n, double fraction, std::uint32_t seed)
 void
 SpatialExpressionData::MakeRandomSplit(double fraction, std::uint32_t seed)
 {
-  auto split = RandomSplit(m_SpotIds.size(), fraction, seed);
+  auto split = SpatialExpressionData::RandomSplit(m_SpotIds.size(), fraction, seed);
   SetSplit(std::move(split));
   SetMetadata("split_fraction", std::to_string(fraction));
   SetMetadata("split_seed", std::to_string(seed));
@@ -172,6 +172,29 @@ SpatialExpressionData::GetSpotIndices(bool training) const
     }
   }
   return indices;
+}
+
+void
+SpatialExpressionData::Graft(const DataObject * data)
+{
+  const auto * other = dynamic_cast<const Self *>(data);
+  if (other == nullptr)
+  {
+    itkExceptionMacro(<< "Cannot graft a " << (data ? data->GetNameOfClass() : "null object")
+                      << " onto a SpatialExpressionData");
+  }
+  Superclass::Graft(data);
+  m_SpotIds = other->m_SpotIds;
+  m_PixelPositions = other->m_PixelPositions;
+  m_PixelSize = other->m_PixelSize;
+  m_GeneNames = other->m_GeneNames;
+  m_GeneIds = other->m_GeneIds;
+  m_Counts = other->m_Counts;
+  m_Preprocessing = other->m_Preprocessing;
+  m_Expression = other->m_Expression;
+  m_Split = other->m_Split;
+  m_Metadata = other->m_Metadata;
+  this->Modified();
 }
 
 auto

@@ -18,7 +18,7 @@
 #include "itkSpotGrid.h"
 
 #include "itkMacro.h"
-#include "itkSpatialDataReaders.h"
+#include "itkSpatialDataReader.h"
 
 #include <algorithm>
 #include <cmath>
@@ -147,7 +147,7 @@ SpotGrid::FromSpots(const SpatialExpressionData & spots)
   if (spots.GetMetadata("format") == "visium" && !positionsFile.empty())
   {
     std::map<std::string, std::array<int, 2>> byBarcode;
-    for (const auto & position : ReadVisiumPositions(positionsFile))
+    for (const auto & position : SpatialDataReader::ReadVisiumPositions(positionsFile))
     {
       byBarcode[position.Barcode] = { { position.ArrayRow, position.ArrayColumn } };
     }

@@ -16,6 +16,8 @@
  *
  *=========================================================================*/
 #include "itkSpotPatchExtractor.h"
+#include "itkPatchCutting.h"
+#include "itkSpotPatchDataset.h"
 
 #include "itkMultiThreaderBase.h"
 #include "itkStainAnalysis.h"
@@ -79,8 +81,8 @@ struct PatchGeometry
 } // namespace
 
 SpotPatches
-ExtractSpotPatches(const SlideReader & slide, const SpatialExpressionData & spots,
-                   const PatchExtractionSettings & settings)
+CutSpotPatches(const SlideReader & slide, const SpatialExpressionData & spots, const PatchExtractionSettings & settings,
+               const ProgressCallback & progress)
 {
   if (!(settings.PatchSizeMicrometres > 0.0) || settings.PatchSizePixels == 0 || settings.PatchSizePixels > 8192)
   {
@@ -157,77 +159,85 @@ ExtractSpotPatches(const SlideReader & slide, const SpatialExpressionData & spot
   result.Patches->Allocate();
   auto * stack = reinterpret_cast<unsigned char *>(result.Patches->GetBufferPointer());
 
-  MultiThreaderBase::New()->ParallelizeArray(
-    0,
-    geometry.size(),
-    [&](SizeValueType k) {
-      const auto &               g = geometry[k];
-      std::vector<unsigned char> region(3 * g.RegionWidth * g.RegionHeight);
-      slide.ReadRegion(level,
-                       static_cast<std::int64_t>(std::llround(g.RegionX * downsample)),
-                       static_cast<std::int64_t>(std::llround(g.RegionY * downsample)),
-                       g.RegionWidth,
-                       g.RegionHeight,
-                       region.data());
-      const auto horizontal = ComputeTaps(g.StartX, step, patch);
-      const auto vertical = ComputeTaps(g.StartY, step, patch);
-      // Horizontal pass over every region row, then vertical pass into the patch.
-      std::vector<float> rows(3 * patch * g.RegionHeight);
-      for (std::int64_t y = 0; y < g.RegionHeight; ++y)
+  const auto cutPatch = [&](SizeValueType k) {
+    const auto &               g = geometry[k];
+    std::vector<unsigned char> region(3 * g.RegionWidth * g.RegionHeight);
+    slide.ReadRegion(level,
+                     static_cast<std::int64_t>(std::llround(g.RegionX * downsample)),
+                     static_cast<std::int64_t>(std::llround(g.RegionY * downsample)),
+                     g.RegionWidth,
+                     g.RegionHeight,
+                     region.data());
+    const auto horizontal = ComputeTaps(g.StartX, step, patch);
+    const auto vertical = ComputeTaps(g.StartY, step, patch);
+    // Horizontal pass over every region row, then vertical pass into the patch.
+    std::vector<float> rows(3 * patch * g.RegionHeight);
+    for (std::int64_t y = 0; y < g.RegionHeight; ++y)
+    {
+      const unsigned char * in = region.data() + 3 * y * g.RegionWidth;
+      float *               out = rows.data() + 3 * y * patch;
+      for (unsigned int j = 0; j < patch; ++j)
       {
-        const unsigned char * in = region.data() + 3 * y * g.RegionWidth;
-        float *               out = rows.data() + 3 * y * patch;
-        for (unsigned int j = 0; j < patch; ++j)
+        float         sum[3] = { 0.0f, 0.0f, 0.0f };
+        const float * w = horizontal.Weights.data() + j * horizontal.Width;
+        for (int t = 0; t < horizontal.Width; ++t)
         {
-          float         sum[3] = { 0.0f, 0.0f, 0.0f };
-          const float * w = horizontal.Weights.data() + j * horizontal.Width;
-          for (int t = 0; t < horizontal.Width; ++t)
-          {
-            const std::int64_t x =
-              std::min<std::int64_t>(std::max<std::int64_t>(horizontal.First[j] + t, 0), g.RegionWidth - 1);
-            for (int c = 0; c < 3; ++c)
-            {
-              sum[c] += w[t] * in[3 * x + c];
-            }
-          }
+          const std::int64_t x =
+            std::min<std::int64_t>(std::max<std::int64_t>(horizontal.First[j] + t, 0), g.RegionWidth - 1);
           for (int c = 0; c < 3; ++c)
           {
-            out[3 * j + c] = sum[c];
+            sum[c] += w[t] * in[3 * x + c];
           }
         }
-      }
-      unsigned char * out = stack + 3 * std::size_t{ patch } * patch * k;
-      for (unsigned int i = 0; i < patch; ++i)
-      {
-        const float * w = vertical.Weights.data() + i * vertical.Width;
-        for (unsigned int j = 0; j < patch; ++j)
+        for (int c = 0; c < 3; ++c)
         {
-          float sum[3] = { 0.0f, 0.0f, 0.0f };
-          for (int t = 0; t < vertical.Width; ++t)
-          {
-            const std::int64_t y =
-              std::min<std::int64_t>(std::max<std::int64_t>(vertical.First[i] + t, 0), g.RegionHeight - 1);
-            const float * in = rows.data() + 3 * (y * patch + j);
-            for (int c = 0; c < 3; ++c)
-            {
-              sum[c] += w[t] * in[c];
-            }
-          }
+          out[3 * j + c] = sum[c];
+        }
+      }
+    }
+    unsigned char * out = stack + 3 * std::size_t{ patch } * patch * k;
+    for (unsigned int i = 0; i < patch; ++i)
+    {
+      const float * w = vertical.Weights.data() + i * vertical.Width;
+      for (unsigned int j = 0; j < patch; ++j)
+      {
+        float sum[3] = { 0.0f, 0.0f, 0.0f };
+        for (int t = 0; t < vertical.Width; ++t)
+        {
+          const std::int64_t y =
+            std::min<std::int64_t>(std::max<std::int64_t>(vertical.First[i] + t, 0), g.RegionHeight - 1);
+          const float * in = rows.data() + 3 * (y * patch + j);
           for (int c = 0; c < 3; ++c)
           {
-            out[3 * (i * patch + j) + c] =
-              static_cast<unsigned char>(std::min(255.0f, std::max(0.0f, std::nearbyint(sum[c]))));
+            sum[c] += w[t] * in[c];
           }
         }
+        for (int c = 0; c < 3; ++c)
+        {
+          out[3 * (i * patch + j) + c] =
+            static_cast<unsigned char>(std::min(255.0f, std::max(0.0f, std::nearbyint(sum[c]))));
+        }
       }
-    },
-    nullptr);
+    }
+  };
+  // In chunks, so that progress is reported (and an abort honoured) every few dozen patches.
+  const auto          threader = MultiThreaderBase::New();
+  const SizeValueType chunk = progress ? 64 : geometry.size();
+  for (SizeValueType first = 0; first < geometry.size(); first += chunk)
+  {
+    const SizeValueType last = std::min<SizeValueType>(first + chunk, geometry.size());
+    threader->ParallelizeArray(first, last, cutPatch, nullptr);
+    if (progress)
+    {
+      progress(static_cast<double>(last) / geometry.size());
+    }
+  }
 
   if (settings.NormalizationTarget)
   {
     const auto &      target = *settings.NormalizationTarget;
     const std::size_t pixels = result.Patches->GetBufferedRegion().GetNumberOfPixels();
-    const auto        source = EstimateStainParameters(stack, pixels, 3, target.Method);
+    const auto        source = StainAnalysis::Estimate(stack, pixels, 3, target.Method);
     if (!source)
     {
       itkGenericExceptionMacro(<< "The patches show no tissue, so their stains cannot be normalised; check the "
@@ -236,13 +246,110 @@ ExtractSpotPatches(const SlideReader & slide, const SpatialExpressionData & spot
     result.SourceStains = *source;
     const StainColorMapper mapper(*source, target);
     const std::size_t      perPatch = std::size_t{ patch } * patch;
-    MultiThreaderBase::New()->ParallelizeArray(
+    threader->ParallelizeArray(
       0,
       geometry.size(),
       [&](SizeValueType k) { mapper.Map(stack + 3 * perPatch * k, stack + 3 * perPatch * k, perPatch, 3); },
       nullptr);
   }
   return result;
+}
+
+ProgressCallback
+ReportProgressOf(ProcessObject * filter, float start, float end)
+{
+  return [filter, start, end](double fraction) {
+    filter->UpdateProgress(start + static_cast<float>(fraction) * (end - start));
+    if (filter->GetAbortGenerateData())
+    {
+      ProcessAborted aborted(__FILE__, __LINE__);
+      aborted.SetDescription(std::string(filter->GetNameOfClass()) + " was aborted (AbortGenerateData)");
+      throw aborted;
+    }
+  };
+}
+
+SpotPatches
+SpotPatchExtractor::Extract(const SlideReader & slide, const SpatialExpressionData & spots,
+                            const PatchExtractionSettings & settings)
+{
+  return CutSpotPatches(slide, spots, settings, ProgressCallback());
+}
+
+SpotPatchExtractor::SpotPatchExtractor()
+{
+  this->SetNumberOfRequiredInputs(1);
+  this->SetNumberOfRequiredOutputs(1);
+  this->SetNthOutput(0, this->MakeOutput(0));
+}
+
+ProcessObject::DataObjectPointer
+SpotPatchExtractor::MakeOutput(DataObjectPointerArraySizeType)
+{
+  return SpotPatchDataset::New().GetPointer();
+}
+
+void
+SpotPatchExtractor::SetSpots(const SpatialExpressionData * spots)
+{
+  this->SetNthInput(0, const_cast<SpatialExpressionData *>(spots));
+}
+
+const SpatialExpressionData *
+SpotPatchExtractor::GetSpots() const
+{
+  return static_cast<const SpatialExpressionData *>(this->GetInput(0));
+}
+
+SpotPatchDataset *
+SpotPatchExtractor::GetOutput()
+{
+  return static_cast<SpotPatchDataset *>(this->ProcessObject::GetOutput(0));
+}
+
+void
+SpotPatchExtractor::SetSettings(const PatchExtractionSettings & settings)
+{
+  m_Settings = settings;
+  this->Modified();
+}
+
+void
+SpotPatchExtractor::VerifyPreconditions() ITKv5_CONST
+{
+  Superclass::VerifyPreconditions();
+  if (m_Slide.IsNull())
+  {
+    itkExceptionMacro(<< "No slide to cut patches from; SetSlide with an opened SlideReader");
+  }
+}
+
+void
+SpotPatchExtractor::GenerateData()
+{
+  const auto & spots = *this->GetSpots();
+  this->UpdateProgress(0.0f);
+  const auto patches = CutSpotPatches(*m_Slide, spots, m_Settings, ReportProgressOf(this, 0.0f, 1.0f));
+  m_SkippedSpots = patches.SkippedSpots;
+  m_SourceStains = patches.SourceStains;
+  this->GetOutput()->Graft(SpotPatchDataset::FromExtraction(patches, spots, m_SlideName));
+}
+
+void
+SpotPatchExtractor::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "Slide: " << (m_Slide ? m_Slide->GetFileName() : "(none)") << std::endl;
+  os << indent << "SlideName: " << m_SlideName << std::endl;
+  os << indent << "PatchSizeMicrometres: " << m_Settings.PatchSizeMicrometres << std::endl;
+  os << indent << "PatchSizePixels: " << m_Settings.PatchSizePixels << std::endl;
+  os << indent << "SkipPartialPatches: " << m_Settings.SkipPartialPatches << std::endl;
+  os << indent << "NormalizationTarget: "
+     << (m_Settings.NormalizationTarget ? StainParameters::MethodToString(m_Settings.NormalizationTarget->Method)
+                                        : std::string("none"))
+     << std::endl;
+  os << indent << "SkippedSpots: " << m_SkippedSpots.size() << std::endl;
+  os << indent << "SourceStains: " << (m_SourceStains ? "estimated" : "none") << std::endl;
 }
 
 } // end namespace itk

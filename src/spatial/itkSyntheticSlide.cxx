@@ -171,7 +171,7 @@ PaintNucleus(SyntheticStainField & field, double cx, double cy, double a, double
 } // namespace
 
 SyntheticSlide
-GenerateSyntheticSlide(const SyntheticSlideSettings & settings)
+SyntheticSlide::Generate(const SyntheticSlideSettings & settings)
 {
   if (settings.NumberOfSpots == 0 || settings.NumberOfSpots > 20000 || !(settings.PixelSize > 0.0) ||
       !(settings.SpotPitch > settings.SpotDiameter) || !(settings.SpotDiameter > 0.0))
@@ -287,7 +287,7 @@ GenerateSyntheticSlide(const SyntheticSlideSettings & settings)
     });
   }
 
-  const auto rgb = RenderStainField(field, TypicalHEStainMatrix());
+  const auto rgb = SyntheticStainField::Render(field, SyntheticStainField::TypicalHEStainMatrix());
   slide.Image = SlideReader::RGBImageType::New();
   slide.Image->SetRegions(SlideReader::RGBImageType::RegionType({ { 0, 0 } }, { { width, height } }));
   slide.Image->Allocate();
@@ -366,7 +366,7 @@ GenerateSyntheticSlide(const SyntheticSlideSettings & settings)
 }
 
 void
-WriteSyntheticSlide(const SyntheticSlide & slide, const std::string & folderName)
+SyntheticSlide::Write(const SyntheticSlide & slide, const std::string & folderName)
 {
   RegisterSpatialTranscriptomicsImageIO();
   const fs::path folder(folderName);

@@ -21,7 +21,7 @@
 
 #include "itkHDF5Support.h"
 #include "itkReadableFile.h"
-#include "itkSpatialDataReaders.h"
+#include "itkSpatialDataReader.h"
 #include "itkTextTable.h"
 
 #include <nlohmann/json.hpp>
@@ -186,7 +186,7 @@ ReadMatrixMarketFolder(const fs::path & folder)
 } // namespace
 
 SpatialExpressionData::Pointer
-Read10xMatrixH5(const std::string & path)
+SpatialDataReader::Read10xMatrixH5(const std::string & path)
 {
   const auto file = hdf5::File::OpenForReading(path);
   // Cell Ranger 3+ / Space Ranger: /matrix with features/; Cell Ranger 2: /<genome> with genes.
@@ -223,7 +223,7 @@ Read10xMatrixH5(const std::string & path)
 }
 
 std::vector<VisiumSpotPosition>
-ReadVisiumPositions(const std::string & path)
+SpatialDataReader::ReadVisiumPositions(const std::string & path)
 {
   text::LineReader                reader(path);
   std::vector<VisiumSpotPosition> positions;
@@ -254,7 +254,7 @@ ReadVisiumPositions(const std::string & path)
 }
 
 std::map<std::string, double>
-ReadVisiumScaleFactors(const std::string & path)
+SpatialDataReader::ReadVisiumScaleFactors(const std::string & path)
 {
   const std::string problem = ReadableFileProblem(path);
   if (!problem.empty())
@@ -282,7 +282,7 @@ ReadVisiumScaleFactors(const std::string & path)
 }
 
 SpatialExpressionData::Pointer
-ReadVisiumOuts(const std::string & folderName)
+SpatialDataReader::ReadVisiumOuts(const std::string & folderName)
 {
   fs::path folder(folderName);
   if (!fs::exists(folder / "spatial") && fs::exists(folder / "outs"))
@@ -292,7 +292,7 @@ ReadVisiumOuts(const std::string & folderName)
   SpatialExpressionData::Pointer data;
   if (fs::exists(folder / "filtered_feature_bc_matrix.h5"))
   {
-    data = Read10xMatrixH5((folder / "filtered_feature_bc_matrix.h5").string());
+    data = SpatialDataReader::Read10xMatrixH5((folder / "filtered_feature_bc_matrix.h5").string());
   }
   else if (fs::is_directory(folder / "filtered_feature_bc_matrix"))
   {
@@ -314,7 +314,7 @@ ReadVisiumOuts(const std::string & folderName)
     itkGenericExceptionMacro(<< folder.string() << "/spatial has no tissue_positions.csv or tissue_positions_list.csv");
   }
   std::unordered_map<std::string, VisiumSpotPosition> byBarcode;
-  for (auto & p : ReadVisiumPositions(positionsPath.string()))
+  for (auto & p : SpatialDataReader::ReadVisiumPositions(positionsPath.string()))
   {
     byBarcode.emplace(p.Barcode, p);
   }
@@ -340,7 +340,7 @@ ReadVisiumOuts(const std::string & folderName)
   const auto scaleFactorsPath = folder / "spatial" / "scalefactors_json.json";
   if (fs::exists(scaleFactorsPath))
   {
-    const auto factors = ReadVisiumScaleFactors(scaleFactorsPath.string());
+    const auto factors = SpatialDataReader::ReadVisiumScaleFactors(scaleFactorsPath.string());
     for (const auto & factor : factors)
     {
       data->SetMetadata("scalefactor:" + factor.first, std::to_string(factor.second));

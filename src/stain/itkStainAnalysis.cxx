@@ -523,13 +523,13 @@ ConcentrationPercentiles(const PixelBuffer & pixels, const std::array<double, 25
 } // end anonymous namespace
 
 StainParameters::StainMatrixType
-RuifrokStainMatrix()
+StainAnalysis::RuifrokStainMatrix()
 {
   return { { { { 0.65, 0.70, 0.29 } }, { { 0.07, 0.99, 0.11 } } } };
 }
 
 std::optional<StainParameters>
-EstimateStainParameters(const unsigned char * data, std::size_t numberOfPixels, unsigned int componentsPerPixel,
+StainAnalysis::Estimate(const unsigned char * data, std::size_t numberOfPixels, unsigned int componentsPerPixel,
                         StainNormalizationMethod method, const StainEstimationOptions & options)
 {
   if (componentsPerPixel < 3)
@@ -575,7 +575,7 @@ EstimateStainParameters(const unsigned char * data, std::size_t numberOfPixels, 
       result.StainMatrix = VahadaneStainMatrix(pixels, mask, od, statistics, options);
       break;
     case StainNormalizationMethod::Ruifrok:
-      result.StainMatrix = RuifrokStainMatrix();
+      result.StainMatrix = StainAnalysis::RuifrokStainMatrix();
       break;
   }
   result.MaxConcentrations = ConcentrationPercentiles(pixels, od, result.StainMatrix, options.ConcentrationPercentile);

@@ -67,7 +67,7 @@ ReadArray(const nlohmann::json & object, const char * key)
 } // end anonymous namespace
 
 std::string
-StainNormalizationMethodToString(StainNormalizationMethod method)
+StainParameters::MethodToString(StainNormalizationMethod method)
 {
   switch (method)
   {
@@ -84,7 +84,7 @@ StainNormalizationMethodToString(StainNormalizationMethod method)
 }
 
 StainNormalizationMethod
-StainNormalizationMethodFromString(const std::string & name)
+StainParameters::MethodFromString(const std::string & name)
 {
   std::string lower(name);
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -93,7 +93,7 @@ StainNormalizationMethodFromString(const std::string & name)
                              StainNormalizationMethod::Reinhard,
                              StainNormalizationMethod::Ruifrok })
   {
-    if (lower == StainNormalizationMethodToString(method))
+    if (lower == StainParameters::MethodToString(method))
     {
       return method;
     }
@@ -105,7 +105,7 @@ StainNormalizationMethodFromString(const std::string & name)
 std::ostream &
 operator<<(std::ostream & os, StainNormalizationMethod method)
 {
-  return os << StainNormalizationMethodToString(method);
+  return os << StainParameters::MethodToString(method);
 }
 
 void
@@ -163,7 +163,7 @@ StainParameters::ToJSON() const
   nlohmann::json json;
   json["format"] = FormatName;
   json["version"] = FormatVersion;
-  json["method"] = StainNormalizationMethodToString(Method);
+  json["method"] = StainParameters::MethodToString(Method);
   if (UsesStainMatrix())
   {
     json["stain_matrix"] = { { "hematoxylin", StainMatrix[0] }, { "eosin", StainMatrix[1] } };
@@ -209,7 +209,7 @@ StainParameters::FromJSON(const std::string & text)
     itkGenericExceptionMacro(<< "Stain parameters: the field \"method\" is missing");
   }
   StainParameters parameters;
-  parameters.Method = StainNormalizationMethodFromString(json["method"].get<std::string>());
+  parameters.Method = StainParameters::MethodFromString(json["method"].get<std::string>());
   if (parameters.UsesStainMatrix())
   {
     if (!json.contains("stain_matrix") || !json["stain_matrix"].is_object())

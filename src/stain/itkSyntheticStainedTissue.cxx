@@ -51,21 +51,21 @@ Normalized(StainParameters::StainMatrixType m)
 } // end anonymous namespace
 
 StainParameters::StainMatrixType
-TypicalHEStainMatrix()
+SyntheticStainField::TypicalHEStainMatrix()
 {
   // Ruifrok and Johnston's H&E vectors.
   return Normalized({ { { { 0.650, 0.704, 0.286 } }, { { 0.072, 0.990, 0.105 } } } });
 }
 
 StainParameters::StainMatrixType
-AlternativeHEStainMatrix()
+SyntheticStainField::AlternativeHEStainMatrix()
 {
   // A bluer hematoxylin and a more orange eosin, as from another lab's protocol.
   return Normalized({ { { { 0.550, 0.758, 0.351 } }, { { 0.150, 0.900, 0.300 } } } });
 }
 
 SyntheticStainField
-GenerateSyntheticStainField(unsigned int width, unsigned int height, std::uint32_t seed, double nucleusDensity)
+SyntheticStainField::Generate(unsigned int width, unsigned int height, std::uint32_t seed, double nucleusDensity)
 {
   if (width == 0 || height == 0)
   {
@@ -152,7 +152,7 @@ GenerateSyntheticStainField(unsigned int width, unsigned int height, std::uint32
 }
 
 std::vector<unsigned char>
-RenderStainField(const SyntheticStainField & field, const StainParameters::StainMatrixType & s)
+SyntheticStainField::Render(const SyntheticStainField & field, const StainParameters::StainMatrixType & s)
 {
   const std::size_t          n = field.Hematoxylin.size();
   std::vector<unsigned char> rgb(3 * n);

@@ -25,6 +25,7 @@
 #include "itkDiffusionSampleFilter.h"
 #include "itkDiffusionTestUtilities.h"
 #include "itkGeneConditionedAdaptFilter.h"
+#include "itkMatrixOperations.h"
 #include "itkSHA256.h"
 
 #include "gtest/gtest.h"
@@ -35,6 +36,13 @@
 namespace
 {
 using namespace itk;
+
+/** \p rows profiles of the given values, row by row. */
+Array2D<double>
+Profiles(std::size_t rows, const std::vector<double> & values)
+{
+  return MatrixOperations::FromRowMajor(rows, values.size() / rows, values);
+}
 
 /** A tiny central model file and a 12-spot dataset of 16 x 16 patches with 5-gene expression. */
 struct Inputs
@@ -136,7 +144,7 @@ TEST(GeneConditionedAdaptFilter, MakesALocalModelThatSamplesPerProfile)
   // One patch per profile, the same patches for the same seed, others for other profiles.
   auto sampler = DiffusionSampleFilter<>::New();
   sampler->SetModel(filter->GetOutput());
-  sampler->SetConditioningProfiles({ 3, 0, 1, 0.5, 0, 0, 3, 1, 0.5, 0, 3, 0, 1, 0.5, 0 });
+  sampler->SetConditioningProfiles(Profiles(3, { 3, 0, 1, 0.5, 0, 0, 3, 1, 0.5, 0, 3, 0, 1, 0.5, 0 }));
   sampler->SetNumberOfSteps(4);
   sampler->SetNumberOfTorchThreads(1);
   sampler->SetGuidanceScale(3.0);
@@ -207,9 +215,9 @@ TEST(GeneConditionedAdaptFilter, SamplingChecksWhatItIsGiven)
   auto       sampler = DiffusionSampleFilter<>::New();
   sampler->SetModel(inputs.central);
   sampler->SetNumberOfSteps(2);
-  sampler->SetConditioningProfiles({ 1, 2, 3, 4, 5 });
+  sampler->SetConditioningProfiles(Profiles(1, { 1, 2, 3, 4, 5 }));
   EXPECT_THROW(sampler->Update(), ExceptionObject); // profiles for a central model
-  sampler->SetConditioningProfiles({});
+  sampler->SetConditioningProfiles(Array2D<double>());
   sampler->SetGuidanceScale(3.0);
   EXPECT_THROW(sampler->Update(), ExceptionObject); // guidance without conditioning
 
@@ -220,9 +228,9 @@ TEST(GeneConditionedAdaptFilter, SamplingChecksWhatItIsGiven)
   local->SetModel(filter->GetOutput());
   local->SetNumberOfSteps(2);
   EXPECT_THROW(local->Update(), ExceptionObject); // a local model without profiles
-  local->SetConditioningProfiles({ 1, 2, 3, 4 });
-  EXPECT_THROW(local->Update(), ExceptionObject); // not whole 5-gene profiles
-  local->SetConditioningProfiles({ 1, 2, 3, 4, std::nanf("") });
+  local->SetConditioningProfiles(Profiles(1, { 1, 2, 3, 4 }));
+  EXPECT_THROW(local->Update(), ExceptionObject); // 4-gene profiles for a 5-gene model
+  local->SetConditioningProfiles(Profiles(1, { 1, 2, 3, 4, std::nan("") }));
   EXPECT_THROW(local->Update(), ExceptionObject); // NaN expression
 }
 

@@ -95,7 +95,7 @@ main(int argc, char * argv[])
     StackType::Pointer other;
     if (source == "colour-noise")
     {
-      other = itk::MakeColourNoisePatches(real->GetPatches(), real->GetNumberOfPatches(), 7);
+      other = itk::ColourNoisePatches::MakePatches(real->GetPatches(), real->GetNumberOfPatches(), 7);
     }
     else if (std::filesystem::path(source).extension() == ".h5")
     {
@@ -115,7 +115,7 @@ main(int argc, char * argv[])
     {
       WriteGrid(other, argv[6]);
     }
-    const auto   measures = itk::MeasureSamples(real->GetPatches(), other);
+    const auto   measures = itk::SampleMeasures::Measure(real->GetPatches(), other);
     const auto & morphology = measures.Morphology;
     std::cout << "source\t" << source << "\n"
               << "patches\t" << real->GetNumberOfPatches() << " real, " << other->GetBufferedRegion().GetSize()[2]

@@ -24,7 +24,7 @@
 // baselines only.
 // Genes: top 250 by mean on the measured spots (log1p CP10k), and their 50 most variable.
 
-#include "itkSpatialDataReaders.h"
+#include "itkSpatialDataReader.h"
 #include "itkSpatialImputationEvaluation.h"
 
 #include <filesystem>
@@ -71,21 +71,21 @@ main(int argc, char * argv[])
         overrides[pair.substr(0, pair.find('='))] = std::stod(pair.substr(pair.find('=') + 1));
         continue;
       }
-      const auto                        comma = pair.find(',');
-      const auto                        spots = itk::ReadCountTable(pair.substr(0, comma), pair.substr(comma + 1));
-      const auto                        grid = itk::SpotGrid::FromSpots(*spots);
-      const std::string                 section = std::filesystem::path(pair.substr(0, comma)).stem().stem().string();
+      const auto        comma = pair.find(',');
+      const auto        spots = itk::SpatialDataReader::ReadCountTable(pair.substr(0, comma), pair.substr(comma + 1));
+      const auto        grid = itk::SpotGrid::FromSpots(*spots);
+      const std::string section = std::filesystem::path(pair.substr(0, comma)).stem().stem().string();
       std::vector<itk::ImputationSplit> splits;
       for (const char * phase : { "upleft", "upright", "downleft", "downright" })
       {
         if (protocol == "phase" || protocol == "both" || protocol == phase)
         {
-          splits.push_back(itk::MakePhaseSplit(grid, phase));
+          splits.push_back(itk::ImputationSplit::MakePhase(grid, phase));
         }
       }
       if (protocol == "random" || protocol == "both")
       {
-        splits.push_back(itk::MakeRandomImputationSplit(spots->GetNumberOfSpots(), 0.25, seed));
+        splits.push_back(itk::ImputationSplit::MakeRandom(spots->GetNumberOfSpots(), 0.25, seed));
       }
       for (const auto & split : splits)
       {
@@ -130,7 +130,7 @@ main(int argc, char * argv[])
           }
         }
         const auto evaluation =
-          itk::EvaluateImputation(*spots, grid, split, settings, steps > 0 ? filter.GetPointer() : nullptr);
+          itk::ImputationEvaluation::Evaluate(*spots, grid, split, settings, steps > 0 ? filter.GetPointer() : nullptr);
         std::size_t measured = 0;
         for (const auto m : split.Measured)
         {

@@ -75,7 +75,7 @@ main(int argc, char * argv[])
     }
     itk::StainParameters stains;
     stains.Method = itk::StainNormalizationMethod::Ruifrok;
-    stains.StainMatrix = itk::TypicalHEStainMatrix();
+    stains.StainMatrix = itk::SyntheticStainField::TypicalHEStainMatrix();
     stains.MaxConcentrations = { { 1.0, 1.0 } };
     const itk::StainColorMapper deconvolution(stains, stains);
     const auto                  size = dataset->GetPatches()->GetLargestPossibleRegion().GetSize();

@@ -24,7 +24,7 @@
 //                            [google benchmark flags]
 // run_patch_benchmark.sh makes the tiled TIFF from the synthetic slide with vips.
 
-#include "itkSpatialDataReaders.h"
+#include "itkSpatialDataReader.h"
 #include "itkSpotPatchExtractor.h"
 
 #include <benchmark/benchmark.h>
@@ -45,7 +45,7 @@ struct Loaded
 Loaded
 Load(const std::string & slidePath, const std::string & spotsPath, double pixelSize)
 {
-  Loaded loaded{ itk::SlideReader::New(), itk::ReadSpatialData(spotsPath) };
+  Loaded loaded{ itk::SlideReader::New(), itk::SpatialDataReader::Read(spotsPath) };
   loaded.Slide->Open(slidePath);
   loaded.Slide->SetPixelSize(pixelSize > 0.0 ? pixelSize : loaded.Spots->GetPixelSize());
   return loaded;
@@ -68,7 +68,7 @@ BM_ExtractTiledTIFF(benchmark::State & state)
   std::size_t patches = 0;
   for (auto _ : state)
   {
-    const auto result = itk::ExtractSpotPatches(*loaded.Slide, *loaded.Spots, settings);
+    const auto result = itk::SpotPatchExtractor::Extract(*loaded.Slide, *loaded.Spots, settings);
     patches = result.SpotIndices.size();
     benchmark::DoNotOptimize(result.Patches->GetBufferPointer());
   }
@@ -105,7 +105,7 @@ BM_ExtractHer2stJPEG(benchmark::State & state)
   std::size_t       patches = 0;
   for (auto _ : state)
   {
-    const auto result = itk::ExtractSpotPatches(*loaded.Slide, *loaded.Spots);
+    const auto result = itk::SpotPatchExtractor::Extract(*loaded.Slide, *loaded.Spots);
     patches = result.SpotIndices.size();
     benchmark::DoNotOptimize(result.Patches->GetBufferPointer());
   }

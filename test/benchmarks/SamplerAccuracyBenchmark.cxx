@@ -94,8 +94,8 @@ main(int argc, char * argv[])
       {
         spots->ApplyPreprocessing(preprocessing);
       }
-      const auto profiles = itk::ResampleConditioningProfiles(*spots, 1.0, static_cast<std::uint32_t>(request.Seed));
-      const std::size_t genes = profiles.Expression.size() / profiles.SourceSpots.size();
+      const auto profiles = itk::ConditioningProfiles::Resample(*spots, 1.0, static_cast<std::uint32_t>(request.Seed));
+      const std::size_t genes = profiles.Expression.cols();
       const std::size_t count = std::min(request.NumberOfSamples, profiles.SourceSpots.size());
       request.Conditions.assign(profiles.Expression.begin(), profiles.Expression.begin() + count * genes);
       request.GuidanceScale = std::stod(argv[5]);

@@ -51,8 +51,10 @@ Tissue(unsigned int width, unsigned int height, std::uint32_t seed, bool target)
   auto & entry = cache[{ width, height, target }];
   if (entry.empty())
   {
-    const auto field = itk::GenerateSyntheticStainField(width, height, seed);
-    entry = itk::RenderStainField(field, target ? itk::TypicalHEStainMatrix() : itk::AlternativeHEStainMatrix());
+    const auto field = itk::SyntheticStainField::Generate(width, height, seed);
+    entry = itk::SyntheticStainField::Render(field,
+                                             target ? itk::SyntheticStainField::TypicalHEStainMatrix()
+                                                    : itk::SyntheticStainField::AlternativeHEStainMatrix());
   }
   return entry;
 }
@@ -70,7 +72,7 @@ ToImage(const std::vector<unsigned char> & rgb, unsigned int width, unsigned int
 const itk::StainParameters &
 TargetParameters()
 {
-  static const auto parameters = *itk::EstimateStainParameters(Tissue(TargetWidth, TargetHeight, 7, true).data(),
+  static const auto parameters = *itk::StainAnalysis::Estimate(Tissue(TargetWidth, TargetHeight, 7, true).data(),
                                                                TargetWidth * TargetHeight,
                                                                3,
                                                                itk::StainNormalizationMethod::Macenko);
@@ -93,7 +95,7 @@ Run(benchmark::State & state, bool estimate, bool oneThread)
   }
   if (!estimate)
   {
-    filter->SetSourceParameters(*itk::EstimateStainParameters(
+    filter->SetSourceParameters(*itk::StainAnalysis::Estimate(
       Tissue(size, size, size, false).data(), std::size_t{ size } * size, 3, itk::StainNormalizationMethod::Macenko));
   }
   for (auto _ : state)

@@ -61,7 +61,7 @@ main(int argc, char * argv[])
       small->SetNumberOfStreamDivisions(divisions);
       small->Update();
       source =
-        itk::EstimateStainParameters(reinterpret_cast<const unsigned char *>(small->GetOutput()->GetBufferPointer()),
+        itk::StainAnalysis::Estimate(reinterpret_cast<const unsigned char *>(small->GetOutput()->GetBufferPointer()),
                                      small->GetOutput()->GetBufferedRegion().GetNumberOfPixels(),
                                      small->GetOutput()->GetNumberOfComponentsPerPixel(),
                                      target.Method);

@@ -16,7 +16,7 @@
  *
  *=========================================================================*/
 
-// Tissue tiles of a real slide: ExtractTissueTiles (tissue measured on small cuts, a chunk at a
+// Tissue tiles of a real slide: TissueTileExtractor (tissue measured on small cuts, a chunk at a
 // time, then only the chosen tiles cut at full size) against what it did before, kept here as the
 // reference: every grid tile cut at full size, then measured, then chosen. Same slide, settings
 // and seed, one process; prints both times, the patch bytes each holds at its peak, and how many
@@ -25,7 +25,7 @@
 
 #include "itkSlideReader.h"
 #include "itkTimeProbe.h"
-#include "itkTissueTiles.h"
+#include "itkTissueTileExtractor.h"
 
 #include <algorithm>
 #include <iostream>
@@ -34,7 +34,7 @@
 
 namespace
 {
-/** The former ExtractTissueTiles (whole-grid part only: no hold-out). */
+/** The former tissue tiles (whole-grid part only: no hold-out). */
 itk::SpotPatchDataset::Pointer
 CutEverythingThenChoose(const itk::SlideReader & slide, const itk::TissueTileSettings & settings,
                         std::size_t & gridTiles)
@@ -57,13 +57,14 @@ CutEverythingThenChoose(const itk::SlideReader & slide, const itk::TissueTileSet
   grid->SetPixelSize(slide.GetPixelSize());
   auto extraction = settings.Extraction;
   extraction.SkipPartialPatches = true;
-  const auto all = itk::SpotPatchDataset::FromExtraction(ExtractSpotPatches(slide, *grid, extraction), *grid, "slide");
-  const auto size = all->GetPatches()->GetLargestPossibleRegion().GetSize();
+  const auto all =
+    itk::SpotPatchDataset::FromExtraction(itk::SpotPatchExtractor::Extract(slide, *grid, extraction), *grid, "slide");
+  const auto               size = all->GetPatches()->GetLargestPossibleRegion().GetSize();
   const std::size_t        pixels = size[0] * size[1];
   std::vector<std::size_t> kept;
   for (std::size_t k = 0; k < size[2]; ++k)
   {
-    if (itk::TissueFraction(all->GetPatches()->GetBufferPointer() + k * pixels, pixels) >=
+    if (itk::TissueTileExtractor::TissueFraction(all->GetPatches()->GetBufferPointer() + k * pixels, pixels) >=
         settings.MinimumTissueFraction)
     {
       kept.push_back(k);
@@ -109,7 +110,7 @@ main(int argc, char * argv[])
 
   itk::TimeProbe screened;
   screened.Start();
-  const auto chosen = itk::ExtractTissueTiles(*slide, settings, argv[1]);
+  const auto chosen = itk::TissueTileExtractor::Extract(*slide, settings, argv[1]);
   screened.Stop();
 
   std::size_t    gridTiles = 0;
@@ -124,8 +125,10 @@ main(int argc, char * argv[])
   std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(common));
   std::cout << "grid tiles: " << gridTiles << ", chosen: " << chosen->GetNumberOfPatches() << " (reference "
             << reference->GetNumberOfPatches() << "), in common: " << common.size() << "\n"
-            << "ExtractTissueTiles: " << screened.GetTotal() << " s, patch bytes held at most "
-            << chosen->GetNumberOfPatches() * tileBytes + 4096 * 3 * itk::ScreeningPixels * itk::ScreeningPixels << "\n"
+            << "TissueTileExtractor: " << screened.GetTotal() << " s, patch bytes held at most "
+            << chosen->GetNumberOfPatches() * tileBytes +
+                 4096 * 3 * itk::TissueTileExtractor::ScreeningPixels * itk::TissueTileExtractor::ScreeningPixels
+            << "\n"
             << "cut everything, then choose: " << everything.GetTotal() << " s, patch bytes held at most "
             << gridTiles * tileBytes + reference->GetNumberOfPatches() * tileBytes << "\n"
             << "time ratio: " << everything.GetTotal() / screened.GetTotal() << "x\n";

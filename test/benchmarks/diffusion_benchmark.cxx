@@ -18,7 +18,7 @@
 
 // Times the C++ diffusion engine for diffusion_benchmark.py: U-Net evaluations with guidance's
 // doubled batch (sampling, under InferenceMode) and optimizer steps of the trainer. Prints one JSON
-// line. HEAP: "retain" keeps freed memory for reuse, as c2l does (itk::RetainFreedMemoryForReuse);
+// line. HEAP: "retain" keeps freed memory for reuse, as c2l does (itk::ProcessMemory::RetainFreedMemoryForReuse);
 // "glibc" leaves glibc's malloc as it starts.
 // Usage: DiffusionBenchmark MODEL.safetensors sample|train SIZE BATCH REPEATS THREADS retain|glibc
 

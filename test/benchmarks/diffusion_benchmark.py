@@ -17,7 +17,7 @@ training, batch 8; at 56^2 in 224^2 sampling, guidance's 2 images), the C++ engi
 against the composite form (baddbmm, softmax, bmm; what PyTorch 1.13 and diffusers' AttnProcessor
 run), both in the one C++ program test/diffusion/AttentionBenchmark, in the same run.
 
-The heap: C++ runs as c2l does, keeping freed memory for reuse (itk::RetainFreedMemoryForReuse), and
+The heap: C++ runs as c2l does, keeping freed memory for reuse (itk::ProcessMemory::RetainFreedMemoryForReuse), and
 again with glibc's malloc as it starts (the "glibc" column), in the same rounds; Python with glibc's
 defaults, as a user runs it.
 

@@ -20,7 +20,7 @@
 // (batch gathering, dihedral augmentation, forward, MAE, backward, AdamW) and batched prediction
 // (PredictExpression, eval mode under InferenceMode). Random weights and patches: speed only. Prints
 // one JSON line with the best of the timed rounds. HEAP: "retain" keeps freed memory for reuse, as c2l
-// does (itk::RetainFreedMemoryForReuse); "glibc" leaves glibc's malloc as it starts.
+// does (itk::ProcessMemory::RetainFreedMemoryForReuse); "glibc" leaves glibc's malloc as it starts.
 // Usage: RegressorBenchmark DEPTH SIZE BATCH GENES STEPS PREDICT_BATCHES ROUNDS THREADS HEAP
 
 #include "itkHeapRetention.h"

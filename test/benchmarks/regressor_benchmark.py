@@ -13,7 +13,7 @@ Each figure is the best of 3 rounds, C++ and Python alternating (each after its 
 each C++ round is a process of its own that times two rounds and keeps the better, so that neither side
 is measured only in its first steps).
 
-The heap: C++ runs as c2l does, keeping freed memory for reuse (itk::RetainFreedMemoryForReuse), and
+The heap: C++ runs as c2l does, keeping freed memory for reuse (itk::ProcessMemory::RetainFreedMemoryForReuse), and
 again with glibc's malloc as it starts (the "glibc" columns), in the same rounds. Python runs with
 glibc's defaults, as a user runs it, or with --python-heap retain under the same policy as c2l
 (mallopt through ctypes), which shows how much of a ratio the heap policy alone makes.
@@ -115,7 +115,7 @@ def best(results):
 
 
 def retain_freed_memory():
-    """What itk::RetainFreedMemoryForReuse does, for this Python process (glibc's mallopt(3))."""
+    """What itk::ProcessMemory::RetainFreedMemoryForReuse does, for this Python process (glibc's mallopt(3))."""
     libc = ctypes.CDLL("libc.so.6")
     m_trim_threshold, m_mmap_max = -1, -4
     if libc.mallopt(m_mmap_max, 0) != 1 or libc.mallopt(m_trim_threshold, -1) != 1:

@@ -16,7 +16,7 @@
  *
  *=========================================================================*/
 
-// EvaluateImputation: the splits of both protocols, the gene choice on measured spots only, the
+// ImputationEvaluation::Evaluate: the splits of both protocols, the gene choice on measured spots only, the
 // methods each protocol admits, and the errors for genes that are absent or splits without spots.
 
 #include "itkSpatialImputationEvaluation.h"
@@ -58,7 +58,7 @@ TEST(SpatialImputationEvaluation, PhaseSplitRunsEveryMethodOnTheHeldOutSpots)
 {
   const auto spots = Section();
   const auto grid = itk::SpotGrid::FromSpots(*spots);
-  const auto split = itk::MakePhaseSplit(grid, "downright");
+  const auto split = itk::ImputationSplit::MakePhase(grid, "downright");
   // Odd array coordinates relative to the grid origin (1x1 is column 0): 1 spot in 4.
   EXPECT_EQ(std::count(split.Measured.begin(), split.Measured.end(), 1), 30);
   itk::ImputationEvaluationSettings settings;
@@ -68,7 +68,7 @@ TEST(SpatialImputationEvaluation, PhaseSplitRunsEveryMethodOnTheHeldOutSpots)
   filter->SetWidth(8);
   filter->SetGrowthRate(8);
   filter->SetNumberOfSteps(10);
-  const auto            evaluation = itk::EvaluateImputation(*spots, grid, split, settings, filter);
+  const auto            evaluation = itk::ImputationEvaluation::Evaluate(*spots, grid, split, settings, filter);
   std::set<std::string> methods;
   for (const auto & method : evaluation.Methods)
   {
@@ -99,7 +99,7 @@ TEST(SpatialImputationEvaluation, RandomSplitHasNoLatticeFills)
 {
   const auto spots = Section();
   const auto grid = itk::SpotGrid::FromSpots(*spots);
-  const auto split = itk::MakeRandomImputationSplit(spots->GetNumberOfSpots(), 0.25, 3);
+  const auto split = itk::ImputationSplit::MakeRandom(spots->GetNumberOfSpots(), 0.25, 3);
   EXPECT_EQ(std::count(split.Measured.begin(), split.Measured.end(), 1), 30);
   // The same split as the pipeline's (SpatialExpressionData::MakeRandomSplit with the same seed).
   auto copy = spots->SelectSpots(spots->GetSpotIndices(true));
@@ -107,7 +107,7 @@ TEST(SpatialImputationEvaluation, RandomSplitHasNoLatticeFills)
   EXPECT_EQ(copy->GetSplit(), split.Measured);
   itk::ImputationEvaluationSettings settings;
   settings.Genes.TopGenes = 3;
-  const auto            evaluation = itk::EvaluateImputation(*spots, grid, split, settings);
+  const auto            evaluation = itk::ImputationEvaluation::Evaluate(*spots, grid, split, settings);
   std::set<std::string> methods;
   for (const auto & method : evaluation.Methods)
   {
@@ -122,16 +122,17 @@ TEST(SpatialImputationEvaluation, BadInputIsRefused)
   const auto                        grid = itk::SpotGrid::FromSpots(*spots);
   itk::ImputationEvaluationSettings settings;
   settings.Genes.GeneList = { "WAVE", "ABSENT" };
-  EXPECT_THROW(itk::EvaluateImputation(*spots, grid, itk::MakePhaseSplit(grid, "upleft"), settings),
-               itk::ExceptionObject);
+  EXPECT_THROW(
+    itk::ImputationEvaluation::Evaluate(*spots, grid, itk::ImputationSplit::MakePhase(grid, "upleft"), settings),
+    itk::ExceptionObject);
   settings.Genes.GeneList.clear();
   itk::ImputationSplit none{ "none", std::vector<std::uint8_t>(spots->GetNumberOfSpots(), 0) };
-  EXPECT_THROW(itk::EvaluateImputation(*spots, grid, none, settings), itk::ExceptionObject);
+  EXPECT_THROW(itk::ImputationEvaluation::Evaluate(*spots, grid, none, settings), itk::ExceptionObject);
   itk::ImputationSplit all{ "all", std::vector<std::uint8_t>(spots->GetNumberOfSpots(), 1) };
-  EXPECT_THROW(itk::EvaluateImputation(*spots, grid, all, settings), itk::ExceptionObject);
+  EXPECT_THROW(itk::ImputationEvaluation::Evaluate(*spots, grid, all, settings), itk::ExceptionObject);
   itk::ImputationSplit short_{ "short", std::vector<std::uint8_t>(5, 1) };
-  EXPECT_THROW(itk::EvaluateImputation(*spots, grid, short_, settings), itk::ExceptionObject);
-  EXPECT_THROW(itk::MakeRandomImputationSplit(10, 0.0, 1), itk::ExceptionObject);
+  EXPECT_THROW(itk::ImputationEvaluation::Evaluate(*spots, grid, short_, settings), itk::ExceptionObject);
+  EXPECT_THROW(itk::ImputationSplit::MakeRandom(10, 0.0, 1), itk::ExceptionObject);
 }
 
 TEST(SpatialImputationEvaluation, MakeChoosesTheProtocolFromWhatIsGiven)
@@ -139,10 +140,10 @@ TEST(SpatialImputationEvaluation, MakeChoosesTheProtocolFromWhatIsGiven)
   const auto spots = Section();
   const auto grid = itk::SpotGrid::FromSpots(*spots);
   const auto random = itk::ImputationSplit::Make(grid, 0.25, "", 3);
-  EXPECT_EQ(random.Measured, itk::MakeRandomImputationSplit(spots->GetNumberOfSpots(), 0.25, 3).Measured);
+  EXPECT_EQ(random.Measured, itk::ImputationSplit::MakeRandom(spots->GetNumberOfSpots(), 0.25, 3).Measured);
   const auto phase = itk::ImputationSplit::Make(grid, 0.0, "upright", 3);
-  EXPECT_EQ(phase.Name, itk::MakePhaseSplit(grid, "upright").Name);
-  EXPECT_EQ(phase.Measured, itk::MakePhaseSplit(grid, "upright").Measured);
+  EXPECT_EQ(phase.Name, itk::ImputationSplit::MakePhase(grid, "upright").Name);
+  EXPECT_EQ(phase.Measured, itk::ImputationSplit::MakePhase(grid, "upright").Measured);
   EXPECT_THROW(itk::ImputationSplit::Make(grid, 0.25, "upright", 3), itk::ExceptionObject); // both
   EXPECT_THROW(itk::ImputationSplit::Make(grid, 0.0, "", 3), itk::ExceptionObject);         // neither
 }

@@ -47,7 +47,7 @@ protected:
     itk::SyntheticSlideSettings slide;
     slide.NumberOfSpots = 60;
     slide.Seed = 3;
-    itk::WriteSyntheticSlide(itk::GenerateSyntheticSlide(slide), Path("slide"));
+    itk::SyntheticSlide::Write(itk::SyntheticSlide::Generate(slide), Path("slide"));
   }
 
   void

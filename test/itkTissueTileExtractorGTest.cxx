@@ -19,12 +19,13 @@
 // Tissue tiles: the grid's tiles with enough tissue, a spatial hold-out whose two parts partition
 // them by the block rule, a seeded cap, and the refusals.
 
-#include "itkTissueTiles.h"
+#include "itkTissueTileExtractor.h"
 
 #include "itkImageFileWriter.h"
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <set>
@@ -108,7 +109,7 @@ protected:
 
 TEST_F(TissueTiles, TakesEveryTileWithEnoughTissueAndNoOther)
 {
-  const auto                    tiles = itk::ExtractTissueTiles(*m_Slide, Settings(), "half.mha");
+  const auto                    tiles = itk::TissueTileExtractor::Extract(*m_Slide, Settings(), "half.mha");
   std::set<std::pair<int, int>> expected;
   for (int row = 0; row < 9; ++row)
   {
@@ -130,9 +131,9 @@ TEST_F(TissueTiles, HoldOutPartsPartitionTheTilesByBlocks)
   auto settings = Settings();
   settings.HoldOutBlockTiles = 2;
   settings.Part = itk::TileGridPart::Training;
-  const auto training = Cells(*itk::ExtractTissueTiles(*m_Slide, settings, "half.mha"));
+  const auto training = Cells(*itk::TissueTileExtractor::Extract(*m_Slide, settings, "half.mha"));
   settings.Part = itk::TileGridPart::HeldOut;
-  const auto  heldOut = Cells(*itk::ExtractTissueTiles(*m_Slide, settings, "half.mha"));
+  const auto  heldOut = Cells(*itk::TissueTileExtractor::Extract(*m_Slide, settings, "half.mha"));
   std::size_t expectedHeldOut = 0;
   for (int row = 0; row < 9; ++row)
   {
@@ -153,11 +154,11 @@ TEST_F(TissueTiles, TheCapChoosesTheSameTilesForTheSameSeed)
   auto settings = Settings();
   settings.MaximumTiles = 10;
   settings.Seed = 4;
-  const auto first = Cells(*itk::ExtractTissueTiles(*m_Slide, settings, "half.mha"));
+  const auto first = Cells(*itk::TissueTileExtractor::Extract(*m_Slide, settings, "half.mha"));
   EXPECT_EQ(first.size(), 10u);
-  EXPECT_EQ(Cells(*itk::ExtractTissueTiles(*m_Slide, settings, "half.mha")), first);
+  EXPECT_EQ(Cells(*itk::TissueTileExtractor::Extract(*m_Slide, settings, "half.mha")), first);
   settings.Seed = 5;
-  const auto other = Cells(*itk::ExtractTissueTiles(*m_Slide, settings, "half.mha"));
+  const auto other = Cells(*itk::TissueTileExtractor::Extract(*m_Slide, settings, "half.mha"));
   EXPECT_EQ(other.size(), 10u);
   EXPECT_NE(other, first);
   for (const auto & cell : other)
@@ -174,8 +175,39 @@ TEST_F(TissueTiles, TissueFractionCountsPixelsDarkerThanBackground)
     // Mean of R, G, B: 219 (tissue) for the first three, 220 (background) for the rest.
     pixels[i].Set(i < 3 ? 219 : 220, i < 3 ? 219 : 221, i < 3 ? 219 : 219);
   }
-  EXPECT_DOUBLE_EQ(itk::TissueFraction(pixels.data(), pixels.size()), 3.0 / 8.0);
-  EXPECT_DOUBLE_EQ(itk::TissueFraction(pixels.data(), 0), 0.0);
+  EXPECT_DOUBLE_EQ(itk::TissueTileExtractor::TissueFraction(pixels.data(), pixels.size()), 3.0 / 8.0);
+  EXPECT_DOUBLE_EQ(itk::TissueTileExtractor::TissueFraction(pixels.data(), 0), 0.0);
+}
+
+// The extractor as a pipeline source: the same tiles as Extract, progress rising to 1, an abort
+// that stops it with ProcessAborted.
+TEST_F(TissueTiles, PipelineSourceReportsProgressAndHonoursAbort)
+{
+  auto extractor = itk::TissueTileExtractor::New();
+  extractor->SetSlide(m_Slide);
+  extractor->SetSettings(Settings());
+  std::vector<float> progress;
+  extractor->AddObserver(itk::ProgressEvent(),
+                         [&](const itk::EventObject &) { progress.push_back(extractor->GetProgress()); });
+  extractor->Update();
+  EXPECT_EQ(Cells(*extractor->GetOutput()), Cells(*itk::TissueTileExtractor::Extract(*m_Slide, Settings(), "x")));
+  EXPECT_EQ(std::string(extractor->GetOutput()->GetSlideFileName()),
+            m_Slide->GetFileName()); // no SlideName: the file's
+  ASSERT_GE(progress.size(), 2u);
+  EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
+  EXPECT_FLOAT_EQ(progress.back(), 1.0f);
+
+  auto aborting = itk::TissueTileExtractor::New();
+  aborting->SetSlide(m_Slide);
+  aborting->SetSettings(Settings());
+  aborting->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) {
+    if (aborting->GetProgress() > 0.0f)
+    {
+      aborting->AbortGenerateDataOn();
+    }
+  });
+  EXPECT_THROW(aborting->Update(), itk::ProcessAborted);
+  EXPECT_THROW(itk::TissueTileExtractor::New()->Update(), itk::ExceptionObject); // no slide
 }
 
 TEST_F(TissueTiles, RefusesWhatCannotWork)
@@ -194,17 +226,17 @@ TEST_F(TissueTiles, RefusesWhatCannotWork)
   auto blank = itk::SlideReader::New();
   blank->Open(WriteSlide("blank.mha", 0));
   blank->SetPixelSize(1.0);
-  expectRefused([&] { itk::ExtractTissueTiles(*blank, Settings(), "blank.mha"); }, "No tile of blank.mha");
+  expectRefused([&] { itk::TissueTileExtractor::Extract(*blank, Settings(), "blank.mha"); }, "No tile of blank.mha");
   auto settings = Settings();
   settings.Part = itk::TileGridPart::HeldOut;
-  expectRefused([&] { itk::ExtractTissueTiles(*m_Slide, settings, "half.mha"); }, "HoldOutBlockTiles");
+  expectRefused([&] { itk::TissueTileExtractor::Extract(*m_Slide, settings, "half.mha"); }, "HoldOutBlockTiles");
   settings = Settings();
   settings.Extraction.PatchSizeMicrometres = 500.0;
-  expectRefused([&] { itk::ExtractTissueTiles(*m_Slide, settings, "half.mha"); }, "smaller than one");
+  expectRefused([&] { itk::TissueTileExtractor::Extract(*m_Slide, settings, "half.mha"); }, "smaller than one");
   settings = Settings();
   settings.MaximumTiles = 0;
-  expectRefused([&] { itk::ExtractTissueTiles(*m_Slide, settings, "half.mha"); }, "positive");
+  expectRefused([&] { itk::TissueTileExtractor::Extract(*m_Slide, settings, "half.mha"); }, "positive");
   settings = Settings();
   settings.MinimumTissueFraction = 1.5;
-  expectRefused([&] { itk::ExtractTissueTiles(*m_Slide, settings, "half.mha"); }, "[0, 1]");
+  expectRefused([&] { itk::TissueTileExtractor::Extract(*m_Slide, settings, "half.mha"); }, "[0, 1]");
 }

@@ -15,7 +15,9 @@
  *  limitations under the License.
  *
  *=========================================================================*/
-#include "itkTissueTiles.h"
+#include "itkTissueTileExtractor.h"
+
+#include "itkPatchCutting.h"
 
 #include <algorithm>
 #include <random>
@@ -24,7 +26,7 @@ namespace itk
 {
 
 double
-TissueFraction(const RGBPixel<unsigned char> * pixels, std::size_t count)
+TissueTileExtractor::TissueFraction(const RGBPixel<unsigned char> * pixels, std::size_t count)
 {
   std::size_t tissue = 0;
   for (std::size_t i = 0; i < count; ++i)
@@ -34,8 +36,16 @@ TissueFraction(const RGBPixel<unsigned char> * pixels, std::size_t count)
   return count == 0 ? 0.0 : static_cast<double>(tissue) / static_cast<double>(count);
 }
 
+namespace
+{
+/** The share of the work that screening takes in the progress reports (measured on her2st C2:
+ * about a third of the time, with 2,000 tiles chosen). */
+constexpr double ScreeningShare = 0.3;
+} // namespace
+
 SpotPatchDataset::Pointer
-ExtractTissueTiles(const SlideReader & slide, const TissueTileSettings & settings, const std::string & slideName)
+CutTissueTiles(const SlideReader & slide, const TissueTileSettings & settings, const std::string & slideName,
+               const ProgressCallback & progress)
 {
   const double micrometres = settings.Extraction.PatchSizeMicrometres;
   if (!(micrometres > 0.0) || settings.Extraction.PatchSizePixels == 0 || settings.MaximumTiles == 0)
@@ -84,13 +94,13 @@ ExtractTissueTiles(const SlideReader & slide, const TissueTileSettings & setting
     itkGenericExceptionMacro(<< "The " << (settings.Part == TileGridPart::HeldOut ? "held-out" : "training")
                              << " part of " << slideName << "'s tile grid is empty: use smaller hold-out blocks");
   }
-  // Screening: each grid tile's tissue fraction from a small version of it (at most ScreeningPixels
-  // a side, the slide's own colours: no stain normalisation), cut a chunk of tiles at a time, so
-  // that neither the whole grid at full size nor its patches are ever held; only the chosen tiles
-  // are then cut at full size.
+  // Screening: each grid tile's tissue fraction from a small version of it (at most
+  // TissueTileExtractor::ScreeningPixels a side, the slide's own colours: no stain normalisation), cut a chunk of tiles
+  // at a time, so that neither the whole grid at full size nor its patches are ever held; only the chosen tiles are
+  // then cut at full size.
   PatchExtractionSettings screening;
   screening.PatchSizeMicrometres = micrometres;
-  screening.PatchSizePixels = std::min(settings.Extraction.PatchSizePixels, ScreeningPixels);
+  screening.PatchSizePixels = std::min(settings.Extraction.PatchSizePixels, TissueTileExtractor::ScreeningPixels);
   screening.SkipPartialPatches = true;
   constexpr std::size_t    chunk = 4096;
   std::vector<std::size_t> kept;
@@ -103,15 +113,20 @@ ExtractTissueTiles(const SlideReader & slide, const TissueTileSettings & setting
                                                                    positions.begin() + first + count);
     part->SetSpots(partIds, partPositions);
     part->SetPixelSize(slide.GetPixelSize());
-    const auto        small = ExtractSpotPatches(slide, *part, screening);
+    const auto        small = CutSpotPatches(slide, *part, screening, ProgressCallback());
     const auto        size = small.Patches->GetLargestPossibleRegion().GetSize();
     const std::size_t pixels = size[0] * size[1];
     for (std::size_t k = 0; k < size[2]; ++k)
     {
-      if (TissueFraction(small.Patches->GetBufferPointer() + k * pixels, pixels) >= settings.MinimumTissueFraction)
+      if (TissueTileExtractor::TissueFraction(small.Patches->GetBufferPointer() + k * pixels, pixels) >=
+          settings.MinimumTissueFraction)
       {
         kept.push_back(first + small.SpotIndices[k]);
       }
+    }
+    if (progress)
+    {
+      progress(ScreeningShare * static_cast<double>(first + count) / ids.size());
     }
   }
   if (kept.empty())
@@ -142,7 +157,83 @@ ExtractTissueTiles(const SlideReader & slide, const TissueTileSettings & setting
   chosen->SetPixelSize(slide.GetPixelSize());
   auto extraction = settings.Extraction;
   extraction.SkipPartialPatches = true;
-  return SpotPatchDataset::FromExtraction(ExtractSpotPatches(slide, *chosen, extraction), *chosen, slideName);
+  ProgressCallback cutting;
+  if (progress)
+  {
+    cutting = [&progress](double fraction) { progress(ScreeningShare + (1.0 - ScreeningShare) * fraction); };
+  }
+  return SpotPatchDataset::FromExtraction(CutSpotPatches(slide, *chosen, extraction, cutting), *chosen, slideName);
+}
+
+SpotPatchDataset::Pointer
+TissueTileExtractor::Extract(const SlideReader & slide, const TissueTileSettings & settings,
+                             const std::string & slideName)
+{
+  return CutTissueTiles(slide, settings, slideName, ProgressCallback());
+}
+
+TissueTileExtractor::TissueTileExtractor()
+{
+  this->SetNumberOfRequiredInputs(0);
+  this->SetNumberOfRequiredOutputs(1);
+  this->SetNthOutput(0, this->MakeOutput(0));
+}
+
+ProcessObject::DataObjectPointer
+TissueTileExtractor::MakeOutput(DataObjectPointerArraySizeType)
+{
+  return SpotPatchDataset::New().GetPointer();
+}
+
+SpotPatchDataset *
+TissueTileExtractor::GetOutput()
+{
+  return static_cast<SpotPatchDataset *>(this->ProcessObject::GetOutput(0));
+}
+
+void
+TissueTileExtractor::SetSettings(const TissueTileSettings & settings)
+{
+  m_Settings = settings;
+  this->Modified();
+}
+
+void
+TissueTileExtractor::VerifyPreconditions() ITKv5_CONST
+{
+  Superclass::VerifyPreconditions();
+  if (m_Slide.IsNull())
+  {
+    itkExceptionMacro(<< "No slide to cut tiles from; SetSlide with an opened SlideReader");
+  }
+}
+
+void
+TissueTileExtractor::GenerateData()
+{
+  this->UpdateProgress(0.0f);
+  const std::string name = m_SlideName.empty() ? std::string(m_Slide->GetFileName()) : m_SlideName;
+  this->GetOutput()->Graft(CutTissueTiles(*m_Slide, m_Settings, name, ReportProgressOf(this, 0.0f, 1.0f)));
+}
+
+void
+TissueTileExtractor::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "Slide: " << (m_Slide ? m_Slide->GetFileName() : "(none)") << std::endl;
+  os << indent << "SlideName: " << m_SlideName << std::endl;
+  os << indent << "PatchSizeMicrometres: " << m_Settings.Extraction.PatchSizeMicrometres << std::endl;
+  os << indent << "PatchSizePixels: " << m_Settings.Extraction.PatchSizePixels << std::endl;
+  os << indent << "NormalizationTarget: "
+     << (m_Settings.Extraction.NormalizationTarget
+           ? StainParameters::MethodToString(m_Settings.Extraction.NormalizationTarget->Method)
+           : std::string("none"))
+     << std::endl;
+  os << indent << "MaximumTiles: " << m_Settings.MaximumTiles << std::endl;
+  os << indent << "Seed: " << m_Settings.Seed << std::endl;
+  os << indent << "MinimumTissueFraction: " << m_Settings.MinimumTissueFraction << std::endl;
+  os << indent << "HoldOutBlockTiles: " << m_Settings.HoldOutBlockTiles << std::endl;
+  os << indent << "Part: " << static_cast<int>(m_Settings.Part) << std::endl;
 }
 
 } // end namespace itk

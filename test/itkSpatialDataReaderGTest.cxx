@@ -20,7 +20,7 @@
 // independently (test/data/make_spatial_fixtures.py): counts, names and positions as the other
 // implementation sees them, and a clear exception for each kind of bad input.
 
-#include "itkSpatialDataReaders.h"
+#include "itkSpatialDataReader.h"
 #include "itkStainTestUtilities.h"
 
 #include "gtest/gtest.h"
@@ -141,7 +141,7 @@ bool     SpatialDataReaders::s_FixturesMade = false;
 
 TEST_F(SpatialDataReaders, AnnDataCSRWithCategoricalGeneIds)
 {
-  const auto data = itk::ReadAnnData((s_Folder / "anndata_csr.h5ad").string());
+  const auto data = itk::SpatialDataReader::ReadAnnData((s_Folder / "anndata_csr.h5ad").string());
   ExpectMatchesFixture(data);
   EXPECT_EQ(data->GetGeneIds()[3], "ENSG00003");
   EXPECT_EQ(data->GetCounts().RowSum(3), 0.0); // the spot without counts
@@ -149,17 +149,41 @@ TEST_F(SpatialDataReaders, AnnDataCSRWithCategoricalGeneIds)
 
 TEST_F(SpatialDataReaders, AnnDataLegacyCSCAndDense)
 {
-  ExpectMatchesFixture(itk::ReadAnnData((s_Folder / "anndata_csc_legacy.h5ad").string()));
-  ExpectMatchesFixture(itk::ReadAnnData((s_Folder / "anndata_dense.h5ad").string()));
+  ExpectMatchesFixture(itk::SpatialDataReader::ReadAnnData((s_Folder / "anndata_csc_legacy.h5ad").string()));
+  ExpectMatchesFixture(itk::SpatialDataReader::ReadAnnData((s_Folder / "anndata_dense.h5ad").string()));
 }
 
 TEST_F(SpatialDataReaders, HESTSampleTakesPixelSizeFromMetadata)
 {
-  EXPECT_EQ(itk::DetectSpatialDataFormat((s_Folder / "hest").string()), itk::SpatialDataFormat::HESTSample);
-  const auto data = itk::ReadSpatialData((s_Folder / "hest").string());
+  EXPECT_EQ(itk::SpatialDataReader::DetectFormat((s_Folder / "hest").string()), itk::SpatialDataFormat::HESTSample);
+  const auto data = itk::SpatialDataReader::Read((s_Folder / "hest").string());
   ExpectMatchesFixture(data);
   EXPECT_EQ(data->GetPixelSize(), 0.2738);
   EXPECT_EQ(data->GetMetadata("hest_id"), "TENX99");
+}
+
+// The reader as a pipeline source: the same data as the static Read, the format found, and the
+// sample id refused where it means nothing.
+TEST_F(SpatialDataReaders, ReaderIsAPipelineSource)
+{
+  auto reader = itk::SpatialDataReader::New();
+  reader->SetFileName((s_Folder / "hest").string());
+  reader->SetSampleId("TENX99");
+  reader->Update();
+  ExpectMatchesFixture(reader->GetOutput());
+  EXPECT_EQ(reader->GetFormat(), itk::SpatialDataFormat::HESTSample);
+  EXPECT_EQ(reader->GetOutput()->GetPixelSize(), 0.2738);
+  EXPECT_EQ(reader->GetOutput()->GetMetadata("hest_id"), "TENX99");
+
+  reader->SetFileName((s_Folder / "anndata_dense.h5ad").string());
+  EXPECT_THROW(reader->Update(), itk::ExceptionObject); // a sample id for an .h5ad
+  reader->SetSampleId("");
+  reader->Update();
+  EXPECT_EQ(reader->GetFormat(), itk::SpatialDataFormat::AnnData);
+  ExpectMatchesFixture(reader->GetOutput());
+
+  auto unnamed = itk::SpatialDataReader::New();
+  EXPECT_THROW(unnamed->Update(), itk::ExceptionObject);
 }
 
 TEST_F(SpatialDataReaders, VisiumHeartSubset)
@@ -168,19 +192,22 @@ TEST_F(SpatialDataReaders, VisiumHeartSubset)
   {
     GTEST_SKIP() << "Shared data not found at " << VisiumFolder();
   }
-  const auto data = itk::ReadSpatialData(VisiumFolder());
+  const auto data = itk::SpatialDataReader::Read(VisiumFolder());
   EXPECT_EQ(data->GetNumberOfSpots(), 100u);
   EXPECT_EQ(data->GetNumberOfGenes(), 100u);
   EXPECT_EQ(data->GetCounts().NumberOfNonZeros(), 656u);
-  EXPECT_EQ(itk::ReadVisiumPositions(VisiumFolder() + "/spatial/tissue_positions_list.csv").size(), 4992u);
-  const auto factors = itk::ReadVisiumScaleFactors(VisiumFolder() + "/spatial/scalefactors_json.json");
+  EXPECT_EQ(itk::SpatialDataReader::ReadVisiumPositions(VisiumFolder() + "/spatial/tissue_positions_list.csv").size(),
+            4992u);
+  const auto factors =
+    itk::SpatialDataReader::ReadVisiumScaleFactors(VisiumFolder() + "/spatial/scalefactors_json.json");
   EXPECT_EQ(factors.at("spot_diameter_fullres"), 89.42751063343188);
   EXPECT_EQ(factors.at("tissue_hires_scalef"), 0.150015);
   EXPECT_EQ(factors.at("fiducial_diameter_fullres"), 144.45982486939);
   EXPECT_EQ(factors.at("tissue_lowres_scalef"), 0.045004502);
   EXPECT_DOUBLE_EQ(data->GetPixelSize(), 65.0 / 89.42751063343188);
   // With that pixel size, neighbouring spots of a row (array columns 0 and 2) are Visium's 100 um apart.
-  const auto positions = itk::ReadVisiumPositions(VisiumFolder() + "/spatial/tissue_positions_list.csv");
+  const auto positions =
+    itk::SpatialDataReader::ReadVisiumPositions(VisiumFolder() + "/spatial/tissue_positions_list.csv");
   const auto at = [&](int row, int column) {
     return *std::find_if(positions.begin(), positions.end(), [&](const itk::VisiumSpotPosition & p) {
       return p.ArrayRow == row && p.ArrayColumn == column;
@@ -209,7 +236,8 @@ TEST_F(SpatialDataReaders, VisiumHeartSubset)
   EXPECT_EQ(row, 100u);
 
   // Positions joined by barcode: x is the full-resolution column, y the row.
-  for (const auto & p : itk::ReadVisiumPositions(VisiumFolder() + "/spatial/tissue_positions_list.csv"))
+  for (const auto & p :
+       itk::SpatialDataReader::ReadVisiumPositions(VisiumFolder() + "/spatial/tissue_positions_list.csv"))
   {
     const auto at = std::find(data->GetSpotIds().begin(), data->GetSpotIds().end(), p.Barcode);
     if (at != data->GetSpotIds().end())
@@ -229,12 +257,12 @@ TEST_F(SpatialDataReaders, VisiumHeartSubset)
     std::ofstream out(v2 / "spatial" / "tissue_positions.csv");
     out << "barcode,in_tissue,array_row,array_col,pxl_row_in_fullres,pxl_col_in_fullres\n" << v1.rdbuf();
   }
-  const auto withHeader = itk::ReadVisiumOuts(v2.string());
+  const auto withHeader = itk::SpatialDataReader::ReadVisiumOuts(v2.string());
   EXPECT_EQ(withHeader->GetPixelPositions(), data->GetPixelPositions());
   EXPECT_EQ(withHeader->GetPixelSize(), 0.0); // no scale factors there: the pixel size stays unknown
 
   // The same outs as a Matrix Market folder read the same.
-  const auto mtx = itk::ReadVisiumOuts((s_Folder / "visium_mtx").string());
+  const auto mtx = itk::SpatialDataReader::ReadVisiumOuts((s_Folder / "visium_mtx").string());
   EXPECT_EQ(mtx->GetSpotIds(), data->GetSpotIds());
   EXPECT_EQ(mtx->GetGeneNames(), data->GetGeneNames());
   EXPECT_EQ(mtx->GetCounts().Values, data->GetCounts().Values);
@@ -248,7 +276,7 @@ TEST_F(SpatialDataReaders, Her2stTables)
   {
     GTEST_SKIP() << "Shared data not found at " << folder;
   }
-  const auto data = itk::ReadSpatialData(folder);
+  const auto data = itk::SpatialDataReader::Read(folder);
   EXPECT_EQ(data->GetNumberOfSpots(), 187u);
   EXPECT_EQ(data->GetNumberOfGenes(), 15706u);
   const auto & ids = data->GetSpotIds();
@@ -269,7 +297,7 @@ TEST_F(SpatialDataReaders, ReadingLeavesTheFilesUntouched)
   const auto path = s_Folder / "anndata_csr.h5ad";
   const auto before = fs::last_write_time(path);
   const auto size = fs::file_size(path);
-  itk::ReadAnnData(path.string());
+  itk::SpatialDataReader::ReadAnnData(path.string());
   EXPECT_EQ(fs::last_write_time(path), before);
   EXPECT_EQ(fs::file_size(path), size);
 }
@@ -287,14 +315,14 @@ TEST_F(SpatialDataReaders, BadInputSaysWhatIsWrong)
       EXPECT_NE(std::string(e.GetDescription()).find(fragment), std::string::npos) << e.GetDescription();
     }
   };
-  expectMessage([] { itk::ReadSpatialData("/nonexistent/outs"); }, "No such file");
-  expectMessage([&] { itk::ReadSpatialData((s_Folder / "expected.tsv").string()); }, "not an .h5ad");
+  expectMessage([] { itk::SpatialDataReader::Read("/nonexistent/outs"); }, "No such file");
+  expectMessage([&] { itk::SpatialDataReader::Read((s_Folder / "expected.tsv").string()); }, "not an .h5ad");
 
   // A truncated HDF5 file.
   const auto truncated = s_Folder / "truncated.h5ad";
   fs::copy_file(s_Folder / "anndata_csr.h5ad", truncated, fs::copy_options::overwrite_existing);
   fs::resize_file(truncated, fs::file_size(truncated) / 2);
-  expectMessage([&] { itk::ReadAnnData(truncated.string()); }, "truncated");
+  expectMessage([&] { itk::SpatialDataReader::ReadAnnData(truncated.string()); }, "truncated");
 
   // Tables: a count row without a position, a negative count, a non-finite count.
   const auto writeTables = [&](const std::string & counts, const std::string & spots) {
@@ -305,11 +333,12 @@ TEST_F(SpatialDataReaders, BadInputSaysWhatIsWrong)
     return (s_Folder / "table").string();
   };
   const std::string spots = "x\ty\tpixel_x\tpixel_y\n1\t2\t10.5\t20.5\n";
-  expectMessage([&] { itk::ReadSpatialData(writeTables("\tA\tB\n1x2\t1\t2\n3x3\t1\t1\n", spots)); }, "no position");
-  expectMessage([&] { itk::ReadSpatialData(writeTables("\tA\tB\n1x2\t1\t-2\n", spots)); }, "non-negative");
-  expectMessage([&] { itk::ReadSpatialData(writeTables("\tA\tB\n1x2\t1\tnan\n", spots)); }, "non-negative");
-  expectMessage([&] { itk::ReadSpatialData(writeTables("\tA\tB\n1x2\t1\n", spots)); }, "1 counts for 2 genes");
-  EXPECT_EQ(itk::ReadSpatialData(writeTables("\tA\tB\n1x2\t1\t2\n", spots))->GetNumberOfSpots(), 1u);
+  expectMessage([&] { itk::SpatialDataReader::Read(writeTables("\tA\tB\n1x2\t1\t2\n3x3\t1\t1\n", spots)); },
+                "no position");
+  expectMessage([&] { itk::SpatialDataReader::Read(writeTables("\tA\tB\n1x2\t1\t-2\n", spots)); }, "non-negative");
+  expectMessage([&] { itk::SpatialDataReader::Read(writeTables("\tA\tB\n1x2\t1\tnan\n", spots)); }, "non-negative");
+  expectMessage([&] { itk::SpatialDataReader::Read(writeTables("\tA\tB\n1x2\t1\n", spots)); }, "1 counts for 2 genes");
+  EXPECT_EQ(itk::SpatialDataReader::Read(writeTables("\tA\tB\n1x2\t1\t2\n", spots))->GetNumberOfSpots(), 1u);
 
   // Visium: a matrix barcode absent from the positions.
   if (fs::exists(VisiumFolder()))
@@ -318,7 +347,7 @@ TEST_F(SpatialDataReaders, BadInputSaysWhatIsWrong)
     fs::create_directories(outs / "spatial");
     fs::copy_file(VisiumFolder() + "/filtered_feature_bc_matrix.h5", outs / "filtered_feature_bc_matrix.h5");
     std::ofstream(outs / "spatial" / "tissue_positions_list.csv") << "AAAA-1,1,0,0,10,10\n";
-    expectMessage([&] { itk::ReadVisiumOuts(outs.string()); }, "absent from");
+    expectMessage([&] { itk::SpatialDataReader::ReadVisiumOuts(outs.string()); }, "absent from");
   }
 }
 

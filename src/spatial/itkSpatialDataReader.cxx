@@ -15,7 +15,7 @@
  *  limitations under the License.
  *
  *=========================================================================*/
-#include "itkSpatialDataReaders.h"
+#include "itkSpatialDataReader.h"
 
 #include "itkMacro.h"
 
@@ -55,7 +55,7 @@ SingleTable(const fs::path & folder)
 } // namespace
 
 SpatialDataFormat
-DetectSpatialDataFormat(const std::string & pathName)
+SpatialDataReader::DetectFormat(const std::string & pathName)
 {
   const fs::path path(pathName);
   if (!fs::exists(path))
@@ -91,20 +91,84 @@ DetectSpatialDataFormat(const std::string & pathName)
 }
 
 SpatialExpressionData::Pointer
-ReadSpatialData(const std::string & path)
+SpatialDataReader::Read(const std::string & path)
 {
-  switch (DetectSpatialDataFormat(path))
+  switch (SpatialDataReader::DetectFormat(path))
   {
     case SpatialDataFormat::VisiumOuts:
-      return ReadVisiumOuts(path);
+      return SpatialDataReader::ReadVisiumOuts(path);
     case SpatialDataFormat::AnnData:
-      return ReadAnnData(path);
+      return SpatialDataReader::ReadAnnData(path);
     case SpatialDataFormat::HESTSample:
-      return ReadHESTSample(path);
+      return SpatialDataReader::ReadHESTSample(path);
     case SpatialDataFormat::CountTable:
-      return ReadCountTable(SingleTable(fs::path(path) / "counts"), SingleTable(fs::path(path) / "spots"));
+      return SpatialDataReader::ReadCountTable(SingleTable(fs::path(path) / "counts"),
+                                               SingleTable(fs::path(path) / "spots"));
   }
   return nullptr;
+}
+
+SpatialDataReader::SpatialDataReader()
+{
+  this->SetNumberOfRequiredOutputs(1);
+  this->SetNthOutput(0, this->MakeOutput(0));
+}
+
+ProcessObject::DataObjectPointer
+SpatialDataReader::MakeOutput(DataObjectPointerArraySizeType)
+{
+  return SpatialExpressionData::New().GetPointer();
+}
+
+SpatialExpressionData *
+SpatialDataReader::GetOutput()
+{
+  return static_cast<SpatialExpressionData *>(this->ProcessObject::GetOutput(0));
+}
+
+void
+SpatialDataReader::GenerateData()
+{
+  if (m_FileName.empty())
+  {
+    itkExceptionMacro(<< "No FileName to read spots from; set a Visium outs/ folder, an .h5ad, a HEST sample "
+                         "folder or a folder with counts/ and spots/ tables");
+  }
+  const SpatialDataFormat format = DetectFormat(m_FileName);
+  if (!m_SampleId.empty() && format != SpatialDataFormat::HESTSample)
+  {
+    itkExceptionMacro(<< "SampleId \"" << m_SampleId << "\" names a sample of a HEST folder, but " << m_FileName
+                      << " is read as " << format << "; leave SampleId empty");
+  }
+  const auto data = format == SpatialDataFormat::HESTSample ? ReadHESTSample(m_FileName, m_SampleId) : Read(m_FileName);
+  m_Format = format;
+  this->GetOutput()->Graft(data);
+}
+
+void
+SpatialDataReader::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "FileName: " << m_FileName << std::endl;
+  os << indent << "SampleId: " << m_SampleId << std::endl;
+  os << indent << "Format: " << m_Format << std::endl;
+}
+
+std::ostream &
+operator<<(std::ostream & os, SpatialDataFormat format)
+{
+  switch (format)
+  {
+    case SpatialDataFormat::VisiumOuts:
+      return os << "visium";
+    case SpatialDataFormat::AnnData:
+      return os << "anndata";
+    case SpatialDataFormat::HESTSample:
+      return os << "hest";
+    case SpatialDataFormat::CountTable:
+      return os << "count-table";
+  }
+  return os << "unknown";
 }
 
 } // end namespace itk
