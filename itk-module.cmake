@@ -1,6 +1,7 @@
-# The top-level README describes the module.
-get_filename_component(MY_CURRENT_DIR "${CMAKE_CURRENT_LIST_FILE}" PATH)
-file(READ "${MY_CURRENT_DIR}/README.md" DOCUMENTATION)
+# One sentence (the README, read whole, holds semicolons, which CMake would split into arguments).
+set(DOCUMENTATION "Gene-conditioned diffusion for spatial transcriptomics (C2L-ST) and S2S-ST imputation: \
+stain normalisation, spatial data readers, patch extraction, diffusion pretraining, local adaptation, \
+synthesis and expression regression, backed by LibTorch.")
 
 itk_module(SpatialTranscriptomics
   DEPENDS
