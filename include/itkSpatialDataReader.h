@@ -38,6 +38,10 @@ enum class SpatialDataFormat
   CountTable  ///< a folder with counts/ and spots/ tables (the her2st layout), or a counts table
 };
 
+/** The format's name ("visium", "anndata", "hest", "count-table"). \ingroup SpatialTranscriptomics */
+SpatialTranscriptomics_EXPORT std::ostream &
+                              operator<<(std::ostream & os, SpatialDataFormat format);
+
 /** One row of a Visium positions file. \ingroup SpatialTranscriptomics */
 struct SpatialTranscriptomics_EXPORT VisiumSpotPosition
 {
@@ -152,10 +156,6 @@ private:
   std::string       m_SampleId;
   SpatialDataFormat m_Format{ SpatialDataFormat::CountTable };
 };
-
-/** The format's name ("visium", "anndata", "hest", "count-table"). \ingroup SpatialTranscriptomics */
-SpatialTranscriptomics_EXPORT std::ostream &
-                              operator<<(std::ostream & os, SpatialDataFormat format);
 
 } // end namespace itk
 
