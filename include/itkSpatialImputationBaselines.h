@@ -59,8 +59,11 @@ public:
   static std::string
   Name(SpatialBaseline baseline);
 
+  /** Every baseline, in the order of the enum. */
+#if !defined(ITK_WRAPPING_PARSER) // SWIG cannot carry a vector of this enum; Python lists them itself
   static std::vector<SpatialBaseline>
   All();
+#endif
 
   /** Impute every position of \p values from the positions \p measured marks, with distances measured
    * on \p grid. Values outside \p measured are never read (they may be NaN). Cross-validation is

@@ -70,7 +70,9 @@ struct SpatialTranscriptomics_EXPORT ImputationEvaluationSettings
 {
   GenePreprocessingSettings    Genes;
   unsigned int                 MostVariableGenes{ 50 };
-  std::vector<SpatialBaseline> Baselines{ SpatialImputationBaselines::All() };
+  std::vector<SpatialBaseline> Baselines; ///< every baseline unless changed
+
+  ImputationEvaluationSettings();
 };
 
 /** The evaluation of every method on one split. */

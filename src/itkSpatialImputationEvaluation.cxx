@@ -108,6 +108,10 @@ ImputationSplit::MakeRandom(std::size_t spots, double fraction, std::uint32_t se
   return split;
 }
 
+ImputationEvaluationSettings::ImputationEvaluationSettings()
+  : Baselines(SpatialImputationBaselines::All())
+{}
+
 ImputationEvaluation
 ImputationEvaluation::Evaluate(const SpatialExpressionData & spots, const SpotGrid & grid,
                                const ImputationSplit & split, const ImputationEvaluationSettings & settings,
