@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkClassifierTwoSampleTest.h"
+#include "itkAutogradBackward.h"
 
 #include "itkDiffusionLoss.h"
 #include "itkTorchDevice.h"
@@ -124,7 +125,7 @@ TrainAndScore(const torch::Tensor & images, const torch::Tensor & labels, const 
       const auto loss =
         torch::binary_cross_entropy_with_logits(classifier(x.to(device)), labels.index_select(0, rows).to(device));
       optimizer.zero_grad();
-      loss.backward();
+      AutogradBackward(loss);
       optimizer.step();
     }
   }

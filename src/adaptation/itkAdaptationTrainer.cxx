@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkAdaptationTrainer.h"
+#include "itkAutogradBackward.h"
 #include "itkDiffusionLoss.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -139,7 +140,7 @@ AdaptationTrainer::Step(const PairedSource & pairs)
     const auto target = m_Schedule->Target(original, noiseOnDevice, t);
     const auto loss = diffusion::MinSnrLoss(*m_Schedule, output, target, t, m_Settings.SnrGamma) /
                       static_cast<double>(m_Settings.GradientAccumulation);
-    loss.backward();
+    AutogradBackward(loss);
     total += loss.item<double>();
   }
   if (m_Settings.GradientClip > 0.0)

@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkDiffusionTrainer.h"
+#include "itkAutogradBackward.h"
 #include "itkDiffusionLoss.h"
 
 #include "itkOptimization.h"
@@ -323,7 +324,7 @@ DiffusionTrainer::Step(const std::vector<TrainingBatch> & microBatches)
     }
     const auto loss =
       MinSnrLoss(*m_Schedule, output, target, t, m_Options.snrGamma) / static_cast<double>(microBatches.size());
-    loss.backward();
+    AutogradBackward(loss);
     total += loss.item<double>();
   }
   if (m_Options.gradientClip > 0.0)

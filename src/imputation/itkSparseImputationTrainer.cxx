@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkSparseImputationTrainer.h"
+#include "itkAutogradBackward.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -283,7 +284,7 @@ TrainOne(const TrainingDomain & domain, const std::vector<std::int64_t> & genes,
                       DeepSupervisionLoss(network->forward(naturalBatch.input, naturalBatch.inputMask), naturalBatch);
     }
     optimizer.zero_grad();
-    loss.backward();
+    AutogradBackward(loss);
     optimizer.step();
     const double value = loss.item<double>();
     if (step >= options.steps - std::max<std::int64_t>(1, options.steps / 10))

@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkRegressorTrainer.h"
+#include "itkAutogradBackward.h"
 
 #include "itkTorchErrors.h"
 #include "itkOptimization.h"
@@ -256,7 +257,7 @@ RegressorTrainer::Step()
     parameter.mutable_grad() = torch::Tensor();
   }
   const auto loss = RegressionLoss(m_Net->forward(input), target, m_Settings.Loss);
-  loss.backward();
+  AutogradBackward(loss);
   m_Optimizer.Step(LearningRate(m_Optimizer.StepCount()));
   return loss.item<double>();
 }
