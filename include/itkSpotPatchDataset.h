@@ -18,6 +18,7 @@
 #ifndef itkSpotPatchDataset_h
 #define itkSpotPatchDataset_h
 
+#include "itkConditioningProfiles.h"
 #include "itkSpatialExpressionData.h"
 #include "itkSpotPatchExtractor.h"
 
@@ -99,6 +100,16 @@ public:
   /** A dataset from extracted patches and the spots they were cut at (only the kept spots). */
   static Pointer
   FromExtraction(const SpotPatches & patches, const SpatialExpressionData & spots, const std::string & slide);
+
+  /** Synthetic (patch, expression) pairs, what GeneRegressorTrainFilter takes as its synthetic
+   * dataset: \p patches drawn by a local model (DiffusionSampleFilter, one patch per profile, in
+   * order) with \p profiles' expression, in \p genePreprocessingJSON (the model's:
+   * DiffusionModel::GetGenePreprocessing), at the positions of the \p source spots each profile was
+   * drawn from. Spot ids are "synthetic-<k>-<source id>", every pair is a training pair, and the
+   * metadata say "synthetic". Throws when the patch and profile counts or the genes disagree. */
+  static Pointer
+  FromSynthesis(PatchStackType * patches, const ConditioningProfiles & profiles, const SpatialExpressionData & source,
+                const std::string & genePreprocessingJSON);
 
   /** A new dataset of the patches \p rows (in that order) with their spots, corners and the
    * dataset's settings; throws on a row out of range. */

@@ -19,6 +19,7 @@
 // The resampling of conditioning profiles to a synthetic-to-real ratio.
 
 #include "itkConditioningProfiles.h"
+#include "itkSpotPatchDataset.h"
 
 #include "gtest/gtest.h"
 
@@ -110,3 +111,56 @@ TEST(ConditioningProfiles, BadRequestsThrow)
 }
 
 } // namespace
+
+// Synthetic pairs as the regressor reads them: one patch per profile, at its source spot's position,
+// with its expression; every pair a training pair. Counts that disagree are refused.
+TEST(ConditioningProfiles, SyntheticPairsCarryEachProfileAtItsSourceSpot)
+{
+  auto                                                  data = TenSpots();
+  std::vector<itk::SpatialExpressionData::PositionType> positions;
+  for (int s = 0; s < 10; ++s)
+  {
+    positions.push_back({ { 10.0 * s, 5.0 } });
+  }
+  data->SetSpots(data->GetSpotIds(), positions);
+  const auto profiles = itk::ConditioningProfiles::Resample(*data, 1.5, 2);
+  using StackType = itk::SpotPatchDataset::PatchStackType;
+  auto                  patches = StackType::New();
+  StackType::RegionType region;
+  region.SetSize({ { 4, 4, profiles.SourceSpots.size() } });
+  patches->SetRegions(region);
+  patches->Allocate(true);
+  const auto preprocessing = data->GetPreprocessing().ToJSON();
+
+  const auto   pairs = itk::SpotPatchDataset::FromSynthesis(patches, profiles, *data, preprocessing);
+  const auto * spots = pairs->GetSpots();
+  ASSERT_EQ(pairs->GetNumberOfPatches(), 6u); // 1.5 x 4 training spots
+  ASSERT_EQ(spots->GetNumberOfSpots(), 6u);
+  EXPECT_EQ(spots->GetMetadata("synthetic"), "true");
+  EXPECT_EQ(spots->GetSpotIndices(true).size(), 6u);
+  for (std::size_t k = 0; k < 6; ++k)
+  {
+    const auto source = profiles.SourceSpots[k];
+    EXPECT_EQ(spots->GetSpotIds()[k], "synthetic-" + std::to_string(k) + "-s" + std::to_string(source));
+    EXPECT_EQ(spots->GetPixelPositions()[k][0], 10.0 * source);
+    for (std::size_t j = 0; j < 3; ++j)
+    {
+      EXPECT_EQ(spots->GetExpression()[k * 3 + j], data->GetExpression()[source * 3 + j]);
+    }
+  }
+
+  region.SetSize(2, 5);
+  auto fewer = StackType::New();
+  fewer->SetRegions(region);
+  fewer->Allocate(true);
+  try
+  {
+    itk::SpotPatchDataset::FromSynthesis(fewer, profiles, *data, preprocessing);
+    FAIL() << "five patches for six profiles were accepted";
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    EXPECT_NE(std::string(e.GetDescription()).find("one patch per profile: 5 patches, 6 profiles"), std::string::npos)
+      << e.GetDescription();
+  }
+}

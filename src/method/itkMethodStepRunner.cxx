@@ -62,25 +62,14 @@ ProfilesFor(const DiffusionModel & model, const SamplingStepSettings & o, Spatia
   return ConditioningProfiles::Resample(*spots, o.Ratio, static_cast<std::uint32_t>(o.Seed), o.Perturbation);
 }
 
-/** Synthetic (patch, expression) pairs as a dataset the regressor reads. */
+/** Synthetic (patch, expression) pairs as a dataset the regressor reads, with how they were drawn. */
 void
-WriteSyntheticDataset(const FilterType::OutputImageType * stack, const ConditioningProfiles & profiles,
+WriteSyntheticDataset(FilterType::OutputImageType * stack, const ConditioningProfiles & profiles,
                       const SpatialExpressionData & source, const DiffusionModel & model,
                       const SamplingStepSettings & o)
 {
-  auto                                             spots = SpatialExpressionData::New();
-  std::vector<std::string>                         ids;
-  std::vector<SpatialExpressionData::PositionType> positions;
-  for (std::size_t k = 0; k < profiles.SourceSpots.size(); ++k)
-  {
-    ids.push_back("synthetic-" + std::to_string(k) + "-" + source.GetSpotIds()[profiles.SourceSpots[k]]);
-    positions.push_back(source.GetPixelPositions()[profiles.SourceSpots[k]]);
-  }
-  spots->SetSpots(ids, positions);
-  spots->SetExpression(GenePreprocessing::FromJSON(model.GetGenePreprocessing()),
-                       std::vector<float>(profiles.Expression.begin(), profiles.Expression.end()));
-  spots->SetSplit(std::vector<std::uint8_t>(ids.size(), 1));
-  spots->SetMetadata("synthetic", "true");
+  const auto dataset = SpotPatchDataset::FromSynthesis(stack, profiles, source, model.GetGenePreprocessing());
+  auto *     spots = dataset->GetSpots();
   spots->SetMetadata("model", o.Model);
   spots->SetMetadata("expression_source", o.Expression);
   spots->SetMetadata("ratio", std::to_string(o.Ratio));
@@ -88,10 +77,6 @@ WriteSyntheticDataset(const FilterType::OutputImageType * stack, const Condition
   spots->SetMetadata("seed", std::to_string(o.Seed));
   spots->SetMetadata("sampler", o.Sampler);
   spots->SetMetadata("sampling_steps", std::to_string(o.Steps));
-  auto dataset = SpotPatchDataset::New();
-  dataset->SetPatches(const_cast<FilterType::OutputImageType *>(stack));
-  dataset->SetSpots(spots);
-  dataset->SetSlideFileName("synthetic");
   dataset->Write(o.Output);
 }
 

@@ -60,6 +60,52 @@ SpotPatchDataset::FromExtraction(const SpotPatches & patches, const SpatialExpre
   return dataset;
 }
 
+auto
+SpotPatchDataset::FromSynthesis(PatchStackType * patches, const ConditioningProfiles & profiles,
+                                const SpatialExpressionData & source, const std::string & genePreprocessingJSON)
+  -> Pointer
+{
+  const std::size_t count = profiles.SourceSpots.size();
+  if (patches == nullptr || patches->GetLargestPossibleRegion().GetSize(2) != count ||
+      profiles.Expression.rows() != count)
+  {
+    itkGenericExceptionMacro(<< "Synthetic pairs need one patch per profile: "
+                             << (patches ? patches->GetLargestPossibleRegion().GetSize(2) : 0) << " patches, "
+                             << profiles.Expression.rows() << " profiles and " << count
+                             << " source spots (draw the patches with these profiles: DiffusionSampleFilter's "
+                                "SetConditioningProfiles and NumberOfSamples = their rows)");
+  }
+  const auto preprocessing = GenePreprocessing::FromJSON(genePreprocessingJSON);
+  if (profiles.Expression.cols() != preprocessing.Genes.size())
+  {
+    itkGenericExceptionMacro(<< "The profiles have " << profiles.Expression.cols() << " genes but the preprocessing "
+                             << preprocessing.Genes.size() << ": pass the local model's GetGenePreprocessing()");
+  }
+  auto                                             spots = SpatialExpressionData::New();
+  std::vector<std::string>                         ids;
+  std::vector<SpatialExpressionData::PositionType> positions;
+  for (std::size_t k = 0; k < count; ++k)
+  {
+    if (profiles.SourceSpots[k] >= source.GetNumberOfSpots())
+    {
+      itkGenericExceptionMacro(<< "Profile " << k << " names source spot " << profiles.SourceSpots[k] << " but the "
+                               << "source has " << source.GetNumberOfSpots()
+                               << " spots: pass the spots the profiles were resampled from");
+    }
+    ids.push_back("synthetic-" + std::to_string(k) + "-" + source.GetSpotIds()[profiles.SourceSpots[k]]);
+    positions.push_back(source.GetPixelPositions()[profiles.SourceSpots[k]]);
+  }
+  spots->SetSpots(ids, positions);
+  spots->SetExpression(preprocessing, std::vector<float>(profiles.Expression.begin(), profiles.Expression.end()));
+  spots->SetSplit(std::vector<std::uint8_t>(count, 1));
+  spots->SetMetadata("synthetic", "true");
+  auto dataset = Self::New();
+  dataset->SetPatches(patches);
+  dataset->SetSpots(spots);
+  dataset->SetSlideFileName("synthetic");
+  return dataset;
+}
+
 void
 SpotPatchDataset::Graft(const DataObject * data)
 {
