@@ -18,6 +18,8 @@
 #ifndef itkDiffusionSampleFilter_hxx
 #define itkDiffusionSampleFilter_hxx
 
+#include "itkDiffusionSampleFilter.h"
+
 #include "itkImageRegionIterator.h"
 #include "itkMath.h"
 #include "itkReadableFile.h"

@@ -12,7 +12,7 @@ build=${SpatialTranscriptomics_PYTHON_BUILD:-build-python}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DITK_DIR="$root/build" -DITK_USE_KWSTYLE=OFF -DITK_USE_CLANG_FORMAT=OFF \
   -DITK_USE_SYSTEM_SWIG=ON -DITK_USE_SYSTEM_CASTXML=ON \
-  -DBUILD_TESTING=ON -DSpatialTranscriptomics_BUILD_CXX_TESTS=OFF \
+  -DBUILD_TESTING=ON -DSpatialTranscriptomics_BUILD_CXX_TESTS=OFF -DSpatialTranscriptomics_BUILD_EXAMPLES=ON \
   -DPython3_EXECUTABLE=/usr/bin/python3
 ninja -C "$build" -j "$(nproc)"
 cd "$build"

@@ -21,6 +21,7 @@
 
 #include "itkImageFileReader.h"
 #include "itkImageFileWriter.h"
+#include "itkPNGImageIOFactory.h"
 #include "itkStainNormalizeFilter.h"
 
 #include <iostream>
@@ -34,6 +35,8 @@ main(int argc, char * argv[])
     return EXIT_FAILURE;
   }
   using ImageType = itk::Image<itk::RGBPixel<unsigned char>, 2>;
+  // This program is built without ITK's generated IO factory registration: PNG is all it reads.
+  itk::PNGImageIOFactory::RegisterOneFactory();
   try
   {
     const auto source = itk::ReadImage<ImageType>(argv[1]);

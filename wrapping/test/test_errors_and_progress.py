@@ -1,5 +1,8 @@
-"""A bad input raises a Python exception that carries ITK's message, and progress observers work."""
+"""A bad input raises a Python exception that carries ITK's message, settings fields reach C++, and
+progress observers work."""
+import os
 import sys
+import tempfile
 
 import itk
 
@@ -18,7 +21,7 @@ def main():
         failures += not ok
 
     # A synthetic slide, its spots cut as patches, with ProgressEvent observed from Python.
-    folder = "python-slide"
+    folder = os.path.join(tempfile.mkdtemp(prefix="st-python-progress-"), "slide")
     settings = itk.SyntheticSlideSettings()
     settings.NumberOfSpots = 40
     slide = itk.SyntheticSlide.Generate(settings)
@@ -34,6 +37,10 @@ def main():
     extractor.AddObserver(itk.ProgressEvent(), lambda: seen.append(extractor.GetProgress()))
     extractor.Update()
     dataset = extractor.GetOutput()
+    # The settings' field reached C++ (ITK's wrapping alone would drop it: see GenerateFieldProperties.py).
+    ok = spots.GetNumberOfSpots() == 40 and settings.NumberOfSpots == 40
+    print("a settings field set from Python reaches C++:", ok, spots.GetNumberOfSpots())
+    failures += not ok
     ok = dataset.GetNumberOfPatches() == spots.GetNumberOfSpots() and len(seen) >= 2 and seen[-1] == 1.0
     print("patches at every spot with progress reports:", ok, dataset.GetNumberOfPatches(), seen[-3:])
     failures += not ok

@@ -33,7 +33,7 @@ def main(reference_program):
     target_path = os.path.join(folder, "target.png")
     image_type = itk.Image[itk.RGBPixel[itk.UC], 2]
     for path, seed, stains in ((source_path, 1, other), (target_path, 2, typical)):
-        image = itk.image_from_array(synthetic_he(seed, stains), is_vector=True, ttype=image_type)
+        image = itk.image_from_array(synthetic_he(seed, stains), ttype=image_type)
         itk.imwrite(image, path)
 
     source = itk.imread(source_path, pixel_type=itk.RGBPixel[itk.UC])
