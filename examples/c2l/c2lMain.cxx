@@ -31,6 +31,10 @@
 #  include "itkProcessMemory.h"
 #endif
 
+// Registers ITK's image IO factories in this program (with UseITK's generated registration), for
+// the images the library's steps read and write: in an ITK module build, unlike the standalone
+// one, the library's own sources are compiled without that registration.
+#include "itkImageFileWriter.h"
 #include "itkMacro.h"
 
 #include <algorithm>
