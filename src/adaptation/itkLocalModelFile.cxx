@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkLocalModelFile.h"
+#include "itkGlobalGeneratorSeed.h"
 
 #include "itkSHA256.h"
 #include "itkSafeTensors.h"
@@ -168,8 +169,10 @@ LoadLocalModel(const std::string & fileName, const std::string & centralFile)
     model.schedule = central.schedule;
   }
 
-  model.adapter = GeneFiLMAdapter(AdapterOptionsFromJson(Required(contents, "adapter_options", fileName), fileName),
-                                  ResnetBlockChannels(model.central));
+  model.adapter = torchcore::BuildModuleToOverwrite([&] {
+    return GeneFiLMAdapter(AdapterOptionsFromJson(Required(contents, "adapter_options", fileName), fileName),
+                           ResnetBlockChannels(model.central));
+  });
   torch::NoGradGuard noGrad;
   for (auto & named : model.adapter->NamedWeights())
   {

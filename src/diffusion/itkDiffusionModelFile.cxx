@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkDiffusionModelFile.h"
+#include "itkGlobalGeneratorSeed.h"
 #include "itkTorchErrors.h"
 #include "itkReadableFile.h"
 #include "itkSHA256.h"
@@ -59,7 +60,7 @@ Build(const std::string & unetConfig, const std::string & schedulerConfig, const
   DiffusionModelData model;
   try
   {
-    model.unet = UNet2D(UNet2DConfig::FromJson(unetConfig));
+    model.unet = torchcore::BuildModuleToOverwrite([&] { return UNet2D(UNet2DConfig::FromJson(unetConfig)); });
     model.schedule =
       NoiseSchedule(schedulerConfig.empty() ? SchedulerConfig{} : SchedulerConfig::FromJson(schedulerConfig));
   }

@@ -22,6 +22,7 @@
 #include "itkOptimization.h"
 #include "itkTorchErrors.h"
 #include "itkDiffusionModelFile.h"
+#include "itkGlobalGeneratorSeed.h"
 #include "itkSafeTensors.h"
 #include "itkTorchDevice.h"
 
@@ -116,7 +117,7 @@ Validate(const TrainerOptions & options)
 UNet2D
 CopyOf(const UNet2D & unet)
 {
-  UNet2D             copy(unet->Config());
+  UNet2D             copy = torchcore::BuildModuleToOverwrite([&] { return UNet2D(unet->Config()); });
   torch::NoGradGuard noGrad;
   copy->to(unet->parameters().front().device());
   const auto source = unet->parameters();
@@ -396,7 +397,7 @@ DiffusionTrainer::FromCheckpoint(const std::string & fileName, const std::string
     throw torchcore::ModelFileError("The file " + fileName +
                                     " is not a training checkpoint (no configs or trainer options)");
   }
-  UNet2D model(UNet2DConfig::FromJson(unet->second));
+  UNet2D model = torchcore::BuildModuleToOverwrite([&] { return UNet2D(UNet2DConfig::FromJson(unet->second)); });
   model->to(torchcore::ResolveDevice(device));
   DiffusionTrainer trainer(
     model, NoiseSchedule(SchedulerConfig::FromJson(scheduler->second)), TrainerOptionsFromJson(options->second));

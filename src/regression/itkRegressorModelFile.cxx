@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkRegressorModelFile.h"
+#include "itkGlobalGeneratorSeed.h"
 
 #include "itkTorchErrors.h"
 #include "itkSafeTensors.h"
@@ -224,7 +225,7 @@ LoadRegressor(const std::string & fileName, RegressorMetadata & metadata)
     throw torchcore::ModelFileError("The regressor file " + fileName + " names " + std::to_string(loaded.genes.size()) +
                                     " genes for " + std::to_string(loaded.config.numberOfOutputs) + " outputs");
   }
-  ResNet net(loaded.config);
+  ResNet net = torchcore::BuildModuleToOverwrite([&] { return ResNet(loaded.config); });
   LoadResNetState(net, contents, "", fileName);
   std::set<std::string> expected;
   for (const auto & named : net->NamedState())

@@ -19,6 +19,7 @@
 #define itkGlobalGeneratorSeed_h
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/Tensor.h>
 
 #include <cstdint>
 #include <mutex>
@@ -30,12 +31,17 @@ namespace torchcore
 
 /** LibTorch's global CPU generator seeded for a scope, and given back its state when the scope
  * ends. torch::nn's initialisers draw from that generator only, so a network is built inside such a
- * scope: its weights follow the seed, and the application's own random stream is as it was. */
+ * scope: its weights follow the seed, and the application's own random stream is as it was.
+ *
+ * One scope at a time in the process: filters updating on two threads at once (e.g. the ranks of a
+ * data-parallel run as threads) would otherwise interleave their draws, and each network's weights
+ * would depend on the other's timing. */
 class GlobalGeneratorSeed
 {
 public:
   explicit GlobalGeneratorSeed(std::uint64_t seed)
-    : m_Generator(at::detail::getDefaultCPUGenerator())
+    : m_Scope(ScopeMutex())
+    , m_Generator(at::detail::getDefaultCPUGenerator())
     , m_Saved(m_Generator.get_state())
   {
     std::lock_guard<std::mutex> lock(m_Generator.mutex());
@@ -53,9 +59,29 @@ public:
   operator=(const GlobalGeneratorSeed &) = delete;
 
 private:
-  at::Generator m_Generator;
-  at::Tensor    m_Saved;
+  static std::mutex &
+  ScopeMutex()
+  {
+    static std::mutex mutex;
+    return mutex;
+  }
+
+  std::unique_lock<std::mutex> m_Scope;
+  at::Generator                m_Generator;
+  at::Tensor                   m_Saved;
 };
+
+/** Builds a module whose initial weights are overwritten at once (a model about to load its weights,
+ * a copy): its construction still draws from the global generator, and must not disturb a seeded
+ * construction on another thread, so it happens inside a scope too (the generator's state is given
+ * back afterwards). */
+template <typename Build>
+auto
+BuildModuleToOverwrite(Build build)
+{
+  const GlobalGeneratorSeed scope(0);
+  return build();
+}
 
 } // namespace torchcore
 } // namespace itk
