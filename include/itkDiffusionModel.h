@@ -148,6 +148,7 @@ protected:
 
 private:
   friend class GeneConditionedAdaptFilter;
+  friend class DiffusionPretrainFilter;
   struct Internals;
   std::unique_ptr<Internals> m_Internals;
   std::string                m_Path;

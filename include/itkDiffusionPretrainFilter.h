@@ -20,6 +20,7 @@
 
 #include "SpatialTranscriptomicsExport.h"
 
+#include "itkDataParallelSettings.h"
 #include "itkDiffusionModel.h"
 #include "itkImage.h"
 #include "itkPretrainingSettings.h"
@@ -52,6 +53,14 @@ namespace itk
  * step appends a line "step, loss, learning rate, training seconds" (tab separated, under a header) and flushes it; a
  * resumed run first drops the lines after its checkpoint's step, so the log of an interrupted and resumed run reads as
  * one run's.
+ *
+ * Data parallel (SetDataParallel, e.g. DataParallelSettings::FromEnvironment() under `c2l launch` or
+ * torchrun): WorldSize processes each run this filter with the same settings and patches; BatchSize
+ * is the global batch (a multiple of WorldSize), each rank trains on its slice, and the gradients
+ * are averaged across ranks on LibTorch's c10d (Gloo on CPU, NCCL on CUDA), so the model equals one
+ * process's. Rank 0 alone writes OutputFileName, the checkpoints and the loss log (each followed by a
+ * barrier); with Resume only rank 0 reads the checkpoint and the others take its state. Every rank's
+ * output is the trained model. With Device "cuda", a rank uses the GPU of its LocalRank.
  *
  * \sa DiffusionModel, DiffusionSampleFilter
  * \ingroup SpatialTranscriptomics
@@ -120,6 +129,10 @@ public:
   /** Continue from CheckpointFileName (which must exist). */
   itkTrainingSettingMacro(Resume, bool);
   itkBooleanMacro(Resume);
+  /** This process's place in a data-parallel run; the default is one process. */
+  void
+  SetDataParallel(const DataParallelSettings & settings);
+  itkGetConstReferenceMacro(DataParallel, DataParallelSettings);
   /** LibTorch threads; 0 (default) leaves the application's setting (LibTorchThreads) as it is. */
   itkSetMacro(NumberOfTorchThreads, unsigned int);
   itkGetConstMacro(NumberOfTorchThreads, unsigned int);
@@ -151,14 +164,15 @@ protected:
   PrintSelf(std::ostream & os, Indent indent) const override;
 
 private:
-  std::string         m_OutputFileName;
-  std::string         m_LossLogFileName;
-  bool                m_HalfPrecisionOutput{ false };
-  PretrainingSettings m_TrainingSettings;
-  unsigned int        m_NumberOfTorchThreads{ 0 };
-  double              m_FinalLoss{ 0.0 };
-  unsigned int        m_StepsTrained{ 0 };
-  unsigned int        m_CurrentStep{ 0 };
+  std::string          m_OutputFileName;
+  std::string          m_LossLogFileName;
+  bool                 m_HalfPrecisionOutput{ false };
+  PretrainingSettings  m_TrainingSettings;
+  DataParallelSettings m_DataParallel;
+  unsigned int         m_NumberOfTorchThreads{ 0 };
+  double               m_FinalLoss{ 0.0 };
+  unsigned int         m_StepsTrained{ 0 };
+  unsigned int         m_CurrentStep{ 0 };
 };
 
 } // namespace itk

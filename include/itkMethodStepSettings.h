@@ -24,6 +24,7 @@
 
 #include "SpatialTranscriptomicsExport.h"
 #include "itkAdaptationSettings.h"
+#include "itkDataParallelSettings.h"
 #include "itkPretrainingSettings.h"
 #include "itkRegressorTrainingSettings.h"
 
@@ -72,10 +73,12 @@ struct SpatialTranscriptomics_EXPORT PretrainingStepSettings
   /** How to pretrain; ImageSize 0 takes the datasets' patch size, and an empty CheckpointFileName
    * means Output + ".checkpoint". */
   PretrainingSettings Training;
-  std::string         LossLog;
-  bool                HalfPrecision{ false };
-  unsigned int        Threads{ 0 };
-  bool                Force{ false };
+  /** This process's place in a data-parallel run (c2l pretrain: DataParallelSettings::FromEnvironment()). */
+  DataParallelSettings DataParallel;
+  std::string          LossLog;
+  bool                 HalfPrecision{ false };
+  unsigned int         Threads{ 0 };
+  bool                 Force{ false };
 };
 
 

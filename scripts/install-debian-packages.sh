@@ -9,6 +9,9 @@ packages=(
   # libraries the module links
   libinsighttoolkit5-dev libtorch-dev libopenslide-dev libvtk9-dev libhdf5-dev
   nlohmann-json3-dev libcli11-dev zlib1g-dev libblas-dev
+  # LibTorch's c10d process groups: ProcessGroupGloo.hpp includes Gloo's headers, which libtorch-dev
+  # does not pull in (data-parallel pretraining, src/distributed)
+  libgloo-dev
   # LibTorch falls back to the slow reference BLAS without an optimised one; the OpenMP build is the
   # one selected below (the pthread build stays installed: other Debian packages may depend on it)
   libopenblas0-pthread libopenblas0-openmp

@@ -17,7 +17,10 @@
  *=========================================================================*/
 #include "itkDiffusionPretrainFilter.h"
 
+#include "itkDataParallelGroup.h"
 #include "itkDiffusionModelFile.h"
+#include "itkDiffusionModelInternals.h"
+#include "itkSHA256.h"
 #include "itkDiffusionTrainer.h"
 #include "itkGlobalGeneratorSeed.h"
 
@@ -26,6 +29,8 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -95,6 +100,18 @@ private:
   double                                m_Offset{ 0.0 };
   std::chrono::steady_clock::time_point m_Start;
 };
+
+/** What identifies a set of training patches across ranks: their count and shape, and the SHA-256
+ * of their bytes (every rank must train on the same patches). */
+std::string
+PatchesFingerprint(const torch::Tensor & patches)
+{
+  const auto bytes = patches.contiguous();
+  return nlohmann::json{
+    { "shape", bytes.sizes().vec() },
+    { "sha256", torchcore::SHA256Hex(bytes.data_ptr(), static_cast<std::size_t>(bytes.numel()) * bytes.element_size()) }
+  }.dump();
+}
 } // namespace
 
 DiffusionPretrainFilter::DiffusionPretrainFilter()
@@ -115,6 +132,16 @@ void
 DiffusionPretrainFilter::AddPatches(const PatchStackType * patches)
 {
   this->PushBackInput(patches);
+}
+
+void
+DiffusionPretrainFilter::SetDataParallel(const DataParallelSettings & settings)
+{
+  if (m_DataParallel != settings)
+  {
+    m_DataParallel = settings;
+    this->Modified();
+  }
 }
 
 void
@@ -168,7 +195,18 @@ DiffusionPretrainFilter::VerifyPreconditions() ITKv5_CONST
     itkExceptionMacro(<< "The patches are " << imageSize << " pixels wide; the U-Net's " << settings.NumberOfScales
                       << " scales need a multiple of " << factor << " (2^(scales - 1))");
   }
-  if (settings.Resume && !std::filesystem::exists(settings.CheckpointFileName))
+  if (const auto problem = m_DataParallel.Problem(); !problem.empty())
+  {
+    itkExceptionMacro(<< "Invalid data-parallel settings: " << problem);
+  }
+  if (settings.BatchSize % m_DataParallel.WorldSize != 0)
+  {
+    itkExceptionMacro(<< "The batch of " << settings.BatchSize << " patches does not split evenly over "
+                      << m_DataParallel.WorldSize
+                      << " ranks: BatchSize is the global batch; choose a multiple of the number of ranks");
+  }
+  // Only rank 0 reads the checkpoint (the other ranks take its state), so only its file must exist.
+  if (settings.Resume && m_DataParallel.Rank == 0 && !std::filesystem::exists(settings.CheckpointFileName))
   {
     itkExceptionMacro(<< "Resume is on but the checkpoint \"" << settings.CheckpointFileName << "\" does not exist");
   }
@@ -204,14 +242,18 @@ DiffusionPretrainFilter::GenerateData()
       torch::kUInt8);
     stacks.push_back(buffer.permute({ 0, 3, 1, 2 }).contiguous());
   }
-  diffusion::TensorPatchSource source(torch::cat(stacks));
+  const auto                   allPatches = torch::cat(stacks);
+  diffusion::TensorPatchSource source(allPatches);
 
   try
   {
     torchcore::SetTorchThreads(static_cast<int>(m_NumberOfTorchThreads));
-    const auto &            settings = m_TrainingSettings;
-    const unsigned int      imageSize = this->ResolvedImageSize();
-    const auto              device = torchcore::ResolveDevice(settings.Device);
+    const auto &       settings = m_TrainingSettings;
+    const unsigned int imageSize = this->ResolvedImageSize();
+    // A data-parallel rank on "cuda" takes the GPU of its local rank (torchrun's convention).
+    const bool perRankGpu = m_DataParallel.IsDataParallel() && settings.Device == "cuda";
+    const auto device =
+      torchcore::ResolveDevice(perRankGpu ? "cuda:" + std::to_string(m_DataParallel.LocalRank) : settings.Device);
     diffusion::UNet2DConfig config;
     config.sampleSize = imageSize;
     config.blockOutChannels.clear();
@@ -242,12 +284,24 @@ DiffusionPretrainFilter::GenerateData()
       return diffusion::UNet2D(config);
     }();
     unet->to(device);
-    diffusion::DiffusionTrainer trainer(unet, diffusion::NoiseSchedule(scheduler), options);
-    if (settings.Resume)
+    diffusion::DiffusionTrainer                   trainer(unet, diffusion::NoiseSchedule(scheduler), options);
+    std::shared_ptr<torchcore::DataParallelGroup> group;
+    if (m_DataParallel.IsDataParallel())
+    {
+      group = std::make_shared<torchcore::DataParallelGroup>(m_DataParallel, device);
+      group->RequireSameOnEveryRank("training patches", PatchesFingerprint(allPatches));
+    }
+    // Rank 0 (or the one process) reads and writes every file; the other ranks take its state.
+    const bool writer = !group || group->Rank() == 0;
+    if (settings.Resume && writer)
     {
       trainer.LoadCheckpoint(settings.CheckpointFileName);
     }
-    LossLog log(m_LossLogFileName, trainer.StepCount());
+    if (group)
+    {
+      trainer.SetDataParallelGroup(group);
+    }
+    LossLog log(writer ? m_LossLogFileName : std::string(), trainer.StepCount());
     // A resumed run that had already finished trains no step: there is no loss to report.
     m_FinalLoss = std::numeric_limits<double>::quiet_NaN();
     m_StepsTrained = 0;
@@ -267,7 +321,14 @@ DiffusionPretrainFilter::GenerateData()
       if (settings.CheckpointInterval > 0 && !settings.CheckpointFileName.empty() &&
           trainer.StepCount() % settings.CheckpointInterval == 0)
       {
-        trainer.SaveCheckpoint(settings.CheckpointFileName);
+        if (writer)
+        {
+          trainer.SaveCheckpoint(settings.CheckpointFileName);
+        }
+        if (group)
+        {
+          group->Barrier(); // no rank goes on before the checkpoint of this step is complete
+        }
       }
       this->UpdateProgress(static_cast<float>(trainer.StepCount()) / static_cast<float>(settings.NumberOfSteps));
     }
@@ -281,8 +342,34 @@ DiffusionPretrainFilter::GenerateData()
       metadata["pixel_size_um"] = std::to_string(pixelSize);
       metadata["patch_um"] = std::to_string(pixelSize * imageSize);
     }
-    diffusion::SaveDiffusionModel(
-      m_OutputFileName, trainer.EmaModel(), diffusion::NoiseSchedule(scheduler), metadata, m_HalfPrecisionOutput);
+    if (writer)
+    {
+      diffusion::SaveDiffusionModel(
+        m_OutputFileName, trainer.EmaModel(), diffusion::NoiseSchedule(scheduler), metadata, m_HalfPrecisionOutput);
+    }
+    if (group)
+    {
+      group->Barrier();
+    }
+    if (!writer)
+    {
+      // The same model as rank 0's file, without reading it (it may be on another machine).
+      auto internals = std::make_unique<DiffusionModel::Internals>();
+      internals->model.unet = trainer.EmaModel();
+      internals->model.unet->to(torch::kCPU);
+      if (m_HalfPrecisionOutput)
+      {
+        torch::NoGradGuard noGrad;
+        for (auto & parameter : internals->model.unet->parameters())
+        {
+          parameter.copy_(parameter.to(torch::kHalf));
+        }
+      }
+      internals->model.schedule = diffusion::NoiseSchedule(scheduler);
+      internals->model.metadata = metadata;
+      this->GetOutput()->m_Internals = std::move(internals);
+      this->GetOutput()->Modified();
+    }
   }
   catch (const ExceptionObject &)
   {
@@ -292,7 +379,10 @@ DiffusionPretrainFilter::GenerateData()
   {
     itkExceptionMacro(<< "Pretraining failed: " << e.what());
   }
-  this->GetOutput()->Load(m_OutputFileName);
+  if (!m_DataParallel.IsDataParallel() || m_DataParallel.Rank == 0)
+  {
+    this->GetOutput()->Load(m_OutputFileName);
+  }
 }
 
 void
@@ -305,6 +395,8 @@ DiffusionPretrainFilter::PrintSelf(std::ostream & os, Indent indent) const
   std::ostringstream prefix; // the settings print one line per field, at this filter's indent
   prefix << indent;
   m_TrainingSettings.Print(os, prefix.str());
+  os << indent << "DataParallel:" << std::endl;
+  m_DataParallel.Print(os, prefix.str() + "  ");
   os << indent << "NumberOfTorchThreads: " << m_NumberOfTorchThreads << std::endl;
   os << indent << "FinalLoss: " << m_FinalLoss << std::endl;
   os << indent << "StepsTrained: " << m_StepsTrained << std::endl;

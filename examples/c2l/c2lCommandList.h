@@ -50,6 +50,10 @@ Commands()
     { "extract", "Cut a patch at every spot of a slide: the paired (patch, expression) dataset", false },
     { "inspect", "Show what a patch dataset, a slide or a folder of spots holds", false },
     { "pretrain", "Pretrain the central diffusion model on patch datasets", true },
+    { "launch",
+      "Start the local ranks of a data-parallel run of a c2l command (as torchrun does): c2l launch "
+      "--nproc-per-node N -- pretrain ...",
+      false },
     { "adapt",
       "Adapt a central diffusion model to a lab's paired spots (gene FiLM modulation of the frozen U-Net)",
       true },

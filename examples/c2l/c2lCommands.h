@@ -34,6 +34,8 @@ void
 AddExtractCommand(CLI::App & app);
 void
 AddInspectCommand(CLI::App & app);
+void
+AddLaunchCommand(CLI::App & app);
 /** In c2l-models (they link LibTorch): */
 void
 AddDemoCommand(CLI::App & app);

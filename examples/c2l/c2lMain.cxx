@@ -39,6 +39,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -82,7 +83,12 @@ void
 PrepareProcessForModels()
 {
   itk::ProcessMemory::RetainFreedMemoryForReuse();
-  itk::LibTorchThreads::UseAllCores(); // a command's --threads N still sets N
+  // A launcher's OMP_NUM_THREADS (c2l launch and torchrun share a machine's cores among its ranks)
+  // is LibTorch's own setting; otherwise all cores. A command's --threads N still sets N.
+  if (std::getenv("OMP_NUM_THREADS") == nullptr)
+  {
+    itk::LibTorchThreads::UseAllCores();
+  }
 }
 
 /** c2l-models registers the commands that need LibTorch. */
@@ -108,7 +114,8 @@ AddCommands(CLI::App & app)
   const std::map<std::string, void (*)(CLI::App &)> own{ { "normalize", c2l::AddNormalizeCommand },
                                                          { "synth-slide", c2l::AddSynthSlideCommand },
                                                          { "extract", c2l::AddExtractCommand },
-                                                         { "inspect", c2l::AddInspectCommand } };
+                                                         { "inspect", c2l::AddInspectCommand },
+                                                         { "launch", c2l::AddLaunchCommand } };
   for (const auto & command : c2l::Commands())
   {
     if (command.NeedsLibTorch)

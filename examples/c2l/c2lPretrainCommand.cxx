@@ -17,7 +17,8 @@
  *=========================================================================*/
 
 // c2l pretrain: trains the central (unconditional) diffusion model on the patches of one or more
-// patch datasets, with atomic checkpoints and exact resumption.
+// patch datasets, with atomic checkpoints and exact resumption; data parallel across processes and
+// machines when started by c2l launch, torchrun or any launcher that sets torchrun's variables.
 
 #include "c2lCommands.h"
 #include "c2lStepRunner.h"
@@ -65,7 +66,24 @@ AddPretrainCommand(CLI::App & app)
   command->add_option("--threads", options->Threads, "CPU threads (default: all cores)");
   command->add_option("--seed", options->Training.Seed, "Random seed (default 0)");
   command->add_flag("--force", options->Force, "Replace an existing model file");
-  command->callback([options]() { std::cout << StepRunnerWithProgressBar()->Pretrain(*options); });
+  auto rendezvousFile = std::make_shared<std::string>();
+  auto timeout = std::make_shared<double>(itk::DataParallelSettings{}.TimeoutSeconds);
+  command->add_option("--rendezvous-file",
+                      *rendezvousFile,
+                      "Data parallel: the ranks meet through this new file (one machine or a shared filesystem) "
+                      "instead of MASTER_ADDR:MASTER_PORT");
+  command->add_option("--collective-timeout",
+                      *timeout,
+                      "Data parallel: seconds a rank waits for the others before failing (default 120)");
+  command->callback([options, rendezvousFile, timeout]() {
+    // Data parallel when a launcher (c2l launch, torchrun, a SLURM script) set RANK and WORLD_SIZE.
+    options->DataParallel = itk::DataParallelSettings::FromEnvironment();
+    options->DataParallel.RendezvousFile = *rendezvousFile;
+    options->DataParallel.TimeoutSeconds = *timeout;
+    // Every rank reports, but only rank 0 draws a progress bar.
+    const auto runner = options->DataParallel.Rank == 0 ? StepRunnerWithProgressBar() : itk::MethodStepRunner::New();
+    std::cout << runner->Pretrain(*options);
+  });
 }
 
 } // namespace c2l

@@ -259,28 +259,76 @@ DiffusionTrainer::ParameterNames() const
   return names;
 }
 
-torch::Tensor
-DiffusionTrainer::Augment(torch::Tensor images)
+void
+DiffusionTrainer::SetDataParallelGroup(std::shared_ptr<torchcore::DataParallelGroup> group)
 {
-  return m_Options.augment ? torchcore::AugmentDihedral(images, m_Generator) : images;
+  if (group && m_Options.batchSize % group->WorldSize() != 0)
+  {
+    throw torchcore::ConfigurationError("The batch of " + std::to_string(m_Options.batchSize) +
+                                        " patches does not split evenly over " + std::to_string(group->WorldSize()) +
+                                        " ranks: choose a batch that is a multiple of the number of ranks");
+  }
+  m_Group = std::move(group);
+  if (!m_Group)
+  {
+    return;
+  }
+  m_Group->RequireSameOnEveryRank(
+    "training options or U-Net",
+    nlohmann::json{ { "trainer_options", nlohmann::json::parse(TrainerOptionsToJson(m_Options)) },
+                    { "unet_config", nlohmann::json::parse(m_UNet->Config().ToJson()) },
+                    { "scheduler_config", nlohmann::json::parse(m_Schedule->Config().ToJson()) } }
+      .dump());
+  // Rank 0's whole state, as one list of tensors: weights, EMA, moments, generator, step.
+  std::vector<torch::Tensor> state = m_UNet->parameters();
+  for (const auto & average : m_Ema->parameters())
+  {
+    state.push_back(average);
+  }
+  for (const auto & moment : m_Optimizer.Moments())
+  {
+    state.push_back(moment);
+  }
+  auto       generatorState = m_Generator.get_state();
+  auto       step = torch::full({ 1 }, m_Optimizer.StepCount(), torch::kLong);
+  const auto device = m_UNet->parameters().front().device();
+  state.push_back(generatorState.to(device));
+  state.push_back(step.to(device));
+  m_Group->BroadcastFromRankZero(state);
+  m_Generator.set_state(state[state.size() - 2].to(torch::kCPU));
+  m_Optimizer.SetStepCount(state.back().to(torch::kCPU).item<std::int64_t>());
 }
 
 TrainingBatch
 DiffusionTrainer::DrawBatch(const PatchSource & patches)
 {
-  const auto config = m_UNet->Config();
-  auto       images =
-    patches.Get(torchcore::DrawBatchIndices(patches.Size(), m_Options.batchSize, m_Generator)).to(torch::kCPU);
+  const auto         config = m_UNet->Config();
+  const std::int64_t ranks = m_Group ? m_Group->WorldSize() : 1;
+  const std::int64_t global = m_Options.batchSize;
+  const std::int64_t local = global / ranks;
+  const std::int64_t first = (m_Group ? m_Group->Rank() : 0) * local;
+  // The whole batch is drawn, in one process's order; this rank keeps draws first .. first + local - 1.
+  const auto                      indices = torchcore::DrawBatchIndices(patches.Size(), global, m_Generator);
+  const std::vector<std::int64_t> mine(indices.begin() + first, indices.begin() + first + local);
+  auto                            images = patches.Get(mine).to(torch::kCPU);
   if (images.dim() != 4 || images.size(1) != config.inChannels || images.size(2) != images.size(3))
   {
     throw torchcore::ConfigurationError("Training patches must be square with " + std::to_string(config.inChannels) +
                                         " channels");
   }
   TrainingBatch batch;
-  batch.images = Augment(PatchesToModelRange(images));
-  batch.noise = torch::randn(batch.images.sizes(), m_Generator, torch::kFloat32);
-  batch.timesteps =
-    torch::randint(0, m_Schedule->NumTrainTimesteps(), { m_Options.batchSize }, m_Generator, torch::kLong);
+  batch.images = PatchesToModelRange(images);
+  if (m_Options.augment)
+  {
+    batch.images = torchcore::ApplyDihedral(batch.images, torchcore::DrawDihedral(global, m_Generator), first);
+  }
+  // A rank keeps its own rows only (a copy, so the rest of the batch is freed).
+  const auto mySlice = [&](const torch::Tensor & whole) {
+    return ranks > 1 ? whole.narrow(0, first, local).clone() : whole;
+  };
+  batch.noise =
+    mySlice(torch::randn({ global, images.size(1), images.size(2), images.size(3) }, m_Generator, torch::kFloat32));
+  batch.timesteps = mySlice(torch::randint(0, m_Schedule->NumTrainTimesteps(), { global }, m_Generator, torch::kLong));
   return batch;
 }
 
@@ -327,6 +375,12 @@ DiffusionTrainer::Step(const std::vector<TrainingBatch> & microBatches)
       MinSnrLoss(*m_Schedule, output, target, t, m_Options.snrGamma) / static_cast<double>(microBatches.size());
     AutogradBackward(loss);
     total += loss.item<double>();
+  }
+  if (m_Group)
+  {
+    // Each rank's loss is the mean over its slice: their mean is the whole batch's.
+    m_Group->AverageGradients(parameters);
+    total = m_Group->Average(total);
   }
   if (m_Options.gradientClip > 0.0)
   {

@@ -18,6 +18,7 @@
 #ifndef itkDiffusionTrainer_h
 #define itkDiffusionTrainer_h
 
+#include "itkDataParallelGroup.h"
 #include "itkNoiseSchedule.h"
 #include "itkOptimization.h"
 #include "itkPretrainingSettings.h"
@@ -27,6 +28,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -100,7 +102,14 @@ struct TrainerOptions
  * constant or cosine learning rate, gradient accumulation and clipping, an EMA of the weights updated
  * every step. All randomness (patch choice, augmentation, noise, timesteps) comes from one CPU
  * generator owned by the trainer, saved in checkpoints with everything else (weights, EMA, AdamW
- * moments, step), so a resumed run continues exactly as an uninterrupted one. */
+ * moments, step), so a resumed run continues exactly as an uninterrupted one.
+ *
+ * Data parallel (SetDataParallelGroup): batchSize is the global batch. Every rank draws the whole
+ * batch from the shared generator (indices, dihedral transforms, noise, timesteps), exactly as one
+ * process would, and trains on its slice of it (batchSize / world size patches, the only ones it
+ * fetches from its PatchSource); the gradients are averaged across ranks before clipping, the
+ * optimizer step and the EMA, so that N ranks give the update of one process (within
+ * floating-point summation order), and a run's result does not depend on how many ranks ran it. */
 class DiffusionTrainer
 {
 public:
@@ -116,7 +125,15 @@ public:
   double
   Step(const std::vector<TrainingBatch> & microBatches);
 
-  /** The next micro-batch Step would train on, drawn from the trainer's generator. */
+  /** Makes this trainer one rank of a data-parallel run (nullptr: one process again). Fails unless
+   * the batch splits evenly over the ranks and every rank has the same options and U-Net; then
+   * every rank takes rank 0's weights, EMA, optimizer state, step and generator state (so only
+   * rank 0 needs to load a checkpoint to resume). Call it on every rank at the same point. */
+  void
+  SetDataParallelGroup(std::shared_ptr<torchcore::DataParallelGroup> group);
+
+  /** The next micro-batch Step would train on, drawn from the trainer's generator (this rank's
+   * slice of it when data parallel). */
   TrainingBatch
   DrawBatch(const PatchSource & patches);
 
@@ -161,18 +178,17 @@ public:
   FromCheckpoint(const std::string & fileName, const std::string & device = "cpu");
 
 private:
-  torch::Tensor
-  Augment(torch::Tensor images);
   /** The U-Net's parameter names, in the order of its parameters (the optimizer's state keys). */
   std::vector<std::string>
   ParameterNames() const;
 
-  UNet2D           m_UNet;
-  UNet2D           m_Ema{ nullptr };
-  NoiseSchedule    m_Schedule;
-  TrainerOptions   m_Options;
-  at::Generator    m_Generator;
-  torchcore::AdamW m_Optimizer;
+  UNet2D                                        m_UNet;
+  UNet2D                                        m_Ema{ nullptr };
+  NoiseSchedule                                 m_Schedule;
+  TrainerOptions                                m_Options;
+  at::Generator                                 m_Generator;
+  torchcore::AdamW                              m_Optimizer;
+  std::shared_ptr<torchcore::DataParallelGroup> m_Group;
 };
 
 /** TrainerOptions as JSON (for checkpoints and model metadata) and back. */

@@ -127,8 +127,13 @@ MethodStepRunner::Pretrain(const PretrainingStepSettings & o)
   std::ostringstream summary;
   // Every refusal comes before any work.
   PretrainingSettings training = o.Training;
-  FileChecks::RequireWritable(o.Output, o.Force || training.Resume);
-  if (!o.LossLog.empty())
+  // In a data-parallel run rank 0 alone writes the files and reads the checkpoint: it checks them.
+  const bool writer = o.DataParallel.Rank == 0;
+  if (writer)
+  {
+    FileChecks::RequireWritable(o.Output, o.Force || training.Resume);
+  }
+  if (writer && !o.LossLog.empty())
   {
     FileChecks::RequireWritable(o.LossLog, o.Force || training.Resume);
   }
@@ -136,7 +141,7 @@ MethodStepRunner::Pretrain(const PretrainingStepSettings & o)
   {
     training.CheckpointFileName = o.Output + ".checkpoint";
   }
-  if (training.Resume && !FileChecks::Exists(training.CheckpointFileName))
+  if (writer && training.Resume && !FileChecks::Exists(training.CheckpointFileName))
   {
     itkGenericExceptionMacro(
       << "Resume: the checkpoint " << training.CheckpointFileName
@@ -163,20 +168,26 @@ MethodStepRunner::Pretrain(const PretrainingStepSettings & o)
   }
   training.ImageSize = imageSize;
   filter->SetTrainingSettings(training);
+  filter->SetDataParallel(o.DataParallel);
   filter->SetLossLogFileName(o.LossLog);
   filter->SetHalfPrecisionOutput(o.HalfPrecision);
   filter->SetNumberOfTorchThreads(o.Threads);
   filter->SetOutputFileName(o.Output);
   Follow(filter, "pretrain");
   filter->Update();
+  const std::string written = writer ? "wrote " + o.Output : "rank 0 wrote " + o.Output;
+  if (o.DataParallel.IsDataParallel())
+  {
+    summary << "rank " << o.DataParallel.Rank << " of " << o.DataParallel.WorldSize << ": ";
+  }
   if (filter->GetStepsTrained() == 0)
   {
-    summary << "the checkpoint already holds all " << training.NumberOfSteps << " steps: nothing to train; wrote "
-            << o.Output << '\n';
+    summary << "the checkpoint already holds all " << training.NumberOfSteps << " steps: nothing to train; " << written
+            << '\n';
     return summary.str();
   }
   summary << "trained " << filter->GetStepsTrained() << " steps, to step " << training.NumberOfSteps << " (last loss "
-          << filter->GetFinalLoss() << "); wrote " << o.Output << '\n';
+          << filter->GetFinalLoss() << "); " << written << '\n';
   return summary.str();
 }
 

@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkOptimization.h"
+#include "itkTorchErrors.h"
 
 #include <torch/torch.h>
 
@@ -36,6 +37,14 @@ AdamW::AdamW(std::vector<torch::Tensor> parameters, AdamWOptions options)
     m_ExpAvg.push_back(torch::zeros_like(parameter));
     m_ExpAvgSq.push_back(torch::zeros_like(parameter));
   }
+}
+
+std::vector<torch::Tensor>
+AdamW::Moments() const
+{
+  std::vector<torch::Tensor> moments(m_ExpAvg);
+  moments.insert(moments.end(), m_ExpAvgSq.begin(), m_ExpAvgSq.end());
+  return moments;
 }
 
 void
@@ -192,21 +201,33 @@ DrawBatchIndices(std::int64_t size, std::int64_t count, at::Generator & generato
   return { drawn.data_ptr<std::int64_t>(), drawn.data_ptr<std::int64_t>() + drawn.numel() };
 }
 
-torch::Tensor
-AugmentDihedral(const torch::Tensor & images, at::Generator & generator)
+DihedralDraw
+DrawDihedral(std::int64_t batch, at::Generator & generator)
 {
-  const auto                 batch = images.size(0);
-  const auto                 flips = torch::randint(0, 2, { batch }, generator, torch::kLong);
-  const auto                 turns = torch::randint(0, 4, { batch }, generator, torch::kLong);
+  DihedralDraw draw;
+  draw.flips = torch::randint(0, 2, { batch }, generator, torch::kLong);
+  draw.turns = torch::randint(0, 4, { batch }, generator, torch::kLong);
+  return draw;
+}
+
+torch::Tensor
+ApplyDihedral(const torch::Tensor & images, const DihedralDraw & draw, std::int64_t first)
+{
+  const auto batch = images.size(0);
+  if (first < 0 || first + batch > draw.flips.size(0))
+  {
+    throw ConfigurationError("Dihedral draws " + std::to_string(first) + " .. " + std::to_string(first + batch - 1) +
+                             " do not exist: " + std::to_string(draw.flips.size(0)) + " were drawn");
+  }
   std::vector<torch::Tensor> augmented;
   for (std::int64_t i = 0; i < batch; ++i)
   {
     auto image = images[i];
-    if (flips[i].item<std::int64_t>() == 1)
+    if (draw.flips[first + i].item<std::int64_t>() == 1)
     {
       image = image.flip({ 2 });
     }
-    const auto k = turns[i].item<std::int64_t>();
+    const auto k = draw.turns[first + i].item<std::int64_t>();
     if (k != 0)
     {
       image = torch::rot90(image, k, { 1, 2 });
@@ -214,6 +235,12 @@ AugmentDihedral(const torch::Tensor & images, at::Generator & generator)
     augmented.push_back(image);
   }
   return torch::stack(augmented);
+}
+
+torch::Tensor
+AugmentDihedral(const torch::Tensor & images, at::Generator & generator)
+{
+  return ApplyDihedral(images, DrawDihedral(images.size(0), generator));
 }
 
 } // namespace torchcore

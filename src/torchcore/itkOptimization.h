@@ -60,6 +60,16 @@ public:
   {
     return m_Step;
   }
+  /** Sets the step count (a data-parallel rank takes rank 0's, with its moments). */
+  void
+  SetStepCount(std::int64_t step)
+  {
+    m_Step = step;
+  }
+  /** The first and second moments, one tensor per parameter each, in that order: the optimizer's
+   * state, to be modified in place (a data-parallel rank receives rank 0's). */
+  std::vector<torch::Tensor>
+  Moments() const;
 
   /** Adds "<prefix>exp_avg.<name>" and "<prefix>exp_avg_sq.<name>" tensors and "<prefix>step" metadata. */
   void
@@ -124,8 +134,24 @@ WarmupLearningRate(std::int64_t step, double peak, std::int64_t warmup, std::int
 std::vector<std::int64_t>
 DrawBatchIndices(std::int64_t size, std::int64_t count, at::Generator & generator);
 
+/** A random horizontal flip and a random number of 90-degree turns per image of a batch. */
+struct DihedralDraw
+{
+  torch::Tensor flips; // [B] in {0, 1}
+  torch::Tensor turns; // [B] in {0, 1, 2, 3}
+};
+
+/** The dihedral transforms of \p batch images drawn from \p generator: flips for the batch, then turns. */
+DihedralDraw
+DrawDihedral(std::int64_t batch, at::Generator & generator);
+
+/** Applies draws first .. first + N - 1 of \p draw to the N images of [N, C, H, W] (a data-parallel
+ * rank's slice of a batch drawn whole). */
+torch::Tensor
+ApplyDihedral(const torch::Tensor & images, const DihedralDraw & draw, std::int64_t first = 0);
+
 /** A random horizontal flip and a random number of 90-degree turns per image of [B, C, H, W]
- * (histology has no orientation), drawn from \p generator: flips for the batch, then turns. */
+ * (histology has no orientation), drawn from \p generator: ApplyDihedral(images, DrawDihedral(B)). */
 torch::Tensor
 AugmentDihedral(const torch::Tensor & images, at::Generator & generator);
 

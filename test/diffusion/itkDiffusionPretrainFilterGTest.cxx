@@ -24,6 +24,7 @@
 
 #include "itkDiffusionModelFile.h"
 #include "itkDiffusionTestUtilities.h"
+#include "itkLoopbackPort.h"
 #include "itkSafeTensors.h"
 
 #include "itkCommand.h"
@@ -34,7 +35,9 @@
 #include "gtest/gtest.h"
 
 #include <fstream>
+#include <iostream>
 #include <sstream>
+#include <thread>
 
 namespace
 {
@@ -150,7 +153,11 @@ TEST(DiffusionPretrainFilter, PrintsEverySettingAndAborts)
                                 "EmaDecay",
                                 "SnrGamma",
                                 "Seed: 2",
-                                "Device: cpu" })
+                                "Device: cpu",
+                                "DataParallel:",
+                                "WorldSize: 1",
+                                "MasterPort: 29500",
+                                "TimeoutSeconds: 120" })
   {
     EXPECT_NE(printed.str().find(setting), std::string::npos) << setting << "\n" << printed.str();
   }
@@ -187,5 +194,102 @@ TEST(DiffusionPretrainFilter, PreconditionsThrow)
   filter = TinyFilter(folder, patches);
   filter->SetLossLogFileName((folder / "no-such-folder" / "loss.tsv").string());
   EXPECT_THROW(filter->Update(), itk::ExceptionObject);
+  filter = TinyFilter(folder, patches);
+  itk::DataParallelSettings outsideTheRun;
+  outsideTheRun.Rank = 2;
+  outsideTheRun.WorldSize = 2;
+  filter->SetDataParallel(outsideTheRun);
+  EXPECT_THROW(filter->Update(), itk::ExceptionObject);
+  std::filesystem::remove_all(folder);
+}
+
+TEST(DiffusionPretrainFilter, DataParallelRanksTrainTheModelOfOneProcessAndOnlyRankZeroWrites)
+{
+  // One process with batch 4 against two ranks (threads of this process, each with batch 2 of the
+  // same global batch 4): after 20 steps the weights, their EMA and AdamW's moments agree to 1e-5.
+  const auto folder = itk::DiffusionTest::ScratchFolder("pretrain-filter-data-parallel");
+  const auto patches = Patches();
+  const auto configure = [&](const std::string & name) {
+    auto filter = TinyFilter(folder, patches);
+    filter->SetNumberOfSteps(20);
+    filter->SetCheckpointFileName((folder / (name + ".checkpoint")).string());
+    filter->SetCheckpointInterval(10);
+    filter->SetOutputFileName((folder / (name + ".safetensors")).string());
+    filter->SetLossLogFileName((folder / (name + ".tsv")).string());
+    return filter;
+  };
+  auto single = configure("single");
+  single->Update();
+
+  const unsigned int               port = itk::testing::FreePort();
+  std::vector<FilterType::Pointer> ranks{ configure("rank0"), configure("rank1") };
+  std::vector<std::string>         errors(2);
+  std::vector<std::thread>         threads;
+  for (unsigned int rank = 0; rank < 2; ++rank)
+  {
+    itk::DataParallelSettings settings;
+    settings.Rank = rank;
+    settings.WorldSize = 2;
+    settings.MasterPort = port;
+    settings.TimeoutSeconds = 60.0;
+    ranks[rank]->SetDataParallel(settings);
+    threads.emplace_back([&, rank] {
+      try
+      {
+        ranks[rank]->Update();
+      }
+      catch (const itk::ExceptionObject & e)
+      {
+        errors[rank] = e.GetDescription();
+      }
+    });
+  }
+  for (auto & thread : threads)
+  {
+    thread.join();
+  }
+  ASSERT_EQ(errors, std::vector<std::string>(2)) << errors[0] << "\n" << errors[1];
+  for (const char * written : { "rank0.safetensors", "rank0.checkpoint", "rank0.tsv" })
+  {
+    EXPECT_TRUE(std::filesystem::exists(folder / written)) << written;
+  }
+  for (const char * notWritten : { "rank1.safetensors", "rank1.checkpoint", "rank1.tsv" })
+  {
+    EXPECT_FALSE(std::filesystem::exists(folder / notWritten)) << notWritten << ": only rank 0 writes";
+  }
+  EXPECT_EQ(ranks[1]->GetStepsTrained(), 20u);
+  EXPECT_NEAR(ranks[1]->GetFinalLoss(), ranks[0]->GetFinalLoss(), 1e-12) << "every rank reports the global loss";
+  EXPECT_NEAR(ranks[0]->GetFinalLoss(), single->GetFinalLoss(), 1e-5);
+
+  const auto one = itk::torchcore::ReadSafeTensors((folder / "single.checkpoint").string());
+  const auto two = itk::torchcore::ReadSafeTensors((folder / "rank0.checkpoint").string());
+  ASSERT_EQ(one.tensors.size(), two.tensors.size());
+  EXPECT_EQ(one.metadata.at("step"), "20");
+  EXPECT_EQ(two.metadata.at("step"), "20");
+  std::map<std::string, double> largest; // per kind of state: model., ema., adam.
+  for (const auto & [name, tensor] : one.tensors)
+  {
+    const auto other = two.Find(name);
+    ASSERT_TRUE(other.defined()) << name;
+    if (name == "rng.state")
+    {
+      EXPECT_TRUE(torch::equal(tensor, other)) << "both runs drew the same random numbers";
+      continue;
+    }
+    const auto kind = name.substr(0, name.find('.'));
+    largest[kind] = std::max(largest[kind], (tensor - other).abs().max().item<double>());
+  }
+  EXPECT_EQ(largest.size(), 3u);
+  for (const auto & [kind, difference] : largest)
+  {
+    std::cout << kind << ": largest difference " << difference << std::endl;
+    EXPECT_LE(difference, 1e-5) << kind;
+  }
+  // Rank 1's output is rank 0's model, without a file: they sample the same images.
+  itk::DiffusionModel::SampleRequest request;
+  request.NumberOfSteps = 2;
+  request.Seed = 4;
+  const auto noProgress = [](std::int64_t, std::int64_t) {};
+  EXPECT_EQ(ranks[1]->GetOutput()->Sample(request, noProgress), ranks[0]->GetOutput()->Sample(request, noProgress));
   std::filesystem::remove_all(folder);
 }
