@@ -101,16 +101,21 @@ private:
   std::chrono::steady_clock::time_point m_Start;
 };
 
-/** What identifies a set of training patches across ranks: their count and shape, and the SHA-256
- * of their bytes (every rank must train on the same patches). */
+/** What every rank of a run must share: the settings that shape the training (not the checkpoint's
+ * path, Resume or the device, which are a rank's own), and the training patches' shape and SHA-256. */
 std::string
-PatchesFingerprint(const torch::Tensor & patches)
+WhatEveryRankShares(const PretrainingSettings & settings, const torch::Tensor & patches)
 {
+  auto shared = nlohmann::json::parse(settings.ToJSON());
+  for (const char * own : { "checkpoint_file", "resume", "device" })
+  {
+    shared.erase(own);
+  }
   const auto bytes = patches.contiguous();
-  return nlohmann::json{
-    { "shape", bytes.sizes().vec() },
-    { "sha256", torchcore::SHA256Hex(bytes.data_ptr(), static_cast<std::size_t>(bytes.numel()) * bytes.element_size()) }
-  }.dump();
+  shared["patches_shape"] = bytes.sizes().vec();
+  shared["patches_sha256"] =
+    torchcore::SHA256Hex(bytes.data_ptr(), static_cast<std::size_t>(bytes.numel()) * bytes.element_size());
+  return shared.dump();
 }
 } // namespace
 
@@ -289,7 +294,7 @@ DiffusionPretrainFilter::GenerateData()
     if (m_DataParallel.IsDataParallel())
     {
       group = std::make_shared<torchcore::DataParallelGroup>(m_DataParallel, device);
-      group->RequireSameOnEveryRank("training patches", PatchesFingerprint(allPatches));
+      group->RequireSameOnEveryRank("pretraining settings or patches", WhatEveryRankShares(settings, allPatches));
     }
     // Rank 0 (or the one process) reads and writes every file; the other ranks take its state.
     const bool writer = !group || group->Rank() == 0;
@@ -318,10 +323,10 @@ DiffusionPretrainFilter::GenerateData()
       ++m_StepsTrained;
       m_CurrentStep = static_cast<unsigned int>(trainer.StepCount());
       log.Append(trainer.StepCount(), m_FinalLoss, trainer.LearningRate(trainer.StepCount() - 1));
-      if (settings.CheckpointInterval > 0 && !settings.CheckpointFileName.empty() &&
-          trainer.StepCount() % settings.CheckpointInterval == 0)
+      // Every rank takes the same branch (CheckpointInterval was compared): the barrier is collective.
+      if (settings.CheckpointInterval > 0 && trainer.StepCount() % settings.CheckpointInterval == 0)
       {
-        if (writer)
+        if (writer && !settings.CheckpointFileName.empty())
         {
           trainer.SaveCheckpoint(settings.CheckpointFileName);
         }

@@ -272,22 +272,36 @@ TEST_F(C2LDataParallel, AKilledRankStopsTheOtherAndTheRunResumesExactly)
 
 TEST_F(C2LDataParallel, RanksThatDisagreeAreRefusedWithClearErrors)
 {
-  // Two ranks started by hand (as a SLURM script would) with different learning rates.
-  const std::string ranks =
-    "MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(itk::testing::FreePort()) + " WORLD_SIZE=2";
-  const std::string rankZero = "env " + ranks + " RANK=0 " + C2L_EXECUTABLE + " " +
-                               Pretrain("a.safetensors", " --steps 2 --lr 1e-4 --collective-timeout 20") + " > " +
-                               Path("rank0.log") + " 2>&1";
-  const std::string rankOne = "env " + ranks + " RANK=1 " + C2L_EXECUTABLE + " " +
-                              Pretrain("b.safetensors", " --steps 2 --lr 2e-4 --collective-timeout 20") + " > " +
-                              Path("rank1.log") + " 2>&1";
-  const auto start = std::chrono::steady_clock::now();
-  std::system(("(" + rankZero + " & " + rankOne + "; wait)").c_str());
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 20.0);
-  ExpectOneLineError({ 1, FileBytes(Path("rank1.log")) }, "learning_rate\":0.0002");
-  ExpectOneLineError({ 1, FileBytes(Path("rank1.log")) }, "has other training options or U-Net than rank 0");
-  ExpectOneLineError({ 1, FileBytes(Path("rank0.log")) }, "Rank 1 has other training options or U-Net than rank 0");
+  // Two ranks started by hand (as a SLURM script would), with their own extra arguments; both must
+  // stop before training, at once (the timeout is 20 s), each with its own one-line error.
+  const auto startTwoRanks = [&](const std::string & rankZeroArguments, const std::string & rankOneArguments) {
+    const std::string ranks =
+      "MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(itk::testing::FreePort()) + " WORLD_SIZE=2";
+    const auto command = [&](unsigned int rank, const std::string & arguments) {
+      return "env " + ranks + " RANK=" + std::to_string(rank) + " " + C2L_EXECUTABLE + " " + arguments +
+             " --steps 2 --collective-timeout 20 > " + Path("rank" + std::to_string(rank) + ".log") + " 2>&1";
+    };
+    const auto start = std::chrono::steady_clock::now();
+    std::system(("(" + command(0, rankZeroArguments) + " & " + command(1, rankOneArguments) + "; wait)").c_str());
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 20.0);
+    return std::make_pair(FileBytes(Path("rank0.log")), FileBytes(Path("rank1.log")));
+  };
+  const auto learningRates =
+    startTwoRanks(Pretrain("a.safetensors", " --lr 1e-4"), Pretrain("a.safetensors", " --lr 2e-4"));
+  ExpectOneLineError({ 1, learningRates.second }, "has other pretraining settings or patches than rank 0");
+  ExpectOneLineError({ 1, learningRates.second }, "learning_rate: 0.0002 vs 0.0001");
+  ExpectOneLineError({ 1, learningRates.first }, "Rank 1 has other pretraining settings or patches than rank 0");
   EXPECT_FALSE(fs::exists(Path("a.safetensors")));
+  // Patches of another slide for rank 1.
+  ASSERT_EQ(Run("synth-slide --spots 24 --seed 4 --out " + Path("other")).exitCode, 0);
+  ASSERT_EQ(Run("extract --slide " + Path("other/image.tif") + " --spots " + Path("other/outs") +
+                " --genes 10 --patch-px 16 --out " + Path("other.h5"))
+              .exitCode,
+            0);
+  const auto data = startTwoRanks(Pretrain("a.safetensors"),
+                                  "pretrain --data " + Path("other.h5") + " --out " + Path("a.safetensors") + Tiny);
+  ExpectOneLineError({ 1, data.second }, "patches_sha256");
+  ExpectOneLineError({ 1, data.first }, "Rank 1 has other pretraining settings or patches than rank 0");
 
   ExpectOneLineError(RunWith("RANK=x WORLD_SIZE=2", Pretrain("c.safetensors"), "bad-rank.log"),
                      "RANK=\"x\" is not a whole number");
