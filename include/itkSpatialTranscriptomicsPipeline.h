@@ -22,6 +22,7 @@
 #include "itkPipelineEvaluationResults.h"
 #include "itkPipelineSettings.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -107,7 +108,8 @@ public:
 
   /** Refuses \p folder when it holds the results of other settings (its \p recordName differs from
    * \p settings) or files that are not \p what ("pipeline run", "study"), unless \p force; then
-   * creates it and records \p settings in \p recordName. Nothing a user wrote there is removed. */
+   * creates it and records \p settings in \p recordName. Nothing a user wrote there is removed. A
+   * run locks the folder first (ResultsFolderLock), so that no other run writes there meanwhile. */
   static void
   PrepareResultsFolder(const std::string & folder, const std::string & recordName, const std::string & settings,
                        const std::string & what, bool force);

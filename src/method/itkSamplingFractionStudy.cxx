@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkSamplingFractionStudy.h"
+#include "itkResultsFolderLock.h"
 
 #include "itkAtomicFile.h"
 #include "itkJsonNumbers.h"
@@ -83,8 +84,9 @@ SamplingFractionStudy::Update()
   m_Settings.Validate();
   this->InvokeEvent(StartEvent());
   this->UpdateProgress(0.0f);
-  const fs::path folder(m_Settings.Output);
-  const json     settings{ { "pipeline", json::parse(m_Settings.ToJSON()) }, { "fractions", m_Fractions } };
+  const fs::path          folder(m_Settings.Output);
+  const json              settings{ { "pipeline", json::parse(m_Settings.ToJSON()) }, { "fractions", m_Fractions } };
+  const ResultsFolderLock lock(folder.string(), "study");
   SpatialTranscriptomicsPipeline::PrepareResultsFolder(
     folder.string(), "study_settings.json", settings.dump(2), "study", m_Force);
 

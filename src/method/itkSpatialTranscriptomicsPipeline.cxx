@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkSpatialTranscriptomicsPipeline.h"
+#include "itkResultsFolderLock.h"
 
 #include "itkAtomicFile.h"
 #include "itkColourNoisePatches.h"
@@ -141,6 +142,18 @@ SpatialTranscriptomicsPipeline::PrepareResultsFolder(const std::string & folderN
   {
     itkGenericExceptionMacro(<< "The output " << folderName << " is a file, not a folder");
   }
+  // What the folder holds besides the lock file (which the run's lock made, or an earlier run left).
+  const auto heldOnlyTheLock = [&folder] {
+    for (const auto & entry : fs::directory_iterator(folder))
+    {
+      if (entry.path().filename() != ResultsFolderLock::FileName())
+      {
+        return false;
+      }
+    }
+    return true;
+  };
+  const bool empty = !fs::exists(folder) || heldOnlyTheLock();
   if (fs::exists(recorded))
   {
     if (FileChecks::ReadText(recorded.string()) != settings && !force)
@@ -150,7 +163,7 @@ SpatialTranscriptomicsPipeline::PrepareResultsFolder(const std::string & folderN
                                << "(stages whose settings are unchanged are kept)");
     }
   }
-  else if (fs::exists(folder) && !fs::is_empty(folder) && !force)
+  else if (!empty && !force)
   {
     itkGenericExceptionMacro(<< folderName << " is not empty and holds no " << what
                              << "; choose a new folder, or set Force (c2l: --force) to write into it");
@@ -210,6 +223,8 @@ SpatialTranscriptomicsPipeline::Update()
 {
   const PipelineSettings & c = m_Settings;
   c.Validate();
+  // Locked before anything is checked or written: two runs started at once never both write.
+  const ResultsFolderLock lock(c.Output, "pipeline run");
   PrepareResultsFolder(c.Output, "pipeline.json", c.ToJSON(), "pipeline run", m_Force);
   this->SetAbortGenerateData(false);
   m_StepRunner->SetAbortGenerateData(false);

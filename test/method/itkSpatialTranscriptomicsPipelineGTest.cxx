@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 
+#include "itkResultsFolderLock.h"
 #include "itkSpatialTranscriptomicsPipeline.h"
 
 #include "itkMethodTestSlide.h"
@@ -153,6 +154,29 @@ TEST_F(SpatialTranscriptomicsPipeline, SettingsThatCannotWorkAreRefusedBeforeAny
   EXPECT_THROW(Observed(TinySettings())->Update(), itk::ExceptionObject);
   EXPECT_TRUE(fs::exists(Path("run/notes.txt")));
   EXPECT_FALSE(fs::exists(Path("run/pipeline.json")));
+}
+
+TEST_F(SpatialTranscriptomicsPipeline, ARunIsRefusedWhileAnotherWritesIntoItsFolder)
+{
+  {
+    const itk::ResultsFolderLock otherRun(Path("run"), "pipeline run");
+    try
+    {
+      Observed(TinySettings())->Update();
+      ADD_FAILURE() << "a second run wrote into a folder another run holds";
+    }
+    catch (const itk::ExceptionObject & e)
+    {
+      EXPECT_NE(std::string(e.GetDescription()).find("Another pipeline run is writing into " + Path("run")),
+                std::string::npos)
+        << e.GetDescription();
+    }
+    EXPECT_FALSE(fs::exists(Path("run/pipeline.json"))) << "the refused run wrote nothing";
+  }
+  // Once the other run has ended, the folder (holding only the lock file it left) takes a run.
+  auto pipeline = Observed(TinySettings());
+  pipeline->Update();
+  EXPECT_TRUE(fs::exists(Path("run/pipeline.json")));
 }
 
 } // namespace
