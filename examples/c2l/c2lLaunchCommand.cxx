@@ -216,17 +216,22 @@ Launch(const LaunchOptions & o)
     }
     const unsigned int rank = o.NodeRank * o.ProcessesPerNode + found->second;
     running.erase(found);
-    if (ExitCode(status) != 0 && exitCode == 0)
+    if (ExitCode(status) == 0)
+    {
+      continue;
+    }
+    // Every rank that fails is named; the first failure is the launcher's own status.
+    std::cerr << "c2l launch: rank " << rank << " (pid " << pid << ") " << Describe(status);
+    if (exitCode == 0)
     {
       exitCode = ExitCode(status);
-      std::cerr << "c2l launch: rank " << rank << " (pid " << pid << ") " << Describe(status);
       if (!running.empty())
       {
         std::cerr << "; the other ranks get " << o.GracePeriod << " s to stop";
         terminateAt = Clock::now() + std::chrono::milliseconds(static_cast<long>(o.GracePeriod * 1000.0));
       }
-      std::cerr << std::endl;
     }
+    std::cerr << std::endl;
   }
   return exitCode;
 }

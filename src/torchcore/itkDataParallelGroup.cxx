@@ -30,10 +30,12 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdlib>
 #include <functional>
 #include <sstream>
+#include <pthread.h>
 #include <thread>
 
 namespace itk
@@ -173,6 +175,39 @@ Unflatten(const torch::Tensor & flat, const std::vector<torch::Tensor> & bucket)
     offset += tensor.numel();
   }
 }
+/** SIGPIPE blocked in this thread for a scope, and so in every thread started meanwhile (threads
+ * inherit the mask of the thread that creates them). Gloo writes to its sockets with writev, which
+ * raises SIGPIPE when it writes to a connection the dead peer has closed (c10d's store sends with
+ * MSG_NOSIGNAL; Gloo cannot), and SIGPIPE's default action ends the process without a word: a
+ * surviving rank would vanish instead of reporting the dead one (Python ignores SIGPIPE, so
+ * PyTorch's own users never meet this). With SIGPIPE blocked in
+ * the threads c10d and Gloo start, the write fails with EPIPE and becomes an error. Nothing
+ * process-wide changes: the signal's disposition stays the application's, and this thread gets its
+ * mask back (after discarding a SIGPIPE raised here meanwhile). */
+class SigpipeBlockedForNewThreads
+{
+public:
+  SigpipeBlockedForNewThreads()
+  {
+    sigemptyset(&m_Sigpipe);
+    sigaddset(&m_Sigpipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &m_Sigpipe, &m_Saved);
+  }
+  ~SigpipeBlockedForNewThreads()
+  {
+    const timespec immediately{ 0, 0 };
+    while (sigtimedwait(&m_Sigpipe, nullptr, &immediately) == SIGPIPE)
+    {}
+    pthread_sigmask(SIG_SETMASK, &m_Saved, nullptr);
+  }
+  SigpipeBlockedForNewThreads(const SigpipeBlockedForNewThreads &) = delete;
+  SigpipeBlockedForNewThreads &
+  operator=(const SigpipeBlockedForNewThreads &) = delete;
+
+private:
+  sigset_t m_Sigpipe;
+  sigset_t m_Saved;
+};
 } // namespace
 
 struct DataParallelGroup::Impl
@@ -381,6 +416,8 @@ DataParallelGroup::DataParallelGroup(const DataParallelSettings & settings, cons
   m_Impl->settings = settings;
   m_Impl->device = device;
   m_Impl->timeout = std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(settings.TimeoutSeconds * 1000.0)));
+  // The store's server thread, Gloo's transport loop and the process group's workers start here.
+  const SigpipeBlockedForNewThreads noSigpipe;
   m_Impl->OpenStore();
   try
   {

@@ -28,6 +28,7 @@
 
 #include "gtest/gtest.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -304,4 +305,58 @@ TEST(DataParallelGroup, ADeadRankFailsTheOthersCollectivesPromptly)
     << errors[0];
   EXPECT_TRUE(Contains(errors[0], "resume from the last one")) << errors[0];
   EXPECT_LT(seconds, timeout) << "the dead rank was noticed only by the timeout";
+}
+
+TEST(DataParallelGroup, ARankThatDiesWhileTheOtherSendsIsAnErrorNotASilentExit)
+{
+  // Rank 1 is another process that ends abruptly (as a killed one: no destructor runs) while rank 0
+  // sends it large buckets: rank 0's writes then meet a closed socket, which raises SIGPIPE, whose
+  // default action would end this process without a word.
+  const unsigned int port = FreePort();
+  const pid_t        child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0)
+  {
+    try
+    {
+      DataParallelGroup group(Rank(1, 2, port, 30.0), torch::kCPU);
+      group.Barrier();
+      // Dies in the middle of the second all-reduce, while both ranks are sending.
+      auto parameter = torch::zeros({ 20'000'000 }, torch::requires_grad());
+      parameter.mutable_grad() = torch::ones({ 20'000'000 });
+      group.AverageGradients({ parameter });
+      std::thread reducing([&] {
+        try
+        {
+          group.AverageGradients({ parameter });
+        }
+        catch (...)
+        {}
+      });
+      std::this_thread::sleep_for(std::chrono::milliseconds(15));
+      _exit(0);
+    }
+    catch (...)
+    {}
+    _exit(0);
+  }
+  std::string error;
+  try
+  {
+    DataParallelGroup group(Rank(0, 2, port, 30.0), torch::kCPU);
+    group.Barrier();
+    auto parameter = torch::zeros({ 20'000'000 }, torch::requires_grad());
+    parameter.mutable_grad() = torch::ones({ 20'000'000 });
+    for (int i = 0; i < 50; ++i)
+    {
+      group.AverageGradients({ parameter });
+    }
+  }
+  catch (const DistributedError & e)
+  {
+    error = e.what();
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  EXPECT_TRUE(Contains(error, "The all-reduce of the gradients failed on rank 0 of 2")) << error;
 }
