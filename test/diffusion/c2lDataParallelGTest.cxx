@@ -250,8 +250,7 @@ TEST_F(C2LDataParallel, AKilledRankStopsTheOtherAndTheRunResumesExactly)
   EXPECT_LT(seconds, 30.0) << "rank 0 did not stop within the collective timeout\n" << output;
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 128 + SIGKILL) << "the launcher returns the first failure's status\n" << output;
-  EXPECT_NE(output.find("rank 1 (pid " + std::to_string(rankOne) + ") was killed by signal 9"),
-            std::string::npos)
+  EXPECT_NE(output.find("rank 1 (pid " + std::to_string(rankOne) + ") was killed by signal 9"), std::string::npos)
     << output;
   EXPECT_NE(output.find("c2l: error: "), std::string::npos) << output;
   EXPECT_NE(output.find("failed on rank 0 of 2"), std::string::npos) << "rank 0's own error\n" << output;
