@@ -34,8 +34,9 @@ namespace itk
  * Each rank is a process running the same program and arguments, with torchrun's variables set
  * (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, GROUP_RANK, MASTER_ADDR, MASTER_PORT), and
  * OMP_NUM_THREADS set to its share of the machine's cores unless the user set it. The launcher takes
- * no part in the training (rank 0 hosts the store). SIGINT and SIGTERM it receives are passed on to
- * the ranks. When a rank fails, the others get GracePeriod seconds to stop on their own (they notice
+ * no part in the training (rank 0 hosts the store). While Run runs, SIGINT and SIGTERM are passed on
+ * to the ranks (the caller's handlers are restored when it returns), and only its own children are
+ * waited for. When a rank fails, the others get GracePeriod seconds to stop on their own (they notice
  * a dead rank at their next collective and say so), then SIGTERM, then, 10 s later, SIGKILL.
  * `c2l launch` is this class on the command line.
  *

@@ -59,51 +59,77 @@ Describe(int status)
            : "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
 }
 
-/** Starts rank \p localRank: this executable (c2l) with the command, in a child process. */
-pid_t
-StartRank(const DataParallelLauncher & o, unsigned int localRank, const std::string & program, const std::string & name,
-          const std::vector<std::string> & arguments)
+/** Strings kept alive for a child's execve: its argv and its environment. */
+struct ExecArguments
 {
-  const unsigned int worldSize = o.ProcessesPerNode * o.Nodes;
-  const unsigned int rank = o.NodeRank * o.ProcessesPerNode + localRank;
-  const pid_t        pid = fork();
-  if (pid != 0)
-  {
-    return pid; // the launcher (or -1)
-  }
-  const std::map<std::string, std::string> variables{ { "RANK", std::to_string(rank) },
-                                                      { "WORLD_SIZE", std::to_string(worldSize) },
-                                                      { "LOCAL_RANK", std::to_string(localRank) },
-                                                      { "LOCAL_WORLD_SIZE", std::to_string(o.ProcessesPerNode) },
-                                                      { "GROUP_RANK", std::to_string(o.NodeRank) },
-                                                      { "MASTER_ADDR", o.MasterAddress },
-                                                      { "MASTER_PORT", std::to_string(o.MasterPort) } };
-  for (const auto & [name, value] : variables)
-  {
-    setenv(name.c_str(), value.c_str(), 1);
-  }
-  // Rank 0 hosts the store here, not a launcher: a torchrun variable inherited from an outer
-  // launcher would make every rank wait for a store nobody hosts.
-  unsetenv("TORCHELASTIC_USE_AGENT_STORE");
+  std::vector<std::string> storage;
+  std::vector<char *>      argv;
+  std::vector<char *>      environment;
+};
+
+/** The program, its arguments and the environment of local rank \p localRank: this process's
+ * environment with torchrun's variables for the rank (and OMP_NUM_THREADS, unless the user set it). */
+ExecArguments
+RankArguments(const DataParallelLauncher & o, unsigned int localRank, const std::string & name,
+              const std::vector<std::string> & arguments)
+{
+  const unsigned int                 rank = o.NodeRank * o.ProcessesPerNode + localRank;
+  std::map<std::string, std::string> set{ { "RANK", std::to_string(rank) },
+                                          { "WORLD_SIZE", std::to_string(o.ProcessesPerNode * o.Nodes) },
+                                          { "LOCAL_RANK", std::to_string(localRank) },
+                                          { "LOCAL_WORLD_SIZE", std::to_string(o.ProcessesPerNode) },
+                                          { "GROUP_RANK", std::to_string(o.NodeRank) },
+                                          { "MASTER_ADDR", o.MasterAddress },
+                                          { "MASTER_PORT", std::to_string(o.MasterPort) } };
   // Ranks on one machine share its cores (as torchrun, unless the user chose).
   if (std::getenv("OMP_NUM_THREADS") == nullptr)
   {
     const unsigned int cores = std::max(1u, std::thread::hardware_concurrency());
-    setenv("OMP_NUM_THREADS", std::to_string(std::max(1u, cores / o.ProcessesPerNode)).c_str(), 1);
+    set["OMP_NUM_THREADS"] = std::to_string(std::max(1u, cores / o.ProcessesPerNode));
   }
-  std::vector<char *> argv;
-  std::string         programName = name;
-  argv.push_back(programName.data());
-  auto copies = arguments;
-  for (auto & argument : copies)
+  ExecArguments exec;
+  exec.storage.push_back(name);
+  exec.storage.insert(exec.storage.end(), arguments.begin(), arguments.end());
+  const std::size_t argumentCount = exec.storage.size();
+  for (char ** variable = environ; *variable != nullptr; ++variable)
   {
-    argv.push_back(argument.data());
+    const std::string entry(*variable);
+    const std::string key = entry.substr(0, entry.find('='));
+    // Rank 0 hosts the store here, not a launcher: torchrun's flag inherited from an outer launcher
+    // would make every rank wait for a store nobody hosts.
+    if (set.count(key) == 0 && key != "TORCHELASTIC_USE_AGENT_STORE")
+    {
+      exec.storage.push_back(entry);
+    }
   }
-  argv.push_back(nullptr);
-  execv(program.c_str(), argv.data());
-  const std::string failure =
-    "cannot start " + program + " for rank " + std::to_string(rank) + ": " + std::strerror(errno) + "\n";
-  // Only async-signal-safe calls after fork: write, then _exit.
+  for (const auto & [key, value] : set)
+  {
+    exec.storage.push_back(key + "=" + value);
+  }
+  for (std::size_t i = 0; i < exec.storage.size(); ++i)
+  {
+    (i < argumentCount ? exec.argv : exec.environment).push_back(exec.storage[i].data());
+  }
+  exec.argv.push_back(nullptr);
+  exec.environment.push_back(nullptr);
+  return exec;
+}
+
+/** Starts local rank \p localRank as a child process running \p program. Everything the child
+ * needs is prepared before fork: between fork and execve it calls only async-signal-safe functions,
+ * so a launcher in a multi-threaded program cannot deadlock there. */
+pid_t
+StartRank(const DataParallelLauncher & o, unsigned int localRank, const std::string & program, const std::string & name,
+          const std::vector<std::string> & arguments)
+{
+  auto              exec = RankArguments(o, localRank, name, arguments);
+  const std::string failure = "cannot start " + program + " for local rank " + std::to_string(localRank) + "\n";
+  const pid_t       pid = fork();
+  if (pid != 0)
+  {
+    return pid; // the launcher (or -1)
+  }
+  execve(program.c_str(), exec.argv.data(), exec.environment.data());
   [[maybe_unused]] const auto written = write(STDERR_FILENO, failure.data(), failure.size());
   _exit(127);
 }
@@ -137,8 +163,23 @@ DataParallelLauncher::Run(const std::string & program, const std::string & name,
   {
     itkGenericExceptionMacro(<< "GracePeriod must be 0 or more seconds");
   }
-  std::signal(SIGINT, RememberSignal);
-  std::signal(SIGTERM, RememberSignal);
+  // SIGINT and SIGTERM are passed on to the ranks while they run; the caller's handlers come back
+  // when Run returns.
+  receivedSignal = 0;
+  struct sigaction passOn
+  {};
+  passOn.sa_handler = RememberSignal;
+  sigemptyset(&passOn.sa_mask);
+  struct sigaction savedInterrupt
+  {};
+  struct sigaction savedTerminate
+  {};
+  sigaction(SIGINT, &passOn, &savedInterrupt);
+  sigaction(SIGTERM, &passOn, &savedTerminate);
+  const auto restoreHandlers = [&] {
+    sigaction(SIGINT, &savedInterrupt, nullptr);
+    sigaction(SIGTERM, &savedTerminate, nullptr);
+  };
 
   std::map<pid_t, unsigned int> running; // pid -> local rank
   for (unsigned int localRank = 0; localRank < o.ProcessesPerNode; ++localRank)
@@ -146,9 +187,11 @@ DataParallelLauncher::Run(const std::string & program, const std::string & name,
     const pid_t pid = StartRank(o, localRank, program, name, arguments);
     if (pid < 0)
     {
+      const int error = errno;
       SignalAll(running, SIGTERM);
+      restoreHandlers();
       itkGenericExceptionMacro(<< "Cannot start a process for local rank " << localRank << ": "
-                               << std::strerror(errno));
+                               << std::strerror(error));
     }
     running[pid] = localRank;
   }
@@ -185,18 +228,22 @@ DataParallelLauncher::Run(const std::string & program, const std::string & name,
       SignalAll(running, SIGKILL);
       killAt.reset();
     }
-    int         status = 0;
-    const pid_t pid = waitpid(-1, &status, WNOHANG);
-    if (pid <= 0)
+    // Only this run's ranks are waited for: the caller's other children are not reaped here.
+    int  status = 0;
+    auto found = running.begin();
+    for (; found != running.end(); ++found)
+    {
+      if (waitpid(found->first, &status, WNOHANG) == found->first)
+      {
+        break;
+      }
+    }
+    if (found == running.end())
     {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
-    const auto found = running.find(pid);
-    if (found == running.end())
-    {
-      continue;
-    }
+    const pid_t        pid = found->first;
     const unsigned int rank = o.NodeRank * o.ProcessesPerNode + found->second;
     running.erase(found);
     if (ExitCode(status) == 0)
@@ -216,6 +263,7 @@ DataParallelLauncher::Run(const std::string & program, const std::string & name,
     }
     messages << std::endl;
   }
+  restoreHandlers();
   return exitCode;
 }
 
