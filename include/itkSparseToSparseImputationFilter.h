@@ -121,7 +121,8 @@ public:
   itkSetMacro(BatchSize, unsigned int);
   itkGetConstMacro(BatchSize, unsigned int);
   /** Side of the square training crops, in grid positions (of the sub-lattice in lattice mode);
-   * 0 (default): 16, or the smaller side of the section's training domain when that is less. */
+   * 0 (default): 16, or the smaller side of the section's training domain when that is less; larger
+   * (in steps of 4, up to that side) when measurements are so sparse that no crop of 16 holds 4. */
   itkSetMacro(CropSize, unsigned int);
   itkGetConstMacro(CropSize, unsigned int);
   itkSetMacro(LearningRate, double);

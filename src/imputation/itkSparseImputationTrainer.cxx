@@ -424,11 +424,27 @@ TrainAndImpute(const GridSection & section, const std::vector<NaturalImage> & na
   SparseImputationOptions resolved = options;
   resolved.cropSize = crop;
   domain.origins = CropOrigins(domain.known[0][1], crop);
+  // The default crop grows over sparse measurements (a few training spots on a large grid) until
+  // crops hold enough of them; a crop size the caller chose stays as chosen.
+  while (domain.origins.empty() && options.cropSize == 0 && resolved.cropSize < smallerSide)
+  {
+    resolved.cropSize = std::min(smallerSide, resolved.cropSize + DefaultCropSize / 4);
+    domain.origins = CropOrigins(domain.known[0][1], resolved.cropSize);
+  }
   if (domain.origins.empty())
   {
     throw std::invalid_argument("No training crop holds 4 measured positions: the measured spots are too sparse "
                                 "for crops of " +
-                                std::to_string(crop));
+                                std::to_string(resolved.cropSize));
+  }
+  for (const auto & image : naturalImages)
+  {
+    if (image.rows < resolved.cropSize || image.columns < resolved.cropSize)
+    {
+      throw std::invalid_argument("A natural image is smaller than one training crop of " +
+                                  std::to_string(resolved.cropSize) +
+                                  " pixels (crops grow when the measured spots are sparse)");
+    }
   }
 
   ImputationResult result;

@@ -36,7 +36,8 @@ struct SparseImputationOptions
   SparseImputationNetworkOptions network;
   std::int64_t                   steps{ 400 };
   std::int64_t                   batchSize{ 16 };
-  /** Side of the square training crops; 0: 16, or the training domain's smaller side if less. */
+  /** Side of the square training crops; 0: 16, or the training domain's smaller side if less, grown
+   * in steps of 4 (up to that side) while no crop holds 4 measured positions. */
   std::int64_t cropSize{ 0 };
 
   double learningRate{ 1e-3 };

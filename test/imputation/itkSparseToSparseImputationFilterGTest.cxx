@@ -277,6 +277,45 @@ TEST(SparseToSparseImputationFilter, BadInputIsRefused)
   EXPECT_THROW(filter->Update(), itk::ExceptionObject); // no mask
 }
 
+TEST(SparseToSparseImputationFilter, SparseMeasurementsGrowTheDefaultCropOnly)
+{
+  // Five measured positions, the corners and the centre of the 24 x 24 grid: no crop of 16 or 20
+  // holds more than two of them, the whole grid holds all five.
+  const auto truth = SmoothGenes();
+  const auto sparse = Mask([](unsigned int c, unsigned int r) {
+    return ((c == 1 || c == 22) && (r == 1 || r == 22)) || (c == 12 && r == 12);
+  });
+  auto       filter = SmallFilter(truth, sparse);
+  filter->SetNumberOfSteps(5);
+  filter->SetCropSize(16); // chosen by the caller: kept, so refused
+  try
+  {
+    filter->Update();
+    FAIL() << "crops of 16 with at most two measured positions were accepted";
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    EXPECT_NE(std::string(e.GetDescription()).find("too sparse for crops of 16"), std::string::npos)
+      << e.GetDescription();
+  }
+  filter = SmallFilter(truth, sparse);
+  filter->SetNumberOfSteps(5);
+  filter->SetCropSize(0); // the default grows to the grid
+  filter->Update();
+  const auto * imputed = filter->GetOutput()->GetBufferPointer();
+  for (std::size_t p = 0; p < Side * Side; ++p)
+  {
+    for (unsigned int gene = 0; gene < Genes; ++gene)
+    {
+      ASSERT_TRUE(std::isfinite(imputed[Genes * p + gene])) << p;
+      if (sparse->GetBufferPointer()[p] != 0)
+      {
+        EXPECT_EQ(imputed[Genes * p + gene], truth->GetBufferPointer()[Genes * p + gene]) << p;
+      }
+    }
+  }
+}
+
 TEST(SparseToSparseImputationFilter, AbortStopsTraining)
 {
   const auto truth = SmoothGenes();
