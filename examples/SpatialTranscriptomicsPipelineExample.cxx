@@ -71,6 +71,8 @@ TinySettingsOnSyntheticSlide(const std::filesystem::path & folder)
   settings.Regressor.Training.BatchSize = 8;
   settings.Clusters = 2;
   settings.MapGenes = 1;
+  settings.Imputation.Steps = 20; // S2S-ST, and a regressor per fold for its combination
+  settings.Imputation.Folds = 2;
   return settings;
 }
 

@@ -130,7 +130,9 @@ struct SpatialTranscriptomics_EXPORT RegressorTrainingStepSettings
   std::string Synthetic;
   /** Train on the first N synthetic pairs only (0: all): lower ratios from one sampling run. */
   std::size_t SyntheticPairs{ 0 };
-  std::string Output;
+  /** Rows of Data left out of training (a cross-validation fold held out); none by default. */
+  std::vector<std::size_t> ExcludedSpots;
+  std::string              Output;
   /** How to train; an empty CheckpointFileName means Output + ".checkpoint" (written only when
    * CheckpointInterval is above 0 or on Resume). */
   RegressorTrainingSettings Training;

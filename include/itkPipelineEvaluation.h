@@ -55,10 +55,15 @@ public:
   FormatRatio(double ratio);
 
   /** Evaluates \p regressors on the test spots of \p dataset into \p folder (evaluation.json holds
-   * the results it returns, per regressor its predictions and metrics). */
+   * the results it returns, per regressor its predictions and metrics). With the settings'
+   * imputation on, also S2S-ST, Gaussian-kernel smoothing and the real-only regressor combined with
+   * S2S-ST (PipelineImputation, PerGeneCombination), whose weights come from \p foldRegressors:
+   * real-only regressors trained without fold k of the training spots
+   * (PipelineImputation::TrainingFolds), one file per fold in fold order. */
   static PipelineEvaluationResults
   Run(const PipelineSettings & settings, const std::string & dataset, const std::string & synthetic,
-      const std::string & control, const std::vector<PipelineRegressor> & regressors, const std::string & folder);
+      const std::string & control, const std::vector<PipelineRegressor> & regressors,
+      const std::vector<std::string> & foldRegressors, const std::string & folder);
 
   /** One line per regressor: its MAE, RMSE and mean Pearson. */
   static std::string

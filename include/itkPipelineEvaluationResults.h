@@ -112,6 +112,17 @@ struct SpatialTranscriptomics_EXPORT PipelineEvaluationResults
   double MeanBaselineAbsoluteError{ 0.0 };
   double MeanBaselineRootMeanSquaredError{ 0.0 };
 
+  /** Predictors from the training spots' expression (PipelineImputation), measured as the
+   * regressors (GenesImproved against the real-only regressor; Ratio 0, no File): S2S-ST,
+   * Gaussian-kernel smoothing, and the real-only regressor and S2S-ST combined per gene
+   * (PerGeneCombination). Empty when the pipeline's imputation is off. */
+  std::vector<RegressorEvaluation> Imputation;
+  /** The combination's weight of the real-only regressor, per gene (S2S-ST gets 1 - w). */
+  std::vector<double> CombinationWeights;
+  /** The grid S2S-ST ran on, and the imputation's wall time. */
+  std::string ImputationGrid;
+  double      ImputationSeconds{ 0.0 };
+
   /** Test-spot positions (level-0 pixels), the maps, and the co-trained regressor they show. */
   std::vector<double>               SpatialX;
   std::vector<double>               SpatialY;
@@ -135,11 +146,16 @@ struct SpatialTranscriptomics_EXPORT PipelineEvaluationResults
   std::vector<ClusterCompositionEvaluation> Composition;
   double                                    NuclearThreshold{ 0.0 };
 
+  /** Every predictor of the test spots in the report's order: the regressors, then the imputation's. */
+  std::vector<RegressorEvaluation>
+  Predictors() const;
+
   /** evaluation.json's text. */
   std::string
   ToJSON() const;
-  /** Parses evaluation.json's text (older files without the baseline, the sample measures or the
-   * co-trained label read as NaN, none and ""); throws itk::ExceptionObject naming what is missing. */
+  /** Parses evaluation.json's text (older files without the baseline, the sample measures, the
+   * co-trained label or the imputation read as NaN, none, "" and none); throws itk::ExceptionObject naming what is
+   * missing. */
   static PipelineEvaluationResults
   Parse(const std::string & text);
   /** Parse of a file; throws when it cannot be read. */

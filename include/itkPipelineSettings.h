@@ -20,11 +20,33 @@
 
 #include "itkMethodStepSettings.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace itk
 {
+
+/** \brief The pipeline's spatial predictors of the test spots (PipelineImputation): S2S-ST
+ * (SparseToSparseImputationFilter, its CPU default size) trained on the training spots' expression
+ * alone, Gaussian-kernel smoothing as the spatial reference, and the per-gene combination of S2S-ST
+ * with the real-only regressor (PerGeneCombination), its weights fitted on the training spots by
+ * cross-fitting over Folds folds.
+ * \ingroup SpatialTranscriptomics */
+struct SpatialTranscriptomics_EXPORT PipelineImputationSettings
+{
+  /** Off: no imputation rows, no combination, no fold regressors. */
+  bool Enabled{ true };
+  /** S2S-ST's training steps (SparseToSparseImputationFilter::NumberOfSteps). */
+  unsigned int Steps{ 400 };
+  /** Folds of the training spots for the combination's weights, at least 2; each fold costs one
+   * real-only regressor and one S2S-ST training on the other folds. */
+  unsigned int Folds{ 4 };
+  /** Seeds S2S-ST's networks and the fold assignment. */
+  std::uint32_t Seed{ 0 };
+  /** A folder of photographs for S2S-ST's natural-image co-learning (none by default). */
+  std::string NaturalImages;
+};
 
 /** \brief The whole method's settings (a pipeline JSON file): what to read, and each stage's
  * settings, with the paper's defaults where a key is left out. Unknown keys are errors, so a typo
@@ -55,6 +77,8 @@ struct SpatialTranscriptomics_EXPORT PipelineSettings
   /** Evaluation: expression clusters for the composition measure, genes drawn as spatial maps. */
   unsigned int Clusters{ 4 };
   unsigned int MapGenes{ 3 };
+  /** S2S-ST and its combination with the real-only regressor as further predictors of the test spots. */
+  PipelineImputationSettings Imputation;
 
   /** The paper's defaults, and the pipeline's own where a step's default differs (the split's
    * fraction 0.25; synthesis by DPM-Solver++ at 20 steps with guidance 3). */

@@ -112,8 +112,8 @@ public:
   /** "fraction-5", "fraction-12.5": the folder of one fraction's run inside the study. */
   static std::string
   FolderName(double fraction);
-  /** study_results.json's text: per run its fraction, folder, spots, genes, each regressor's
-   * test-spot metrics, the training-mean baseline and the wall time. */
+  /** study_results.json's text: per run its fraction, folder, spots, genes, each regressor's and
+   * each imputation predictor's test-spot metrics, the training-mean baseline and the wall time. */
   static std::string
   RunsToJSON(const std::vector<FractionStudyRun> & runs);
 

@@ -67,7 +67,8 @@ protected:
                     { "adaptation", { { "steps", 4 }, { "batch", 4 }, { "grad_accum", 1 }, { "embed_dim", 8 } } },
                     { "synthesis", { { "steps", 2 }, { "batch", 16 } } },
                     { "regressor", { { "depth", 18 }, { "steps", 3 }, { "batch", 8 } } },
-                    { "evaluation", { { "clusters", 2 }, { "map_genes", 1 } } } };
+                    { "evaluation", { { "clusters", 2 }, { "map_genes", 1 } } },
+                    { "imputation", { { "steps", 20 }, { "folds", 2 } } } };
     if (change)
     {
       change(config);
@@ -104,6 +105,10 @@ TEST_F(C2LPipeline, TheLibraryAloneGivesTheSameMetricsAsC2lRun)
   for (const char * part : { "mean_baseline", "fidelity", "composition", "sample_measures", "spatial" })
   {
     EXPECT_EQ(library[part], tool[part]) << part;
+  }
+  for (const char * part : { "predictors", "combination_weights", "grid" })
+  {
+    EXPECT_EQ(library["imputation"][part], tool["imputation"][part]) << part;
   }
   EXPECT_EQ(FileBytes(Path("library/run/evaluation/regressor_r2_test_predictions.tsv")),
             FileBytes(Path("run/evaluation/regressor_r2_test_predictions.tsv")));
@@ -154,6 +159,27 @@ TEST_F(C2LPipeline, RunsEveryStageThenResumes)
   }
   EXPECT_EQ(evaluation["composition"].size(), 2u);
   EXPECT_TRUE(evaluation["mean_baseline"]["mae"].is_number()) << evaluation.dump();
+  // S2S-ST, the Gaussian-kernel smoothing and the combination, whose weights came from the two
+  // fold regressors (each trained without one half of the training spots).
+  const auto & imputation = evaluation["imputation"];
+  ASSERT_EQ(imputation["predictors"].size(), 3u) << imputation.dump();
+  EXPECT_EQ(imputation["predictors"][0]["label"], "S2S-ST imputation");
+  for (const auto & predictor : imputation["predictors"])
+  {
+    EXPECT_TRUE(predictor["mae"].is_number()) << predictor.dump();
+    EXPECT_EQ(predictor["gene_mae"].size(), 12u);
+  }
+  ASSERT_EQ(imputation["combination_weights"].size(), 12u);
+  for (const auto & w : imputation["combination_weights"])
+  {
+    EXPECT_GE(w.get<double>(), 0.0);
+    EXPECT_LE(w.get<double>(), 1.0);
+  }
+  EXPECT_TRUE(fs::exists(Path("run/regressor_real_fold0.safetensors")));
+  EXPECT_TRUE(fs::exists(Path("run/regressor_real_fold1.safetensors")));
+  EXPECT_FALSE(fs::exists(Path("run/regressor_real_fold2.safetensors")));
+  EXPECT_TRUE(fs::exists(Path("run/evaluation/imputation_s2sst_test_predictions.tsv")));
+  EXPECT_TRUE(fs::exists(Path("run/evaluation/combination_real_s2sst_metrics.json")));
   ASSERT_EQ(evaluation["sample_measures"].size(), 2u);
   for (const auto & measure : evaluation["sample_measures"])
   {
@@ -169,6 +195,8 @@ TEST_F(C2LPipeline, RunsEveryStageThenResumes)
                              "Measures that colour cannot pass",
                              "classifier AUC",
                              "training-spot mean",
+                             "S2S-ST imputation",
+                             "real only + S2S-ST (per-gene weights, 2-fold cross-fitting)",
                              "Fidelity",
                              "Wall time per stage",
                              "pretrain" })

@@ -56,6 +56,14 @@ Filled()
   r.Regressors = { realOnly, cotrained };
   r.MeanBaselineAbsoluteError = 0.55;
   r.MeanBaselineRootMeanSquaredError = 0.8;
+  itk::RegressorEvaluation imputed = realOnly;
+  imputed.Label = "S2S-ST imputation";
+  imputed.File.clear();
+  imputed.GenesImproved = 2;
+  r.Imputation = { imputed };
+  r.CombinationWeights = { 0.25, 1.0 };
+  r.ImputationGrid = "spot ids, 33 x 35";
+  r.ImputationSeconds = 12.5;
   r.SpatialX = { 1.0, 2.0 };
   r.SpatialY = { 3.0, 4.0 };
   r.Maps = { { "ERBB2", { 1.0, 2.0 }, { 1.5, 1.5 }, { 1.2, 1.8 } } };
@@ -87,6 +95,11 @@ TEST(PipelineEvaluationResults, ParseReadsBackWhatToJSONWrites)
   EXPECT_EQ(read.Regressors[1].GenesImproved, 1);
   EXPECT_EQ(read.Composition[0].RealExamples, (std::vector<std::size_t>{ 1, 2 }));
   EXPECT_EQ(read.EmbeddingExplainedVariance[1], 0.25);
+  ASSERT_EQ(read.Imputation.size(), 1u);
+  EXPECT_EQ(read.Imputation[0].Label, "S2S-ST imputation");
+  EXPECT_EQ(read.Imputation[0].GenesImproved, 2);
+  EXPECT_EQ(read.CombinationWeights, (std::vector<double>{ 0.25, 1.0 }));
+  EXPECT_EQ(read.ImputationGrid, "spot ids, 33 x 35");
 }
 
 TEST(PipelineEvaluationResults, WritesTheKeysOfEvaluationJSON)
@@ -104,6 +117,9 @@ TEST(PipelineEvaluationResults, WritesTheKeysOfEvaluationJSON)
   EXPECT_EQ(json["sample_measures"][0]["classifier_auc"], 0.75);
   EXPECT_EQ(json["composition"][0]["synthetic_examples"][0], 3);
   EXPECT_EQ(json["nuclear_threshold"], 0.6);
+  EXPECT_EQ(json["imputation"]["predictors"][0]["genes_improved"], 2);
+  EXPECT_EQ(json["imputation"]["combination_weights"][0], 0.25);
+  EXPECT_EQ(json["imputation"]["seconds"], 12.5);
 }
 
 TEST(PipelineEvaluationResults, OlderFilesAndForeignFiles)
@@ -112,7 +128,10 @@ TEST(PipelineEvaluationResults, OlderFilesAndForeignFiles)
   json.erase("mean_baseline");
   json.erase("sample_measures");
   json["spatial"].erase("cotrained_label");
+  json.erase("imputation");
   const auto older = itk::PipelineEvaluationResults::Parse(json.dump());
+  EXPECT_TRUE(older.Imputation.empty());
+  EXPECT_TRUE(older.CombinationWeights.empty());
   EXPECT_TRUE(std::isnan(older.MeanBaselineAbsoluteError));
   EXPECT_TRUE(older.SampleMeasures.empty());
   EXPECT_EQ(older.CotrainedLabel, "");

@@ -44,7 +44,8 @@ struct DemoOptions
 };
 
 /** The demo's pipeline: small enough for a 2-core CPU in minutes (16-pixel patches of 112 um, a
- * small U-Net, short training), otherwise the paper's method and defaults. */
+ * small U-Net, short training, S2S-ST at half its steps with three folds), otherwise the paper's
+ * method and defaults. */
 nlohmann::json
 DemoPipeline(const std::filesystem::path & folder)
 {
@@ -65,7 +66,8 @@ DemoPipeline(const std::filesystem::path & folder)
            { "adaptation", { { "steps", 1200 }, { "batch", 16 }, { "grad_accum", 1 }, { "lr", 1e-3 } } },
            { "synthesis", { { "steps", 20 }, { "guidance", 3 }, { "batch", 64 }, { "seed", 5 } } },
            { "regressor", { { "depth", 18 }, { "steps", 300 }, { "batch", 32 }, { "lr", 1e-3 } } },
-           { "evaluation", { { "clusters", 4 }, { "map_genes", 3 } } } };
+           { "evaluation", { { "clusters", 4 }, { "map_genes", 3 } } },
+           { "imputation", { { "steps", 200 }, { "folds", 3 } } } };
 }
 
 void

@@ -44,7 +44,7 @@ using itk::report::FormatNumber;
 using RegressorMetric = double itk::RegressorEvaluation::*;
 using BaselineMetric = double  itk::PipelineEvaluationResults::*;
 
-/** A table with one row per fraction and one column per regressor (and the mean baseline). */
+/** A table with one row per fraction and one column per predictor (and the mean baseline). */
 std::vector<std::vector<std::string>>
 MetricTable(const std::vector<itk::FractionStudyRun> & runs, RegressorMetric metric, BaselineMetric baseline)
 {
@@ -54,9 +54,9 @@ MetricTable(const std::vector<itk::FractionStudyRun> & runs, RegressorMetric met
     std::vector<std::string> row{ FormatNumber(100.0 * run.Fraction, 1) + " %",
                                   std::to_string(run.Results.TrainingSpots),
                                   std::to_string(run.Results.TestSpots) };
-    for (const auto & regressor : run.Results.Regressors)
+    for (const auto & predictor : run.Results.Predictors())
     {
-      row.push_back(FormatNumber(regressor.*metric, 4));
+      row.push_back(FormatNumber(predictor.*metric, 4));
     }
     if (baseline != nullptr)
     {
@@ -71,17 +71,18 @@ json
 LineChart(const std::string & output, const std::string & title, const std::string & yLabel,
           const std::vector<itk::FractionStudyRun> & runs, RegressorMetric metric, BaselineMetric baseline)
 {
-  json series = json::array();
-  for (std::size_t r = 0; r < runs.front().Results.Regressors.size(); ++r)
+  json       series = json::array();
+  const auto predictors = runs.front().Results.Predictors();
+  for (std::size_t r = 0; r < predictors.size(); ++r)
   {
     std::vector<double> x;
     std::vector<double> y;
     for (const auto & run : runs)
     {
       x.push_back(100.0 * run.Fraction);
-      y.push_back(run.Results.Regressors[r].*metric);
+      y.push_back(run.Results.Predictors()[r].*metric);
     }
-    series.push_back({ { "label", runs.front().Results.Regressors[r].Label }, { "x", x }, { "y", y } });
+    series.push_back({ { "label", predictors[r].Label }, { "x", x }, { "y", y } });
   }
   if (baseline != nullptr)
   {
@@ -138,9 +139,9 @@ WriteStudyReport(const itk::PipelineSettings & config, const fs::path & folder,
   }
   std::vector<std::string> header{ "sampled", "training spots", "test spots" };
   std::vector<Alignment>   alignment(3, Alignment::Right);
-  for (const auto & regressor : runs.front().Results.Regressors)
+  for (const auto & predictor : runs.front().Results.Predictors())
   {
-    header.push_back(regressor.Label);
+    header.push_back(predictor.Label);
     alignment.push_back(Alignment::Right);
   }
   auto withBaseline = header;

@@ -228,7 +228,7 @@ WritePipelineReport(const itk::PipelineSettings & config, const std::string & fo
 
   document.AddHeading("Expression prediction at the test spots");
   std::vector<std::vector<std::string>> table;
-  for (const auto & run : runs)
+  for (const auto & run : evaluation.Predictors())
   {
     table.push_back({ run.Label,
                       FormatNumber(run.MeanAbsoluteError, 4),
@@ -249,9 +249,25 @@ WritePipelineReport(const itk::PipelineSettings & config, const std::string & fo
                       "" });
   }
   document.AddTable(
-    { "regressor", "MAE", "RMSE", "mean Pearson", "mean Spearman", "genes with lower MAE" },
+    { "predictor", "MAE", "RMSE", "mean Pearson", "mean Spearman", "genes with lower MAE" },
     table,
     { Alignment::Left, Alignment::Right, Alignment::Right, Alignment::Right, Alignment::Right, Alignment::Right });
+  if (!evaluation.Imputation.empty())
+  {
+    double meanWeight = 0.0;
+    for (const double w : evaluation.CombinationWeights)
+    {
+      meanWeight += w / evaluation.CombinationWeights.size();
+    }
+    document.AddParagraph(
+      "S2S-ST and the Gaussian-kernel smoothing predict the test spots from the training spots' expression alone "
+      "(no image), on the spots' grid (" +
+      evaluation.ImputationGrid + "; " + FormatNumber(evaluation.ImputationSeconds, 1) +
+      " s). The combination averages the real-only regressor and S2S-ST per gene, with weights fitted on the "
+      "training spots only (each fold predicted by a regressor and an S2S-ST trained on the other folds); the "
+      "regressor's mean weight is " +
+      FormatNumber(meanWeight, 3) + ".");
+  }
   for (const auto & control : runs)
   {
     if (control.Control)

@@ -53,7 +53,54 @@ NumbersOrNaN(const json & values)
   }
   return numbers;
 }
+
+/** One regressor's (or spatial predictor's) entry. */
+json
+PredictorToJSON(const RegressorEvaluation & r)
+{
+  json entry{ { "label", r.Label },
+              { "ratio", r.Ratio },
+              { "control", r.Control },
+              { "file", r.File },
+              { "mae", JsonNumber(r.MeanAbsoluteError) },
+              { "rmse", JsonNumber(r.RootMeanSquaredError) },
+              { "mean_pearson", JsonNumber(r.MeanPearson) },
+              { "mean_spearman", JsonNumber(r.MeanSpearman) },
+              { "gene_mae", JsonNumbers(r.GeneMeanAbsoluteError) },
+              { "gene_pearson", JsonNumbers(r.GenePearson) } };
+  if (r.GenesImproved >= 0)
+  {
+    entry["genes_improved"] = static_cast<std::size_t>(r.GenesImproved);
+  }
+  return entry;
+}
+
+RegressorEvaluation
+PredictorFromJSON(const json & r)
+{
+  RegressorEvaluation entry;
+  entry.Label = Required(r, "label", "a regressor");
+  entry.Ratio = Required(r, "ratio", "a regressor");
+  entry.Control = r.value("control", false);
+  entry.File = r.value("file", "");
+  entry.MeanAbsoluteError = NumberOrNaN(Required(r, "mae", "a regressor"));
+  entry.RootMeanSquaredError = NumberOrNaN(Required(r, "rmse", "a regressor"));
+  entry.MeanPearson = NumberOrNaN(Required(r, "mean_pearson", "a regressor"));
+  entry.MeanSpearman = NumberOrNaN(Required(r, "mean_spearman", "a regressor"));
+  entry.GeneMeanAbsoluteError = NumbersOrNaN(r.value("gene_mae", json::array()));
+  entry.GenePearson = NumbersOrNaN(r.value("gene_pearson", json::array()));
+  entry.GenesImproved = r.contains("genes_improved") ? r["genes_improved"].get<int>() : -1;
+  return entry;
+}
 } // namespace
+
+std::vector<RegressorEvaluation>
+PipelineEvaluationResults::Predictors() const
+{
+  std::vector<RegressorEvaluation> all(Regressors);
+  all.insert(all.end(), Imputation.begin(), Imputation.end());
+  return all;
+}
 
 std::string
 PipelineEvaluationResults::ToJSON() const
@@ -61,21 +108,12 @@ PipelineEvaluationResults::ToJSON() const
   json regressors = json::array();
   for (const auto & r : Regressors)
   {
-    json entry{ { "label", r.Label },
-                { "ratio", r.Ratio },
-                { "control", r.Control },
-                { "file", r.File },
-                { "mae", JsonNumber(r.MeanAbsoluteError) },
-                { "rmse", JsonNumber(r.RootMeanSquaredError) },
-                { "mean_pearson", JsonNumber(r.MeanPearson) },
-                { "mean_spearman", JsonNumber(r.MeanSpearman) },
-                { "gene_mae", JsonNumbers(r.GeneMeanAbsoluteError) },
-                { "gene_pearson", JsonNumbers(r.GenePearson) } };
-    if (r.GenesImproved >= 0)
-    {
-      entry["genes_improved"] = static_cast<std::size_t>(r.GenesImproved);
-    }
-    regressors.push_back(entry);
+    regressors.push_back(PredictorToJSON(r));
+  }
+  json imputation = json::array();
+  for (const auto & r : Imputation)
+  {
+    imputation.push_back(PredictorToJSON(r));
   }
   json maps = json::array();
   for (const auto & m : Maps)
@@ -115,6 +153,11 @@ PipelineEvaluationResults::ToJSON() const
     { "gene_names", GeneNames },
     { "mean_baseline",
       { { "mae", JsonNumber(MeanBaselineAbsoluteError) }, { "rmse", JsonNumber(MeanBaselineRootMeanSquaredError) } } },
+    { "imputation",
+      { { "predictors", imputation },
+        { "combination_weights", JsonNumbers(CombinationWeights) },
+        { "grid", ImputationGrid },
+        { "seconds", JsonNumber(ImputationSeconds) } } },
     { "spatial", { { "x", SpatialX }, { "y", SpatialY }, { "maps", maps }, { "cotrained_label", CotrainedLabel } } },
     { "fidelity",
       { { "feature_size", FeatureSize },
@@ -147,23 +190,19 @@ PipelineEvaluationResults::Parse(const std::string & text)
     results.GeneNames = Required(root, "gene_names", "the top level").get<std::vector<std::string>>();
     for (const auto & r : Required(root, "regressors", "the top level"))
     {
-      RegressorEvaluation entry;
-      entry.Label = Required(r, "label", "a regressor");
-      entry.Ratio = Required(r, "ratio", "a regressor");
-      entry.Control = r.value("control", false);
-      entry.File = r.value("file", "");
-      entry.MeanAbsoluteError = NumberOrNaN(Required(r, "mae", "a regressor"));
-      entry.RootMeanSquaredError = NumberOrNaN(Required(r, "rmse", "a regressor"));
-      entry.MeanPearson = NumberOrNaN(Required(r, "mean_pearson", "a regressor"));
-      entry.MeanSpearman = NumberOrNaN(Required(r, "mean_spearman", "a regressor"));
-      entry.GeneMeanAbsoluteError = NumbersOrNaN(r.value("gene_mae", json::array()));
-      entry.GenePearson = NumbersOrNaN(r.value("gene_pearson", json::array()));
-      entry.GenesImproved = r.contains("genes_improved") ? r["genes_improved"].get<int>() : -1;
-      results.Regressors.push_back(entry);
+      results.Regressors.push_back(PredictorFromJSON(r));
     }
     const json baseline = root.value("mean_baseline", json::object());
     results.MeanBaselineAbsoluteError = NumberOrNaN(baseline.value("mae", json()));
     results.MeanBaselineRootMeanSquaredError = NumberOrNaN(baseline.value("rmse", json()));
+    const json imputation = root.value("imputation", json::object());
+    for (const auto & r : imputation.value("predictors", json::array()))
+    {
+      results.Imputation.push_back(PredictorFromJSON(r));
+    }
+    results.CombinationWeights = NumbersOrNaN(imputation.value("combination_weights", json::array()));
+    results.ImputationGrid = imputation.value("grid", "");
+    results.ImputationSeconds = NumberOrNaN(imputation.value("seconds", json()));
 
     const json & spatial = Required(root, "spatial", "the top level");
     results.SpatialX = NumbersOrNaN(Required(spatial, "x", "\"spatial\""));

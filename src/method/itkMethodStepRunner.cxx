@@ -332,8 +332,30 @@ MethodStepRunner::TrainRegressor(const RegressorTrainingStepSettings & o)
   }
   // A checkpoint only when asked for (the trainer writes a final one whenever it has a file name).
   training.CheckpointFileName = training.CheckpointInterval > 0 || training.Resume ? checkpoint : std::string();
-  const auto real = SpotPatchDataset::Read(o.Data);
-  auto       filter = GeneRegressorTrainFilter::New();
+  auto real = SpotPatchDataset::Read(o.Data);
+  if (!o.ExcludedSpots.empty())
+  {
+    std::vector<bool> excluded(real->GetNumberOfPatches(), false);
+    for (const auto row : o.ExcludedSpots)
+    {
+      if (row >= excluded.size())
+      {
+        itkGenericExceptionMacro(<< "ExcludedSpots: row " << row << " is out of range: " << o.Data << " holds "
+                                 << excluded.size() << " spots");
+      }
+      excluded[row] = true;
+    }
+    std::vector<std::size_t> kept;
+    for (std::size_t row = 0; row < excluded.size(); ++row)
+    {
+      if (!excluded[row])
+      {
+        kept.push_back(row);
+      }
+    }
+    real = real->Select(kept);
+  }
+  auto filter = GeneRegressorTrainFilter::New();
   filter->SetRealDataset(real);
   SpotPatchDataset::Pointer synthetic;
   if (!o.Synthetic.empty())

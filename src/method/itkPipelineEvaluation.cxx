@@ -17,6 +17,8 @@
  *=========================================================================*/
 #include "itkPipelineEvaluation.h"
 
+#include "itkPerGeneCombination.h"
+#include "itkPipelineImputation.h"
 #include "itkSpotPredictions.h"
 
 #include "itkFeatureFidelity.h"
@@ -30,6 +32,7 @@
 #include <filesystem>
 #include <limits>
 #include <sstream>
+#include <tuple>
 
 namespace itk
 {
@@ -72,6 +75,32 @@ MeanAndDeviation(const std::vector<double> & values, const std::vector<std::size
   const double mean = sum / n;
   return { mean, n > 1 ? std::sqrt(std::max(0.0, (squares - n * mean * mean) / (n - 1))) : 0.0 };
 }
+
+/** A predictor's row of the results from its metrics on the test spots. */
+RegressorEvaluation
+Entry(const std::string & label, const ExpressionMetrics & metrics)
+{
+  RegressorEvaluation entry;
+  entry.Label = label;
+  entry.MeanAbsoluteError = metrics.MeanAbsoluteError;
+  entry.RootMeanSquaredError = metrics.RootMeanSquaredError;
+  entry.MeanPearson = metrics.MeanPearson;
+  entry.MeanSpearman = metrics.MeanSpearman;
+  entry.GeneMeanAbsoluteError = metrics.GeneMeanAbsoluteError;
+  entry.GenePearson = metrics.GenePearson;
+  return entry;
+}
+
+/** A predictor's files: STEM_test_predictions.tsv and .h5ad, STEM_metrics.json, STEM_genes.tsv. */
+void
+WritePredictions(const SpotPredictions & predictions, const ExpressionMetrics & metrics, const Array2D<double> & truth,
+                 const std::string & preprocessing, const std::string & stem)
+{
+  predictions.WriteTable(stem + "_test_predictions.tsv");
+  predictions.WriteAnnData(stem + "_test_predictions.h5ad", preprocessing, truth);
+  metrics.WriteJSONFile(stem + "_metrics.json");
+  metrics.WriteTSVFile(stem + "_genes.tsv");
+}
 } // namespace
 
 std::string
@@ -97,7 +126,8 @@ PipelineEvaluation::Summary(const PipelineEvaluationResults & results)
 PipelineEvaluationResults
 PipelineEvaluation::Run(const PipelineSettings & config, const std::string & datasetFile,
                         const std::string & syntheticFile, const std::string & controlFile,
-                        const std::vector<PipelineRegressor> & regressors, const std::string & folder)
+                        const std::vector<PipelineRegressor> & regressors,
+                        const std::vector<std::string> & foldRegressors, const std::string & folder)
 {
   fs::create_directories(folder);
   const auto                real = SpotPatchDataset::Read(datasetFile);
@@ -136,22 +166,15 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
     const auto predictions = SpotPredictions::Predict(*model, *real, "test", false, 64, config.Device, config.Threads);
     const auto truth = predictions.TruthFrom(*real, model->GetGenePreprocessing());
     const auto metrics = predictions.Evaluate(truth);
-    const auto stem = (fs::path(folder) / fs::path(run.File).stem()).string();
-    predictions.WriteTable(stem + "_test_predictions.tsv");
-    predictions.WriteAnnData(stem + "_test_predictions.h5ad", model->GetGenePreprocessing(), truth);
-    metrics.WriteJSONFile(stem + "_metrics.json");
-    metrics.WriteTSVFile(stem + "_genes.tsv");
-    RegressorEvaluation entry;
-    entry.Label = run.Label;
+    WritePredictions(predictions,
+                     metrics,
+                     truth,
+                     model->GetGenePreprocessing(),
+                     (fs::path(folder) / fs::path(run.File).stem()).string());
+    auto entry = Entry(run.Label, metrics);
     entry.Ratio = run.Ratio;
     entry.Control = run.Control;
     entry.File = run.File;
-    entry.MeanAbsoluteError = metrics.MeanAbsoluteError;
-    entry.RootMeanSquaredError = metrics.RootMeanSquaredError;
-    entry.MeanPearson = metrics.MeanPearson;
-    entry.MeanSpearman = metrics.MeanSpearman;
-    entry.GeneMeanAbsoluteError = metrics.GeneMeanAbsoluteError;
-    entry.GenePearson = metrics.GenePearson;
     if (i == 0)
     {
       realOnly = predictions;
@@ -192,6 +215,75 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
     const auto baseline = ExpressionMetrics::Compute(testTruth, mean, genes);
     result.MeanBaselineAbsoluteError = baseline.MeanAbsoluteError;
     result.MeanBaselineRootMeanSquaredError = baseline.RootMeanSquaredError;
+  }
+
+  // 1b. Predictors from the training spots' expression alone, and S2S-ST combined per gene with
+  // the real-only regressor, the weights fitted on the training spots by cross-fitting: each fold
+  // predicted by a regressor and an S2S-ST trained on the other folds (never on the test spots).
+  if (config.Imputation.Enabled)
+  {
+    if (foldRegressors.size() != config.Imputation.Folds)
+    {
+      itkGenericExceptionMacro(<< "The imputation's combination needs " << config.Imputation.Folds
+                               << " fold regressors, " << foldRegressors.size() << " were given");
+    }
+    if (realOnly.Rows != test)
+    {
+      itkGenericExceptionMacro(<< "The real-only regressor's predictions are not of the dataset's test spots");
+    }
+    const auto imputation = PipelineImputation::Run(config.Imputation, spots, config.Device, config.Threads);
+    const auto testTruth = RowsOf(truth, test);
+    const auto preprocessing = spots.GetPreprocessing().ToJSON();
+
+    // The real-only regressors of the folds at the spots they did not train on.
+    Array2D<double> heldOutRegression(static_cast<unsigned int>(training.size()),
+                                      static_cast<unsigned int>(numberOfGenes));
+    for (unsigned int fold = 0; fold < foldRegressors.size(); ++fold)
+    {
+      std::vector<std::size_t> positions;
+      std::vector<std::size_t> rows;
+      for (std::size_t t = 0; t < training.size(); ++t)
+      {
+        if (imputation.Folds[t] == fold)
+        {
+          positions.push_back(t);
+          rows.push_back(training[t]);
+        }
+      }
+      auto model = GeneRegressorModel::New();
+      model->Load(foldRegressors[fold]);
+      const auto predictions =
+        SpotPredictions::Predict(*model, *real->Select(rows), "all", false, 64, config.Device, config.Threads);
+      for (std::size_t k = 0; k < positions.size(); ++k)
+      {
+        heldOutRegression.set_row(static_cast<unsigned int>(positions[k]),
+                                  predictions.Values[static_cast<unsigned int>(k)]);
+      }
+    }
+    const auto combination =
+      PerGeneCombination::Fit(RowsOf(truth, training), heldOutRegression, imputation.CrossFitted);
+    const auto imputedTest = RowsOf(imputation.Imputed, test);
+
+    std::ostringstream combinedLabel;
+    combinedLabel << "real only + S2S-ST (per-gene weights, " << config.Imputation.Folds << "-fold cross-fitting)";
+    for (const auto & [label, stem, values] :
+         { std::tuple<std::string, std::string, Array2D<double>>{
+             "S2S-ST imputation", "imputation_s2sst", imputedTest },
+           { "Gaussian-kernel smoothing", "imputation_gaussian", RowsOf(imputation.Smoothed, test) },
+           { combinedLabel.str(), "combination_real_s2sst", combination.Apply(realOnly.Values, imputedTest) } })
+    {
+      SpotPredictions predictions = realOnly; // the test spots' rows and positions
+      predictions.Values = values;
+      predictions.Features = Array2D<double>();
+      const auto metrics = predictions.Evaluate(testTruth);
+      WritePredictions(predictions, metrics, testTruth, preprocessing, (fs::path(folder) / stem).string());
+      auto entry = Entry(label, metrics);
+      entry.GenesImproved = static_cast<int>(ExpressionMetrics::GenesWithLowerError(realOnlyMetrics, metrics).size());
+      result.Imputation.push_back(entry);
+    }
+    result.CombinationWeights = combination.Weights;
+    result.ImputationGrid = imputation.Grid;
+    result.ImputationSeconds = imputation.Seconds;
   }
 
   // Spatial maps: the genes that vary most over the test spots, truth against both predictions.

@@ -252,6 +252,15 @@ PipelineSettings::Parse(const std::string & text, const std::string & baseFolder
   evaluation.Read("clusters", c.Clusters);
   evaluation.Read("map_genes", c.MapGenes);
   evaluation.RejectUnknownKeys();
+
+  const json imputationObject = top.Object("imputation");
+  Section    imputation(imputationObject, "imputation");
+  imputation.Read("enabled", c.Imputation.Enabled);
+  imputation.Read("steps", c.Imputation.Steps);
+  imputation.Read("folds", c.Imputation.Folds);
+  imputation.Read("seed", c.Imputation.Seed);
+  imputation.Read("natural_images", c.Imputation.NaturalImages);
+  imputation.RejectUnknownKeys();
   top.RejectUnknownKeys();
 
   // Inputs relative to the config's folder; the output too, so a config travels with its data.
@@ -262,6 +271,7 @@ PipelineSettings::Parse(const std::string & text, const std::string & baseFolder
   c.Extraction.Target = Resolve(c.Extraction.Target, baseFolder);
   c.Extraction.TargetParameters = Resolve(c.Extraction.TargetParameters, baseFolder);
   c.Regressor.Training.BackboneFileName = Resolve(c.Regressor.Training.BackboneFileName, baseFolder);
+  c.Imputation.NaturalImages = Resolve(c.Imputation.NaturalImages, baseFolder);
 
   c.Validate();
   return c;
@@ -326,6 +336,23 @@ PipelineSettings::Validate() const
   if (Clusters == 0)
   {
     itkGenericExceptionMacro(<< "evaluation.clusters must be positive");
+  }
+  if (Imputation.Enabled)
+  {
+    if (Imputation.Steps == 0)
+    {
+      itkGenericExceptionMacro(<< "imputation.steps must be positive (or imputation.enabled false)");
+    }
+    if (Imputation.Folds < 2)
+    {
+      itkGenericExceptionMacro(<< "imputation.folds must be at least 2: the combination's weights are fitted on "
+                                  "predictions of each fold by models trained on the others");
+    }
+    if (!Imputation.NaturalImages.empty() && !std::filesystem::is_directory(Imputation.NaturalImages))
+    {
+      itkGenericExceptionMacro(<< "imputation.natural_images " << Imputation.NaturalImages
+                               << " is not a folder; give a folder of photographs or leave it out");
+    }
   }
 }
 
@@ -393,6 +420,11 @@ PipelineSettings::ToJSON() const
                         { "seed", Regressor.Training.Seed },
                         { "checkpoint_every", Regressor.Training.CheckpointInterval } };
   root["evaluation"] = { { "clusters", Clusters }, { "map_genes", MapGenes } };
+  root["imputation"] = { { "enabled", Imputation.Enabled },
+                         { "steps", Imputation.Steps },
+                         { "folds", Imputation.Folds },
+                         { "seed", Imputation.Seed },
+                         { "natural_images", Imputation.NaturalImages } };
   return root.dump(2);
 }
 

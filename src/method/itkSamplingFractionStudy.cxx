@@ -32,6 +32,26 @@ namespace itk
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace
+{
+/** A predictor's row of study_results.json: its label, ratio and summary metrics. */
+json
+SummaryEntry(const RegressorEvaluation & r)
+{
+  json entry{ { "label", r.Label },
+              { "ratio", r.Ratio },
+              { "mae", JsonNumber(r.MeanAbsoluteError) },
+              { "rmse", JsonNumber(r.RootMeanSquaredError) },
+              { "mean_pearson", JsonNumber(r.MeanPearson) },
+              { "mean_spearman", JsonNumber(r.MeanSpearman) } };
+  if (r.GenesImproved >= 0)
+  {
+    entry["genes_improved"] = static_cast<std::size_t>(r.GenesImproved);
+  }
+  return entry;
+}
+} // namespace
+
 SamplingFractionStudy::SamplingFractionStudy()
   : m_Pipeline(SpatialTranscriptomicsPipeline::New())
 {}
@@ -137,17 +157,12 @@ SamplingFractionStudy::RunsToJSON(const std::vector<FractionStudyRun> & runs)
     json regressors = json::array();
     for (const auto & r : run.Results.Regressors)
     {
-      json entry{ { "label", r.Label },
-                  { "ratio", r.Ratio },
-                  { "mae", JsonNumber(r.MeanAbsoluteError) },
-                  { "rmse", JsonNumber(r.RootMeanSquaredError) },
-                  { "mean_pearson", JsonNumber(r.MeanPearson) },
-                  { "mean_spearman", JsonNumber(r.MeanSpearman) } };
-      if (r.GenesImproved >= 0)
-      {
-        entry["genes_improved"] = static_cast<std::size_t>(r.GenesImproved);
-      }
-      regressors.push_back(entry);
+      regressors.push_back(SummaryEntry(r));
+    }
+    json imputation = json::array();
+    for (const auto & r : run.Results.Imputation)
+    {
+      imputation.push_back(SummaryEntry(r));
     }
     all.push_back({ { "fraction", run.Fraction },
                     { "folder", run.Folder },
@@ -155,6 +170,7 @@ SamplingFractionStudy::RunsToJSON(const std::vector<FractionStudyRun> & runs)
                     { "test_spots", run.Results.TestSpots },
                     { "genes", run.Results.GeneNames.size() },
                     { "regressors", regressors },
+                    { "imputation", imputation },
                     { "mean_baseline",
                       { { "mae", JsonNumber(run.Results.MeanBaselineAbsoluteError) },
                         { "rmse", JsonNumber(run.Results.MeanBaselineRootMeanSquaredError) } } },

@@ -24,6 +24,7 @@
 #include "itkFileChecks.h"
 #include "itkMacro.h"
 #include "itkPipelineEvaluation.h"
+#include "itkPipelineImputation.h"
 #include "itkSpotPatchDataset.h"
 
 #include <nlohmann/json.hpp>
@@ -231,8 +232,9 @@ SpatialTranscriptomicsPipeline::Update()
   m_NumberOfStagesRun = 0;
   m_StagesEnded = 0;
   // extract, [tiles, pretrain,] adapt, synthesize, control, the regressors (real only, one per
-  // ratio, the control), evaluate
-  m_NumberOfStages = static_cast<unsigned int>(5 + (c.CentralModel.empty() ? 2 : 0) + c.Ratios.size() + 2);
+  // ratio, the control, [one per imputation fold]), evaluate
+  m_NumberOfStages = static_cast<unsigned int>(5 + (c.CentralModel.empty() ? 2 : 0) + c.Ratios.size() + 2 +
+                                               (c.Imputation.Enabled ? c.Imputation.Folds : 0));
   this->InvokeEvent(StartEvent());
   m_LastProgress = 0.0f;
   this->UpdateProgress(0.0f);
@@ -269,6 +271,10 @@ SpatialTranscriptomicsPipeline::Update()
   if (real->GetSpots()->GetSpotIndices(false).empty() || real->GetSpots()->GetSplit().empty())
   {
     itkGenericExceptionMacro(<< "The split left no test spot to evaluate on; lower extraction.fraction");
+  }
+  if (c.Imputation.Enabled)
+  {
+    PipelineImputation::FindGrid(*real->GetSpots());
   }
 
   std::string central = c.CentralModel;
@@ -365,10 +371,44 @@ SpatialTranscriptomicsPipeline::Update()
     });
   }
 
-  stages.Run("evaluate", Fingerprint(c, "evaluation"), [&] {
-    this->Say(PipelineEvaluation::Summary(
-      PipelineEvaluation::Run(c, dataset, synthetic, control, regressors, path("evaluation"))));
-  });
+  // The imputation's combination weighs S2S-ST against the real-only regressor on held-out
+  // predictions of the training spots: one real-only regressor per fold, trained on the others.
+  std::vector<std::string> foldRegressors;
+  if (c.Imputation.Enabled)
+  {
+    const auto folds = PipelineImputation::TrainingFolds(*real->GetSpots(), c.Imputation);
+    const auto training = real->GetSpots()->GetSpotIndices(true);
+    for (unsigned int fold = 0; fold < c.Imputation.Folds; ++fold)
+    {
+      const std::string file = path("regressor_real_fold" + std::to_string(fold) + ".safetensors");
+      foldRegressors.push_back(file);
+      const json settings{ { "fold", fold },
+                           { "folds", c.Imputation.Folds },
+                           { "seed", c.Imputation.Seed },
+                           { "regressor", Fingerprint(c, "regressor") } };
+      stages.Run("regress-real-fold" + std::to_string(fold), settings, [&] {
+        RegressorTrainingStepSettings o = c.Regressor;
+        o.Data = dataset;
+        for (std::size_t t = 0; t < training.size(); ++t)
+        {
+          if (folds[t] == fold)
+          {
+            o.ExcludedSpots.push_back(training[t]);
+          }
+        }
+        PrepareTrainingStage(o, file, c);
+        this->Say(m_StepRunner->TrainRegressor(o));
+        fs::remove(o.Training.CheckpointFileName);
+      });
+    }
+  }
+
+  stages.Run("evaluate",
+             { { "evaluation", Fingerprint(c, "evaluation") }, { "imputation", Fingerprint(c, "imputation") } },
+             [&] {
+               this->Say(PipelineEvaluation::Summary(PipelineEvaluation::Run(
+                 c, dataset, synthetic, control, regressors, foldRegressors, path("evaluation"))));
+             });
   m_EvaluationResults = PipelineEvaluationResults::Read((fs::path(path("evaluation")) / "evaluation.json").string());
   m_NumberOfStagesRun = stages.NumberRun();
   this->UpdateProgress(1.0f);

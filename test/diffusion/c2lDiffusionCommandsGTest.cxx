@@ -187,7 +187,8 @@ TEST_F(C2LDiffusionCommands, DiffusersFoldersServeAsCentralModels)
     { "adaptation", { { "steps", 2 }, { "batch", 4 }, { "grad_accum", 1 }, { "embed_dim", 8 } } },
     { "synthesis", { { "steps", 2 }, { "batch", 16 } } },
     { "regressor", { { "depth", 18 }, { "steps", 2 }, { "batch", 8 } } },
-    { "evaluation", { { "clusters", 2 }, { "map_genes", 1 } } }
+    { "evaluation", { { "clusters", 2 }, { "map_genes", 1 } } },
+    { "imputation", { { "enabled", false } } }
   };
   std::ofstream(Path("pipeline.json")) << config.dump(2);
   const auto run = Run("run --config " + Path("pipeline.json"));
@@ -195,6 +196,10 @@ TEST_F(C2LDiffusionCommands, DiffusersFoldersServeAsCentralModels)
   EXPECT_TRUE(fs::exists(Path("run/local.safetensors")));
   EXPECT_FALSE(fs::exists(Path("run/central.safetensors")));
   EXPECT_TRUE(fs::exists(Path("run/evaluation/evaluation.json")));
+  // The imputation off: no fold regressor, no imputation rows.
+  EXPECT_FALSE(fs::exists(Path("run/regressor_real_fold0.safetensors")));
+  EXPECT_TRUE(
+    nlohmann::json::parse(FileBytes(Path("run/evaluation/evaluation.json")))["imputation"]["predictors"].empty());
 
   // Paths that are not model files: one line each, never a crash.
   fs::create_directories(Path("empty"));

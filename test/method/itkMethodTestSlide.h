@@ -92,6 +92,8 @@ protected:
     settings.Regressor.Training.BatchSize = 8;
     settings.Clusters = 2;
     settings.MapGenes = 1;
+    settings.Imputation.Steps = 20;
+    settings.Imputation.Folds = 2;
     return settings;
   }
 

@@ -56,10 +56,16 @@ TEST_F(SpatialTranscriptomicsPipeline, RunsEveryStageThenKeepsThemAll)
   auto pipeline = Observed(TinySettings());
   EXPECT_STREQ(pipeline->GetNameOfClass(), "SpatialTranscriptomicsPipeline");
   pipeline->Update();
-  // extract, tiles, pretrain, adapt, synthesize, control, real only, x1, control x1, evaluate
-  EXPECT_EQ(pipeline->GetNumberOfStagesRun(), 10u);
+  // extract, tiles, pretrain, adapt, synthesize, control, real only, x1, control x1, the two
+  // imputation folds' real-only regressors, evaluate
+  EXPECT_EQ(pipeline->GetNumberOfStagesRun(), 12u);
   EXPECT_EQ(std::string(pipeline->GetCurrentStage()), "evaluate");
-  for (const char * text : { "[extract]\n", "[tiles]\nwrote ", "[pretrain]\n", "[regress-r1]\n", "real only: MAE " })
+  for (const char * text : { "[extract]\n",
+                             "[tiles]\nwrote ",
+                             "[pretrain]\n",
+                             "[regress-r1]\n",
+                             "[regress-real-fold1]\n",
+                             "real only: MAE " })
   {
     EXPECT_NE(m_Messages.find(text), std::string::npos) << text << "\n----\n" << m_Messages;
   }
@@ -83,7 +89,10 @@ TEST_F(SpatialTranscriptomicsPipeline, RunsEveryStageThenKeepsThemAll)
   }
   EXPECT_TRUE(std::is_sorted(m_Progress.begin(), m_Progress.end())) << sequence.str();
   EXPECT_FLOAT_EQ(m_Progress.back(), 1.0f);
-  EXPECT_EQ(itk::SpatialTranscriptomicsPipeline::ReadStageTimings(Path("run")).size(), 10u);
+  EXPECT_EQ(itk::SpatialTranscriptomicsPipeline::ReadStageTimings(Path("run")).size(), 12u);
+  const auto & results = pipeline->GetEvaluationResults();
+  ASSERT_EQ(results.Imputation.size(), 3u);
+  EXPECT_EQ(results.CombinationWeights.size(), results.GeneNames.size());
 
   // The same settings again: nothing runs.
   m_Messages.clear();
@@ -111,7 +120,7 @@ TEST_F(SpatialTranscriptomicsPipeline, OtherSettingsNeedForceAndRerunOnlyFromWha
   pipeline->Update();
   EXPECT_NE(m_Messages.find("[adapt] finished in an earlier run: kept"), std::string::npos) << m_Messages;
   EXPECT_NE(m_Messages.find("[regress-real]\n"), std::string::npos) << m_Messages;
-  EXPECT_EQ(pipeline->GetNumberOfStagesRun(), 4u); // the three regressors and the evaluation
+  EXPECT_EQ(pipeline->GetNumberOfStagesRun(), 6u); // the three regressors, the two fold regressors, the evaluation
 }
 
 TEST_F(SpatialTranscriptomicsPipeline, AnAbortStopsTheRunAndUpdateResumesIt)
@@ -132,7 +141,7 @@ TEST_F(SpatialTranscriptomicsPipeline, AnAbortStopsTheRunAndUpdateResumesIt)
   m_Messages.clear();
   resumed->Update();
   EXPECT_NE(m_Messages.find("[pretrain] finished in an earlier run: kept"), std::string::npos) << m_Messages;
-  EXPECT_EQ(resumed->GetNumberOfStagesRun(), 7u); // adapt onwards
+  EXPECT_EQ(resumed->GetNumberOfStagesRun(), 9u); // adapt onwards
 }
 
 TEST_F(SpatialTranscriptomicsPipeline, SettingsThatCannotWorkAreRefusedBeforeAnyWork)

@@ -245,5 +245,21 @@ TEST(TrainingSettings, PipelineSettingsRefuseWhatTheStepWould)
   EXPECT_EQ(read.Adaptation.Training.Blocks, (std::vector<std::string>{ "a", "b" }));
   EXPECT_EQ(read.Adaptation.Training.LearningRate, 2e-4);
   EXPECT_EQ(read.Regressor.Training, itk::RegressorTrainingSettings());
+
+  // The imputation section: read, written back, and refused where it cannot work.
+  EXPECT_TRUE(read.Imputation.Enabled);
+  EXPECT_EQ(read.Imputation.Folds, 4u);
+  const auto imputation =
+    itk::PipelineSettings::Read(configFor(R"("imputation": {"steps": 50, "folds": 3, "seed": 7, "enabled": false})"));
+  EXPECT_FALSE(imputation.Imputation.Enabled);
+  EXPECT_EQ(imputation.Imputation.Steps, 50u);
+  EXPECT_EQ(imputation.Imputation.Folds, 3u);
+  EXPECT_EQ(imputation.Imputation.Seed, 7u);
+  EXPECT_EQ(itk::PipelineSettings::Parse(imputation.ToJSON(), folder.string()).ToJSON(), imputation.ToJSON());
+  EXPECT_NE(refusal(R"("imputation": {"folds": 1})").find("imputation.folds must be at least 2"), std::string::npos);
+  EXPECT_NE(refusal(R"("imputation": {"steps": 0})").find("imputation.steps"), std::string::npos);
+  EXPECT_NE(refusal(R"("imputation": {"natural_images": "nowhere"})").find("is not a folder"), std::string::npos);
+  EXPECT_NE(refusal(R"("imputation": {"fold": 3})").find("Unknown key \"fold\""), std::string::npos);
+  EXPECT_EQ(refusal(R"("imputation": {"enabled": false, "folds": 1})"), "accepted");
   std::filesystem::remove_all(folder);
 }

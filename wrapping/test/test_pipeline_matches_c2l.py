@@ -28,6 +28,7 @@ TINY_CONFIG = {
     "synthesis": {"steps": 2, "batch": 16},
     "regressor": {"depth": 18, "steps": 3, "batch": 8},
     "evaluation": {"clusters": 2, "map_genes": 1},
+    "imputation": {"steps": 20, "folds": 2},
 }
 
 
@@ -60,6 +61,8 @@ def tiny_settings(folder):
     settings.Regressor.Training.BatchSize = 8
     settings.Clusters = 2
     settings.MapGenes = 1
+    settings.Imputation.Steps = 20
+    settings.Imputation.Folds = 2
     return settings
 
 
