@@ -21,11 +21,39 @@
 #include "itkSparseToSparseImputationFilter.h"
 #include "itkSpatialImputationBaselines.h"
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 
 namespace itk
 {
+namespace
+{
+/** The components \p components of \p image, in that order. */
+GeneImageType::Pointer
+SelectComponents(const GeneImageType & image, const std::vector<unsigned int> & components)
+{
+  auto selected = GeneImageType::New();
+  selected->CopyInformation(&image);
+  selected->SetRegions(image.GetLargestPossibleRegion());
+  selected->SetNumberOfComponentsPerPixel(static_cast<unsigned int>(components.size()));
+  selected->Allocate();
+  const auto   from = image.GetNumberOfComponentsPerPixel();
+  const auto   to = components.size();
+  const auto   pixels = image.GetLargestPossibleRegion().GetNumberOfPixels();
+  const auto * in = image.GetBufferPointer();
+  auto *       out = selected->GetBufferPointer();
+  for (std::size_t p = 0; p < pixels; ++p)
+  {
+    for (std::size_t k = 0; k < to; ++k)
+    {
+      out[p * to + k] = in[p * from + components[k]];
+    }
+  }
+  return selected;
+}
+} // namespace
+
 
 SpotGrid
 PipelineImputation::FindGrid(const SpatialExpressionData & spots)
@@ -66,10 +94,28 @@ PipelineImputation::Run(const PipelineImputationSettings & settings, const Spati
   {
     photographs = SparseToSparseImputationFilter::ReadNaturalImages(settings.NaturalImages);
   }
-  // S2S-ST trained on the spots \p measured, its values at every spot.
-  const auto impute = [&](const std::vector<std::size_t> & measured) {
+  // S2S-ST trained on the spots \p measured, its values at every spot. A gene measured as zero at
+  // every one of them (possible in a fold of few spots) is zero everywhere: the filter refuses it,
+  // and zero is all its measurements say.
+  const auto & expression = spots.GetExpression();
+  const auto   genes = spots.GetPreprocessing().Genes.size();
+  const auto   impute = [&](const std::vector<std::size_t> & measured) {
+    std::vector<unsigned int> learnable;
+    for (unsigned int g = 0; g < genes; ++g)
+    {
+      if (std::any_of(measured.begin(), measured.end(), [&](std::size_t s) { return expression[s * genes + g] != 0; }))
+      {
+        learnable.push_back(g);
+      }
+    }
+    Array2D<double> imputed(static_cast<unsigned int>(spots.GetNumberOfSpots()), static_cast<unsigned int>(genes));
+    imputed.fill(0.0);
+    if (learnable.empty())
+    {
+      return imputed;
+    }
     auto filter = SparseToSparseImputationFilter::New();
-    filter->SetInput(values);
+    filter->SetInput(learnable.size() == genes ? values : SelectComponents(*values, learnable));
     filter->SetMeasuredMask(SpotGrid::MakeGridMask(grid, measured));
     filter->SetTargetMask(target);
     filter->SetNumberOfSteps(settings.Steps);
@@ -78,7 +124,15 @@ PipelineImputation::Run(const PipelineImputationSettings & settings, const Spati
     filter->SetDevice(device);
     filter->SetNumberOfThreads(threads);
     filter->Update();
-    return SpotGrid::SpotsFromGeneImage(*filter->GetOutput(), grid);
+    const auto learned = SpotGrid::SpotsFromGeneImage(*filter->GetOutput(), grid);
+    for (unsigned int s = 0; s < imputed.rows(); ++s)
+    {
+      for (unsigned int k = 0; k < learnable.size(); ++k)
+      {
+        imputed(s, learnable[k]) = learned(s, k);
+      }
+    }
+    return imputed;
   };
 
   PipelineImputation result;
