@@ -2,10 +2,15 @@
 # Builds the libFuzzer harnesses (test/fuzz, with clang, ASan and UBSan) in ./build-fuzz and runs
 # each for SECONDS (default 60) on its seed corpus, kept in build-fuzz/corpus/<harness> so that a
 # later run continues from what an earlier one found. Crashes are written to build-fuzz/crashes/.
-# Usage: bash scripts/run-fuzzers.sh [SECONDS]
+# Usage: bash scripts/run-fuzzers.sh [SECONDS [HARNESS ...]]   (default: every harness, one after another)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
+shift || true
+harnesses=("$@")
+if [[ ${#harnesses[@]} -eq 0 ]]; then
+  harnesses=(safetensors_fuzzer json_inputs_fuzzer count_table_fuzzer visium_fuzzer hdf5_fuzzer)
+fi
 bash scripts/install-debian-packages.sh
 if ! command -v clang++ > /dev/null; then
   if [[ $(id -u) -ne 0 ]]; then
@@ -14,12 +19,17 @@ if ! command -v clang++ > /dev/null; then
   fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends clang
 fi
-cmake -S test/fuzz -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+cmake -S test/fuzz -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 cmake --build build-fuzz --parallel "$(nproc)"
 mkdir -p build-fuzz/corpus/safetensors_fuzzer build-fuzz/crashes
 /usr/bin/python3 test/fuzz/make_safetensors_seeds.py build-fuzz/corpus/safetensors_fuzzer
-for harness in safetensors_fuzzer; do
+/usr/bin/python3 test/fuzz/make_reader_seeds.py build-fuzz/corpus
+export LSAN_OPTIONS="suppressions=$PWD/test/fuzz/leak_suppressions.txt"
+for harness in "${harnesses[@]}"; do
   echo "run-fuzzers: $harness for $seconds s"
-  "build-fuzz/$harness" -max_total_time="$seconds" -print_final_stats=1 \
-    -artifact_prefix=build-fuzz/crashes/ "build-fuzz/corpus/$harness" 2>&1 | grep -E "stat::|DONE|ERROR|SUMMARY"
+  # Fork mode, going on after a crash: every crashing input of the run is kept, not only the first
+  # (the HDF5 harness meets crashes inside Debian's libhdf5 that the module cannot prevent).
+  "build-fuzz/$harness" -fork=1 -ignore_crashes=1 -ignore_ooms=1 -max_total_time="$seconds" -print_final_stats=1 \
+    -artifact_prefix="build-fuzz/crashes/$harness-" "build-fuzz/corpus/$harness" 2>&1 | grep -E "oom/timeout/crash|INFO: exiting|SUMMARY" | tail -n 3
 done

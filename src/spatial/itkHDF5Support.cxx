@@ -286,14 +286,20 @@ ReadStringValues(hid_t storedType, std::size_t count, const TRead & read, const 
     H5Tset_size(memoryType.Get(), H5T_VARIABLE);
     H5Tset_cset(memoryType.Get(), H5Tget_cset(storedType));
     std::vector<char *> pointers(count, nullptr);
-    if (read(memoryType.Get(), pointers.data()) < 0)
-    {
-      itkGenericExceptionMacro(<< "Cannot read " << what << " (is the file truncated?)");
-    }
+    const bool          readAll = read(memoryType.Get(), pointers.data()) >= 0;
+    // HDF5 allocates variable-length strings with malloc, also those of a read that failed
+    // part-way (a damaged file): free them all either way.
     for (char * p : pointers)
     {
-      result.emplace_back(p != nullptr ? p : "");
-      std::free(p); // HDF5 allocates variable-length strings with malloc
+      if (readAll)
+      {
+        result.emplace_back(p != nullptr ? p : "");
+      }
+      std::free(p);
+    }
+    if (!readAll)
+    {
+      itkGenericExceptionMacro(<< "Cannot read " << what << " (is the file truncated?)");
     }
     return result;
   }

@@ -1,0 +1,42 @@
+# The sources of the torch-free library SpatialTranscriptomics, relative to src/. src/CMakeLists.txt
+# builds the library from them; test/fuzz builds an instrumented copy (clang, ASan, UBSan, libFuzzer
+# coverage) for its harnesses.
+set(SpatialTranscriptomics_SRCS
+  stain/itkStainParameters.cxx
+  stain/itkStainAnalysis.cxx
+  stain/itkStainColorMapper.cxx
+  stain/itkSyntheticStainedTissue.cxx
+  itkConditioningProfiles.cxx
+  spatial/itkHDF5Support.cxx
+  spatial/itkTextTable.cxx
+  spatial/itkSparseCountMatrix.cxx
+  spatial/itkGenePreprocessing.cxx
+  spatial/itkSpatialExpressionData.cxx
+  spatial/itkVisiumReader.cxx
+  spatial/itkAnnDataReader.cxx
+  spatial/itkAnnDataWriter.cxx
+  spatial/itkCountTableReader.cxx
+  spatial/itkSpatialDataReader.cxx
+  spatial/itkSlideReader.cxx
+  spatial/itkSpotPatchExtractor.cxx
+  spatial/itkSpotPatchDataset.cxx
+  spatial/itkTissueTileExtractor.cxx
+  spatial/itkPatchDatasetExtractor.cxx
+  spatial/itkColourNoisePatches.cxx
+  spatial/itkImageIORegistration.cxx
+  spatial/itkSyntheticSlide.cxx
+  spatial/itkSpotGrid.cxx
+  itkFileChecks.cxx
+  core/itkAtomicFile.cxx
+  core/itkResultsFolderLock.cxx
+  core/itkDataParallelLauncher.cxx
+  evaluation/itkMatrixOperations.cxx
+  evaluation/itkExpressionMetrics.cxx
+  evaluation/itkFeatureFidelity.cxx
+  evaluation/itkNuclearAreaFraction.cxx
+  evaluation/itkPatchMorphology.cxx
+  evaluation/itkSpatialImputationBaselines.cxx
+  evaluation/itkImputationMetrics.cxx
+  evaluation/itkPipelineEvaluationResults.cxx
+  evaluation/itkPerGeneCombination.cxx
+)
