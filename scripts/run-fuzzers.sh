@@ -27,9 +27,15 @@ mkdir -p build-fuzz/corpus/safetensors_fuzzer build-fuzz/crashes
 /usr/bin/python3 test/fuzz/make_reader_seeds.py build-fuzz/corpus
 export LSAN_OPTIONS="suppressions=$PWD/test/fuzz/leak_suppressions.txt"
 for harness in "${harnesses[@]}"; do
+  # First the inputs that once crashed it (test/fuzz/regressions/<harness>/): each must now pass.
+  if compgen -G "test/fuzz/regressions/$harness/*" > /dev/null; then
+    "build-fuzz/$harness" test/fuzz/regressions/"$harness"/* > "build-fuzz/$harness-regressions.log" 2>&1 ||
+      { echo "run-fuzzers: $harness fails on a committed regression input (build-fuzz/$harness-regressions.log)" >&2; exit 1; }
+  fi
   echo "run-fuzzers: $harness for $seconds s"
   # Fork mode, going on after a crash: every crashing input of the run is kept, not only the first
   # (the HDF5 harness meets crashes inside Debian's libhdf5 that the module cannot prevent).
-  "build-fuzz/$harness" -fork=1 -ignore_crashes=1 -ignore_ooms=1 -max_total_time="$seconds" -print_final_stats=1 \
+  "build-fuzz/$harness" -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 -timeout=10 -max_total_time="$seconds" \
+    -print_final_stats=1 \
     -artifact_prefix="build-fuzz/crashes/$harness-" "build-fuzz/corpus/$harness" 2>&1 | grep -E "oom/timeout/crash|INFO: exiting|SUMMARY" | tail -n 3
 done

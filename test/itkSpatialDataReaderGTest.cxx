@@ -340,6 +340,14 @@ TEST_F(SpatialDataReaders, BadInputSaysWhatIsWrong)
   expectMessage([&] { itk::SpatialDataReader::Read(writeTables("\tA\tB\n1x2\t1\n", spots)); }, "1 counts for 2 genes");
   EXPECT_EQ(itk::SpatialDataReader::Read(writeTables("\tA\tB\n1x2\t1\t2\n", spots))->GetNumberOfSpots(), 1u);
 
+  // Visium positions whose array coordinates are no integers a grid can hold (found by
+  // visium_fuzzer: 4.4e49 was converted to int, undefined behaviour).
+  const auto positions = s_Folder / "positions.csv";
+  std::ofstream(positions) << "AAAC-1,1,4.44444e49,0,1000,2000\n";
+  expectMessage([&] { itk::SpatialDataReader::ReadVisiumPositions(positions.string()); }, "array_row is 4.44444e49");
+  std::ofstream(positions) << "AAAC-1,1,3,2.5,1000,2000\n";
+  expectMessage([&] { itk::SpatialDataReader::ReadVisiumPositions(positions.string()); }, "array_col is 2.5");
+
   // Visium: a matrix barcode absent from the positions.
   if (fs::exists(VisiumFolder()))
   {

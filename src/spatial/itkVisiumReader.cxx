@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -222,6 +223,23 @@ SpatialDataReader::Read10xMatrixH5(const std::string & path)
   return data;
 }
 
+namespace
+{
+/** An array coordinate of a positions file: an integer of at most a million in size (Visium's are
+ * below 128; a larger or fractional one means the file is not what it claims). */
+int
+ArrayCoordinate(const std::string & field, const std::string & path, std::size_t line, const char * column)
+{
+  const double value = text::ParseNumber(field, path, line);
+  if (!(std::abs(value) <= 1e6) || value != std::floor(value))
+  {
+    itkGenericExceptionMacro(<< path << " line " << line << ": " << column << " is " << field
+                             << ", not an array coordinate (an integer of at most 1,000,000 in size)");
+  }
+  return static_cast<int>(value);
+}
+} // namespace
+
 std::vector<VisiumSpotPosition>
 SpatialDataReader::ReadVisiumPositions(const std::string & path)
 {
@@ -244,8 +262,8 @@ SpatialDataReader::ReadVisiumPositions(const std::string & path)
     VisiumSpotPosition p;
     p.Barcode = fields[0];
     p.InTissue = text::ParseNumber(fields[1], path, reader.LineNumber()) != 0.0;
-    p.ArrayRow = static_cast<int>(text::ParseNumber(fields[2], path, reader.LineNumber()));
-    p.ArrayColumn = static_cast<int>(text::ParseNumber(fields[3], path, reader.LineNumber()));
+    p.ArrayRow = ArrayCoordinate(fields[2], path, reader.LineNumber(), "array_row");
+    p.ArrayColumn = ArrayCoordinate(fields[3], path, reader.LineNumber(), "array_col");
     p.PixelRow = text::ParseNumber(fields[4], path, reader.LineNumber());
     p.PixelColumn = text::ParseNumber(fields[5], path, reader.LineNumber());
     positions.push_back(p);
