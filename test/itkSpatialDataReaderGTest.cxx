@@ -323,6 +323,14 @@ TEST_F(SpatialDataReaders, BadInputSaysWhatIsWrong)
   fs::copy_file(s_Folder / "anndata_csr.h5ad", truncated, fs::copy_options::overwrite_existing);
   fs::resize_file(truncated, fs::file_size(truncated) / 2);
   expectMessage([&] { itk::SpatialDataReader::ReadAnnData(truncated.string()); }, "truncated");
+  // Found by hdf5_fuzzer: an indptr running past X's data, and sizes declared that are refused
+  // before anything is allocated: beyond the limit, or more than the file stores.
+  expectMessage([&] { itk::SpatialDataReader::ReadAnnData((s_Folder / "damaged_indptr.h5ad").string()); },
+                "X's indptr decreases at row 1");
+  expectMessage([&] { itk::SpatialDataReader::ReadAnnData((s_Folder / "huge_declared.h5ad").string()); },
+                "declares more than 2147483648 values");
+  expectMessage([&] { itk::SpatialDataReader::ReadAnnData((s_Folder / "unstored_declared.h5ad").string()); },
+                "declares 1073741824 values but stores only 0 bytes");
 
   // Tables: a count row without a position, a negative count, a non-finite count.
   const auto writeTables = [&](const std::string & counts, const std::string & spots) {

@@ -117,6 +117,16 @@ ReadX(const hdf5::File & file, std::size_t observations, std::size_t variables)
     itkGenericExceptionMacro(<< file.Path() << ": X's indptr, indices and data disagree with its " << observations
                              << " x " << variables << " shape; the file is damaged");
   }
+  // With the first 0 and the last the data's size (checked above), a non-decreasing indptr keeps
+  // every index inside the data: checked whole before any is used.
+  for (std::size_t m = 0; m < major; ++m)
+  {
+    if (indptr[m] > indptr[m + 1])
+    {
+      itkGenericExceptionMacro(<< file.Path() << ": X's indptr decreases at " << (rowsAreSpots ? "row " : "column ")
+                               << m << "; the file is damaged");
+    }
+  }
   // Gather (spot, gene, value) per spot, whichever way the file compresses.
   std::vector<std::vector<std::pair<std::uint32_t, float>>> rows(observations);
   for (std::size_t m = 0; m < major; ++m)

@@ -21,8 +21,11 @@
 #include "itkMacro.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 namespace itk
 {
@@ -39,6 +42,76 @@ SilenceHDF5Errors()
     return true;
   }();
   (void)silenced;
+}
+
+/** The most values one dataset or attribute may declare before it is read: 2^31 (16 GiB of doubles),
+ * or SPATIALTRANSCRIPTOMICS_HDF5_MAX_VALUES. A damaged or hostile file can declare any size; this
+ * refuses it before anything is allocated. */
+std::size_t
+MaximumValues()
+{
+  static const std::size_t limit = [] {
+    const char * text = std::getenv("SPATIALTRANSCRIPTOMICS_HDF5_MAX_VALUES");
+    const auto   given = text != nullptr ? std::strtoull(text, nullptr, 10) : 0ULL;
+    return given > 0 ? static_cast<std::size_t>(given) : std::size_t{ 1 } << 31;
+  }();
+  return limit;
+}
+
+/** The number of values \p space declares. Throws when the product of its dimensions exceeds
+ * MaximumValues() (or overflows), or when \p storedBytes (where known) cannot hold that many
+ * values of at least \p valueBytes each: such a file is damaged, and reading it would allocate
+ * what it declares. */
+std::size_t
+CheckedCount(hid_t space, std::size_t valueBytes, std::optional<hsize_t> storedBytes, const std::string & what)
+{
+  const int rank = H5Sget_simple_extent_ndims(space);
+  if (rank < 0)
+  {
+    itkGenericExceptionMacro(<< "Cannot read the shape of " << what);
+  }
+  std::vector<hsize_t> dimensions(static_cast<std::size_t>(rank));
+  H5Sget_simple_extent_dims(space, dimensions.data(), nullptr);
+  std::size_t count = 1;
+  for (const auto d : dimensions)
+  {
+    if (d != 0 && count > MaximumValues() / d)
+    {
+      itkGenericExceptionMacro(
+        << what << " declares more than " << MaximumValues()
+        << " values: the file is damaged, or larger than this reader accepts "
+           "(raise the limit with the environment variable SPATIALTRANSCRIPTOMICS_HDF5_MAX_VALUES)");
+    }
+    count *= static_cast<std::size_t>(d);
+  }
+  if (storedBytes && count > *storedBytes / std::max<std::size_t>(1, valueBytes))
+  {
+    itkGenericExceptionMacro(<< what << " declares " << count << " values but stores only " << *storedBytes
+                             << " bytes: the file is damaged (truncated or altered)");
+  }
+  return count;
+}
+
+/** The bytes a dataset stores, where they bound its values: contiguous and compact layouts (chunked
+ * ones may be compressed, so their storage says nothing about their size). */
+std::optional<hsize_t>
+StoredBytes(hid_t dataset)
+{
+  Handle     properties(H5Dget_create_plist(dataset));
+  const auto layout = properties.IsValid() ? H5Pget_layout(properties.Get()) : H5D_LAYOUT_ERROR;
+  if (layout == H5D_CONTIGUOUS || layout == H5D_COMPACT)
+  {
+    return H5Dget_storage_size(dataset);
+  }
+  return std::nullopt;
+}
+
+/** The least bytes a value of \p type takes in the file: its size, or 1 for variable-length strings
+ * (stored elsewhere, in the file's heap). */
+std::size_t
+LeastValueBytes(hid_t type)
+{
+  return H5Tis_variable_str(type) > 0 ? 1 : std::max<std::size_t>(1, H5Tget_size(type));
 }
 
 std::string
@@ -222,13 +295,11 @@ File::ReadNumbers(const std::string & name, hid_t memoryType, std::vector<hsize_
   {
     itkGenericExceptionMacro(<< "\"" << name << "\" in " << m_Path << " does not hold numbers");
   }
-  const auto  dimensions = Shape(name);
-  std::size_t count = 1;
-  for (const auto d : dimensions)
-  {
-    count *= d;
-  }
-  std::vector<T> values(count);
+  const Handle      space(H5Dget_space(dataset.Get()));
+  const std::string what = "\"" + name + "\" in " + m_Path;
+  const auto        count = CheckedCount(space.Get(), LeastValueBytes(type.Get()), StoredBytes(dataset.Get()), what);
+  const auto        dimensions = Shape(name);
+  std::vector<T>    values(count);
   if (count > 0 && H5Dread(dataset.Get(), memoryType, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
   {
     itkGenericExceptionMacro(<< "Cannot read \"" << name << "\" from " << m_Path << " (is the file truncated?)");
@@ -306,6 +377,13 @@ ReadStringValues(hid_t storedType, std::size_t count, const TRead & read, const 
   // Read fixed-length strings in their stored form (no padding conversion, which can drop the
   // last character of a full-length NULLTERM string), then trim the padding here.
   const std::size_t size = H5Tget_size(storedType);
+  if (size == 0 || count > MaximumValues() * sizeof(double) / size) // the same bytes as the limit's doubles
+  {
+    itkGenericExceptionMacro(
+      << what << " declares " << count << " strings of " << size
+      << " bytes: the file is damaged, or larger than this reader accepts "
+         "(raise the limit with the environment variable SPATIALTRANSCRIPTOMICS_HDF5_MAX_VALUES)");
+  }
   Handle            memoryType(H5Tcopy(storedType));
   std::vector<char> buffer(count * size);
   if (read(memoryType.Get(), buffer.data()) < 0)
@@ -323,17 +401,18 @@ ReadStringValues(hid_t storedType, std::size_t count, const TRead & read, const 
 std::vector<std::string>
 File::ReadStrings(const std::string & name) const
 {
-  const Handle dataset = OpenDataset(name);
-  const Handle type(H5Dget_type(dataset.Get()));
-  const Handle space(H5Dget_space(dataset.Get()));
-  const auto   count = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.Get()));
+  const Handle      dataset = OpenDataset(name);
+  const Handle      type(H5Dget_type(dataset.Get()));
+  const Handle      space(H5Dget_space(dataset.Get()));
+  const std::string what = "\"" + name + "\" in " + m_Path;
+  const auto        count = CheckedCount(space.Get(), LeastValueBytes(type.Get()), StoredBytes(dataset.Get()), what);
   return ReadStringValues(
     type.Get(),
     count,
     [&](hid_t memoryType, void * buffer) {
       return H5Dread(dataset.Get(), memoryType, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
     },
-    "\"" + name + "\" in " + m_Path);
+    what);
 }
 
 bool
@@ -356,14 +435,13 @@ File::ReadStringAttribute(const std::string & object, const std::string & attrib
   {
     itkGenericExceptionMacro(<< "\"" << object << "\" in " << m_Path << " has no attribute \"" << attribute << "\"");
   }
-  const Handle type(H5Aget_type(attr.Get()));
-  const Handle space(H5Aget_space(attr.Get()));
-  const auto   count = std::max<std::size_t>(1, H5Sget_simple_extent_npoints(space.Get()));
-  const auto   values = ReadStringValues(
-    type.Get(),
-    count,
-    [&](hid_t memoryType, void * buffer) { return H5Aread(attr.Get(), memoryType, buffer); },
-    "attribute \"" + attribute + "\" of \"" + object + "\" in " + m_Path);
+  const Handle      type(H5Aget_type(attr.Get()));
+  const Handle      space(H5Aget_space(attr.Get()));
+  const std::string what = "attribute \"" + attribute + "\" of \"" + object + "\" in " + m_Path;
+  // A scalar's space has rank 0: one value.
+  const auto count = CheckedCount(space.Get(), LeastValueBytes(type.Get()), H5Aget_storage_size(attr.Get()), what);
+  const auto values = ReadStringValues(
+    type.Get(), count, [&](hid_t memoryType, void * buffer) { return H5Aread(attr.Get(), memoryType, buffer); }, what);
   return values.empty() ? std::string() : values.front();
 }
 
@@ -377,7 +455,11 @@ File::ReadDoubleAttribute(const std::string & object, const std::string & attrib
     itkGenericExceptionMacro(<< "\"" << object << "\" in " << m_Path << " has no attribute \"" << attribute << "\"");
   }
   const Handle        space(H5Aget_space(attr.Get()));
-  std::vector<double> values(std::max<hssize_t>(1, H5Sget_simple_extent_npoints(space.Get())));
+  const Handle        type(H5Aget_type(attr.Get()));
+  std::vector<double> values(CheckedCount(space.Get(),
+                                          LeastValueBytes(type.Get()),
+                                          H5Aget_storage_size(attr.Get()),
+                                          "attribute \"" + attribute + "\" of \"" + object + "\" in " + m_Path));
   if (H5Aread(attr.Get(), H5T_NATIVE_DOUBLE, values.data()) < 0)
   {
     itkGenericExceptionMacro(<< "Attribute \"" << attribute << "\" of \"" << object << "\" in " << m_Path
@@ -392,6 +474,11 @@ File::ReadIntegerAttribute(const std::string & object, const std::string & attri
   std::vector<std::int64_t> values;
   for (const double v : ReadDoubleAttribute(object, attribute))
   {
+    if (!(std::abs(v) <= 9007199254740992.0) || v != std::floor(v)) // 2^53: integers a double holds exactly
+    {
+      itkGenericExceptionMacro(<< "Attribute \"" << attribute << "\" of \"" << object << "\" in " << m_Path << " holds "
+                               << v << ", not an integer");
+    }
     values.push_back(static_cast<std::int64_t>(v));
   }
   return values;

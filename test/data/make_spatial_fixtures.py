@@ -6,6 +6,7 @@ that its readers are checked against a second implementation of each format.
 
 OUT_DIR gets: anndata_csr.h5ad (anndata >= 0.8 layout, CSR X, categorical var column),
 anndata_csc_legacy.h5ad (older h5sparse attributes, CSC X), anndata_dense.h5ad (dense X),
+damaged_indptr.h5ad, huge_declared.h5ad and unstored_declared.h5ad (damaged files the reader must refuse),
 expected.tsv (the same matrix, positions and names as plain text), hest/ (a HEST-1k sample folder),
 and with VISIUM_OUTS_DIR: visium_mtx/ (the same outs as a Matrix Market folder) and
 visium_reference.tsv (barcode, non-zeros and total count of each spot, read with h5py).
@@ -82,12 +83,34 @@ def dense_writer(f):
     f.create_dataset("X", data=counts)
 
 
+def damaged_indptr_writer(f):
+    """CSR whose indptr starts at 0 and ends at the data's size but runs past it in between (found by
+    the HDF5 fuzzer: the reader read X/indices out of bounds)."""
+    csr_writer(f)
+    indptr = f["X/indptr"][...]
+    indptr[1] = indptr[-1] + 1000
+    f["X/indptr"][...] = indptr
+
+
+def huge_declared_writer(f):
+    """A dense X that declares 2^40 values: refused before anything is allocated."""
+    f.create_dataset("X", shape=(1 << 20, 1 << 20), dtype=np.float32)
+
+
+def unstored_declared_writer(f):
+    """A dense X that declares 2^30 values, within the limit, but stores none."""
+    f.create_dataset("X", shape=(1 << 20, 1 << 10), dtype=np.float32)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     write_anndata(os.path.join(out, "anndata_csr.h5ad"), csr_writer)
     write_anndata(os.path.join(out, "anndata_csc_legacy.h5ad"), csc_legacy_writer)
     write_anndata(os.path.join(out, "anndata_dense.h5ad"), dense_writer)
+    write_anndata(os.path.join(out, "damaged_indptr.h5ad"), damaged_indptr_writer)
+    write_anndata(os.path.join(out, "huge_declared.h5ad"), huge_declared_writer)
+    write_anndata(os.path.join(out, "unstored_declared.h5ad"), unstored_declared_writer)
     with open(os.path.join(out, "expected.tsv"), "w") as f:
         f.write("spot\tx\ty\t" + "\t".join(genes) + "\n")
         for i in range(n_spots):
