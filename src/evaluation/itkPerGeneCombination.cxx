@@ -18,11 +18,10 @@
 #include "itkPerGeneCombination.h"
 
 #include "itkMacro.h"
+#include "itkSeededPermutation.h"
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
-#include <random>
 
 namespace itk
 {
@@ -100,15 +99,7 @@ PerGeneCombination::AssignFolds(std::size_t count, unsigned int folds, std::uint
     itkGenericExceptionMacro(<< "Cannot split " << count << " spots into " << folds
                              << " folds: cross-fitting needs at least 2 folds and a spot in each");
   }
-  // Fisher-Yates with raw mt19937 draws (as SpatialExpressionData::RandomSplit): the same folds on
-  // every platform and standard library.
-  std::vector<std::size_t> order(count);
-  std::iota(order.begin(), order.end(), 0);
-  std::mt19937 generator(seed);
-  for (std::size_t i = count - 1; i > 0; --i)
-  {
-    std::swap(order[i], order[static_cast<std::size_t>(generator() % (i + 1))]);
-  }
+  const auto                order = SeededPermutation(count, seed);
   std::vector<unsigned int> fold(count);
   for (std::size_t k = 0; k < count; ++k)
   {

@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 #include "itkSpatialExpressionData.h"
+#include "itkSeededPermutation.h"
 
 #include <algorithm>
 #include <cmath>
@@ -134,15 +135,7 @@ SpatialExpressionData::RandomSplit(std::size_t n, double fraction, std::uint32_t
     itkGenericExceptionMacro(<< "A split of " << n << " spots at fraction " << fraction
                              << " leaves no training or no test spot; choose a fraction in (0, 1) that keeps both");
   }
-  // Fisher-Yates with raw mt19937 draws: the same split on every platform and standard library.
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::mt19937 generator(seed);
-  for (std::size_t i = n - 1; i > 0; --i)
-  {
-    const std::size_t j = static_cast<std::size_t>(generator() % (i + 1));
-    std::swap(order[i], order[j]);
-  }
+  const auto                order = SeededPermutation(n, seed);
   std::vector<std::uint8_t> split(n, 0);
   for (std::size_t k = 0; k < training; ++k)
   {
