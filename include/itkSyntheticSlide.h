@@ -21,6 +21,7 @@
 #include "itkSlideReader.h"
 #include "itkSpatialExpressionData.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -58,7 +59,10 @@ struct SpatialTranscriptomics_EXPORT SyntheticSlide
 {
   SlideReader::RGBImageType::Pointer Image;
   SpatialExpressionData::Pointer     Spots;
-  std::vector<std::string>           ProgramNames;
+  /** Each spot's Visium array coordinates (array_row, array_col): the column index doubled on the
+   * hexagonal grid, odd rows odd, as Space Ranger numbers its spots. */
+  std::vector<std::array<int, 2>> ArrayCoordinates;
+  std::vector<std::string>        ProgramNames;
   /** Program values at each spot, spots x programs. */
   std::vector<std::vector<double>> ProgramAtSpot;
   /** For each gene: its program (index into ProgramNames, -1 for none), base mean and effect. */

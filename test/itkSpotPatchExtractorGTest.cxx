@@ -20,6 +20,8 @@
 // antialiasing when downsampling, OpenSlide against ITK on the same pixels, the her2st slide at a
 // known spot, HEST-layout round trips, and the bad inputs.
 
+#include "itkSpatialDataReader.h"
+#include "itkSpotGrid.h"
 #include "itkSpotPatchDataset.h"
 #include "itkStainAnalysis.h"
 #include "itkStainTestUtilities.h"
@@ -413,6 +415,29 @@ TEST(SyntheticSlide, DeterministicAndItsProgramsShowInTheTissue)
 
 // The extractor as a pipeline filter: the same patches as Extract, a dataset named after the slide,
 // progress that rises to 1, and an abort that stops it with ProcessAborted.
+TEST(SyntheticSlide, WritesTheVisiumArrayCoordinatesOfItsHexagonalGrid)
+{
+  // 60 spots in rows of 9 (odd rows shifted by half a pitch): Space Ranger's numbering, so that the
+  // spot grid of the written outs/ folder is the slide's own (the pipeline's imputation runs on it).
+  itk::SyntheticSlideSettings settings;
+  settings.NumberOfSpots = 60;
+  settings.PixelSize = 2.0;
+  const auto       slide = itk::SyntheticSlide::Generate(settings);
+  const TestFolder folder("synthetic-grid");
+  itk::SyntheticSlide::Write(slide, (folder / "slide").string());
+  const auto spots = itk::SpatialDataReader::Read((folder / "slide" / "outs").string());
+  const auto grid = itk::SpotGrid::FromSpots(*spots);
+  EXPECT_EQ(grid.Source, "array coordinates");
+  EXPECT_EQ(grid.Size[0], 9u);
+  EXPECT_EQ(grid.Size[1], 7u);
+  for (std::size_t s = 0; s < 60; ++s)
+  {
+    EXPECT_EQ(slide.ArrayCoordinates[s][1] % 2, slide.ArrayCoordinates[s][0] % 2) << s; // Visium's parity
+    EXPECT_EQ(grid.SpotIndex[s][0], static_cast<long>(s % 9)) << s;
+    EXPECT_EQ(grid.SpotIndex[s][1], static_cast<long>(s / 9)) << s;
+  }
+}
+
 TEST(SpotPatchExtractor, PipelineFilterReportsProgressAndHonoursAbort)
 {
   const TestFolder folder("filter");

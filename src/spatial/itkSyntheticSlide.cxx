@@ -304,6 +304,7 @@ SyntheticSlide::Generate(const SyntheticSlideSettings & settings)
     const double       yUm = margin + row * rowPitch;
     ids.push_back(Barcode(s));
     positions.push_back({ { xUm / settings.PixelSize, yUm / settings.PixelSize } });
+    slide.ArrayCoordinates.push_back({ { static_cast<int>(row), static_cast<int>(2 * column + row % 2) } });
     std::vector<double> values;
     for (std::size_t k = 0; k < programs.size(); ++k)
     {
@@ -410,7 +411,9 @@ SyntheticSlide::Write(const SyntheticSlide & slide, const std::string & folderNa
     for (std::size_t s = 0; s < spots.GetNumberOfSpots(); ++s)
     {
       const auto & xy = spots.GetPixelPositions()[s];
-      positions << spots.GetSpotIds()[s] << ",1," << s << "," << s << "," << xy[1] << "," << xy[0] << "\n";
+      const auto & array = slide.ArrayCoordinates[s];
+      positions << spots.GetSpotIds()[s] << ",1," << array[0] << "," << array[1] << "," << xy[1] << "," << xy[0]
+                << "\n";
     }
   }
   const auto   size = slide.Image->GetLargestPossibleRegion().GetSize();
