@@ -33,8 +33,9 @@ for harness in "${harnesses[@]}"; do
       { echo "run-fuzzers: $harness fails on a committed regression input (build-fuzz/$harness-regressions.log)" >&2; exit 1; }
   fi
   echo "run-fuzzers: $harness for $seconds s"
-  # Fork mode, going on after a crash: every crashing input of the run is kept, not only the first
-  # (the HDF5 harness meets crashes inside Debian's libhdf5 that the module cannot prevent).
+  # Fork mode, going on after a crash, an out-of-memory or a 10 s timeout (no input of these sizes
+  # takes that long): every such input of the run is kept, not only the first (the HDF5 harness
+  # meets crashes and hangs inside Debian's libhdf5 that the module cannot prevent).
   "build-fuzz/$harness" -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 -timeout=10 -max_total_time="$seconds" \
     -print_final_stats=1 \
     -artifact_prefix="build-fuzz/crashes/$harness-" "build-fuzz/corpus/$harness" 2>&1 | grep -E "oom/timeout/crash|INFO: exiting|SUMMARY" | tail -n 3
