@@ -20,6 +20,7 @@
 
 #include "SpatialTranscriptomicsExport.h"
 
+#include <cstddef>
 #include <string>
 
 namespace itk
@@ -48,6 +49,12 @@ public:
    * write it, then Commit it. */
   static std::string
   TemporaryNameFor(const std::string & path);
+
+  /** Removes, in \p folder and its subfolders, the temporaries of writers that are no longer
+   * running (a process killed while writing cannot remove its own); returns how many. A temporary
+   * of a running process is kept. */
+  static std::size_t
+  RemoveAbandonedTemporaries(const std::string & folder);
 
   /** Renames \p temporary over \p path; on failure removes \p temporary and throws. */
   static void

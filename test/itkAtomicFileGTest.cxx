@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace
@@ -114,6 +115,36 @@ TEST_F(AtomicFile, ACommitOverAFolderFailsAndRemovesTheTemporary)
   EXPECT_THROW(itk::AtomicFile::Commit(temporary, (m_Folder / "taken").string()), itk::ExceptionObject);
   EXPECT_FALSE(fs::exists(temporary));
   EXPECT_TRUE(fs::is_directory(m_Folder / "taken" / "inside"));
+}
+
+TEST_F(AtomicFile, RemovesTheTemporariesOfWritersThatAreGoneAndKeepsEveryOtherFile)
+{
+  // A process that has ended: its id names no running process (until the system reuses it).
+  const pid_t gone = fork();
+  if (gone == 0)
+  {
+    _exit(0);
+  }
+  ASSERT_GT(gone, 0);
+  waitpid(gone, nullptr, 0);
+  const auto mine = std::to_string(::getpid());
+  const auto dead = std::to_string(gone);
+  fs::create_directories(m_Folder / "evaluation");
+  for (const auto & name : { "model.safetensors.checkpoint.partial-" + dead + "-0",
+                             "evaluation/predictions.tsv.partial-" + dead + "-12",
+                             "dataset.h5.partial-" + mine + "-1", // a writer still running: kept
+                             std::string("notes.partial-draft"),  // a user's file: kept
+                             std::string("data.partial-12-x") })
+  {
+    std::ofstream(m_Folder / name) << "part";
+  }
+  EXPECT_EQ(itk::AtomicFile::RemoveAbandonedTemporaries(m_Folder.string()), 2u);
+  EXPECT_FALSE(fs::exists(m_Folder / ("model.safetensors.checkpoint.partial-" + dead + "-0")));
+  EXPECT_FALSE(fs::exists(m_Folder / ("evaluation/predictions.tsv.partial-" + dead + "-12")));
+  EXPECT_TRUE(fs::exists(m_Folder / ("dataset.h5.partial-" + mine + "-1")));
+  EXPECT_TRUE(fs::exists(m_Folder / "notes.partial-draft"));
+  EXPECT_TRUE(fs::exists(m_Folder / "data.partial-12-x"));
+  EXPECT_EQ(itk::AtomicFile::RemoveAbandonedTemporaries((m_Folder / "missing").string()), 0u);
 }
 
 } // namespace

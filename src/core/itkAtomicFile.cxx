@@ -42,6 +42,12 @@ AtomicFile::Commit(const std::string & temporary, const std::string & path, cons
   }
 }
 
+std::size_t
+AtomicFile::RemoveAbandonedTemporaries(const std::string & folder)
+{
+  return atomic_file::RemoveAbandonedTemporaries(folder);
+}
+
 void
 AtomicFile::Write(const std::string & path, const std::string & bytes, const std::string & what)
 {

@@ -18,9 +18,13 @@
 #include "itkAtomicFileWriting.h"
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
+
+#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 namespace itk
@@ -28,11 +32,37 @@ namespace itk
 namespace atomic_file
 {
 
+namespace
+{
+constexpr const char * TemporaryMark = ".partial-";
+
+/** The process id in a name TemporaryNameFor made ("X.partial-<pid>-<n>"); 0 for any other name. */
+pid_t
+WriterOfTemporary(const std::string & name)
+{
+  const auto mark = name.rfind(TemporaryMark);
+  if (mark == std::string::npos)
+  {
+    return 0;
+  }
+  const std::string rest = name.substr(mark + std::strlen(TemporaryMark));
+  const auto        dash = rest.find('-');
+  const auto        digits = [](const std::string & text, std::size_t most) {
+    return !text.empty() && text.size() <= most && text.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (dash == std::string::npos || !digits(rest.substr(0, dash), 9) || !digits(rest.substr(dash + 1), 20))
+  {
+    return 0;
+  }
+  return static_cast<pid_t>(std::stol(rest.substr(0, dash)));
+}
+} // namespace
+
 std::string
 TemporaryNameFor(const std::string & path)
 {
   static std::atomic<unsigned long> counter{ 0 };
-  const std::string                 stem = path + ".partial-" + std::to_string(static_cast<long>(getpid())) + "-";
+  const std::string                 stem = path + TemporaryMark + std::to_string(static_cast<long>(getpid())) + "-";
   for (;;)
   {
     std::string     candidate = stem + std::to_string(counter++);
@@ -42,6 +72,25 @@ TemporaryNameFor(const std::string & path)
       return candidate;
     }
   }
+}
+
+std::size_t
+RemoveAbandonedTemporaries(const std::string & folder)
+{
+  std::size_t     removed = 0;
+  std::error_code error;
+  for (std::filesystem::recursive_directory_iterator entry(folder, error), end; !error && entry != end;
+       entry.increment(error))
+  {
+    const pid_t writer = WriterOfTemporary(entry->path().filename().string());
+    // kill(pid, 0) sends nothing: it fails with ESRCH once no process has that id.
+    if (writer > 0 && entry->is_regular_file(error) && ::kill(writer, 0) != 0 && errno == ESRCH &&
+        std::filesystem::remove(entry->path(), error))
+    {
+      ++removed;
+    }
+  }
+  return removed;
 }
 
 void
@@ -59,16 +108,45 @@ void
 Write(const std::string & path, const std::string & bytes, const std::string & what)
 {
   const std::string temporary = TemporaryNameFor(path);
+  const int         file = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (file < 0)
   {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out)
+    const int error = errno;
+    throw WriteError("Cannot write " + what + " to \"" + path + "\": " + std::strerror(error) +
+                     "; check that its folder exists and is writable");
+  }
+  // POSIX calls rather than a stream: a full disk must be told apart from a missing folder, and the
+  // bytes must be on the disk (fsync) before the rename makes them the file.
+  int          error = 0;
+  const char * next = bytes.data();
+  std::size_t  left = bytes.size();
+  while (left > 0 && error == 0)
+  {
+    const ssize_t written = ::write(file, next, left);
+    if (written < 0)
     {
-      std::remove(temporary.c_str());
-      throw WriteError("Cannot write " + what + " to \"" + path +
-                       "\"; check that its folder exists, is writable and has space");
+      error = errno == EINTR ? 0 : errno;
+      continue;
     }
+    next += written;
+    left -= static_cast<std::size_t>(written);
+  }
+  if (error == 0 && ::fsync(file) != 0)
+  {
+    error = errno;
+  }
+  if (::close(file) != 0 && error == 0)
+  {
+    error = errno;
+  }
+  if (error != 0)
+  {
+    std::remove(temporary.c_str());
+    const bool full = error == ENOSPC || error == EDQUOT || error == EFBIG;
+    throw WriteError("Cannot write " + what + " to \"" + path + "\": " + std::strerror(error) +
+                     (full ? "; free some space (or raise the file-size limit) and run again: nothing was "
+                             "written and the file that was there is unchanged"
+                           : "; check that its folder is writable and has space"));
   }
   Commit(temporary, path, what);
 }

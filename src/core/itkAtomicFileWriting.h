@@ -23,6 +23,7 @@
 // calls it through itk::AtomicFile (include/itkAtomicFile.h), which raises itk::ExceptionObject.
 
 #include <stdexcept>
+#include <cstddef>
 #include <string>
 
 namespace itk
@@ -45,6 +46,12 @@ TemporaryNameFor(const std::string & path);
 /** Renames \p temporary over \p path; on failure removes \p temporary and throws WriteError. */
 void
 Commit(const std::string & temporary, const std::string & path, const std::string & what);
+
+/** Removes, in \p folder and its subfolders, the temporaries of writers that are no longer
+ * running (a process killed while writing cannot remove its own); returns how many. A temporary of
+ * a running process is kept, whoever it is. */
+std::size_t
+RemoveAbandonedTemporaries(const std::string & folder);
 
 /** Writes \p bytes to a temporary beside \p path, then renames it over \p path. */
 void

@@ -179,43 +179,34 @@ AnnDataWriter::Write()
     }
   }
 
-  const std::string temporary = AtomicFile::TemporaryNameFor(m_FileName);
-  try
+  const auto          file = hdf5::File::CreateInMemory(m_FileName);
+  const hsize_t       spots = m_SpotIds.size();
+  std::vector<double> spatial;
+  for (const auto & p : m_Positions)
   {
-    const auto          file = hdf5::File::Create(temporary);
-    const hsize_t       spots = m_SpotIds.size();
-    std::vector<double> spatial;
-    for (const auto & p : m_Positions)
-    {
-      spatial.insert(spatial.end(), { p[0], p[1] });
-    }
-    Encode(file, "/", "anndata", "0.1.0");
-    WriteArray(file, "X", m_Values);
-    WriteIndexFrame(file, "obs", m_SpotIds, m_SpotColumns);
-    WriteIndexFrame(file, "var", m_Genes);
-    for (const char * group : { "obsm", "layers", "uns", "varm", "obsp", "varp" })
-    {
-      file.CreateGroup(group);
-      Encode(file, group, "dict", "0.1.0");
-    }
-    file.WriteDoubles("obsm/spatial", spatial, { spots, 2 });
-    Encode(file, "obsm/spatial", "array", "0.2.0");
-    for (const auto & layer : m_Layers)
-    {
-      WriteArray(file, "layers/" + layer.first, layer.second);
-    }
-    for (const auto & text : m_Texts)
-    {
-      file.WriteTextStrings("uns/" + text.first, { text.second }, {});
-      Encode(file, "uns/" + text.first, "string", "0.2.0");
-    }
+    spatial.insert(spatial.end(), { p[0], p[1] });
   }
-  catch (...)
+  Encode(file, "/", "anndata", "0.1.0");
+  WriteArray(file, "X", m_Values);
+  WriteIndexFrame(file, "obs", m_SpotIds, m_SpotColumns);
+  WriteIndexFrame(file, "var", m_Genes);
+  for (const char * group : { "obsm", "layers", "uns", "varm", "obsp", "varp" })
   {
-    std::remove(temporary.c_str());
-    throw;
+    file.CreateGroup(group);
+    Encode(file, group, "dict", "0.1.0");
   }
-  AtomicFile::Commit(temporary, m_FileName, "the AnnData file");
+  file.WriteDoubles("obsm/spatial", spatial, { spots, 2 });
+  Encode(file, "obsm/spatial", "array", "0.2.0");
+  for (const auto & layer : m_Layers)
+  {
+    WriteArray(file, "layers/" + layer.first, layer.second);
+  }
+  for (const auto & text : m_Texts)
+  {
+    file.WriteTextStrings("uns/" + text.first, { text.second }, {});
+    Encode(file, "uns/" + text.first, "string", "0.2.0");
+  }
+  file.SaveAs(m_FileName, "the AnnData file");
 }
 
 void

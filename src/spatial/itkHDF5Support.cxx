@@ -16,6 +16,8 @@
  *
  *=========================================================================*/
 #include "itkHDF5Support.h"
+
+#include "itkAtomicFile.h"
 #include "itkReadableFile.h"
 
 #include "itkMacro.h"
@@ -42,6 +44,17 @@ SilenceHDF5Errors()
     return true;
   }();
   (void)silenced;
+}
+
+/** Creation properties of the given class (H5P_GROUP_CREATE, H5P_DATASET_CREATE) without HDF5's
+ * default time stamps in object headers, so that the same content gives the same bytes (a resumed
+ * run's files equal an uninterrupted run's; checksums of a dataset mean something). */
+Handle
+UntimedCreationProperties(hid_t propertyClass)
+{
+  Handle properties(H5Pcreate(propertyClass));
+  H5Pset_obj_track_times(properties.Get(), false);
+  return properties;
 }
 
 /** The most values one dataset or attribute may declare before it is read: 2^31 (16 GiB of doubles),
@@ -194,16 +207,39 @@ File::OpenForReading(const std::string & path)
 }
 
 File
-File::Create(const std::string & path)
+File::CreateInMemory(const std::string & path)
 {
   SilenceHDF5Errors();
-  Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+  // The core driver grows its buffer by this much at a time (patch datasets run to hundreds of MB).
+  constexpr std::size_t growth = std::size_t{ 16 } << 20;
+  Handle                access(H5Pcreate(H5P_FILE_ACCESS));
+  if (!access.IsValid() || H5Pset_fapl_core(access.Get(), growth, /* backing_store */ false) < 0)
+  {
+    itkGenericExceptionMacro(<< "Cannot set up an in-memory HDF5 file for " << path);
+  }
+  Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.Get()));
   if (!file.IsValid())
   {
-    itkGenericExceptionMacro(<< "Cannot create the HDF5 file " << path
-                             << "; check that its folder exists and is writable");
+    itkGenericExceptionMacro(<< "Cannot create an in-memory HDF5 file for " << path);
   }
   return File(std::move(file), path);
+}
+
+void
+File::SaveAs(const std::string & path, const std::string & what) const
+{
+  // The metadata cache holds object headers until a flush: the image must come after one.
+  if (H5Fflush(Id(), H5F_SCOPE_GLOBAL) < 0)
+  {
+    itkGenericExceptionMacro(<< "Cannot assemble " << what << " (" << m_Path << ") in memory");
+  }
+  const ssize_t size = H5Fget_file_image(Id(), nullptr, 0);
+  std::string   image(size > 0 ? static_cast<std::size_t>(size) : 0, '\0');
+  if (size <= 0 || H5Fget_file_image(Id(), image.data(), image.size()) != size)
+  {
+    itkGenericExceptionMacro(<< "Cannot assemble " << what << " (" << m_Path << ") in memory");
+  }
+  AtomicFile::Write(path, image, what);
 }
 
 bool
@@ -495,7 +531,8 @@ File::CreateGroup(const std::string & name) const
     partial = name.substr(0, slash);
     if (!partial.empty() && H5Lexists(Id(), partial.c_str(), H5P_DEFAULT) <= 0)
     {
-      Handle group(H5Gcreate2(Id(), partial.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+      const Handle properties = UntimedCreationProperties(H5P_GROUP_CREATE);
+      Handle       group(H5Gcreate2(Id(), partial.c_str(), H5P_DEFAULT, properties.Get(), H5P_DEFAULT));
       if (!group.IsValid())
       {
         itkGenericExceptionMacro(<< "Cannot create the group \"" << partial << "\" in " << m_Path);
@@ -519,7 +556,7 @@ File::WriteNumbers(const std::string & name, hid_t memoryType, hid_t fileType, c
     CreateGroup(name.substr(0, slash));
   }
   Handle      space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr));
-  Handle      properties(H5Pcreate(H5P_DATASET_CREATE));
+  Handle      properties = UntimedCreationProperties(H5P_DATASET_CREATE);
   std::size_t count = 1;
   for (const auto d : shape)
   {
@@ -629,8 +666,9 @@ File::WriteTextStrings(const std::string & name, const std::vector<std::string> 
   const Handle type = TextType();
   Handle       space(shape.empty() ? H5Screate(H5S_SCALAR)
                              : H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr));
-  Handle       dataset(H5Dcreate2(Id(), name.c_str(), type.Get(), space.Get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  const auto   pointers = Pointers(values);
+  const Handle properties = UntimedCreationProperties(H5P_DATASET_CREATE);
+  Handle dataset(H5Dcreate2(Id(), name.c_str(), type.Get(), space.Get(), H5P_DEFAULT, properties.Get(), H5P_DEFAULT));
+  const auto pointers = Pointers(values);
   if (!dataset.IsValid() ||
       (!pointers.empty() && H5Dwrite(dataset.Get(), type.Get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()) < 0))
   {

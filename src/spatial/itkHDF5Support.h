@@ -75,9 +75,16 @@ public:
   /** Opens read-only; a missing, truncated or non-HDF5 file is a clear exception. */
   static File
   OpenForReading(const std::string & path);
-  /** Creates (truncating) a file for writing. */
+  /** Creates an empty file in memory, to be filled by the Write* methods and then written out
+   * whole by SaveAs. \p path names it in messages. HDF5 never writes to disk itself: a disk that
+   * fills up half-way would leave it unable to close the file (and to shut down cleanly). */
   static File
-  Create(const std::string & path);
+  CreateInMemory(const std::string & path);
+  /** Writes the file made by CreateInMemory to \p path through itk::AtomicFile: whole, or not at
+   * all with a clear exception (a full disk included) and any earlier file at \p path unchanged.
+   * \p what names it in messages ("the dataset"). */
+  void
+  SaveAs(const std::string & path, const std::string & what) const;
 
   hid_t
   Id() const

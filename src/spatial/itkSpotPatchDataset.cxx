@@ -201,10 +201,8 @@ void
 SpotPatchDataset::Write(const std::string & fileName) const
 {
   Validate();
-  const std::string temporary = AtomicFile::TemporaryNameFor(fileName);
-  try
   {
-    const auto   file = hdf5::File::Create(temporary);
+    const auto   file = hdf5::File::CreateInMemory(fileName);
     const auto   size = m_Patches->GetLargestPossibleRegion().GetSize();
     const auto   n = static_cast<hsize_t>(size[2]);
     const auto & spots = *m_Spots;
@@ -263,13 +261,8 @@ SpotPatchDataset::Write(const std::string & fileName) const
     }
     file.WriteStringAttribute("/", "padded_spots", nlohmann::json(m_PaddedSpots).dump());
     file.WriteStringAttribute("/", "metadata", nlohmann::json(spots.GetAllMetadata()).dump());
+    file.SaveAs(fileName, "the dataset");
   }
-  catch (...)
-  {
-    std::remove(temporary.c_str());
-    throw;
-  }
-  AtomicFile::Commit(temporary, fileName, "the dataset");
 }
 
 auto

@@ -17,6 +17,7 @@
  *=========================================================================*/
 #include "itkSyntheticSlide.h"
 
+#include "itkAtomicFile.h"
 #include "itkHDF5Support.h"
 #include "itkImageFileWriter.h"
 #include "itkImageIORegistration.h"
@@ -28,7 +29,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <random>
 #include <sstream>
@@ -382,7 +382,8 @@ SyntheticSlide::Write(const SyntheticSlide & slide, const std::string & folderNa
 
   // The feature-barcode matrix as Space Ranger writes it: CSC with one column per barcode.
   {
-    const auto   file = hdf5::File::Create((folder / "outs" / "filtered_feature_bc_matrix.h5").string());
+    const auto   matrix = (folder / "outs" / "filtered_feature_bc_matrix.h5").string();
+    const auto   file = hdf5::File::CreateInMemory(matrix);
     const auto & counts = spots.GetCounts();
     const auto   n = static_cast<hsize_t>(spots.GetNumberOfSpots());
     const auto   g = static_cast<hsize_t>(spots.GetNumberOfGenes());
@@ -401,12 +402,13 @@ SyntheticSlide::Write(const SyntheticSlide & slide, const std::string & folderNa
     file.WriteStrings("matrix/features/genome", std::vector<std::string>(g, "synthetic"), { g });
     file.WriteStringAttribute("/", "filetype", "matrix");
     file.WriteStringAttribute("/", "software_version", "ITKSpatialTranscriptomics synthetic slide");
+    file.SaveAs(matrix, "the synthetic slide's count matrix");
   }
 
   // As Space Ranger writes it: the diameter of a theoretical 65 um spot.
   const double spotDiameterPixels = 65.0 / spots.GetPixelSize();
   {
-    std::ofstream positions(folder / "outs" / "spatial" / "tissue_positions_list.csv");
+    std::ostringstream positions;
     positions << std::setprecision(10);
     for (std::size_t s = 0; s < spots.GetNumberOfSpots(); ++s)
     {
@@ -415,6 +417,8 @@ SyntheticSlide::Write(const SyntheticSlide & slide, const std::string & folderNa
       positions << spots.GetSpotIds()[s] << ",1," << array[0] << "," << array[1] << "," << xy[1] << "," << xy[0]
                 << "\n";
     }
+    AtomicFile::Write(
+      (folder / "outs" / "spatial" / "tissue_positions_list.csv").string(), positions.str(), "the spot positions");
   }
   const auto   size = slide.Image->GetLargestPossibleRegion().GetSize();
   const double lowres = 600.0 / std::max(size[0], size[1]);
@@ -423,7 +427,8 @@ SyntheticSlide::Write(const SyntheticSlide & slide, const std::string & folderNa
                                { "fiducial_diameter_fullres", spotDiameterPixels * 65.0 / 55.0 },
                                { "tissue_hires_scalef", 2000.0 / std::max(size[0], size[1]) },
                                { "tissue_lowres_scalef", lowres } };
-    std::ofstream(folder / "outs" / "spatial" / "scalefactors_json.json") << factors.dump(4) << "\n";
+    AtomicFile::Write(
+      (folder / "outs" / "spatial" / "scalefactors_json.json").string(), factors.dump(4) + "\n", "the scale factors");
   }
   {
     auto shrink = ShrinkImageFilter<SlideReader::RGBImageType, SlideReader::RGBImageType>::New();
@@ -451,7 +456,7 @@ SyntheticSlide::Write(const SyntheticSlide & slide, const std::string & folderNa
   {
     truth["spots"].push_back({ { "barcode", spots.GetSpotIds()[s] }, { "programs", slide.ProgramAtSpot[s] } });
   }
-  std::ofstream(folder / "ground_truth.json") << truth.dump(1) << "\n";
+  AtomicFile::Write((folder / "ground_truth.json").string(), truth.dump(1) + "\n", "the ground truth");
 }
 
 } // end namespace itk
