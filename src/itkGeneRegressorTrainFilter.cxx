@@ -239,7 +239,13 @@ GeneRegressorTrainFilter::GenerateData()
       }
     });
 
+    // How the model was made, without where and how often the run saved itself: a run resumed from
+    // its checkpoint makes the same model, and writes the same file.
     auto summary = nlohmann::json::parse(m_TrainingSettings.ToJSON());
+    for (const char * operational : { "checkpoint_file", "checkpoint_interval", "resume" })
+    {
+      summary.erase(operational);
+    }
     summary.update({ { "real_pairs", m_NumberOfRealPairs },
                      { "synthetic_pairs", m_NumberOfSyntheticPairs },
                      { "final_loss", m_FinalLoss } });

@@ -20,6 +20,7 @@
 // results, and c2l predict on what the run produced.
 
 #include "c2lTestHarness.h"
+#include "c2lTinyPipeline.h"
 
 #include <nlohmann/json.hpp>
 
@@ -51,24 +52,7 @@ protected:
       const auto slide = Run("synth-slide --spots 60 --seed 3 --out " + Path("slide"));
       EXPECT_EQ(slide.exitCode, 0) << slide.output;
     }
-    json config = { { "output", "run" },
-                    { "slide", "slide/image.tif" },
-                    { "spots", "slide/outs" },
-                    { "threads", 1 },
-                    { "ratios", { 1, 2 } },
-                    { "extraction", { { "patch_px", 16 }, { "genes", 12 }, { "fraction", 0.5 }, { "seed", 1 } } },
-                    { "pretraining",
-                      { { "tiles", 40 },
-                        { "base_channels", 8 },
-                        { "scales", 2 },
-                        { "layers_per_block", 1 },
-                        { "steps", 4 },
-                        { "batch", 4 } } },
-                    { "adaptation", { { "steps", 4 }, { "batch", 4 }, { "grad_accum", 1 }, { "embed_dim", 8 } } },
-                    { "synthesis", { { "steps", 2 }, { "batch", 16 } } },
-                    { "regressor", { { "depth", 18 }, { "steps", 3 }, { "batch", 8 } } },
-                    { "evaluation", { { "clusters", 2 }, { "map_genes", 1 } } },
-                    { "imputation", { { "steps", 20 }, { "folds", 2 } } } };
+    json config = c2lTest::TinyPipelineConfig();
     if (change)
     {
       change(config);

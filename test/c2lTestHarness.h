@@ -76,6 +76,19 @@ protected:
     return { WEXITSTATUS(status), FileBytes(log) };
   }
 
+  /** Runs c2l as Run does, but no file it writes may grow past \p bytes: the kernel's file-size
+   * limit (sh's ulimit counts 512-byte blocks), with SIGXFSZ ignored, fails every write beyond it
+   * as a full disk would (EFBIG instead of ENOSPC). */
+  RunResult
+  RunWithFileSizeLimit(std::size_t bytes, const std::string & arguments) const
+  {
+    const std::string log = Path("log.txt");
+    const std::string command = "ulimit -f " + std::to_string(bytes / 512) + "; trap '' XFSZ; exec " +
+                                std::string(C2L_EXECUTABLE) + " " + arguments + " > " + log + " 2>&1";
+    const int status = std::system(command.c_str());
+    return { WEXITSTATUS(status), FileBytes(log) };
+  }
+
   /** A failure prints exactly one line, "c2l: error: ...", and exits non-zero. */
   static void
   ExpectOneLineError(const RunResult & result, const std::string & mentions)

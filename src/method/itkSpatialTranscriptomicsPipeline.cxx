@@ -227,6 +227,8 @@ SpatialTranscriptomicsPipeline::Update()
   // Locked before anything is checked or written: two runs started at once never both write.
   const ResultsFolderLock lock(c.Output, "pipeline run");
   PrepareResultsFolder(c.Output, "pipeline.json", c.ToJSON(), "pipeline run", m_Force);
+  // What an earlier run killed while writing left behind (its finished files are whole).
+  AtomicFile::RemoveAbandonedTemporaries(c.Output);
   this->SetAbortGenerateData(false);
   m_StepRunner->SetAbortGenerateData(false);
   m_NumberOfStagesRun = 0;
