@@ -9,7 +9,7 @@ seconds="${1:-60}"
 shift || true
 harnesses=("$@")
 if [[ ${#harnesses[@]} -eq 0 ]]; then
-  harnesses=(safetensors_fuzzer json_inputs_fuzzer count_table_fuzzer visium_fuzzer hdf5_fuzzer)
+  harnesses=(safetensors_fuzzer model_config_fuzzer json_inputs_fuzzer count_table_fuzzer visium_fuzzer hdf5_fuzzer)
 fi
 bash scripts/install-debian-packages.sh
 if ! command -v clang++ > /dev/null; then

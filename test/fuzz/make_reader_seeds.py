@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Seed corpora for the reader harnesses of test/fuzz (count_table_fuzzer, visium_fuzzer,
-hdf5_fuzzer, json_inputs_fuzzer), in each harness's input layout (FuzzInputFiles.h: a flag byte,
+hdf5_fuzzer, json_inputs_fuzzer, model_config_fuzzer), in each harness's input layout (FuzzInputFiles.h: a flag byte,
 then every file but the last prefixed by its 2-byte little-endian length). Valid inputs built from
 the formats' documented layouts; the HDF5 seeds come from test/data/make_spatial_fixtures.py (h5py).
 
@@ -111,12 +111,41 @@ def json_seeds(folder):
         write(folder, "seed-" + name, bytes([selector]) + json.dumps(value).encode())
 
 
+def model_config_seeds(folder):
+    """diffusers' own configs: a UNet2DModel config.json (google/ddpm-cifar10-32's fields) and the
+    scheduler_config.json of each scheduler class the module reads, Python's bare -Infinity included."""
+    unet = {"_class_name": "UNet2DModel", "_diffusers_version": "0.24.0", "act_fn": "silu",
+            "attention_head_dim": None, "block_out_channels": [128, 256, 256, 256], "center_input_sample": False,
+            "down_block_types": ["DownBlock2D", "AttnDownBlock2D", "DownBlock2D", "DownBlock2D"],
+            "downsample_padding": 0, "flip_sin_to_cos": False, "freq_shift": 1, "in_channels": 3,
+            "layers_per_block": 2, "mid_block_scale_factor": 1, "norm_eps": 1e-06, "norm_num_groups": 32,
+            "out_channels": 3, "sample_size": 32, "time_embedding_type": "positional",
+            "up_block_types": ["UpBlock2D", "UpBlock2D", "AttnUpBlock2D", "UpBlock2D"]}
+    write(folder, "seed-unet", bytes([0]) + json.dumps(unet).encode())
+    ddpm = {"_class_name": "DDPMScheduler", "beta_end": 0.02, "beta_schedule": "linear", "beta_start": 0.0001,
+            "clip_sample": True, "num_train_timesteps": 1000, "trained_betas": None, "variance_type": "fixed_large"}
+    ddim = dict(ddpm, _class_name="DDIMScheduler", set_alpha_to_one=True, steps_offset=1,
+                prediction_type="v_prediction", timestep_spacing="trailing")
+    ddim.pop("variance_type")
+    dpm = {"_class_name": "DPMSolverMultistepScheduler", "algorithm_type": "dpmsolver++", "solver_order": 2,
+           "solver_type": "midpoint", "lower_order_final": True, "euler_at_final": False,
+           "final_sigmas_type": "zero", "beta_schedule": "squaredcos_cap_v2", "thresholding": True,
+           "dynamic_thresholding_ratio": 0.995, "sample_max_value": 1.0}
+    unipc = {"_class_name": "UniPCMultistepScheduler", "solver_order": 3, "solver_type": "bh1",
+             "disable_corrector": [0], "beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012}
+    for name, value in (("ddpm", ddpm), ("ddim", ddim), ("dpm", dpm), ("unipc", unipc)):
+        write(folder, "seed-" + name, bytes([1]) + json.dumps(value).encode())
+    # json.dumps writes float("-inf") as Python does: a bare -Infinity.
+    write(folder, "seed-dpm-lambda", bytes([1]) + json.dumps(dict(dpm, lambda_min_clipped=float("-inf"))).encode())
+
+
 def main():
     corpus = sys.argv[1]
     count_table_seeds(os.path.join(corpus, "count_table_fuzzer"))
     visium_seeds(os.path.join(corpus, "visium_fuzzer"))
     hdf5_seeds(os.path.join(corpus, "hdf5_fuzzer"))
     json_seeds(os.path.join(corpus, "json_inputs_fuzzer"))
+    model_config_seeds(os.path.join(corpus, "model_config_fuzzer"))
 
 
 if __name__ == "__main__":
