@@ -22,8 +22,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 namespace itk
 {
@@ -102,15 +106,100 @@ ParseConfigObject(const std::string & text, const std::string & what)
   return json;
 }
 
+/** Whether T is a std::vector of a (non-bool) integer type. */
+template <typename T>
+struct IsVectorOfIntegers : std::false_type
+{};
+template <typename I>
+struct IsVectorOfIntegers<std::vector<I>> : std::bool_constant<std::is_integral_v<I> && !std::is_same_v<I, bool>>
+{};
+
+/** The integer type of a field: T itself, or the element type of a vector. */
+template <typename T>
+struct FieldIntegerOf
+{
+  using type = T;
+};
+template <typename I>
+struct FieldIntegerOf<std::vector<I>>
+{
+  using type = I;
+};
+template <typename T>
+using FieldInteger = typename FieldIntegerOf<T>::type;
+
+/** True when \a value is a whole number that the signed integer type I holds (3 and 3.0 are; 3.5,
+ * 1e40 and 2^63 are not). nlohmann's get<I> casts any number, which truncates a fraction and is
+ * undefined behaviour beyond I's range. */
+template <typename I>
+bool
+IsWholeNumberOf(const nlohmann::json & value)
+{
+  static_assert(std::is_integral_v<I> && std::is_signed_v<I>, "a signed integer type");
+  using Limits = std::numeric_limits<I>;
+  if (value.is_number_unsigned())
+  {
+    return value.get<std::uint64_t>() <= static_cast<std::uint64_t>(Limits::max());
+  }
+  if (value.is_number_integer())
+  {
+    const auto number = value.get<std::int64_t>();
+    return number >= static_cast<std::int64_t>(Limits::min()) && number <= static_cast<std::int64_t>(Limits::max());
+  }
+  if (value.is_number_float())
+  {
+    // -min is 2^(bits-1), exact in a double; max is not.
+    const double number = value.get<double>();
+    return std::isfinite(number) && std::trunc(number) == number && number >= static_cast<double>(Limits::min()) &&
+           number < -static_cast<double>(Limits::min());
+  }
+  return false;
+}
+
+/** True unless \a value is meant for the integer type T (or a vector of it) and holds a number that
+ * is not a whole number of T. */
+template <typename T>
+bool
+FitsIntegerType(const nlohmann::json & value)
+{
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+  {
+    return !value.is_number() || IsWholeNumberOf<T>(value);
+  }
+  else if constexpr (IsVectorOfIntegers<T>::value)
+  {
+    if (value.is_array())
+    {
+      for (const auto & element : value)
+      {
+        if (element.is_number() && !IsWholeNumberOf<typename T::value_type>(element))
+        {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+  else
+  {
+    return true;
+  }
+}
+
 /** Reads an optional field: a missing or null key keeps the default in \a value, a field of the wrong
- * type is a ConfigurationError (diffusers files written by other versions must fail loudly, not
- * silently fall back). */
+ * type (an integer field holding 2.5 or 1e40 included) is a ConfigurationError (diffusers files
+ * written by other versions must fail loudly, not silently fall back). */
 template <typename T>
 void
 ReadOptionalConfigField(const nlohmann::json & json, const char * key, T & value, const std::string & what)
 {
   if (json.contains(key) && !json[key].is_null())
   {
+    if (!FitsIntegerType<T>(json[key]))
+    {
+      throw ConfigurationError(what + " field \"" + key + "\" must hold whole numbers within " +
+                               std::to_string(sizeof(FieldInteger<T>) * 8) + "-bit range: " + json[key].dump());
+    }
     try
     {
       value = json[key].get<T>();

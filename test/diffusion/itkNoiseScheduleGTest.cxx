@@ -163,6 +163,10 @@ TEST(NoiseSchedule, ConfigRoundTripsAndRejectsNonsense)
   EXPECT_THROW(SchedulerConfig::FromJson("{\"solver_order\": 4}"), itk::torchcore::ConfigurationError);
   EXPECT_THROW(SchedulerConfig::FromJson("{\"final_sigmas_type\": \"one\"}"), itk::torchcore::ConfigurationError);
   EXPECT_THROW(SchedulerConfig::FromJson("{\"trained_betas\": [0.1, 0.2]}"), itk::torchcore::ConfigurationError);
+  // Found by the model_config fuzzer: an integer field of 2e21 was cast to int64 (undefined behaviour).
+  EXPECT_THROW(SchedulerConfig::FromJson("{\"disable_corrector\": [2222222222222222222221]}"),
+               itk::torchcore::ConfigurationError);
+  EXPECT_THROW(SchedulerConfig::FromJson("{\"num_train_timesteps\": 1e300}"), itk::torchcore::ConfigurationError);
   const auto trained = SchedulerConfig::FromJson("{\"num_train_timesteps\": 2, \"trained_betas\": [0.1, 0.2]}");
   EXPECT_NEAR(NoiseSchedule(trained)->AlphaCumprod(1), 0.9 * 0.8, 1e-15);
 }

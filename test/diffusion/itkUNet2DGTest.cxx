@@ -308,6 +308,24 @@ TEST(UNet2D, RefusesUnsupportedConfigs)
   EXPECT_THROW(UNet2DConfig::FromJson("{\"layers_per_block\": \"two\"}"), itk::torchcore::ConfigurationError);
   EXPECT_THROW(UNet2DConfig::FromJson("not json"), itk::torchcore::ConfigurationError);
   EXPECT_NO_THROW(UNet2DConfig::FromJson("{}"));
+  // Integer fields hold whole numbers that fit (found by the model_config fuzzer: a sample_size or
+  // a channel count of 4e45 was cast to int64, undefined behaviour); 32.0 is 32, as Python writes it.
+  for (const char * field : { "{\"sample_size\": 4.4e45}",
+                              "{\"sample_size\": 32.5}",
+                              "{\"layers_per_block\": 9223372036854775808}",
+                              "{\"block_out_channels\": [1.2e37, 64, 64, 64]}" })
+  {
+    try
+    {
+      UNet2DConfig::FromJson(field);
+      ADD_FAILURE() << field << " was accepted";
+    }
+    catch (const ConfigurationError & e)
+    {
+      EXPECT_NE(std::string(e.what()).find("whole numbers within 64-bit range"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(UNet2DConfig::FromJson("{\"sample_size\": 32.0}").sampleSize, 32);
   itk::diffusion::UNet2D unet(itk::DiffusionTest::TinyConfig());
   torch::NoGradGuard     noGrad;
   EXPECT_THROW(unet(torch::zeros({ 1, 3, 17, 17 }), torch::tensor({ 1 })), itk::torchcore::ConfigurationError);
