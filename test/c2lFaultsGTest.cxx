@@ -26,14 +26,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <iterator>
 #include <csignal>
+#include <iterator>
 #include <optional>
 #include <random>
-#include <thread>
 
-#include <fcntl.h>
 #include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace
@@ -102,6 +101,7 @@ RunC2l(const std::vector<std::string> & arguments, const std::optional<KillPoint
   Clock::time_point                stageStart = Clock::now();
   std::optional<Clock::time_point> killAt;
   bool                             open = true;
+  bool                             killSent = false;
   while (open)
   {
     int timeout = 1000;
@@ -144,10 +144,10 @@ RunC2l(const std::vector<std::string> & arguments, const std::optional<KillPoint
         }
       }
     }
-    if (killAt && Clock::now() >= *killAt && !outcome.killed)
+    if (killAt && Clock::now() >= *killAt && !killSent)
     {
       ::kill(-child, SIGKILL);
-      outcome.killed = true;
+      killSent = true;
     }
   }
   close(channel[0]);
@@ -166,7 +166,7 @@ RunC2l(const std::vector<std::string> & arguments, const std::optional<KillPoint
   return outcome;
 }
 
-/** Every file under \p folder (relative names) but the run's own records of wall time. */
+/** Every file under \p folder, by its name relative to it, sorted. */
 std::vector<std::string>
 ResultFiles(const fs::path & folder)
 {
