@@ -49,6 +49,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <sstream>
@@ -131,6 +132,13 @@ RequireSameSize(const std::string & png, const char * what, std::size_t size, st
 void
 WriteImageAtomically(vtkImageData * image, const std::string & png)
 {
+  // Checked here rather than left to vtkPNGWriter, which (VTK 9.1) leaks its libpng structures when
+  // it cannot open the file.
+  const auto folder = std::filesystem::path(png).parent_path();
+  if (!folder.empty() && !std::filesystem::is_directory(folder))
+  {
+    throw ReportError("Cannot write " + png + ": its folder does not exist");
+  }
   const std::string    temporary = atomic_file::TemporaryNameFor(png);
   vtkNew<vtkPNGWriter> writer;
   writer->SetFileName(temporary.c_str());
