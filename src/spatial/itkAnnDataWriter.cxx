@@ -17,10 +17,8 @@
  *=========================================================================*/
 #include "itkAnnDataWriter.h"
 
-#include "itkAtomicFile.h"
 #include "itkHDF5Support.h"
 
-#include <cstdio>
 #include <set>
 
 namespace itk

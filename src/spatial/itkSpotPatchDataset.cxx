@@ -17,14 +17,12 @@
  *=========================================================================*/
 #include "itkSpotPatchDataset.h"
 
-#include "itkAtomicFile.h"
 
 #include "itkHDF5Support.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstdio>
 
 namespace itk
 {
@@ -201,68 +199,66 @@ void
 SpotPatchDataset::Write(const std::string & fileName) const
 {
   Validate();
+  const auto   file = hdf5::File::CreateInMemory(fileName);
+  const auto   size = m_Patches->GetLargestPossibleRegion().GetSize();
+  const auto   n = static_cast<hsize_t>(size[2]);
+  const auto & spots = *m_Spots;
+  file.WriteBytes("img",
+                  reinterpret_cast<const std::uint8_t *>(m_Patches->GetBufferPointer()),
+                  { n, static_cast<hsize_t>(size[1]), static_cast<hsize_t>(size[0]), 3 });
+  std::vector<std::int64_t> corners;
+  std::vector<double>       centres;
+  for (std::size_t i = 0; i < size[2]; ++i)
   {
-    const auto   file = hdf5::File::CreateInMemory(fileName);
-    const auto   size = m_Patches->GetLargestPossibleRegion().GetSize();
-    const auto   n = static_cast<hsize_t>(size[2]);
-    const auto & spots = *m_Spots;
-    file.WriteBytes("img",
-                    reinterpret_cast<const std::uint8_t *>(m_Patches->GetBufferPointer()),
-                    { n, static_cast<hsize_t>(size[1]), static_cast<hsize_t>(size[0]), 3 });
-    std::vector<std::int64_t> corners;
-    std::vector<double>       centres;
-    for (std::size_t i = 0; i < size[2]; ++i)
-    {
-      const auto corner = m_Corners.empty() ? std::array<std::int64_t, 2>{ { 0, 0 } } : m_Corners[i];
-      corners.insert(corners.end(), corner.begin(), corner.end());
-      centres.insert(centres.end(), spots.GetPixelPositions()[i].begin(), spots.GetPixelPositions()[i].end());
-    }
-    file.WriteIntegers("coords", corners, { n, 2 });
-    file.WriteDoubles("spot_pixel", centres, { n, 2 });
-    file.WriteStrings("barcode", spots.GetSpotIds(), { n, 1 });
-    if (spots.HasExpression())
-    {
-      const auto & genes = spots.GetPreprocessing().Genes;
-      file.WriteFloats("expression", spots.GetExpression(), { n, static_cast<hsize_t>(genes.size()) });
-      file.WriteStrings("genes", genes, { static_cast<hsize_t>(genes.size()) });
-    }
-    if (!spots.GetSplit().empty())
-    {
-      std::vector<std::int32_t> split(spots.GetSplit().begin(), spots.GetSplit().end());
-      file.WriteInt32s("split", split, { n });
-    }
-    const auto & counts = spots.GetCounts();
-    if (counts.Rows == size[2] && counts.Columns > 0)
-    {
-      file.WriteFloats("counts/data", counts.Values, { static_cast<hsize_t>(counts.Values.size()) });
-      file.WriteIntegers("counts/indices",
-                         std::vector<std::int64_t>(counts.ColumnIndex.begin(), counts.ColumnIndex.end()),
-                         { static_cast<hsize_t>(counts.ColumnIndex.size()) });
-      file.WriteIntegers("counts/indptr",
-                         std::vector<std::int64_t>(counts.RowStart.begin(), counts.RowStart.end()),
-                         { static_cast<hsize_t>(counts.RowStart.size()) });
-      file.WriteIntegers(
-        "counts/shape", { static_cast<std::int64_t>(counts.Rows), static_cast<std::int64_t>(counts.Columns) }, { 2 });
-      file.WriteStrings("counts/genes", spots.GetGeneNames(), { static_cast<hsize_t>(counts.Columns) });
-      if (!spots.GetGeneIds().empty() && !spots.GetGeneIds()[0].empty())
-      {
-        file.WriteStrings("counts/gene_ids", spots.GetGeneIds(), { static_cast<hsize_t>(counts.Columns) });
-      }
-    }
-    file.WriteStringAttribute("/", "format", FormatName);
-    file.WriteIntegerAttribute("/", "version", FormatVersion);
-    file.WriteDoubleAttribute("/", "pixel_size_um", GetPixelSize());
-    file.WriteDoubleAttribute("/", "patch_size_um", m_PatchSizeMicrometres);
-    file.WriteDoubleAttribute("/", "slide_pixel_size_um", spots.GetPixelSize());
-    file.WriteStringAttribute("/", "slide", m_SlideFileName);
-    if (spots.HasExpression())
-    {
-      file.WriteStringAttribute("/", "preprocessing", spots.GetPreprocessing().ToJSON());
-    }
-    file.WriteStringAttribute("/", "padded_spots", nlohmann::json(m_PaddedSpots).dump());
-    file.WriteStringAttribute("/", "metadata", nlohmann::json(spots.GetAllMetadata()).dump());
-    file.SaveAs(fileName, "the dataset");
+    const auto corner = m_Corners.empty() ? std::array<std::int64_t, 2>{ { 0, 0 } } : m_Corners[i];
+    corners.insert(corners.end(), corner.begin(), corner.end());
+    centres.insert(centres.end(), spots.GetPixelPositions()[i].begin(), spots.GetPixelPositions()[i].end());
   }
+  file.WriteIntegers("coords", corners, { n, 2 });
+  file.WriteDoubles("spot_pixel", centres, { n, 2 });
+  file.WriteStrings("barcode", spots.GetSpotIds(), { n, 1 });
+  if (spots.HasExpression())
+  {
+    const auto & genes = spots.GetPreprocessing().Genes;
+    file.WriteFloats("expression", spots.GetExpression(), { n, static_cast<hsize_t>(genes.size()) });
+    file.WriteStrings("genes", genes, { static_cast<hsize_t>(genes.size()) });
+  }
+  if (!spots.GetSplit().empty())
+  {
+    std::vector<std::int32_t> split(spots.GetSplit().begin(), spots.GetSplit().end());
+    file.WriteInt32s("split", split, { n });
+  }
+  const auto & counts = spots.GetCounts();
+  if (counts.Rows == size[2] && counts.Columns > 0)
+  {
+    file.WriteFloats("counts/data", counts.Values, { static_cast<hsize_t>(counts.Values.size()) });
+    file.WriteIntegers("counts/indices",
+                       std::vector<std::int64_t>(counts.ColumnIndex.begin(), counts.ColumnIndex.end()),
+                       { static_cast<hsize_t>(counts.ColumnIndex.size()) });
+    file.WriteIntegers("counts/indptr",
+                       std::vector<std::int64_t>(counts.RowStart.begin(), counts.RowStart.end()),
+                       { static_cast<hsize_t>(counts.RowStart.size()) });
+    file.WriteIntegers(
+      "counts/shape", { static_cast<std::int64_t>(counts.Rows), static_cast<std::int64_t>(counts.Columns) }, { 2 });
+    file.WriteStrings("counts/genes", spots.GetGeneNames(), { static_cast<hsize_t>(counts.Columns) });
+    if (!spots.GetGeneIds().empty() && !spots.GetGeneIds()[0].empty())
+    {
+      file.WriteStrings("counts/gene_ids", spots.GetGeneIds(), { static_cast<hsize_t>(counts.Columns) });
+    }
+  }
+  file.WriteStringAttribute("/", "format", FormatName);
+  file.WriteIntegerAttribute("/", "version", FormatVersion);
+  file.WriteDoubleAttribute("/", "pixel_size_um", GetPixelSize());
+  file.WriteDoubleAttribute("/", "patch_size_um", m_PatchSizeMicrometres);
+  file.WriteDoubleAttribute("/", "slide_pixel_size_um", spots.GetPixelSize());
+  file.WriteStringAttribute("/", "slide", m_SlideFileName);
+  if (spots.HasExpression())
+  {
+    file.WriteStringAttribute("/", "preprocessing", spots.GetPreprocessing().ToJSON());
+  }
+  file.WriteStringAttribute("/", "padded_spots", nlohmann::json(m_PaddedSpots).dump());
+  file.WriteStringAttribute("/", "metadata", nlohmann::json(spots.GetAllMetadata()).dump());
+  file.SaveAs(fileName, "the dataset");
 }
 
 auto

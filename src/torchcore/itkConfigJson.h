@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -106,14 +107,6 @@ ParseConfigObject(const std::string & text, const std::string & what)
   return json;
 }
 
-/** Whether T is a std::vector of a (non-bool) integer type. */
-template <typename T>
-struct IsVectorOfIntegers : std::false_type
-{};
-template <typename I>
-struct IsVectorOfIntegers<std::vector<I>> : std::bool_constant<std::is_integral_v<I> && !std::is_same_v<I, bool>>
-{};
-
 /** The integer type of a field: T itself, or the element type of a vector. */
 template <typename T>
 struct FieldIntegerOf
@@ -156,33 +149,21 @@ IsWholeNumberOf(const nlohmann::json & value)
   return false;
 }
 
-/** True unless \a value is meant for the integer type T (or a vector of it) and holds a number that
- * is not a whole number of T. */
+/** True unless the field type T is an integer (or a vector of integers) and \a value holds a number
+ * that is not a whole number of it (other mismatches are left to get<T>, which throws). */
 template <typename T>
 bool
 FitsIntegerType(const nlohmann::json & value)
 {
-  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+  using I = FieldInteger<T>;
+  if constexpr (!std::is_integral_v<I> || std::is_same_v<I, bool>)
   {
-    return !value.is_number() || IsWholeNumberOf<T>(value);
-  }
-  else if constexpr (IsVectorOfIntegers<T>::value)
-  {
-    if (value.is_array())
-    {
-      for (const auto & element : value)
-      {
-        if (element.is_number() && !IsWholeNumberOf<typename T::value_type>(element))
-        {
-          return false;
-        }
-      }
-    }
     return true;
   }
   else
   {
-    return true;
+    const auto fits = [](const nlohmann::json & number) { return !number.is_number() || IsWholeNumberOf<I>(number); };
+    return value.is_array() ? std::all_of(value.begin(), value.end(), fits) : fits(value);
   }
 }
 
