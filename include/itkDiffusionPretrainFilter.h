@@ -86,6 +86,18 @@ public:
   DiffusionModel *
   GetOutput();
 
+  /** Optional: a central model whose weights the training starts from instead of a fresh U-Net, to
+   * continue pretraining it on other tiles (e.g. a model trained elsewhere, fine-tuned on this lab's
+   * slides). Its U-Net and noise schedule are kept: BaseChannels, NumberOfScales and LayersPerBlock
+   * are not used, and PredictionType must be the model's. The patches must be of the model's size
+   * and, when both state it, of its pixel size. The optimizer and the EMA start afresh (the EMA from
+   * the model's weights); the output's metadata names the initial model and its SHA-256. With Resume,
+   * the checkpoint's weights replace the initial model's. */
+  void
+  SetInitialModel(const DiffusionModel * model);
+  const DiffusionModel *
+  GetInitialModel() const;
+
   itkSetStringMacro(OutputFileName);
   itkGetStringMacro(OutputFileName);
   /** A tab-separated training curve, one line per step; empty (the default) for none. */
@@ -164,6 +176,10 @@ protected:
   PrintSelf(std::ostream & os, Indent indent) const override;
 
 private:
+  /** Throws unless \p initial can start a training on patches of \p imageSize pixels. */
+  void
+  VerifyInitialModel(const DiffusionModel & initial, unsigned int imageSize) const;
+
   std::string          m_OutputFileName;
   std::string          m_LossLogFileName;
   bool                 m_HalfPrecisionOutput{ false };

@@ -70,6 +70,9 @@ struct SpatialTranscriptomics_EXPORT PretrainingStepSettings
 {
   std::vector<std::string> Data;
   std::string              Output;
+  /** A central model to continue training (DiffusionPretrainFilter::SetInitialModel); empty for a
+   * fresh U-Net. */
+  std::string InitialModel;
   /** How to pretrain; ImageSize 0 takes the datasets' patch size, and an empty CheckpointFileName
    * means Output + ".checkpoint". */
   PretrainingSettings Training;

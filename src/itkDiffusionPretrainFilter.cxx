@@ -101,10 +101,38 @@ private:
   std::chrono::steady_clock::time_point m_Start;
 };
 
+constexpr const char * InitialModelInputName = "InitialModel";
+
+/** The prediction type ("epsilon", "v_prediction", ...) of a scheduler config in diffusers' JSON. */
+std::string
+PredictionTypeOf(const std::string & schedulerConfiguration)
+{
+  return diffusion::SchedulerConfig::FromJson(schedulerConfiguration).predictionType;
+}
+
+/** A U-Net of the same config as \p source holding a copy of its weights (the source stays untouched). */
+diffusion::UNet2D
+CopyOfUNet(const diffusion::UNet2D & source)
+{
+  diffusion::UNet2D  copy(source->Config());
+  torch::NoGradGuard noGrad;
+  const auto         from = source->named_parameters(true);
+  for (auto & parameter : copy->named_parameters(true))
+  {
+    parameter.value().copy_(from[parameter.key()]);
+  }
+  const auto buffers = source->named_buffers(true);
+  for (auto & buffer : copy->named_buffers(true))
+  {
+    buffer.value().copy_(buffers[buffer.key()]);
+  }
+  return copy;
+}
+
 /** What every rank of a run must share: the settings that shape the training (not the checkpoint's
  * path, Resume or the device, which are a rank's own), and the training patches' shape and SHA-256. */
 std::string
-WhatEveryRankShares(const PretrainingSettings & settings, const torch::Tensor & patches)
+WhatEveryRankShares(const PretrainingSettings & settings, const torch::Tensor & patches, const diffusion::UNet2D & unet)
 {
   auto shared = nlohmann::json::parse(settings.ToJSON());
   for (const char * own : { "checkpoint_file", "resume", "device" })
@@ -115,6 +143,15 @@ WhatEveryRankShares(const PretrainingSettings & settings, const torch::Tensor & 
   shared["patches_shape"] = bytes.sizes().vec();
   shared["patches_sha256"] =
     torchcore::SHA256Hex(bytes.data_ptr(), static_cast<std::size_t>(bytes.numel()) * bytes.element_size());
+  // The initial weights (a fresh U-Net from the seed, or an initial model that each rank loaded).
+  std::vector<torch::Tensor> flat;
+  for (const auto & parameter : unet->parameters())
+  {
+    flat.push_back(parameter.detach().to(torch::kCPU, torch::kFloat32).reshape({ -1 }));
+  }
+  const auto weights = torch::cat(flat).contiguous();
+  shared["initial_weights_sha256"] =
+    torchcore::SHA256Hex(weights.data_ptr(), static_cast<std::size_t>(weights.numel()) * weights.element_size());
   return shared.dump();
 }
 } // namespace
@@ -123,6 +160,8 @@ DiffusionPretrainFilter::DiffusionPretrainFilter()
 {
   this->SetNumberOfRequiredOutputs(1);
   this->SetNthOutput(0, this->MakeOutput(0));
+  // A named input, apart from the indexed patch stacks.
+  this->AddOptionalInputName(InitialModelInputName);
 }
 
 DiffusionPretrainFilter::~DiffusionPretrainFilter() = default;
@@ -137,6 +176,18 @@ void
 DiffusionPretrainFilter::AddPatches(const PatchStackType * patches)
 {
   this->PushBackInput(patches);
+}
+
+void
+DiffusionPretrainFilter::SetInitialModel(const DiffusionModel * model)
+{
+  this->ProcessObject::SetInput(InitialModelInputName, const_cast<DiffusionModel *>(model));
+}
+
+const DiffusionModel *
+DiffusionPretrainFilter::GetInitialModel() const
+{
+  return dynamic_cast<const DiffusionModel *>(this->ProcessObject::GetInput(InitialModelInputName));
 }
 
 void
@@ -195,7 +246,12 @@ DiffusionPretrainFilter::VerifyPreconditions() ITKv5_CONST
   }
   const unsigned int imageSize = this->ResolvedImageSize();
   const unsigned int factor = 1u << (settings.NumberOfScales - 1);
-  if (imageSize == 0 || imageSize % factor != 0)
+  const auto *       initial = this->GetInitialModel();
+  if (initial != nullptr)
+  {
+    this->VerifyInitialModel(*initial, imageSize);
+  }
+  else if (imageSize == 0 || imageSize % factor != 0)
   {
     itkExceptionMacro(<< "The patches are " << imageSize << " pixels wide; the U-Net's " << settings.NumberOfScales
                       << " scales need a multiple of " << factor << " (2^(scales - 1))");
@@ -228,6 +284,49 @@ DiffusionPretrainFilter::VerifyPreconditions() ITKv5_CONST
     {
       itkExceptionMacro(<< "Patch stack " << i << " has " << size[0] << "x" << size[1] << " patches but the model's "
                         << "image size is " << imageSize << ": extract patches of that size or set ImageSize");
+    }
+  }
+}
+
+void
+DiffusionPretrainFilter::VerifyInitialModel(const DiffusionModel & initial, unsigned int imageSize) const
+{
+  if (!initial.IsLoaded())
+  {
+    itkExceptionMacro(<< "The initial model holds no model: Load it (or train it) before pretraining from it");
+  }
+  const std::string name = initial.GetPath().empty() ? std::string("The initial model") : initial.GetPath();
+  if (initial.IsConditional())
+  {
+    itkExceptionMacro(<< name << " is a locally adapted (gene-conditioned) model; pretraining continues a central "
+                      << "model: give the central model it was adapted from");
+  }
+  if (initial.GetNumberOfChannels() != 3)
+  {
+    itkExceptionMacro(<< name << " draws " << initial.GetNumberOfChannels() << "-channel images; the patches are RGB");
+  }
+  if (imageSize != initial.GetImageSize())
+  {
+    itkExceptionMacro(<< "The patches are " << imageSize << " pixels wide but " << name << " draws "
+                      << initial.GetImageSize() << "-pixel patches: extract patches of its size");
+  }
+  const std::string modelPrediction = PredictionTypeOf(initial.GetSchedulerConfiguration());
+  if (m_TrainingSettings.PredictionType != modelPrediction)
+  {
+    itkExceptionMacro(<< "PredictionType is " << m_TrainingSettings.PredictionType << " but " << name << " predicts "
+                      << modelPrediction << ": set PredictionType to the model's (c2l: --prediction " << modelPrediction
+                      << ")");
+  }
+  const auto & metadata = initial.m_Internals->model.metadata;
+  const auto   stated = metadata.find("pixel_size_um");
+  const double patchPixelSize = static_cast<const PatchStackType *>(this->GetInput(0))->GetSpacing()[0];
+  if (stated != metadata.end() && patchPixelSize > 0.0 && patchPixelSize != 1.0)
+  {
+    const double modelPixelSize = std::atof(stated->second.c_str());
+    if (modelPixelSize > 0.0 && std::abs(patchPixelSize / modelPixelSize - 1.0) > 0.01)
+    {
+      itkExceptionMacro(<< "The patches are at " << patchPixelSize << " um per pixel but " << name << " was trained at "
+                        << modelPixelSize << ": extract patches at its pixel size (patch_um / patch_px)");
     }
   }
 }
@@ -282,19 +381,28 @@ DiffusionPretrainFilter::GenerateData()
 
     const auto options = diffusion::TrainerOptionsFor(settings);
 
-    // The initial weights come from the global generator (LibTorch's initialisers use it): seed it
-    // for this construction only and give it back its state, so the filter leaves no side effect.
-    diffusion::UNet2D unet = [&] {
+    const auto *      initial = this->GetInitialModel();
+    diffusion::UNet2D unet{ nullptr };
+    if (initial != nullptr)
+    {
+      // A copy of the initial model's U-Net, with its schedule (the input stays untouched).
+      unet = CopyOfUNet(initial->m_Internals->model.unet);
+      scheduler = initial->m_Internals->model.schedule->Config();
+    }
+    else
+    {
+      // The initial weights come from the global generator (LibTorch's initialisers use it): seed it
+      // for this construction only and give it back its state, so the filter leaves no side effect.
       const torchcore::GlobalGeneratorSeed seeded(settings.Seed);
-      return diffusion::UNet2D(config);
-    }();
+      unet = diffusion::UNet2D(config);
+    }
     unet->to(device);
     diffusion::DiffusionTrainer                   trainer(unet, diffusion::NoiseSchedule(scheduler), options);
     std::shared_ptr<torchcore::DataParallelGroup> group;
     if (m_DataParallel.IsDataParallel())
     {
       group = std::make_shared<torchcore::DataParallelGroup>(m_DataParallel, device);
-      group->RequireSameOnEveryRank("pretraining settings or patches", WhatEveryRankShares(settings, allPatches));
+      group->RequireSameOnEveryRank("pretraining settings or patches", WhatEveryRankShares(settings, allPatches, unet));
     }
     // Rank 0 (or the one process) reads and writes every file; the other ranks take its state.
     const bool writer = !group || group->Rank() == 0;
@@ -347,6 +455,15 @@ DiffusionPretrainFilter::GenerateData()
       metadata["pixel_size_um"] = std::to_string(pixelSize);
       metadata["patch_um"] = std::to_string(pixelSize * imageSize);
     }
+    if (initial != nullptr)
+    {
+      metadata["initial_model"] =
+        initial->GetPath().empty() ? std::string("(in memory)") : diffusion::ModelName(initial->GetPath());
+      if (!initial->GetPath().empty())
+      {
+        metadata["initial_model_sha256"] = diffusion::SHA256OfModel(initial->GetPath());
+      }
+    }
     if (writer)
     {
       diffusion::SaveDiffusionModel(
@@ -397,6 +514,9 @@ DiffusionPretrainFilter::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "OutputFileName: " << m_OutputFileName << std::endl;
   os << indent << "LossLogFileName: " << m_LossLogFileName << std::endl;
   os << indent << "HalfPrecisionOutput: " << m_HalfPrecisionOutput << std::endl;
+  const auto * initial = this->GetInitialModel();
+  os << indent << "InitialModel: " << (initial == nullptr ? std::string("(none: a fresh U-Net)") : initial->GetPath())
+     << std::endl;
   std::ostringstream prefix; // the settings print one line per field, at this filter's indent
   prefix << indent;
   m_TrainingSettings.Print(os, prefix.str());

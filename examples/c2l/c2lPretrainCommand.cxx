@@ -38,6 +38,10 @@ AddPretrainCommand(CLI::App & app)
     ->add_option("--data", options->Data, "Patch datasets (.h5, as written by c2l extract, or HEST-1k patch files)")
     ->required();
   command->add_option("--out", options->Output, "Model file to write (.safetensors)")->required();
+  command->add_option("--init",
+                      options->InitialModel,
+                      "Continue training this central model (its U-Net and schedule; the --base-channels, --scales "
+                      "and --layers-per-block options are then not used)");
   command->add_option("--image-size", options->Training.ImageSize, "Patch side in pixels (default: the datasets')");
   command->add_option("--base-channels", options->Training.BaseChannels, "U-Net width at full resolution (default 64)");
   command->add_option(

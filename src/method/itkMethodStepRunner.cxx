@@ -131,7 +131,7 @@ MethodStepRunner::Pretrain(const PretrainingStepSettings & o)
   const bool writer = o.DataParallel.Rank == 0;
   if (writer)
   {
-    FileChecks::RequireWritable(o.Output, o.Force || training.Resume);
+    FileChecks::RequireWritable(o.Output, o.Force || training.Resume, o.InitialModel);
   }
   if (writer && !o.LossLog.empty())
   {
@@ -149,6 +149,14 @@ MethodStepRunner::Pretrain(const PretrainingStepSettings & o)
   }
   auto         filter = DiffusionPretrainFilter::New();
   unsigned int imageSize = training.ImageSize;
+  if (!o.InitialModel.empty())
+  {
+    auto initial = DiffusionModel::New();
+    initial->Load(o.InitialModel);
+    filter->SetInitialModel(initial);
+    summary << "starting from " << o.InitialModel << " (" << initial->GetImageSize() << " px, "
+            << initial->GetNumberOfUNetParameters() << " U-Net parameters)\n";
+  }
   for (const auto & path : o.Data)
   {
     const auto dataset = SpotPatchDataset::Read(path);

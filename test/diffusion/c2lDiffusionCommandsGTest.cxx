@@ -31,6 +31,23 @@
 
 namespace
 {
+/** The `__metadata__` of a .safetensors file: its header is a little-endian 64-bit length, then JSON. */
+nlohmann::json
+SafeTensorsMetadata(const std::string & path)
+{
+  std::ifstream in(path, std::ios::binary);
+  unsigned char length[8] = {};
+  in.read(reinterpret_cast<char *>(length), 8);
+  std::uint64_t size = 0;
+  for (int i = 7; i >= 0; --i)
+  {
+    size = size << 8 | length[i];
+  }
+  std::string header(static_cast<std::size_t>(size), '\0');
+  in.read(header.data(), static_cast<std::streamsize>(size));
+  return nlohmann::json::parse(header).value("__metadata__", nlohmann::json::object());
+}
+
 namespace fs = std::filesystem;
 
 class C2LDiffusionCommands : public c2lTest::CommandFixture
@@ -95,6 +112,22 @@ TEST_F(C2LDiffusionCommands, PretrainResumeAndSample)
     "patches but the model takes 32x32");
   ExpectOneLineError(Run("pretrain --data " + Path("data.h5") + " --out " + Path("n.safetensors") + tiny + " --resume"),
                      "does not exist");
+
+  // Training continued from m: its architecture whatever the options say, m itself never the output.
+  const auto continued =
+    Run("pretrain --data " + Path("data.h5") + " --init " + Path("m.safetensors") + " --out " +
+        Path("continued.safetensors") + " --base-channels 32 --scales 3 --steps 2 --batch 4 " + "--threads 1");
+  ASSERT_EQ(continued.exitCode, 0) << continued.output;
+  EXPECT_NE(continued.output.find("starting from " + Path("m.safetensors")), std::string::npos) << continued.output;
+  EXPECT_EQ(SafeTensorsMetadata(Path("continued.safetensors")).value("initial_model", ""), "m.safetensors");
+  const auto before = FileBytes(Path("m.safetensors"));
+  ExpectOneLineError(Run("pretrain --data " + Path("data.h5") + " --init " + Path("m.safetensors") + " --out " +
+                         Path("m.safetensors") + " --steps 2 --batch 4 --threads 1 --force"),
+                     "m.safetensors");
+  EXPECT_EQ(FileBytes(Path("m.safetensors")), before);
+  ExpectOneLineError(Run("pretrain --data " + Path("data.h5") + " --init " + Path("m.safetensors") + " --out " +
+                         Path("v.safetensors") + " --steps 2 --batch 4 --threads 1 --prediction v_prediction"),
+                     "--prediction epsilon");
 
   const auto sampled =
     Run("sample --model " + Path("m.safetensors") + " --n 3 --steps 3 --threads 1 --out " + Path("samples"));

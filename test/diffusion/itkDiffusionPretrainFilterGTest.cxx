@@ -44,14 +44,14 @@ namespace
 using FilterType = itk::DiffusionPretrainFilter;
 using StackType = FilterType::PatchStackType;
 
-/** 12 patches 16 x 16 of a two-colour texture. */
+/** 12 patches of \p side pixels of a two-colour texture, at \p micrometresPerPixel. */
 StackType::Pointer
-Patches()
+Patches(unsigned int side = 16, double micrometresPerPixel = 4.0)
 {
   auto stack = StackType::New();
-  stack->SetRegions(StackType::RegionType({ { 0, 0, 0 } }, { { 16, 16, 12 } }));
+  stack->SetRegions(StackType::RegionType({ { 0, 0, 0 } }, { { side, side, 12 } }));
   stack->Allocate();
-  const double spacing[3] = { 4.0, 4.0, 1.0 }; // 4 um per pixel: 64 um patches
+  const double spacing[3] = { micrometresPerPixel, micrometresPerPixel, 1.0 }; // by default 64 um patches
   stack->SetSpacing(spacing);
   itk::ImageRegionIterator<StackType> it(stack, stack->GetBufferedRegion());
   for (std::size_t i = 0; !it.IsAtEnd(); ++it, ++i)
@@ -124,6 +124,100 @@ TEST(DiffusionPretrainFilter, TrainsWritesALoadableModelAndItsLossLog)
   auto loaded = itk::DiffusionModel::New();
   loaded->Load((folder / "half.safetensors").string());
   EXPECT_EQ(loaded->GetImageSize(), 16u);
+  std::filesystem::remove_all(folder);
+}
+
+TEST(DiffusionPretrainFilter, ContinuesTrainingAnInitialModel)
+{
+  const auto folder = itk::DiffusionTest::ScratchFolder("pretrain-filter-initial");
+  const auto patches = Patches();
+  auto       first = TinyFilter(folder, patches);
+  first->Update();
+  const itk::DiffusionModel::Pointer initial = first->GetOutput();
+  const std::string                  initialFile = (folder / "central.safetensors").string();
+  const auto                         initialWeights = itk::torchcore::ReadSafeTensors(initialFile);
+
+  // A step too small to move a weight: the output holds the initial model's weights (the EMA's first
+  // update copies them) and its architecture, whatever the architecture settings say.
+  auto still = TinyFilter(folder, patches);
+  still->SetInitialModel(initial);
+  still->SetBaseChannels(16);
+  still->SetNumberOfScales(3);
+  still->SetLayersPerBlock(2);
+  still->SetNumberOfSteps(1);
+  still->SetLearningRate(1e-12);
+  still->SetWeightDecay(0.0);
+  still->SetOutputFileName((folder / "still.safetensors").string());
+  still->Update();
+  EXPECT_EQ(still->GetOutput()->GetUNetConfiguration(), initial->GetUNetConfiguration());
+  EXPECT_EQ(still->GetOutput()->GetSchedulerConfiguration(), initial->GetSchedulerConfiguration());
+  const auto stillWeights = itk::torchcore::ReadSafeTensors((folder / "still.safetensors").string());
+  ASSERT_EQ(stillWeights.tensors.size(), initialWeights.tensors.size());
+  for (const auto & [name, value] : initialWeights.tensors)
+  {
+    const auto stored = stillWeights.Find(name);
+    ASSERT_TRUE(stored.defined()) << name;
+    EXPECT_TRUE(torch::allclose(stored, value, 0.0, 1e-6)) << name;
+  }
+  const auto metadata = itk::torchcore::ReadSafeTensorsMetadata((folder / "still.safetensors").string());
+  EXPECT_EQ(metadata.at("initial_model"), "central.safetensors");
+  EXPECT_EQ(metadata.at("initial_model_sha256"), itk::diffusion::SHA256OfModel(initialFile));
+  std::ostringstream printed;
+  still->Print(printed);
+  EXPECT_NE(printed.str().find("InitialModel: " + initialFile), std::string::npos) << printed.str();
+
+  // Real steps move the weights away from the initial model's and leave the initial model as it was.
+  itk::DiffusionModel::SampleRequest request;
+  request.NumberOfSamples = 1;
+  request.NumberOfSteps = 2;
+  request.NumberOfThreads = 1;
+  const auto before = initial->Sample(request, {});
+  auto       trained = TinyFilter(folder, patches);
+  trained->SetInitialModel(initial);
+  trained->SetLearningRate(1e-2);
+  trained->SetOutputFileName((folder / "trained.safetensors").string());
+  trained->Update();
+  const auto trainedWeights = itk::torchcore::ReadSafeTensors((folder / "trained.safetensors").string());
+  double     largestChange = 0.0;
+  for (const auto & [name, value] : initialWeights.tensors)
+  {
+    largestChange = std::max(largestChange, (trainedWeights.Find(name) - value).abs().max().item<double>());
+  }
+  EXPECT_GT(largestChange, 1e-3);
+  EXPECT_EQ(initial->Sample(request, {}), before);
+  std::filesystem::remove_all(folder);
+}
+
+TEST(DiffusionPretrainFilter, RefusesAnInitialModelItCannotContinue)
+{
+  const auto folder = itk::DiffusionTest::ScratchFolder("pretrain-filter-initial-refusals");
+  auto       first = TinyFilter(folder, Patches());
+  first->Update();
+  const itk::DiffusionModel::Pointer initial = first->GetOutput();
+  const auto                         refuses = [&](const StackType *           patches,
+                           const itk::DiffusionModel * model,
+                           const std::string &         prediction,
+                           const std::string &         expected) {
+    auto filter = TinyFilter(folder, patches);
+    filter->SetImageSize(0); // the patches' size
+    filter->SetInitialModel(model);
+    filter->SetPredictionType(prediction);
+    filter->SetOutputFileName((folder / "refused.safetensors").string());
+    try
+    {
+      filter->Update();
+      ADD_FAILURE() << "accepted; expected a refusal naming \"" << expected << "\"";
+    }
+    catch (const itk::ExceptionObject & e)
+    {
+      EXPECT_NE(std::string(e.GetDescription()).find(expected), std::string::npos) << e.GetDescription();
+    }
+    EXPECT_FALSE(std::filesystem::exists(folder / "refused.safetensors"));
+  };
+  refuses(Patches(), itk::DiffusionModel::New(), "epsilon", "holds no model");
+  refuses(Patches(32), initial, "epsilon", "draws 16-pixel patches");
+  refuses(Patches(16, 2.0), initial, "epsilon", "trained at 4");
+  refuses(Patches(), initial, "v_prediction", "predicts epsilon");
   std::filesystem::remove_all(folder);
 }
 
