@@ -319,7 +319,8 @@ DiffusionPretrainFilter::VerifyInitialModel(const DiffusionModel & initial, unsi
   }
   const auto & metadata = initial.m_Internals->model.metadata;
   const auto   stated = metadata.find("pixel_size_um");
-  const double patchPixelSize = static_cast<const PatchStackType *>(this->GetInput(0))->GetSpacing()[0];
+  const auto * patches = dynamic_cast<const PatchStackType *>(this->GetInput(0)); // other inputs are refused below
+  const double patchPixelSize = patches == nullptr ? 0.0 : patches->GetSpacing()[0];
   if (stated != metadata.end() && patchPixelSize > 0.0 && patchPixelSize != 1.0)
   {
     const double modelPixelSize = std::atof(stated->second.c_str());
