@@ -246,9 +246,10 @@ GeneRegressorTrainFilter::GenerateData()
     {
       summary.erase(operational);
     }
+    // The loss of the model's last step, also when a resumed run found every step done.
     summary.update({ { "real_pairs", m_NumberOfRealPairs },
                      { "synthetic_pairs", m_NumberOfSyntheticPairs },
-                     { "final_loss", m_FinalLoss } });
+                     { "final_loss", trainer.LastLoss() } });
     auto output = this->GetOutput();
     auto internals = std::make_unique<GeneRegressorModel::Internals>();
     network->to(torch::kCPU);

@@ -28,7 +28,11 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <iomanip>
+#include <limits>
+#include <sstream>
 
 namespace itk
 {
@@ -259,7 +263,8 @@ RegressorTrainer::Step()
   const auto loss = RegressionLoss(m_Net->forward(input), target, m_Settings.Loss);
   AutogradBackward(loss);
   m_Optimizer.Step(LearningRate(m_Optimizer.StepCount()));
-  return loss.item<double>();
+  m_LastLoss = loss.item<double>();
+  return m_LastLoss;
 }
 
 void
@@ -299,6 +304,10 @@ RegressorTrainer::SaveCheckpoint(const std::string & fileName) const
   contents.metadata["real_count"] = std::to_string(PoolSize(m_RealImages));
   contents.metadata["synthetic_count"] = std::to_string(PoolSize(m_SyntheticImages));
   contents.metadata["step"] = std::to_string(CurrentStep());
+  // All 17 digits: a run resumed after its last step records the same final loss, to the bit.
+  std::ostringstream lastLoss;
+  lastLoss << std::setprecision(17) << m_LastLoss;
+  contents.metadata["last_loss"] = lastLoss.str();
   torchcore::WriteSafeTensors(fileName, contents);
 }
 
@@ -358,6 +367,10 @@ RegressorTrainer::LoadCheckpoint(const std::string & fileName)
   }
   LoadResNetState(m_Net, contents, "model.", fileName);
   m_Optimizer.Load(contents, ParameterNames(), "adam.", fileName);
+  // Checkpoints written before the last loss was recorded leave it unknown (NaN).
+  const auto lastLoss = contents.metadata.find("last_loss");
+  m_LastLoss = lastLoss == contents.metadata.end() ? std::numeric_limits<double>::quiet_NaN()
+                                                   : std::strtod(lastLoss->second.c_str(), nullptr);
   try
   {
     m_Generator.set_state(contents.Find("rng.state"));

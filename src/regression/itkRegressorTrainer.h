@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,12 @@ public:
   /** One optimizer step; returns the batch's loss (before the update). */
   double
   Step();
+  /** The loss of the last step, this run's or (after a resume) the checkpoint's; NaN before any step. */
+  double
+  LastLoss() const
+  {
+    return m_LastLoss;
+  }
   /** Steps until NumberOfSteps, writing checkpoints as asked (and at the end), calling \p progress
    * after each step; leaves the net in eval mode. */
   void
@@ -92,7 +99,7 @@ public:
   }
 
   /** Atomic checkpoint: "model.*" (parameters and BatchNorm buffers), "adam.*", "rng.state", and
-   * the config, settings, pool sizes and step in the metadata. */
+   * the config, settings, pool sizes, step and last loss in the metadata. */
   void
   SaveCheckpoint(const std::string & fileName) const;
   /** Restores a checkpoint of the same ResNet config, batch size and pools; ModelFileError otherwise. */
@@ -112,6 +119,7 @@ private:
   torch::Tensor             m_SyntheticTargets;
   at::Generator             m_Generator;
   torchcore::AdamW          m_Optimizer;
+  double                    m_LastLoss{ std::numeric_limits<double>::quiet_NaN() };
 };
 
 } // namespace regression

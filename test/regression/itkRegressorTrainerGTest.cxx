@@ -27,6 +27,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "gtest/gtest.h"
 
 namespace
@@ -236,8 +238,10 @@ TEST_F(RegressorTraining, ResumedRunEqualsUninterruptedRunBitForBit)
   options.Seed = 4;
 
   torch::manual_seed(1);
-  ResNet uninterrupted(itk::RegressionTest::Config(18, 3));
-  RegressorTrainer(uninterrupted, options, real, realTargets, synthetic, syntheticTargets).Run();
+  ResNet           uninterrupted(itk::RegressionTest::Config(18, 3));
+  RegressorTrainer first(uninterrupted, options, real, realTargets, synthetic, syntheticTargets);
+  EXPECT_TRUE(std::isnan(first.LastLoss()));
+  first.Run();
 
   options.CheckpointFileName = checkpoint;
   options.CheckpointInterval = 3;
@@ -260,8 +264,19 @@ TEST_F(RegressorTraining, ResumedRunEqualsUninterruptedRunBitForBit)
   EXPECT_EQ(trainer.CurrentStep(), 3);
   trainer.Run();
   EXPECT_EQ(trainer.CurrentStep(), 6);
-  // Bit-identical: parameters, BatchNorm running statistics and counters.
+  // Bit-identical: parameters, BatchNorm running statistics and counters, and the last loss.
   EXPECT_EQ(itk::RegressionTest::StateDifference(uninterrupted, resumed), 0.0);
+  EXPECT_EQ(trainer.LastLoss(), first.LastLoss());
+  // Resumed once more after the last step (a run killed before it wrote its model): nothing to
+  // train, and the last loss is still the uninterrupted run's, read from the checkpoint.
+  {
+    ResNet           finished(itk::RegressionTest::Config(18, 3));
+    RegressorTrainer again(finished, options, real, realTargets, synthetic, syntheticTargets);
+    EXPECT_EQ(again.CurrentStep(), 6);
+    again.Run();
+    EXPECT_EQ(again.LastLoss(), first.LastLoss());
+    EXPECT_EQ(itk::RegressionTest::StateDifference(uninterrupted, finished), 0.0);
+  }
   // The training moved the weights (so the equality is not that of two untouched models).
   torch::manual_seed(1);
   EXPECT_GT(itk::RegressionTest::StateDifference(ResNet(itk::RegressionTest::Config(18, 3)), resumed), 1e-4);
