@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -39,7 +40,8 @@ struct RunResult
   std::string output; // standard output and error together
 };
 
-/** A test fixture owning an empty scratch folder (removed afterwards) in which c2l runs. */
+/** A test fixture owning an empty scratch folder (removed afterwards, kept when the test failed) in which c2l
+ * runs. */
 class CommandFixture : public ::testing::Test
 {
 protected:
@@ -52,13 +54,20 @@ protected:
     std::filesystem::create_directories(m_Folder);
   }
 
+  /** The folder goes, unless the test failed: then it stays for whoever looks into the failure. */
   void
   TearDown() override
   {
-    if (!m_Folder.empty())
+    if (m_Folder.empty())
     {
-      std::filesystem::remove_all(m_Folder);
+      return;
     }
+    if (HasFailure())
+    {
+      std::cerr << "kept the failed test's folder " << m_Folder << std::endl;
+      return;
+    }
+    std::filesystem::remove_all(m_Folder);
   }
 
   std::string
