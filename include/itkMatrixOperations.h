@@ -56,6 +56,11 @@ public:
   static MatrixType
   Zeros(std::size_t rows, std::size_t columns);
 
+  /** The rows \p rows of \p matrix, in that order (repeats allowed). Throws itk::ExceptionObject
+   * when an index is not a row of the matrix. */
+  static MatrixType
+  SelectRows(const MatrixType & matrix, const std::vector<std::size_t> & rows);
+
   /** The matrix's entries row by row. */
   static std::vector<double>
   ToRowMajor(const MatrixType & matrix);

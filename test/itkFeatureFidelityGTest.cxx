@@ -294,6 +294,17 @@ TEST(FeatureFidelity, KMeansAssignsNewRowsToTheNearestCentroid)
   EXPECT_THROW(clusters.NearestCentroids(itk::Array2D<double>()), itk::ExceptionObject);
 }
 
+TEST(MatrixOperations, SelectRowsTakesTheRowsAskedInTheirOrder)
+{
+  const auto a = Matrix(3, 2, { 1, 2, 3, 4, 5, 6 });
+  EXPECT_EQ(itk::MatrixOperations::ToRowMajor(itk::MatrixOperations::SelectRows(a, { 2, 0, 2 })),
+            (std::vector<double>{ 5, 6, 1, 2, 5, 6 }));
+  const auto none = itk::MatrixOperations::SelectRows(a, {});
+  EXPECT_EQ(none.rows(), 0u);
+  EXPECT_EQ(none.cols(), 2u);
+  EXPECT_THROW(itk::MatrixOperations::SelectRows(a, { 3 }), itk::ExceptionObject);
+}
+
 TEST(MatrixOperations, MultiplyIsTheDefinitionWithAndWithoutTransposes)
 {
   // A is 2 x 3, B is 3 x 2; each product checked against its sums written out.

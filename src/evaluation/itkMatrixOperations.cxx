@@ -64,6 +64,21 @@ MatrixOperations::Zeros(std::size_t rows, std::size_t columns)
   return zeros;
 }
 
+MatrixOperations::MatrixType
+MatrixOperations::SelectRows(const MatrixType & matrix, const std::vector<std::size_t> & rows)
+{
+  MatrixType result(static_cast<unsigned int>(rows.size()), matrix.cols());
+  for (std::size_t r = 0; r < rows.size(); ++r)
+  {
+    if (rows[r] >= matrix.rows())
+    {
+      itkGenericExceptionMacro(<< "Row " << rows[r] << " asked of a matrix of " << matrix.rows() << " rows");
+    }
+    result.set_row(static_cast<unsigned int>(r), matrix[static_cast<unsigned int>(rows[r])]);
+  }
+  return result;
+}
+
 std::vector<double>
 MatrixOperations::ToRowMajor(const MatrixType & matrix)
 {

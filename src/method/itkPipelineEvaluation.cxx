@@ -40,18 +40,6 @@ namespace
 {
 namespace fs = std::filesystem;
 
-/** The rows \p rows of \p values. */
-Array2D<double>
-RowsOf(const Array2D<double> & values, const std::vector<std::size_t> & rows)
-{
-  Array2D<double> result(static_cast<unsigned int>(rows.size()), values.cols());
-  for (std::size_t r = 0; r < rows.size(); ++r)
-  {
-    result.set_row(static_cast<unsigned int>(r), values[static_cast<unsigned int>(rows[r])]);
-  }
-  return result;
-}
-
 /** The mean and standard deviation of the finite values among \p values at \p rows. */
 std::pair<double, double>
 MeanAndDeviation(const std::vector<double> & values, const std::vector<std::size_t> & rows)
@@ -232,7 +220,7 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
       itkGenericExceptionMacro(<< "The real-only regressor's predictions are not of the dataset's test spots");
     }
     const auto imputation = PipelineImputation::Run(config.Imputation, spots, config.Device, config.Threads);
-    const auto testTruth = RowsOf(truth, test);
+    const auto testTruth = MatrixOperations::SelectRows(truth, test);
     const auto preprocessing = spots.GetPreprocessing().ToJSON();
 
     // The real-only regressors of the folds at the spots they did not train on.
@@ -261,15 +249,17 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
       }
     }
     const auto combination =
-      PerGeneCombination::Fit(RowsOf(truth, training), heldOutRegression, imputation.CrossFitted);
-    const auto imputedTest = RowsOf(imputation.Imputed, test);
+      PerGeneCombination::Fit(MatrixOperations::SelectRows(truth, training), heldOutRegression, imputation.CrossFitted);
+    const auto imputedTest = MatrixOperations::SelectRows(imputation.Imputed, test);
 
     std::ostringstream combinedLabel;
     combinedLabel << "real only + S2S-ST (per-gene weights, " << config.Imputation.Folds << "-fold cross-fitting)";
     for (const auto & [label, stem, values] :
          { std::tuple<std::string, std::string, Array2D<double>>{
              "S2S-ST imputation", "imputation_s2sst", imputedTest },
-           { "Gaussian-kernel smoothing", "imputation_gaussian", RowsOf(imputation.Smoothed, test) },
+           { "Gaussian-kernel smoothing",
+             "imputation_gaussian",
+             MatrixOperations::SelectRows(imputation.Smoothed, test) },
            { combinedLabel.str(), "combination_real_s2sst", combination.Apply(realOnly.Values, imputedTest) } })
     {
       SpotPredictions predictions = realOnly; // the test spots' rows and positions
@@ -332,10 +322,10 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
     SpotPredictions::Predict(*features, *real, "all", false, 64, config.Device, config.Threads, true);
   const auto syntheticFeatures =
     SpotPredictions::Predict(*features, *synthetic, "all", false, 64, config.Device, config.Threads, true);
-  const auto realTraining = RowsOf(realFeatures.Features, training);
-  const auto realTest = RowsOf(realFeatures.Features, test);
-  const auto syntheticAll =
-    RowsOf(syntheticFeatures.Features, SpotPredictions::FirstRows(synthetic->GetNumberOfPatches()));
+  const auto realTraining = MatrixOperations::SelectRows(realFeatures.Features, training);
+  const auto realTest = MatrixOperations::SelectRows(realFeatures.Features, test);
+  const auto syntheticAll = MatrixOperations::SelectRows(syntheticFeatures.Features,
+                                                         SpotPredictions::FirstRows(synthetic->GetNumberOfPatches()));
   result.FeatureSize = realFeatures.Features.cols();
   result.SyntheticNearestCosine = NearestNeighborSimilarity::Compute(realTraining, syntheticAll).Mean;
   result.TestNearestCosine = NearestNeighborSimilarity::Compute(realTraining, realTest).Mean;
@@ -343,8 +333,9 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
   result.TestFrechet = FeatureStatistics::FrechetDistance(realTraining, realTest);
   {
     // The embedding: the training patches and as many synthetic ones (first drawn).
-    const auto shown = RowsOf(syntheticFeatures.Features,
-                              SpotPredictions::FirstRows(std::min(training.size(), synthetic->GetNumberOfPatches())));
+    const auto shown = MatrixOperations::SelectRows(
+      syntheticFeatures.Features,
+      SpotPredictions::FirstRows(std::min(training.size(), synthetic->GetNumberOfPatches())));
     const auto embedding = PCAEmbedding::Compute(realTraining, shown);
     for (std::size_t r = 0; r < embedding.Coordinates.rows(); ++r)
     {
@@ -381,16 +372,16 @@ PipelineEvaluation::Run(const PipelineSettings & config, const std::string & dat
   // 3. Composition: expression clusters of the training spots; nuclear area fraction of real and
   // synthetic patches in each (a synthetic pair belongs to the cluster of its conditioning profile).
   {
-    const auto    trainingExpression = RowsOf(truth, training);
+    const auto    trainingExpression = MatrixOperations::SelectRows(truth, training);
     KMeansOptions options;
     options.Clusters = static_cast<unsigned int>(std::min<std::size_t>(config.Clusters, training.size()));
     options.Seed = 0;
     options.Starts = 4;
     const auto   clusters = KMeansResult::Cluster(trainingExpression, options);
     const auto & se = synthetic->GetSpots()->GetExpression();
-    const auto   syntheticLabels =
-      clusters.NearestCentroids(RowsOf(MatrixOperations::FromRowMajor(se.size() / numberOfGenes, numberOfGenes, se),
-                                       SpotPredictions::FirstRows(synthetic->GetNumberOfPatches())));
+    const auto   syntheticLabels = clusters.NearestCentroids(
+      MatrixOperations::SelectRows(MatrixOperations::FromRowMajor(se.size() / numberOfGenes, numberOfGenes, se),
+                                   SpotPredictions::FirstRows(synthetic->GetNumberOfPatches())));
     const auto trainingPatches = real->Select(training);
     const auto fractions = NuclearAreaFractions::Compute(trainingPatches->GetPatches(), synthetic->GetPatches());
     for (unsigned int k = 0; k < options.Clusters; ++k)
