@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -145,6 +146,32 @@ TEST_F(AtomicFile, RemovesTheTemporariesOfWritersThatAreGoneAndKeepsEveryOtherFi
   EXPECT_TRUE(fs::exists(m_Folder / "notes.partial-draft"));
   EXPECT_TRUE(fs::exists(m_Folder / "data.partial-12-x"));
   EXPECT_EQ(itk::AtomicFile::RemoveAbandonedTemporaries((m_Folder / "missing").string()), 0u);
+
+  // A writer killed but not yet reaped (a zombie: its parent has not waited for it) writes nothing
+  // any more: its temporary goes too.
+  const pid_t zombie = fork();
+  if (zombie == 0)
+  {
+    _exit(0);
+  }
+  ASSERT_GT(zombie, 0);
+  const auto zombieState = [zombie] {
+    std::ifstream stat("/proc/" + std::to_string(zombie) + "/stat");
+    std::string   line;
+    std::getline(stat, line);
+    const auto close = line.rfind(')');
+    return close == std::string::npos || close + 2 >= line.size() ? '?' : line[close + 2];
+  };
+  for (int i = 0; i < 500 && zombieState() != 'Z'; ++i)
+  {
+    usleep(2000);
+  }
+  ASSERT_EQ(zombieState(), 'Z');
+  const std::string name = "report.png.partial-" + std::to_string(zombie) + "-3";
+  std::ofstream(m_Folder / name) << "part";
+  EXPECT_EQ(itk::AtomicFile::RemoveAbandonedTemporaries(m_Folder.string()), 1u);
+  EXPECT_FALSE(fs::exists(m_Folder / name));
+  waitpid(zombie, nullptr, 0);
 }
 
 } // namespace

@@ -22,6 +22,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <string>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -74,6 +76,34 @@ TemporaryNameFor(const std::string & path)
   }
 }
 
+namespace
+{
+/** Whether process \p pid still runs: kill(pid, 0) finds it (sending nothing; EPERM is a process of
+ * another user) and it is no zombie (killed, but not yet reaped by its parent: it writes nothing any
+ * more, and a parent that reaps late, such as a container's first process, may keep it for a while). */
+bool
+IsRunning(pid_t pid)
+{
+  if (::kill(pid, 0) != 0 && errno == ESRCH)
+  {
+    return false;
+  }
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string   line;
+  if (std::getline(stat, line))
+  {
+    // "pid (command) state ...": the command may itself hold spaces and parentheses.
+    const auto close = line.rfind(')');
+    if (close != std::string::npos && close + 2 < line.size())
+    {
+      const char state = line[close + 2];
+      return state != 'Z' && state != 'X';
+    }
+  }
+  return true;
+}
+} // namespace
+
 std::size_t
 RemoveAbandonedTemporaries(const std::string & folder)
 {
@@ -83,8 +113,7 @@ RemoveAbandonedTemporaries(const std::string & folder)
        entry.increment(error))
   {
     const pid_t writer = WriterOfTemporary(entry->path().filename().string());
-    // kill(pid, 0) sends nothing: it fails with ESRCH once no process has that id.
-    if (writer > 0 && entry->is_regular_file(error) && ::kill(writer, 0) != 0 && errno == ESRCH &&
+    if (writer > 0 && entry->is_regular_file(error) && !IsRunning(writer) &&
         std::filesystem::remove(entry->path(), error))
     {
       ++removed;
