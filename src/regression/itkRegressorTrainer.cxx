@@ -28,10 +28,10 @@
 #include <torch/torch.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <limits>
+#include <locale>
 #include <sstream>
 
 namespace itk
@@ -305,7 +305,9 @@ RegressorTrainer::SaveCheckpoint(const std::string & fileName) const
   contents.metadata["synthetic_count"] = std::to_string(PoolSize(m_SyntheticImages));
   contents.metadata["step"] = std::to_string(CurrentStep());
   // All 17 digits: a run resumed after its last step records the same final loss, to the bit.
+  // The classic locale, whatever the application's: the checkpoint reads the same anywhere.
   std::ostringstream lastLoss;
+  lastLoss.imbue(std::locale::classic());
   lastLoss << std::setprecision(17) << m_LastLoss;
   contents.metadata["last_loss"] = lastLoss.str();
   torchcore::WriteSafeTensors(fileName, contents);
@@ -367,10 +369,18 @@ RegressorTrainer::LoadCheckpoint(const std::string & fileName)
   }
   LoadResNetState(m_Net, contents, "model.", fileName);
   m_Optimizer.Load(contents, ParameterNames(), "adam.", fileName);
-  // Checkpoints written before the last loss was recorded leave it unknown (NaN).
-  const auto lastLoss = contents.metadata.find("last_loss");
-  m_LastLoss = lastLoss == contents.metadata.end() ? std::numeric_limits<double>::quiet_NaN()
-                                                   : std::strtod(lastLoss->second.c_str(), nullptr);
+  // Unknown (NaN) when no step was taken ("nan") or the checkpoint predates the field.
+  m_LastLoss = std::numeric_limits<double>::quiet_NaN();
+  if (const auto lastLoss = contents.metadata.find("last_loss"); lastLoss != contents.metadata.end())
+  {
+    std::istringstream text(lastLoss->second);
+    text.imbue(std::locale::classic());
+    double value = 0.0;
+    if (text >> value)
+    {
+      m_LastLoss = value;
+    }
+  }
   try
   {
     m_Generator.set_state(contents.Find("rng.state"));
