@@ -22,7 +22,8 @@
 // profiles (c2l sample --expression). Clusters: k-means (CLUSTERS, default 3) of the training spots'
 // expression; every real spot (training and test) and every synthetic pair (by its conditioning
 // profile) goes to the nearest centroid. One hematoxylin fit over both sets measures every patch;
-// per cluster it prints nuclei per patch, nuclear area fraction, median nucleus area, gradient energy
+// per cluster it prints nuclei per patch, nuclear area fraction (the share of tissue pixels above the
+// hematoxylin threshold, as in the pipeline's composition table), median nucleus area, gradient energy
 // and the classifier two-sample AUC (where both sides hold at least 10 patches), real then synthetic.
 
 #include "itkFeatureFidelity.h"
@@ -31,6 +32,7 @@
 #include "itkSpotPatchDataset.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iomanip>
 #include <iostream>
 #include <limits>
@@ -55,24 +57,27 @@ struct Summary
 };
 
 Summary
-Summarize(const std::vector<itk::PatchMorphology> & patches, const std::vector<std::size_t> & rows, double patchArea)
+Summarize(const std::vector<itk::PatchMorphology> & patches, const std::vector<double> & areaFractions,
+          const std::vector<std::size_t> & rows)
 {
   Summary             summary;
   std::vector<double> areas;
+  std::size_t         withTissue = 0;
   for (const auto r : rows)
   {
     summary.Nuclei += patches[r].NucleusAreas.size();
     summary.Gradient += patches[r].GradientEnergy;
-    for (const double area : patches[r].NucleusAreas)
+    if (std::isfinite(areaFractions[r])) // NaN: a patch without tissue
     {
-      summary.AreaFraction += area / patchArea;
-      areas.push_back(area);
+      summary.AreaFraction += areaFractions[r];
+      ++withTissue;
     }
+    areas.insert(areas.end(), patches[r].NucleusAreas.begin(), patches[r].NucleusAreas.end());
   }
   const double count = std::max<double>(1.0, static_cast<double>(rows.size()));
   summary.Nuclei /= count;
   summary.Gradient /= count;
-  summary.AreaFraction /= count;
+  summary.AreaFraction /= std::max<double>(1.0, static_cast<double>(withTissue));
   if (!areas.empty())
   {
     std::nth_element(areas.begin(), areas.begin() + areas.size() / 2, areas.end());
@@ -112,10 +117,10 @@ main(int argc, char * argv[])
     const auto realLabels = clusters.NearestCentroids(ExpressionOf(*real));
     const auto syntheticLabels = clusters.NearestCentroids(ExpressionOf(*synthetic));
 
-    const auto   morphology = itk::MorphologyComparison::Compare(real->GetPatches(), synthetic->GetPatches());
-    const auto   size = real->GetPatches()->GetLargestPossibleRegion().GetSize();
-    const auto   spacing = real->GetPatches()->GetSpacing();
-    const double patchArea = size[0] * spacing[0] * size[1] * spacing[1];
+    const auto morphology = itk::MorphologyComparison::Compare(real->GetPatches(), synthetic->GetPatches());
+    // The pipeline's nuclear area fraction (its composition table), with the same stains and threshold.
+    const auto realFractions = morphology.Nuclei.Measure(real->GetPatches());
+    const auto syntheticFractions = morphology.Nuclei.Measure(synthetic->GetPatches());
 
     std::cout << "cluster\treal\tsynthetic\tnuclei_real\tnuclei_synthetic\tarea_fraction_real\tarea_fraction_"
                  "synthetic\tmedian_nucleus_real\tmedian_nucleus_synthetic\tgradient_real\tgradient_synthetic\t"
@@ -139,8 +144,8 @@ main(int argc, char * argv[])
           syntheticRows.push_back(r);
         }
       }
-      const auto a = Summarize(morphology.Real, realRows, patchArea);
-      const auto b = Summarize(morphology.Other, syntheticRows, patchArea);
+      const auto a = Summarize(morphology.Real, realFractions, realRows);
+      const auto b = Summarize(morphology.Other, syntheticFractions, syntheticRows);
       double     auc = std::numeric_limits<double>::quiet_NaN();
       if (realRows.size() >= 10 && syntheticRows.size() >= 10)
       {
