@@ -103,13 +103,6 @@ private:
 
 constexpr const char * InitialModelInputName = "InitialModel";
 
-/** The prediction type ("epsilon", "v_prediction", ...) of a scheduler config in diffusers' JSON. */
-std::string
-PredictionTypeOf(const std::string & schedulerConfiguration)
-{
-  return diffusion::SchedulerConfig::FromJson(schedulerConfiguration).predictionType;
-}
-
 /** A U-Net of the same config as \p source holding a copy of its weights (the source stays untouched). */
 diffusion::UNet2D
 CopyOfUNet(const diffusion::UNet2D & source)
@@ -129,8 +122,35 @@ CopyOfUNet(const diffusion::UNet2D & source)
   return copy;
 }
 
+/** diffusers' UNet2DModel config of a fresh U-Net for \p settings: widths BaseChannels * (1, 2, 4, 4, ...),
+ * attention at the two coarsest scales. */
+diffusion::UNet2DConfig
+UNetConfigFor(const PretrainingSettings & settings, unsigned int imageSize)
+{
+  diffusion::UNet2DConfig config;
+  config.sampleSize = imageSize;
+  config.blockOutChannels.clear();
+  config.downBlockTypes.clear();
+  config.upBlockTypes.clear();
+  for (unsigned int s = 0; s < settings.NumberOfScales; ++s)
+  {
+    config.blockOutChannels.push_back(settings.BaseChannels * (std::int64_t{ 1 } << std::min(s, 2u)));
+    const bool attention = s + 2 >= settings.NumberOfScales && settings.NumberOfScales > 1;
+    config.downBlockTypes.push_back(attention ? "AttnDownBlock2D" : "DownBlock2D");
+  }
+  config.upBlockTypes.assign(config.downBlockTypes.rbegin(), config.downBlockTypes.rend());
+  for (auto & type : config.upBlockTypes)
+  {
+    type = type == "AttnDownBlock2D" ? "AttnUpBlock2D" : "UpBlock2D";
+  }
+  config.layersPerBlock = settings.LayersPerBlock;
+  config.normNumGroups = std::min<std::int64_t>(32, settings.BaseChannels / 2);
+  return config;
+}
+
 /** What every rank of a run must share: the settings that shape the training (not the checkpoint's
- * path, Resume or the device, which are a rank's own), and the training patches' shape and SHA-256. */
+ * path, Resume or the device, which are a rank's own), the training patches' shape and SHA-256, and the initial
+ * weights' SHA-256. */
 std::string
 WhatEveryRankShares(const PretrainingSettings & settings, const torch::Tensor & patches, const diffusion::UNet2D & unet)
 {
@@ -310,7 +330,7 @@ DiffusionPretrainFilter::VerifyInitialModel(const DiffusionModel & initial, unsi
     itkExceptionMacro(<< "The patches are " << imageSize << " pixels wide but " << name << " draws "
                       << initial.GetImageSize() << "-pixel patches: extract patches of its size");
   }
-  const std::string modelPrediction = PredictionTypeOf(initial.GetSchedulerConfiguration());
+  const std::string & modelPrediction = initial.m_Internals->model.schedule->Config().predictionType;
   if (m_TrainingSettings.PredictionType != modelPrediction)
   {
     itkExceptionMacro(<< "PredictionType is " << m_TrainingSettings.PredictionType << " but " << name << " predicts "
@@ -359,31 +379,11 @@ DiffusionPretrainFilter::GenerateData()
     const bool perRankGpu = m_DataParallel.IsDataParallel() && settings.Device == "cuda";
     const auto device =
       torchcore::ResolveDevice(perRankGpu ? "cuda:" + std::to_string(m_DataParallel.LocalRank) : settings.Device);
-    diffusion::UNet2DConfig config;
-    config.sampleSize = imageSize;
-    config.blockOutChannels.clear();
-    config.downBlockTypes.clear();
-    config.upBlockTypes.clear();
-    for (unsigned int s = 0; s < settings.NumberOfScales; ++s)
-    {
-      config.blockOutChannels.push_back(settings.BaseChannels * (std::int64_t{ 1 } << std::min(s, 2u)));
-      const bool attention = s + 2 >= settings.NumberOfScales && settings.NumberOfScales > 1;
-      config.downBlockTypes.push_back(attention ? "AttnDownBlock2D" : "DownBlock2D");
-    }
-    config.upBlockTypes.assign(config.downBlockTypes.rbegin(), config.downBlockTypes.rend());
-    for (auto & type : config.upBlockTypes)
-    {
-      type = type == "AttnDownBlock2D" ? "AttnUpBlock2D" : "UpBlock2D";
-    }
-    config.layersPerBlock = settings.LayersPerBlock;
-    config.normNumGroups = std::min<std::int64_t>(32, settings.BaseChannels / 2);
-    diffusion::SchedulerConfig scheduler;
-    scheduler.predictionType = settings.PredictionType;
-
     const auto options = diffusion::TrainerOptionsFor(settings);
 
-    const auto *      initial = this->GetInitialModel();
-    diffusion::UNet2D unet{ nullptr };
+    const auto *               initial = this->GetInitialModel();
+    diffusion::UNet2D          unet{ nullptr };
+    diffusion::SchedulerConfig scheduler;
     if (initial != nullptr)
     {
       // A copy of the initial model's U-Net, with its schedule (the input stays untouched).
@@ -395,7 +395,8 @@ DiffusionPretrainFilter::GenerateData()
       // The initial weights come from the global generator (LibTorch's initialisers use it): seed it
       // for this construction only and give it back its state, so the filter leaves no side effect.
       const torchcore::GlobalGeneratorSeed seeded(settings.Seed);
-      unet = diffusion::UNet2D(config);
+      unet = diffusion::UNet2D(UNetConfigFor(settings, imageSize));
+      scheduler.predictionType = settings.PredictionType;
     }
     unet->to(device);
     diffusion::DiffusionTrainer                   trainer(unet, diffusion::NoiseSchedule(scheduler), options);
