@@ -107,7 +107,8 @@ constexpr const char * InitialModelInputName = "InitialModel";
 diffusion::UNet2D
 CopyOfUNet(const diffusion::UNet2D & source)
 {
-  diffusion::UNet2D  copy(source->Config());
+  // Built inside a generator scope: its discarded initial weights leave the global generator as it was.
+  diffusion::UNet2D  copy = torchcore::BuildModuleToOverwrite([&] { return diffusion::UNet2D(source->Config()); });
   torch::NoGradGuard noGrad;
   const auto         from = source->named_parameters(true);
   for (auto & parameter : copy->named_parameters(true))

@@ -30,6 +30,7 @@
 #include "itkCommand.h"
 #include "itkImageRegionIterator.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include "gtest/gtest.h"
@@ -148,7 +149,10 @@ TEST(DiffusionPretrainFilter, ContinuesTrainingAnInitialModel)
   still->SetLearningRate(1e-12);
   still->SetWeightDecay(0.0);
   still->SetOutputFileName((folder / "still.safetensors").string());
+  // The filter leaves the application's random stream (LibTorch's global generator) as it was.
+  const auto globalBefore = at::detail::getDefaultCPUGenerator().get_state();
   still->Update();
+  EXPECT_TRUE(torch::equal(at::detail::getDefaultCPUGenerator().get_state(), globalBefore));
   EXPECT_EQ(still->GetOutput()->GetUNetConfiguration(), initial->GetUNetConfiguration());
   EXPECT_EQ(still->GetOutput()->GetSchedulerConfiguration(), initial->GetSchedulerConfiguration());
   const auto stillWeights = itk::torchcore::ReadSafeTensors((folder / "still.safetensors").string());
