@@ -91,6 +91,16 @@ public:
    * expression must be preprocessed with it before conditioning. */
   std::string
   GetGenePreprocessing() const;
+  /** Micrometres per pixel of the patches a central model was trained on (its metadata "pixel_size_um"),
+   * or 0 when the file does not state it and for a local model. */
+  double
+  GetPixelSize() const;
+  /** The mean R, G and B (0-255) of the patches a central model was trained on (its metadata
+   * "patch_rgb_mean", written by DiffusionPretrainFilter), or empty when the file does not state it
+   * (models trained elsewhere or before it was recorded) and for a local model. Patches that a lab
+   * adapts the model on should have much the same colours (GeneConditionedAdaptFilter checks). */
+  std::vector<double>
+  GetPatchColourMean() const;
   /** SHA-256 of the central model file a local model was adapted from. */
   std::string
   GetCentralSHA256() const;

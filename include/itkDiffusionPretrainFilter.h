@@ -48,7 +48,8 @@ namespace itk
  * continues from it and ends exactly where an uninterrupted run would have.
  *
  * The output is the EMA model, also written to OutputFileName, whose metadata records the patches'
- * pixel size and physical size ("pixel_size_um", "patch_um") when their spacing states it. ProgressEvent follows the
+ * mean colour ("patch_rgb_mean", DiffusionModel::GetPatchColourMean), and their pixel size and physical
+ * size ("pixel_size_um", "patch_um") when their spacing states it. ProgressEvent follows the
  * steps and AbortGenerateData stops at the next step (the last checkpoint stays valid). With a LossLogFileName, every
  * step appends a line "step, loss, learning rate, training seconds" (tab separated, under a header) and flushes it; a
  * resumed run first drops the lines after its checkpoint's step, so the log of an interrupted and resumed run reads as

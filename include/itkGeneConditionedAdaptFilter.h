@@ -42,6 +42,11 @@ namespace itk
  * dropout so that classifier-free guidance works. Defaults follow the paper (10,000 steps, batch 32,
  * gradient accumulation 8, warm-up over 3 %, EMA 0.999, min-SNR 5).
  *
+ * The patches must be those the central model draws: of its size, at its pixel size when both state one,
+ * and of its training patches' colours when it records them (DiffusionModel::GetPatchColourMean): a mean
+ * R, G or B more than MaximumColourDifference grey levels away (default 20) means the patches were
+ * stain-normalised otherwise than its tiles, and is refused.
+ *
  * The output is the local model, also written to OutputFileName: the adapter's EMA weights, the
  * dataset's gene preprocessing, and the central model embedded or referenced by its SHA-256.
  * Checkpoints (every CheckpointInterval steps to CheckpointFileName, atomically) let a killed run
@@ -104,6 +109,8 @@ public:
   /** Probability of zeroing each gene of a condition (augmentation). */
   itkTrainingSettingMacro(GeneDropout, double);
   itkTrainingSettingMacro(Augment, bool);
+  /** Largest difference, in grey levels, between the training patches' and the central model's mean colour. */
+  itkTrainingSettingMacro(MaximumColourDifference, double);
   itkBooleanMacro(Augment);
   itkTrainingSettingMacro(EmbeddingSize, unsigned int);
   /** ResNet blocks to modulate by parameter prefix ("mid_block.resnets.0", ...); empty = all. */
@@ -146,6 +153,11 @@ protected:
   PrintSelf(std::ostream & os, Indent indent) const override;
 
 private:
+  /** Refuses training patches whose mean colour differs from the central model's training patches'
+   * by more than MaximumColourDifference in a channel. */
+  void
+  VerifyPatchColours() const;
+
   std::string        m_OutputFileName;
   bool               m_EmbedCentralModel{ false };
   AdaptationSettings m_TrainingSettings;

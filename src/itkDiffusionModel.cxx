@@ -25,6 +25,8 @@
 #include "itkMacro.h"
 #include "itkTorchDevice.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
@@ -98,6 +100,7 @@ DiffusionModel::Load(const std::string & path, const std::string & centralPath)
     else
     {
       internals->model = diffusion::LoadDiffusionModel(path);
+      internals->patchColourMean = diffusion::StatedPatchColourMean(internals->model.metadata, path);
     }
     m_Internals = std::move(internals);
     m_Path = path;
@@ -172,6 +175,23 @@ std::string
 DiffusionModel::GetGenePreprocessing() const
 {
   return IsConditional() ? m_Internals->preprocessing : std::string();
+}
+
+double
+DiffusionModel::GetPixelSize() const
+{
+  if (!IsLoaded())
+  {
+    return 0.0;
+  }
+  const auto stated = m_Internals->model.metadata.find("pixel_size_um");
+  return stated == m_Internals->model.metadata.end() ? 0.0 : std::max(0.0, std::atof(stated->second.c_str()));
+}
+
+std::vector<double>
+DiffusionModel::GetPatchColourMean() const
+{
+  return IsLoaded() ? m_Internals->patchColourMean : std::vector<double>();
 }
 
 std::string
@@ -309,6 +329,13 @@ DiffusionModel::PrintSelf(std::ostream & os, Indent indent) const
       os << indent << "Genes: " << GetNumberOfGenes() << ", adapter parameters: " << GetNumberOfAdapterParameters()
          << ", central SHA-256: " << GetCentralSHA256() << std::endl;
     }
+    os << indent << "PixelSize: " << GetPixelSize() << std::endl;
+    os << indent << "PatchColourMean:";
+    for (const double channel : GetPatchColourMean())
+    {
+      os << ' ' << channel;
+    }
+    os << (GetPatchColourMean().empty() ? " (not stated)" : "") << std::endl;
     os << indent << "UNetConfiguration: " << GetUNetConfiguration() << std::endl;
     os << indent << "SchedulerConfiguration: " << GetSchedulerConfiguration() << std::endl;
   }

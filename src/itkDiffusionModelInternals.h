@@ -36,6 +36,8 @@ struct DiffusionModel::Internals
   adaptation::GeneFiLMAdapter adapter{ nullptr };
   std::string                 preprocessing;
   std::string                 centralSHA256;
+  /** A central model's metadata "patch_rgb_mean", parsed; empty when not stated. */
+  std::vector<double> patchColourMean;
 };
 
 } // end namespace itk

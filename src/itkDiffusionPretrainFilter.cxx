@@ -338,18 +338,14 @@ DiffusionPretrainFilter::VerifyInitialModel(const DiffusionModel & initial, unsi
                       << modelPrediction << ": set PredictionType to the model's (c2l: --prediction " << modelPrediction
                       << ")");
   }
-  const auto & metadata = initial.m_Internals->model.metadata;
-  const auto   stated = metadata.find("pixel_size_um");
   const auto * patches = dynamic_cast<const PatchStackType *>(this->GetInput(0)); // other inputs are refused below
   const double patchPixelSize = patches == nullptr ? 0.0 : patches->GetSpacing()[0];
-  if (stated != metadata.end() && patchPixelSize > 0.0 && patchPixelSize != 1.0)
+  const double modelPixelSize = initial.GetPixelSize();
+  if (modelPixelSize > 0.0 && patchPixelSize > 0.0 && patchPixelSize != 1.0 &&
+      std::abs(patchPixelSize / modelPixelSize - 1.0) > 0.01)
   {
-    const double modelPixelSize = std::atof(stated->second.c_str());
-    if (modelPixelSize > 0.0 && std::abs(patchPixelSize / modelPixelSize - 1.0) > 0.01)
-    {
-      itkExceptionMacro(<< "The patches are at " << patchPixelSize << " um per pixel but " << name << " was trained at "
-                        << modelPixelSize << ": extract patches at its pixel size (patch_um / patch_px)");
-    }
+    itkExceptionMacro(<< "The patches are at " << patchPixelSize << " um per pixel but " << name << " was trained at "
+                      << modelPixelSize << ": extract patches at its pixel size (patch_um / patch_px)");
   }
 }
 
@@ -450,8 +446,12 @@ DiffusionPretrainFilter::GenerateData()
     }
     // The physical size the model draws at, from the patches' spacing (micrometres per pixel), so
     // that adaptation and sampling can cut patches of the same size.
-    std::map<std::string, std::string> metadata{ { "trainer_options", diffusion::TrainerOptionsToJson(options) },
-                                                 { "steps", std::to_string(trainer.StepCount()) } };
+    // The patches' mean colour too: it tells how they were normalised, which adaptation checks.
+    std::map<std::string, std::string> metadata{
+      { "trainer_options", diffusion::TrainerOptionsToJson(options) },
+      { "steps", std::to_string(trainer.StepCount()) },
+      { diffusion::PatchColourMeanKey, diffusion::PatchColourMeanText(diffusion::PatchColourMean(allPatches)) }
+    };
     const double pixelSize = static_cast<const PatchStackType *>(this->GetInput(0))->GetSpacing()[0];
     if (pixelSize > 0.0 && pixelSize != 1.0)
     {

@@ -25,6 +25,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cmath>
 #include <filesystem>
 #include <sstream>
 #include <limits>
@@ -123,6 +124,16 @@ GeneConditionedAdaptFilter::VerifyPreconditions() ITKv5_CONST
                       << "works on " << central->GetImageSize() << " x " << central->GetImageSize()
                       << "; extract patches of the model's size");
   }
+  // Spacing 1 is ITK's default: patches whose pixel size nobody stated.
+  const double patchPixelSize = dataset->GetPatches()->GetSpacing()[0];
+  const double modelPixelSize = central->GetPixelSize();
+  if (modelPixelSize > 0.0 && patchPixelSize > 0.0 && patchPixelSize != 1.0 &&
+      std::abs(patchPixelSize / modelPixelSize - 1.0) > 0.01)
+  {
+    itkExceptionMacro(<< "The dataset's patches are at " << patchPixelSize << " um per pixel but the central model "
+                      << central->GetPath() << " was trained at " << modelPixelSize
+                      << ": extract patches at its pixel size (patch_um / patch_px)");
+  }
   if (m_OutputFileName.empty())
   {
     itkExceptionMacro(<< "Set OutputFileName: where to write the local model");
@@ -145,6 +156,52 @@ GeneConditionedAdaptFilter::VerifyPreconditions() ITKv5_CONST
                       << "\" does not exist (a run writes one with CheckpointInterval > 0)");
   }
   DiffusionModel::VerifyDevice(settings.Device);
+  this->VerifyPatchColours();
+}
+
+void
+GeneConditionedAdaptFilter::VerifyPatchColours() const
+{
+  // Patches normalised otherwise than the central model's tiles differ in colour from everything the
+  // model draws; the adapter then spends itself on the colour shift, and the synthetic pairs carry the
+  // model's colours, not the lab's. That failed silently once (a central model and tiles of two
+  // extractor versions, 20 grey levels apart), so it is refused unless the user says otherwise.
+  const DiffusionModel * central = this->GetCentralModel();
+  const auto             stated = central->GetPatchColourMean();
+  const double           limit = m_TrainingSettings.MaximumColourDifference;
+  if (stated.empty() || limit <= 0.0)
+  {
+    return;
+  }
+  const SpotPatchDataset *  dataset = this->GetDataset();
+  const auto                size = dataset->GetPatches()->GetBufferedRegion().GetSize();
+  std::vector<std::int64_t> rows;
+  for (const auto spot : dataset->GetSpots()->GetSpotIndices(true))
+  {
+    rows.push_back(static_cast<std::int64_t>(spot));
+  }
+  const auto * bytes = reinterpret_cast<const std::uint8_t *>(dataset->GetPatches()->GetBufferPointer());
+  const auto   all = torch::from_blob(
+    const_cast<std::uint8_t *>(bytes),
+    { static_cast<std::int64_t>(size[2]), static_cast<std::int64_t>(size[1]), static_cast<std::int64_t>(size[0]), 3 },
+    torch::kUInt8);
+  const auto mean =
+    diffusion::PatchColourMean(all.index_select(0, torch::tensor(rows, torch::kLong)).permute({ 0, 3, 1, 2 }));
+  const char * channels[] = { "R", "G", "B" };
+  for (unsigned int c = 0; c < 3; ++c)
+  {
+    if (std::abs(mean[c] - stated[c]) > limit)
+    {
+      itkExceptionMacro(<< "The training patches' mean colour (R, G, B) is " << mean[0] << ", " << mean[1] << ", "
+                        << mean[2] << " but the central model " << central->GetPath()
+                        << " was trained on patches of mean " << stated[0] << ", " << stated[1] << ", " << stated[2]
+                        << ": " << channels[c] << " differs by " << std::abs(mean[c] - stated[c])
+                        << " grey levels, more than MaximumColourDifference (" << limit
+                        << "). The patches were normalised otherwise than the model's tiles: extract them with the "
+                           "model's stain normalisation and target (c2l extract --normalize macenko --target ...), or "
+                           "raise MaximumColourDifference (0: no check; c2l adapt --max-colour-difference)");
+    }
+  }
 }
 
 void

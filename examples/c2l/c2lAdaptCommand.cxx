@@ -49,6 +49,12 @@ AddAdaptCommand(CLI::App & app)
     ->check(CLI::Range(0.0, 0.99));
   command->add_option("--blocks", o->Training.Blocks, "ResNet blocks to modulate, comma-separated (default: all)")
     ->delimiter(',');
+  command
+    ->add_option("--max-colour-difference",
+                 o->Training.MaximumColourDifference,
+                 "Refuse patches whose mean R, G or B differs from the central model's training patches' by more "
+                 "grey levels (default 20; 0: no check)")
+    ->check(CLI::Range(0.0, 255.0));
   command->add_option("--embed-dim", o->Training.EmbeddingSize, "Gene embedding size (default 64)")
     ->check(CLI::PositiveNumber);
   command->add_option("--seed", o->Training.Seed, "Seed (default 0)");

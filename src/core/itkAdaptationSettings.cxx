@@ -45,6 +45,10 @@ AdaptationSettings::Problem() const
   {
     return "ConditionDropout and GeneDropout must be in [0, 1)";
   }
+  if (!(MaximumColourDifference >= 0.0 && MaximumColourDifference <= 255.0))
+  {
+    return "MaximumColourDifference must be in [0, 255] grey levels (0: no check)";
+  }
   return CheckpointAndDeviceProblem(CheckpointFileName, Resume, Device);
 }
 
@@ -65,6 +69,7 @@ AdaptationSettings::ToJSON() const
     { "condition_dropout", ConditionDropout },
     { "gene_dropout", GeneDropout },
     { "augment", Augment },
+    { "max_colour_difference", MaximumColourDifference },
     { "embedding_size", EmbeddingSize },
     { "blocks", Blocks },
     { "seed", Seed },
@@ -106,6 +111,7 @@ AdaptationSettings::Print(std::ostream & os, const std::string & indent) const
   os << indent << "ConditionDropout: " << ConditionDropout << '\n';
   os << indent << "GeneDropout: " << GeneDropout << '\n';
   os << indent << "Augment: " << Augment << '\n';
+  os << indent << "MaximumColourDifference: " << MaximumColourDifference << '\n';
   os << indent << "EmbeddingSize: " << EmbeddingSize << '\n';
   os << indent << "Blocks:";
   for (const auto & block : Blocks)

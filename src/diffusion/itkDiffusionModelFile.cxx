@@ -22,9 +22,11 @@
 #include "itkSHA256.h"
 #include "itkSafeTensors.h"
 
+#include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 #include <torch/utils.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -193,6 +195,54 @@ ModelName(const std::string & path)
 {
   const auto normal = fs::path(path).lexically_normal();
   return normal.has_filename() ? normal.filename().string() : normal.parent_path().filename().string();
+}
+
+std::array<double, 3>
+PatchColourMean(const torch::Tensor & patches)
+{
+  const auto means = patches.to(torch::kFloat64).mean({ 0, 2, 3 });
+  return { means[0].item<double>(), means[1].item<double>(), means[2].item<double>() };
+}
+
+std::string
+PatchColourMeanText(const std::array<double, 3> & mean)
+{
+  auto json = nlohmann::json::array();
+  for (const double channel : mean)
+  {
+    json.push_back(std::round(channel * 100.0) / 100.0);
+  }
+  return json.dump();
+}
+
+std::vector<double>
+StatedPatchColourMean(const std::map<std::string, std::string> & metadata, const std::string & source)
+{
+  const auto stated = metadata.find(PatchColourMeanKey);
+  if (stated == metadata.end())
+  {
+    return {};
+  }
+  const auto          json = nlohmann::json::parse(stated->second, nullptr, false);
+  std::vector<double> mean;
+  if (json.is_array() && json.size() == 3)
+  {
+    for (const auto & channel : json)
+    {
+      if (channel.is_number() && channel.get<double>() >= 0.0 && channel.get<double>() <= 255.0)
+      {
+        mean.push_back(channel.get<double>());
+      }
+    }
+  }
+  if (mean.size() != 3)
+  {
+    throw torchcore::ModelFileError("The metadata \"" + std::string(PatchColourMeanKey) + "\" of " + source + " is \"" +
+                                    stated->second +
+                                    "\", not the mean R, G and B of its training patches ([r, g, b], "
+                                    "each in [0, 255]): remove the entry or write it in that form");
+  }
+  return mean;
 }
 
 void

@@ -21,8 +21,10 @@
 #include "itkNoiseSchedule.h"
 #include "itkUNet2D.h"
 
+#include <array>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace itk
 {
@@ -59,6 +61,25 @@ SHA256OfModel(const std::string & path);
  * "/." ignored). */
 std::string
 ModelName(const std::string & path);
+
+/** Metadata key of the mean R, G and B (0-255) of the patches a central model was trained on (a JSON
+ * array of three numbers): how its tiles were normalised shows in their colours, and adaptation
+ * compares its patches' colours with these (AdaptationSettings::MaximumColourDifference). */
+constexpr const char * PatchColourMeanKey = "patch_rgb_mean";
+
+/** Mean of each channel of uint8 patches [N, 3, H, W], in grey levels. */
+std::array<double, 3>
+PatchColourMean(const torch::Tensor & patches);
+
+/** \p mean as the metadata's value: a JSON array, two decimals. */
+std::string
+PatchColourMeanText(const std::array<double, 3> & mean);
+
+/** The patch colour mean \p metadata states, or an empty vector when it states none (a model trained
+ * before it was recorded, or elsewhere); throws ModelFileError naming \p source when the value is not
+ * three numbers in [0, 255]. */
+std::vector<double>
+StatedPatchColourMean(const std::map<std::string, std::string> & metadata, const std::string & source);
 
 /** Writes the single-file format atomically, with `metadata` added to the configs; with
  * `halfPrecision` the floating-point weights are stored as float16 (they load back as float32). */

@@ -212,6 +212,7 @@ PipelineSettings::Parse(const std::string & text, const std::string & baseFolder
   adaptation.Read("lr", c.Adaptation.Training.LearningRate);
   adaptation.Read("cond_dropout", c.Adaptation.Training.ConditionDropout);
   adaptation.Read("gene_dropout", c.Adaptation.Training.GeneDropout);
+  adaptation.Read("max_colour_difference", c.Adaptation.Training.MaximumColourDifference);
   std::string blockList;
   adaptation.Read("blocks", blockList);
   c.Adaptation.Training.Blocks = AdaptationSettings::ParseBlockList(blockList);
@@ -396,6 +397,7 @@ PipelineSettings::ToJSON() const
                          { "lr", Adaptation.Training.LearningRate },
                          { "cond_dropout", Adaptation.Training.ConditionDropout },
                          { "gene_dropout", Adaptation.Training.GeneDropout },
+                         { "max_colour_difference", Adaptation.Training.MaximumColourDifference },
                          { "blocks", BlockList(Adaptation.Training.Blocks) },
                          { "embed_dim", Adaptation.Training.EmbeddingSize },
                          { "seed", Adaptation.Training.Seed },

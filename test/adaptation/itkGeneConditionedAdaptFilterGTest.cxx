@@ -275,4 +275,94 @@ TEST(GeneConditionedAdaptFilter, PreconditionsThrow)
   EXPECT_THROW(again->Update(), ExceptionObject);
 }
 
+TEST(GeneConditionedAdaptFilter, RefusesPatchesOfAnotherColourOrPixelSizeThanTheCentralModels)
+{
+  auto inputs = MakeInputs("adapt-colours");
+  // The training spots (the first 8) alternate (220, 100, 60) and (60, 100, 220): mean 140, 100, 140.
+  // The test spots' patches are black, so a mean over every patch (93.3, 66.7, 93.3) would differ.
+  auto * stack = const_cast<SpotPatchDataset::PatchStackType *>(inputs.dataset->GetPatches());
+  for (unsigned int k = 8; k < 12; ++k)
+  {
+    for (unsigned int y = 0; y < 16; ++y)
+    {
+      for (unsigned int x = 0; x < 16; ++x)
+      {
+        stack->SetPixel({ { x, y, k } }, SpotPatchDataset::PatchStackType::PixelType(static_cast<unsigned char>(0)));
+      }
+    }
+  }
+  const auto centralStating = [&inputs](const std::map<std::string, std::string> & metadata) {
+    const std::string file = (inputs.folder / "stating.safetensors").string();
+    torch::manual_seed(0);
+    diffusion::SaveDiffusionModel(file,
+                                  diffusion::UNet2D(DiffusionTest::TinyConfig()),
+                                  diffusion::NoiseSchedule(diffusion::SchedulerConfig()),
+                                  metadata);
+    auto central = DiffusionModel::New();
+    central->Load(file);
+    return central;
+  };
+  const auto refusal = [](GeneConditionedAdaptFilter * filter) -> std::string {
+    try
+    {
+      filter->Update();
+    }
+    catch (const ExceptionObject & e)
+    {
+      return e.GetDescription();
+    }
+    return "";
+  };
+
+  auto filter = SmallFilter(inputs, "local.safetensors");
+  filter->SetNumberOfSteps(1);
+  filter->SetCentralModel(centralStating({ { "patch_rgb_mean", "[140.0, 100.0, 165.0]" } }));
+  const auto message = refusal(filter);
+  EXPECT_NE(message.find("B differs by 25 grey levels, more than MaximumColourDifference (20)"), std::string::npos)
+    << message;
+  EXPECT_NE(message.find("mean colour (R, G, B) is 140, 100, 140"), std::string::npos) << message;
+  EXPECT_FALSE(std::filesystem::exists(inputs.folder / "local.safetensors"));
+  filter->SetMaximumColourDifference(30.0);
+  EXPECT_EQ(refusal(filter), "");
+  filter->SetMaximumColourDifference(0.0); // no check
+  filter->SetCentralModel(centralStating({ { "patch_rgb_mean", "[20, 200, 30]" } }));
+  EXPECT_EQ(refusal(filter), "");
+  filter->SetMaximumColourDifference(20.0);
+  filter->SetCentralModel(centralStating({ { "patch_rgb_mean", "[141.5, 98, 139]" } }));
+  EXPECT_EQ(refusal(filter), "");
+  filter->SetCentralModel(centralStating({})); // a model that states nothing is not checked
+  EXPECT_EQ(refusal(filter), "");
+  filter->SetMaximumColourDifference(-1.0);
+  EXPECT_NE(refusal(filter).find("MaximumColourDifference must be in [0, 255]"), std::string::npos);
+  filter->SetMaximumColourDifference(20.0);
+
+  // A stated colour that is not three grey levels is refused when the model loads.
+  const std::string malformed = (inputs.folder / "malformed.safetensors").string();
+  diffusion::SaveDiffusionModel(malformed,
+                                diffusion::UNet2D(DiffusionTest::TinyConfig()),
+                                diffusion::NoiseSchedule(diffusion::SchedulerConfig()),
+                                { { "patch_rgb_mean", "[140, 100]" } });
+  auto model = DiffusionModel::New();
+  try
+  {
+    model->Load(malformed);
+    ADD_FAILURE() << "a malformed patch_rgb_mean was accepted";
+  }
+  catch (const ExceptionObject & e)
+  {
+    EXPECT_NE(std::string(e.GetDescription()).find("\"patch_rgb_mean\""), std::string::npos) << e.GetDescription();
+  }
+
+  // The pixel size, where both state it: the patches at 4 um per pixel, the model trained at 2.
+  stack->SetSpacing(4.0);
+  filter->SetCentralModel(centralStating({ { "pixel_size_um", "2.000000" } }));
+  EXPECT_NE(refusal(filter).find("patches are at 4 um per pixel but the central model"), std::string::npos);
+  filter->SetCentralModel(centralStating({ { "pixel_size_um", "4.010000" } })); // within 1 %
+  EXPECT_EQ(refusal(filter), "");
+  stack->SetSpacing(1.0); // ITK's default: nobody stated the patches' pixel size
+  filter->SetCentralModel(centralStating({ { "pixel_size_um", "2.000000" } }));
+  EXPECT_EQ(refusal(filter), "");
+  std::filesystem::remove_all(inputs.folder);
+}
+
 } // namespace

@@ -8,29 +8,24 @@ central model by SHA-256 cannot be rewritten this way (its central model's hash 
 """
 import json
 import os
-import struct
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from set_model_metadata import rewrite  # noqa: E402
 
 
 def main(source, target, assignments):
-    if os.path.exists(target):
-        sys.exit(f"{target} exists; choose a new file name")
-    with open(source, "rb") as f:
-        data = f.read()
-    length = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + length])
-    metadata = header.get("__metadata__", {})
-    if "scheduler_config" not in metadata:
-        sys.exit(f"{source} has no scheduler_config in its metadata")
-    config = json.loads(metadata["scheduler_config"])
-    for assignment in assignments:
-        key, _, value = assignment.partition("=")
-        config[key] = json.loads(value)
-    metadata["scheduler_config"] = json.dumps(config)
-    encoded = json.dumps(header).encode()
-    encoded += b" " * ((8 - len(encoded) % 8) % 8)
-    with open(target, "wb") as f:
-        f.write(struct.pack("<Q", len(encoded)) + encoded + data[8 + length:])
+    def edit(metadata):
+        if "scheduler_config" not in metadata:
+            sys.exit(f"{source} has no scheduler_config in its metadata")
+        config = json.loads(metadata["scheduler_config"])
+        for assignment in assignments:
+            key, _, value = assignment.partition("=")
+            config[key] = json.loads(value)
+        metadata["scheduler_config"] = json.dumps(config)
+        return metadata
+
+    rewrite(source, target, edit)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@
 
 #include "itkCommand.h"
 #include "itkImageRegionIterator.h"
+#include "itkImageRegionIteratorWithIndex.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
@@ -125,6 +126,52 @@ TEST(DiffusionPretrainFilter, TrainsWritesALoadableModelAndItsLossLog)
   auto loaded = itk::DiffusionModel::New();
   loaded->Load((folder / "half.safetensors").string());
   EXPECT_EQ(loaded->GetImageSize(), 16u);
+  std::filesystem::remove_all(folder);
+}
+
+TEST(DiffusionPretrainFilter, RecordsTheMeanColourOfAllItsPatches)
+{
+  const auto folder = itk::DiffusionTest::ScratchFolder("pretrain-filter-colour");
+  // Two inputs of other sizes and three different channels: a mean of the inputs' means, a swapped
+  // channel or a mean over the wrong axis would each record other numbers.
+  std::vector<StackType::Pointer> inputs{ Patches(), Patches() };
+  inputs[1]->SetRegions(StackType::RegionType({ { 0, 0, 0 } }, { { 16, 16, 4 } }));
+  inputs[1]->Allocate();
+  double sum[3] = { 0.0, 0.0, 0.0 };
+  double pixels = 0.0;
+  for (const auto & input : inputs)
+  {
+    itk::ImageRegionIteratorWithIndex<StackType> it(input, input->GetBufferedRegion());
+    for (; !it.IsAtEnd(); ++it)
+    {
+      const auto                   index = it.GetIndex();
+      const auto                   red = static_cast<unsigned char>(7 * index[0] + 3 * index[2]);
+      const auto                   green = static_cast<unsigned char>(200 - 5 * index[1]);
+      const auto                   blue = static_cast<unsigned char>(input == inputs[1] ? 250 : 40);
+      itk::RGBPixel<unsigned char> pixel;
+      pixel.Set(red, green, blue);
+      it.Set(pixel);
+      sum[0] += red;
+      sum[1] += green;
+      sum[2] += blue;
+      pixels += 1.0;
+    }
+  }
+  auto filter = TinyFilter(folder, inputs[0]);
+  filter->AddPatches(inputs[1]);
+  filter->SetNumberOfSteps(1);
+  filter->Update();
+  const auto recorded = filter->GetOutput()->GetPatchColourMean();
+  ASSERT_EQ(recorded.size(), 3u);
+  for (unsigned int c = 0; c < 3; ++c)
+  {
+    EXPECT_NEAR(recorded[c], sum[c] / pixels, 0.005) << "channel " << c; // stored to two decimals
+  }
+  EXPECT_EQ(filter->GetOutput()->GetPixelSize(), 4.0);
+  std::ostringstream printed;
+  filter->GetOutput()->Print(printed);
+  EXPECT_NE(printed.str().find("PixelSize: 4\n"), std::string::npos) << printed.str();
+  EXPECT_EQ(printed.str().find("PatchColourMean: (not stated)"), std::string::npos) << printed.str();
   std::filesystem::remove_all(folder);
 }
 

@@ -88,6 +88,7 @@ TEST(TrainingSettings, DefaultsAreThePapersAndSharedByEveryUser)
   EXPECT_EQ(adaptation.WarmupFraction, 0.03);
   EXPECT_EQ(adaptation.ConditionDropout, 0.1);
   EXPECT_EQ(adaptation.EmaDecay, 0.999);
+  EXPECT_EQ(adaptation.MaximumColourDifference, 20.0); // grey levels; not the paper's: this module's check
   const itk::PretrainingSettings pretraining;
   EXPECT_EQ(pretraining.ImageSize, 0u); // the patches' size
   EXPECT_EQ(pretraining.LearningRate, 1e-4);
@@ -135,6 +136,7 @@ TEST(TrainingSettings, JSONCarriesEveryField)
                                                        [](auto & s) { s.ConditionDropout = 0.2; },
                                                        [](auto & s) { s.GeneDropout = 0.2; },
                                                        [](auto & s) { s.Augment = false; },
+                                                       [](auto & s) { s.MaximumColourDifference = 0.0; },
                                                        [](auto & s) { s.EmbeddingSize = 8; },
                                                        [](auto & s) { s.Blocks = { "mid_block.resnets.0" }; },
                                                        [](auto & s) { s.Seed = 1; },
@@ -176,13 +178,15 @@ TEST(TrainingSettings, ProblemNamesTheSettingAtFault)
                                                   { [](auto & s) { s.Resume = true; }, "CheckpointFileName" },
                                                   { [](auto & s) { s.Device = "tpu"; }, "\"tpu\"" },
                                                   { [](auto & s) { s.Device = "cuda:x"; }, "\"cuda:x\"" } });
-  ExpectRefused<itk::AdaptationSettings>({ { [](auto & s) { s.NumberOfSteps = 0; }, "NumberOfSteps" },
-                                           { [](auto & s) { s.EmbeddingSize = 0; }, "EmbeddingSize" },
-                                           { [](auto & s) { s.WarmupFraction = 1.0; }, "WarmupFraction 1" },
-                                           { [](auto & s) { s.EmaDecay = 1.0; }, "EmaDecay" },
-                                           { [](auto & s) { s.ConditionDropout = 1.0; }, "ConditionDropout" },
-                                           { [](auto & s) { s.Schedule = "step"; }, "\"step\"" },
-                                           { [](auto & s) { s.Device = "gpu"; }, "\"gpu\"" } });
+  ExpectRefused<itk::AdaptationSettings>(
+    { { [](auto & s) { s.NumberOfSteps = 0; }, "NumberOfSteps" },
+      { [](auto & s) { s.EmbeddingSize = 0; }, "EmbeddingSize" },
+      { [](auto & s) { s.WarmupFraction = 1.0; }, "WarmupFraction 1" },
+      { [](auto & s) { s.EmaDecay = 1.0; }, "EmaDecay" },
+      { [](auto & s) { s.ConditionDropout = 1.0; }, "ConditionDropout" },
+      { [](auto & s) { s.Schedule = "step"; }, "\"step\"" },
+      { [](auto & s) { s.MaximumColourDifference = 300.0; }, "MaximumColourDifference" },
+      { [](auto & s) { s.Device = "gpu"; }, "\"gpu\"" } });
   ExpectRefused<itk::PretrainingSettings>({ { [](auto & s) { s.BaseChannels = 12; }, "BaseChannels" },
                                             { [](auto & s) { s.ImageSize = 60; }, "ImageSize 60" },
                                             { [](auto & s) { s.PredictionType = "sample"; }, "\"sample\"" },
