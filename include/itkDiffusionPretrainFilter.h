@@ -104,6 +104,14 @@ public:
   /** A tab-separated training curve, one line per step; empty (the default) for none. */
   itkSetStringMacro(LossLogFileName);
   itkGetStringMacro(LossLogFileName);
+  /** Every SnapshotInterval steps (0, the default: never) the model as it stands (its EMA weights,
+   * with the output's metadata at that step) is written to SnapshotFileName(OutputFileName, step):
+   * to measure samples along a long run, or to keep an earlier model. */
+  itkSetMacro(SnapshotInterval, unsigned int);
+  itkGetConstMacro(SnapshotInterval, unsigned int);
+  /** Where the snapshot of \p step goes: "central.safetensors" gives "central-step-500.safetensors". */
+  static std::string
+  SnapshotFileName(const std::string & outputFileName, unsigned int step);
   /** Write OutputFileName's weights as float16 (half the size; they load back as float32). */
   itkSetMacro(HalfPrecisionOutput, bool);
   itkGetConstMacro(HalfPrecisionOutput, bool);
@@ -184,6 +192,7 @@ private:
   std::string          m_OutputFileName;
   std::string          m_LossLogFileName;
   bool                 m_HalfPrecisionOutput{ false };
+  unsigned int         m_SnapshotInterval{ 0 };
   PretrainingSettings  m_TrainingSettings;
   DataParallelSettings m_DataParallel;
   unsigned int         m_NumberOfTorchThreads{ 0 };

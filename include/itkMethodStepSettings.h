@@ -80,8 +80,10 @@ struct SpatialTranscriptomics_EXPORT PretrainingStepSettings
   DataParallelSettings DataParallel;
   std::string          LossLog;
   bool                 HalfPrecision{ false };
-  unsigned int         Threads{ 0 };
-  bool                 Force{ false };
+  /** Steps between snapshots of the model (DiffusionPretrainFilter::SetSnapshotInterval); 0: none. */
+  unsigned int SnapshotInterval{ 0 };
+  unsigned int Threads{ 0 };
+  bool         Force{ false };
 };
 
 

@@ -413,6 +413,32 @@ DiffusionPretrainFilter::GenerateData()
     {
       trainer.SetDataParallelGroup(group);
     }
+    // What the model file records besides its weights, at the trainer's current step: the physical
+    // size the model draws at, from the patches' spacing (micrometres per pixel), so that adaptation
+    // and sampling can cut patches of the same size, and the patches' mean colour, which tells how
+    // they were normalised (adaptation checks it).
+    const auto colourMean = diffusion::PatchColourMeanText(diffusion::PatchColourMean(allPatches));
+    const auto metadataNow = [&]() {
+      std::map<std::string, std::string> metadata{ { "trainer_options", diffusion::TrainerOptionsToJson(options) },
+                                                   { "steps", std::to_string(trainer.StepCount()) },
+                                                   { diffusion::PatchColourMeanKey, colourMean } };
+      const double pixelSize = static_cast<const PatchStackType *>(this->GetInput(0))->GetSpacing()[0];
+      if (pixelSize > 0.0 && pixelSize != 1.0)
+      {
+        metadata["pixel_size_um"] = std::to_string(pixelSize);
+        metadata["patch_um"] = std::to_string(pixelSize * imageSize);
+      }
+      if (initial != nullptr)
+      {
+        metadata["initial_model"] =
+          initial->GetPath().empty() ? std::string("(in memory)") : diffusion::ModelName(initial->GetPath());
+        if (!initial->GetPath().empty())
+        {
+          metadata["initial_model_sha256"] = diffusion::SHA256OfModel(initial->GetPath());
+        }
+      }
+      return metadata;
+    };
     LossLog log(writer ? m_LossLogFileName : std::string(), trainer.StepCount());
     // A resumed run that had already finished trains no step: there is no loss to report.
     m_FinalLoss = std::numeric_limits<double>::quiet_NaN();
@@ -442,31 +468,17 @@ DiffusionPretrainFilter::GenerateData()
           group->Barrier(); // no rank goes on before the checkpoint of this step is complete
         }
       }
+      if (writer && m_SnapshotInterval > 0 && trainer.StepCount() % m_SnapshotInterval == 0)
+      {
+        diffusion::SaveDiffusionModel(SnapshotFileName(m_OutputFileName, m_CurrentStep),
+                                      trainer.EmaModel(),
+                                      diffusion::NoiseSchedule(scheduler),
+                                      metadataNow(),
+                                      m_HalfPrecisionOutput);
+      }
       this->UpdateProgress(static_cast<float>(trainer.StepCount()) / static_cast<float>(settings.NumberOfSteps));
     }
-    // The physical size the model draws at, from the patches' spacing (micrometres per pixel), so
-    // that adaptation and sampling can cut patches of the same size.
-    // The patches' mean colour too: it tells how they were normalised, which adaptation checks.
-    std::map<std::string, std::string> metadata{
-      { "trainer_options", diffusion::TrainerOptionsToJson(options) },
-      { "steps", std::to_string(trainer.StepCount()) },
-      { diffusion::PatchColourMeanKey, diffusion::PatchColourMeanText(diffusion::PatchColourMean(allPatches)) }
-    };
-    const double pixelSize = static_cast<const PatchStackType *>(this->GetInput(0))->GetSpacing()[0];
-    if (pixelSize > 0.0 && pixelSize != 1.0)
-    {
-      metadata["pixel_size_um"] = std::to_string(pixelSize);
-      metadata["patch_um"] = std::to_string(pixelSize * imageSize);
-    }
-    if (initial != nullptr)
-    {
-      metadata["initial_model"] =
-        initial->GetPath().empty() ? std::string("(in memory)") : diffusion::ModelName(initial->GetPath());
-      if (!initial->GetPath().empty())
-      {
-        metadata["initial_model_sha256"] = diffusion::SHA256OfModel(initial->GetPath());
-      }
-    }
+    const auto metadata = metadataNow();
     if (writer)
     {
       diffusion::SaveDiffusionModel(
@@ -510,6 +522,15 @@ DiffusionPretrainFilter::GenerateData()
   }
 }
 
+std::string
+DiffusionPretrainFilter::SnapshotFileName(const std::string & outputFileName, unsigned int step)
+{
+  const std::filesystem::path output(outputFileName);
+  return (output.parent_path() /
+          (output.stem().string() + "-step-" + std::to_string(step) + output.extension().string()))
+    .string();
+}
+
 void
 DiffusionPretrainFilter::PrintSelf(std::ostream & os, Indent indent) const
 {
@@ -517,6 +538,7 @@ DiffusionPretrainFilter::PrintSelf(std::ostream & os, Indent indent) const
   os << indent << "OutputFileName: " << m_OutputFileName << std::endl;
   os << indent << "LossLogFileName: " << m_LossLogFileName << std::endl;
   os << indent << "HalfPrecisionOutput: " << m_HalfPrecisionOutput << std::endl;
+  os << indent << "SnapshotInterval: " << m_SnapshotInterval << std::endl;
   const auto * initial = this->GetInitialModel();
   os << indent << "InitialModel: " << (initial == nullptr ? std::string("(none: a fresh U-Net)") : initial->GetPath())
      << std::endl;

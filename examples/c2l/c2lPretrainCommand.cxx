@@ -63,6 +63,11 @@ AddPretrainCommand(CLI::App & app)
   command->add_option(
     "--checkpoint-every", options->Training.CheckpointInterval, "Write a checkpoint every N steps (0 = never)");
   command->add_option("--loss-log", options->LossLog, "Write the training curve here (TSV: step, loss, lr, seconds)");
+  command->add_option("--snapshot-every",
+                      options->SnapshotInterval,
+                      "Also write the model every N steps, as OUT-step-N.safetensors (default: never)");
+  command->add_option(
+    "--schedule", options->Training.Schedule, "Learning rate after warm-up: cosine (default) or constant");
   command->add_flag("--half-precision", options->HalfPrecision, "Store the model's weights as float16 (half the size)");
   command->add_flag(
     "--resume", options->Training.Resume, "Continue from the checkpoint (ends as an uninterrupted run would)");

@@ -137,6 +137,11 @@ MethodStepRunner::Pretrain(const PretrainingStepSettings & o)
   {
     FileChecks::RequireWritable(o.LossLog, o.Force || training.Resume);
   }
+  for (unsigned int step = o.SnapshotInterval; writer && o.SnapshotInterval > 0 && step <= training.NumberOfSteps;
+       step += o.SnapshotInterval)
+  {
+    FileChecks::RequireWritable(DiffusionPretrainFilter::SnapshotFileName(o.Output, step), o.Force || training.Resume);
+  }
   if (training.CheckpointFileName.empty())
   {
     training.CheckpointFileName = o.Output + ".checkpoint";
@@ -179,6 +184,7 @@ MethodStepRunner::Pretrain(const PretrainingStepSettings & o)
   filter->SetDataParallel(o.DataParallel);
   filter->SetLossLogFileName(o.LossLog);
   filter->SetHalfPrecisionOutput(o.HalfPrecision);
+  filter->SetSnapshotInterval(o.SnapshotInterval);
   filter->SetNumberOfTorchThreads(o.Threads);
   filter->SetOutputFileName(o.Output);
   Follow(filter, "pretrain");

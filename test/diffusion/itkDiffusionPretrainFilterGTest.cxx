@@ -175,6 +175,59 @@ TEST(DiffusionPretrainFilter, RecordsTheMeanColourOfAllItsPatches)
   std::filesystem::remove_all(folder);
 }
 
+TEST(DiffusionPretrainFilter, WritesSnapshotsOfTheModelAlongTheRun)
+{
+  const auto folder = itk::DiffusionTest::ScratchFolder("pretrain-filter-snapshots");
+  EXPECT_EQ(FilterType::SnapshotFileName("runs/central.safetensors", 500), "runs/central-step-500.safetensors");
+  const auto patches = Patches();
+  // A constant learning rate: the run's first two steps are then those of a two-step run.
+  const auto constantRun = [&](unsigned int steps, const std::string & output) {
+    auto filter = TinyFilter(folder, patches);
+    filter->SetNumberOfSteps(steps);
+    filter->SetSchedule("constant");
+    filter->SetWarmupFraction(0.0);
+    filter->SetOutputFileName((folder / output).string());
+    return filter;
+  };
+  auto run = constantRun(4, "central.safetensors");
+  run->SetSnapshotInterval(2);
+  run->Update();
+  std::ostringstream printed;
+  run->Print(printed);
+  EXPECT_NE(printed.str().find("SnapshotInterval: 2"), std::string::npos);
+  for (const unsigned int step : { 1u, 3u })
+  {
+    EXPECT_FALSE(std::filesystem::exists(folder / ("central-step-" + std::to_string(step) + ".safetensors")));
+  }
+  const auto tensorsOf = [&](const std::string & name) {
+    return itk::torchcore::ReadSafeTensors((folder / name).string());
+  };
+  const auto expectSameWeights = [](const itk::torchcore::SafeTensors & a, const itk::torchcore::SafeTensors & b) {
+    ASSERT_EQ(a.tensors.size(), b.tensors.size());
+    for (const auto & [name, value] : a.tensors)
+    {
+      ASSERT_TRUE(b.Find(name).defined()) << name;
+      EXPECT_TRUE(torch::equal(b.Find(name), value)) << name;
+    }
+  };
+  const auto second = tensorsOf("central-step-2.safetensors");
+  const auto fourth = tensorsOf("central-step-4.safetensors");
+  EXPECT_EQ(second.metadata.at("steps"), "2");
+  EXPECT_EQ(fourth.metadata.at("steps"), "4");
+  EXPECT_EQ(second.metadata.at("patch_rgb_mean"), fourth.metadata.at("patch_rgb_mean"));
+  expectSameWeights(fourth, tensorsOf("central.safetensors")); // the last snapshot is the output
+  constantRun(2, "two.safetensors")->Update();
+  expectSameWeights(second, tensorsOf("two.safetensors")); // the model as it stood at step 2
+  // The snapshots differ: the comparison above can fail.
+  double largest = 0.0;
+  for (const auto & [name, value] : second.tensors)
+  {
+    largest = std::max(largest, (fourth.Find(name) - value).abs().max().item<double>());
+  }
+  EXPECT_GT(largest, 0.0);
+  std::filesystem::remove_all(folder);
+}
+
 TEST(DiffusionPretrainFilter, ContinuesTrainingAnInitialModel)
 {
   const auto folder = itk::DiffusionTest::ScratchFolder("pretrain-filter-initial");
