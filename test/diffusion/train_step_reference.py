@@ -16,13 +16,14 @@ Usage: /usr/bin/python3 train_step_reference.py MODEL.safetensors BATCHES.safete
 MODEL holds the initial weights (diffusers names) and "unet_config" in its metadata. BATCHES holds
 "images.K" (in [-1, 1]), "noise.K" and "timesteps.K" for each step K, and in its metadata "options"
 (JSON: steps, lr, betas, eps, weight_decay, clip, snr_gamma, ema_decay, prediction_type,
-num_train_timesteps, beta_start, beta_end). OUTPUT gets "loss" (one per step), the weights after
-the last step ("model.*") and their EMA ("ema.*").
+num_train_timesteps, beta_start, beta_end). OUTPUT gets "loss" (one per step), "seconds" (each step's
+wall time), the weights after the last step ("model.*") and their EMA ("ema.*").
 """
 import copy
 import json
 import os
 import sys
+import time
 
 import torch
 import torch.nn.functional as F
@@ -57,8 +58,9 @@ def main(model_path, batches_path, output_path):
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=options["lr"], betas=tuple(options["betas"]),
                                   eps=options["eps"], weight_decay=options["weight_decay"])
-    losses = []
+    losses, seconds = [], []
     for step in range(options["steps"]):
+        start = time.perf_counter()
         x0 = tensors["images.%d" % step]
         noise = tensors["noise.%d" % step]
         t = tensors["timesteps.%d" % step]
@@ -88,8 +90,9 @@ def main(model_path, batches_path, output_path):
             for average, parameter in zip(ema.parameters(), model.parameters()):
                 average.sub_((1 - decay) * (average - parameter))
         losses.append(loss.item())
+        seconds.append(time.perf_counter() - start)
 
-    out = {"loss": torch.tensor(losses, dtype=torch.float64)}
+    out = {"loss": torch.tensor(losses, dtype=torch.float64), "seconds": torch.tensor(seconds, dtype=torch.float64)}
     out.update({"model." + name: value.detach() for name, value in model.state_dict().items()})
     out.update({"ema." + name: value.detach() for name, value in ema.state_dict().items()})
     write_safetensors(output_path, out)
