@@ -10,9 +10,9 @@
 # Sizes are set by the environment; the defaults are the run reported in Documentation/CentralModel.md.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-build="${1:-$here/../../build}"
+build="$(realpath "${1:-$here/../../build}")"
 work="${2:-$build/central-pretraining}"
-data="${SpatialTranscriptomics_SHARED_DATA_DIR:-$here/../../../shared/data}"
+data="$(realpath "${SpatialTranscriptomics_SHARED_DATA_DIR:-$here/../../../shared/data}")"
 c2l="$build/examples/c2l/c2l"
 measures="$build/test/benchmarks/CentralModelMeasures"
 STEPS="${STEPS:-5500}"
@@ -21,11 +21,7 @@ SAMPLE_STEPS="${SAMPLE_STEPS:-50}"
 export OMP_WAIT_POLICY=passive
 mkdir -p "$work" && cd "$work"
 
-for part in training heldout; do
-  [ -f "tiles_$part.h5" ] || "$c2l" extract --slide "$data/her2st-C2/images/C2_5714_HE_BT_C2.jpg" --pixel-size 0.69 \
-    --tiles 100000 --patch-um 64 --patch-px 32 --normalize macenko --target "$data/stain-golden/target_image.png" \
-    --holdout-blocks 4 --part "$part" --seed 0 --out "tiles_$part.h5"
-done
+bash "$here/extract_her2st_tiles.sh" "$c2l" "$data" .
 
 if [ ! -f central.safetensors ]; then
   resume=(); [ -f central.safetensors.checkpoint ] && resume=(--resume)

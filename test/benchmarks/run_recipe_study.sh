@@ -31,11 +31,7 @@ settings=("$@")
 [ ${#settings[@]} -gt 0 ] || settings=(base lr2e-4 v-prediction no-min-snr batch16 ema0.9999 width64)
 mkdir -p "$work" && cd "$work"
 
-for part in training heldout; do
-  [ -f "tiles_$part.h5" ] || "$c2l" extract --slide "$data/her2st-C2/images/C2_5714_HE_BT_C2.jpg" --pixel-size 0.69 \
-    --tiles 100000 --patch-um 64 --patch-px 32 --normalize macenko --target "$data/stain-golden/target_image.png" \
-    --holdout-blocks 4 --part "$part" --seed 0 --out "tiles_$part.h5"
-done
+bash "$here/extract_her2st_tiles.sh" "$c2l" "$data" .
 
 [ -f recipe-study.tsv ] || printf 'setting\tstep\tseconds\tclassifier_auc\tnuclei_pct\tgradient_pct\n' > recipe-study.tsv
 for setting in "${settings[@]}"; do

@@ -29,8 +29,8 @@
 #include "itkDiffusionModelFile.h"
 #include "itkDiffusionTrainer.h"
 #include "itkSafeTensors.h"
+#include "itkTrainStepReferenceOptions.h"
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -97,20 +97,7 @@ main(int argc, char * argv[])
         std::cerr << "step " << step + 1 << " loss " << losses.back() << std::endl;
       }
     }
-    batches.metadata["options"] = nlohmann::json{
-      { "steps", steps },
-      { "lr", options.learningRate },
-      { "betas", { options.adamBeta1, options.adamBeta2 } },
-      { "eps", options.adamEpsilon },
-      { "weight_decay", options.weightDecay },
-      { "clip", options.gradientClip },
-      { "snr_gamma", options.snrGamma },
-      { "ema_decay", options.emaDecay },
-      { "prediction_type", scheduler.predictionType },
-      { "num_train_timesteps", scheduler.numTrainTimesteps },
-      { "beta_start", scheduler.betaStart },
-      { "beta_end", scheduler.betaEnd }
-    }.dump();
+    batches.metadata["options"] = DiffusionTest::TrainStepReferenceOptions(options, scheduler, steps);
     torchcore::WriteSafeTensors((out / "batches.safetensors").string(), batches);
 
     torchcore::SafeTensors result;

@@ -24,9 +24,9 @@
 #include "itkDiffusionTestUtilities.h"
 #include "itkDiffusionTrainer.h"
 #include "itkSafeTensors.h"
+#include "itkTrainStepReferenceOptions.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "gtest/gtest.h"
@@ -90,20 +90,7 @@ CompareWithDiffusers(const std::string & prediction, double snrGamma)
     batchFile.tensors.emplace_back("timesteps." + std::to_string(step), batch.timesteps);
     batches.push_back(batch);
   }
-  batchFile.metadata["options"] = nlohmann::json{
-    { "steps", steps },
-    { "lr", options.learningRate },
-    { "betas", { options.adamBeta1, options.adamBeta2 } },
-    { "eps", options.adamEpsilon },
-    { "weight_decay", options.weightDecay },
-    { "clip", options.gradientClip },
-    { "snr_gamma", options.snrGamma },
-    { "ema_decay", options.emaDecay },
-    { "prediction_type", prediction },
-    { "num_train_timesteps", scheduler.numTrainTimesteps },
-    { "beta_start", scheduler.betaStart },
-    { "beta_end", scheduler.betaEnd }
-  }.dump();
+  batchFile.metadata["options"] = itk::DiffusionTest::TrainStepReferenceOptions(options, scheduler, steps);
   itk::torchcore::WriteSafeTensors((folder / "batches.safetensors").string(), batchFile);
   const std::string command = std::string(DIFFUSION_PYTHON) + " " + DIFFUSION_TRAIN_STEP_SCRIPT + " " +
                               (folder / "initial.safetensors").string() + " " +
