@@ -180,6 +180,10 @@ GeneConditionedAdaptFilter::VerifyPatchColours() const
   {
     rows.push_back(static_cast<std::int64_t>(spot));
   }
+  if (rows.empty())
+  {
+    return; // GenerateData refuses a dataset without training spots
+  }
   const auto * bytes = reinterpret_cast<const std::uint8_t *>(dataset->GetPatches()->GetBufferPointer());
   const auto   all = torch::from_blob(
     const_cast<std::uint8_t *>(bytes),

@@ -29,6 +29,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
+#include <stdexcept>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -200,8 +202,24 @@ ModelName(const std::string & path)
 std::array<double, 3>
 PatchColourMean(const torch::Tensor & patches)
 {
-  const auto means = patches.to(torch::kFloat64).mean({ 0, 2, 3 });
-  return { means[0].item<double>(), means[1].item<double>(), means[2].item<double>() };
+  if (patches.scalar_type() != torch::kUInt8 || patches.dim() != 4 || patches.size(1) != 3 || patches.numel() == 0)
+  {
+    throw std::invalid_argument("PatchColourMean takes uint8 RGB patches [N, 3, H, W]");
+  }
+  // Exact integer sums over the bytes: no floating-point copy of a corpus that may not fit twice.
+  const auto                   contiguous = patches.cpu().contiguous();
+  const std::uint8_t *         byte = contiguous.data_ptr<std::uint8_t>();
+  const std::int64_t           plane = patches.size(2) * patches.size(3);
+  std::array<std::uint64_t, 3> sums{ 0, 0, 0 };
+  for (std::int64_t n = 0; n < patches.size(0); ++n)
+  {
+    for (std::size_t c = 0; c < 3; ++c, byte += plane)
+    {
+      sums[c] = std::accumulate(byte, byte + plane, sums[c]);
+    }
+  }
+  const double pixels = static_cast<double>(patches.size(0) * plane);
+  return { sums[0] / pixels, sums[1] / pixels, sums[2] / pixels };
 }
 
 std::string

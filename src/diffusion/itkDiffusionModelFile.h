@@ -67,7 +67,8 @@ ModelName(const std::string & path);
  * compares its patches' colours with these (AdaptationSettings::MaximumColourDifference). */
 constexpr const char * PatchColourMeanKey = "patch_rgb_mean";
 
-/** Mean of each channel of uint8 patches [N, 3, H, W], in grey levels. */
+/** Mean of each channel of uint8 patches [N, 3, H, W] (N > 0), in grey levels; std::invalid_argument
+ * for anything else. */
 std::array<double, 3>
 PatchColourMean(const torch::Tensor & patches);
 
