@@ -249,6 +249,12 @@ TEST(TrainingSettings, PipelineSettingsRefuseWhatTheStepWould)
   EXPECT_EQ(read.Adaptation.Training.Blocks, (std::vector<std::string>{ "a", "b" }));
   EXPECT_EQ(read.Adaptation.Training.LearningRate, 2e-4);
   EXPECT_EQ(read.Regressor.Training, itk::RegressorTrainingSettings());
+  const auto colour = itk::PipelineSettings::Read(configFor(R"("adaptation": {"max_colour_difference": 35})"));
+  EXPECT_EQ(colour.Adaptation.Training.MaximumColourDifference, 35.0);
+  EXPECT_EQ(itk::PipelineSettings::Parse(colour.ToJSON(), folder.string()).Adaptation.Training,
+            colour.Adaptation.Training);
+  EXPECT_NE(refusal(R"("adaptation": {"max_colour_difference": -2})").find("MaximumColourDifference"),
+            std::string::npos);
 
   // The imputation section: read, written back, and refused where it cannot work.
   EXPECT_TRUE(read.Imputation.Enabled);
