@@ -64,10 +64,12 @@ struct AdaptationSettings
   double GeneDropout{ 0.0 };
   /** Random horizontal flips and 90-degree turns (histology has no orientation). */
   bool Augment{ true };
-  /** Largest difference, in grey levels (0-255), between the mean R, G or B of the training patches and
-   * of the patches the central model was trained on, where its file records them; more is refused
-   * (the patches were stain-normalised otherwise than the model's tiles). 0: no check. */
-  double MaximumColourDifference{ 20.0 };
+  /** Refuse training patches whose mean R, G or B differs by more than this many grey levels (0-255)
+   * from the mean of the patches the central model was trained on, where its file records it: for
+   * pipelines that know their patches were normalised as the model's tiles were. 0 (default): no
+   * refusal (tissue composition moves the mean too); the filter still measures the difference and
+   * warns above 20 levels. */
+  double MaximumColourDifference{ 0.0 };
   /** Size of the expression embedding the FiLM maps read. */
   unsigned int EmbeddingSize{ 64 };
   /** The U-Net's ResNet blocks to modulate, by parameter prefix ("mid_block.resnets.0", ...); empty: all. */

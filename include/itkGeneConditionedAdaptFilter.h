@@ -25,6 +25,7 @@
 #include "itkSpotPatchDataset.h"
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -43,9 +44,10 @@ namespace itk
  * gradient accumulation 8, warm-up over 3 %, EMA 0.999, min-SNR 5).
  *
  * The patches must be those the central model draws: of its size, at its pixel size when both state one,
- * and of its training patches' colours when it records them (DiffusionModel::GetPatchColourMean): a mean
- * R, G or B more than MaximumColourDifference grey levels away (default 20) means the patches were
- * stain-normalised otherwise than its tiles, and is refused.
+ * and of much the colours of its training patches when it records them (DiffusionModel::GetPatchColourMean):
+ * the largest difference of the mean R, G or B is measured (GetColourDifference); above 20 grey levels
+ * the filter warns (patches stain-normalised otherwise than the model's tiles, or tissue of another
+ * composition), and above MaximumColourDifference, when set, it refuses.
  *
  * The output is the local model, also written to OutputFileName: the adapter's EMA weights, the
  * dataset's gene preprocessing, and the central model embedded or referenced by its SHA-256.
@@ -109,7 +111,7 @@ public:
   /** Probability of zeroing each gene of a condition (augmentation). */
   itkTrainingSettingMacro(GeneDropout, double);
   itkTrainingSettingMacro(Augment, bool);
-  /** Largest difference, in grey levels, between the training patches' and the central model's mean colour. */
+  /** Refuse training patches whose mean colour differs from the central model's by more grey levels (0: never). */
   itkTrainingSettingMacro(MaximumColourDifference, double);
   itkBooleanMacro(Augment);
   itkTrainingSettingMacro(EmbeddingSize, unsigned int);
@@ -137,6 +139,11 @@ public:
   itkGetConstMacro(CurrentStep, unsigned int);
   /** After an update: the training spots used. */
   itkGetConstMacro(NumberOfTrainingSpots, SizeValueType);
+  /** After Update: the largest difference in grey levels between the mean R, G or B of the training
+   * patches and of the central model's training patches (NaN when the model does not record them).
+   * Above ColourDifferenceWarningLevel the filter warns. */
+  itkGetConstMacro(ColourDifference, double);
+  static constexpr double ColourDifferenceWarningLevel = 20.0;
 
 protected:
   GeneConditionedAdaptFilter();
@@ -153,10 +160,11 @@ protected:
   PrintSelf(std::ostream & os, Indent indent) const override;
 
 private:
-  /** Refuses training patches whose mean colour differs from the central model's training patches'
-   * by more than MaximumColourDifference in a channel. */
-  void
-  VerifyPatchColours() const;
+  /** The largest difference, over R, G and B, between the training patches' mean and the central
+   * model's training patches' mean, with both means described in \p description; NaN when the model
+   * states no mean or the dataset has no training spot. */
+  double
+  ColourDifference(std::string & description) const;
 
   std::string        m_OutputFileName;
   bool               m_EmbedCentralModel{ false };
@@ -166,6 +174,7 @@ private:
   unsigned int       m_StepsTrained{ 0 };
   unsigned int       m_CurrentStep{ 0 };
   SizeValueType      m_NumberOfTrainingSpots{ 0 };
+  double             m_ColourDifference{ std::numeric_limits<double>::quiet_NaN() };
 };
 
 } // end namespace itk

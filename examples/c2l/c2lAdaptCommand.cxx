@@ -53,7 +53,7 @@ AddAdaptCommand(CLI::App & app)
     ->add_option("--max-colour-difference",
                  o->Training.MaximumColourDifference,
                  "Refuse patches whose mean R, G or B differs from the central model's training patches' by more "
-                 "grey levels (default 20; 0: no check)")
+                 "grey levels (default 0: never; the difference is reported either way)")
     ->check(CLI::Range(0.0, 255.0));
   command->add_option("--embed-dim", o->Training.EmbeddingSize, "Gene embedding size (default 64)")
     ->check(CLI::PositiveNumber);

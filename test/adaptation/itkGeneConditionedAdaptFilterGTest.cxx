@@ -30,6 +30,7 @@
 
 #include "gtest/gtest.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -317,6 +318,14 @@ TEST(GeneConditionedAdaptFilter, RefusesPatchesOfAnotherColourOrPixelSizeThanThe
   auto filter = SmallFilter(inputs, "local.safetensors");
   filter->SetNumberOfSteps(1);
   filter->SetCentralModel(centralStating({ { "patch_rgb_mean", "[140.0, 100.0, 165.0]" } }));
+  // By default the difference is measured (and warned about), not refused: tissue composition moves it too.
+  EXPECT_EQ(refusal(filter), "");
+  EXPECT_EQ(filter->GetColourDifference(), 25.0);
+  std::ostringstream printed;
+  filter->Print(printed);
+  EXPECT_NE(printed.str().find("ColourDifference: 25"), std::string::npos);
+  std::filesystem::remove(inputs.folder / "local.safetensors");
+  filter->SetMaximumColourDifference(20.0);
   const auto message = refusal(filter);
   EXPECT_NE(message.find("B differs by 25 grey levels, more than MaximumColourDifference (20)"), std::string::npos)
     << message;
@@ -324,14 +333,13 @@ TEST(GeneConditionedAdaptFilter, RefusesPatchesOfAnotherColourOrPixelSizeThanThe
   EXPECT_FALSE(std::filesystem::exists(inputs.folder / "local.safetensors"));
   filter->SetMaximumColourDifference(30.0);
   EXPECT_EQ(refusal(filter), "");
-  filter->SetMaximumColourDifference(0.0); // no check
-  filter->SetCentralModel(centralStating({ { "patch_rgb_mean", "[20, 200, 30]" } }));
-  EXPECT_EQ(refusal(filter), "");
   filter->SetMaximumColourDifference(20.0);
   filter->SetCentralModel(centralStating({ { "patch_rgb_mean", "[141.5, 98, 139]" } }));
   EXPECT_EQ(refusal(filter), "");
+  EXPECT_EQ(filter->GetColourDifference(), 2.0);
   filter->SetCentralModel(centralStating({})); // a model that states nothing is not checked
   EXPECT_EQ(refusal(filter), "");
+  EXPECT_TRUE(std::isnan(filter->GetColourDifference()));
   filter->SetMaximumColourDifference(-1.0);
   EXPECT_NE(refusal(filter).find("MaximumColourDifference must be in [0, 255]"), std::string::npos);
   filter->SetMaximumColourDifference(20.0);

@@ -88,7 +88,7 @@ TEST(TrainingSettings, DefaultsAreThePapersAndSharedByEveryUser)
   EXPECT_EQ(adaptation.WarmupFraction, 0.03);
   EXPECT_EQ(adaptation.ConditionDropout, 0.1);
   EXPECT_EQ(adaptation.EmaDecay, 0.999);
-  EXPECT_EQ(adaptation.MaximumColourDifference, 20.0); // grey levels; not the paper's: this module's check
+  EXPECT_EQ(adaptation.MaximumColourDifference, 0.0); // not the paper's: this module's check, off by default
   const itk::PretrainingSettings pretraining;
   EXPECT_EQ(pretraining.ImageSize, 0u); // the patches' size
   EXPECT_EQ(pretraining.LearningRate, 1e-4);
@@ -136,7 +136,7 @@ TEST(TrainingSettings, JSONCarriesEveryField)
                                                        [](auto & s) { s.ConditionDropout = 0.2; },
                                                        [](auto & s) { s.GeneDropout = 0.2; },
                                                        [](auto & s) { s.Augment = false; },
-                                                       [](auto & s) { s.MaximumColourDifference = 0.0; },
+                                                       [](auto & s) { s.MaximumColourDifference = 20.0; },
                                                        [](auto & s) { s.EmbeddingSize = 8; },
                                                        [](auto & s) { s.Blocks = { "mid_block.resnets.0" }; },
                                                        [](auto & s) { s.Seed = 1; },
