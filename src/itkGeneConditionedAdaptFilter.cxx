@@ -224,20 +224,20 @@ GeneConditionedAdaptFilter::GenerateData()
     itkExceptionMacro(<< "The dataset has no training spot to adapt on");
   }
   m_NumberOfTrainingSpots = training.size();
-  std::string description;
-  m_ColourDifference = this->ColourDifference(description);
-  if (m_ColourDifference > ColourDifferenceWarningLevel)
-  {
-    itkWarningMacro(<< description
-                    << ". If the patches were normalised otherwise than the model's tiles, the synthetic "
-                       "pairs will carry the model's colours: extract them with its stain normalisation and target. "
-                       "A different tissue composition alone also moves the mean.");
-  }
   const auto size = dataset->GetPatches()->GetLargestPossibleRegion().GetSize();
   const auto side = static_cast<std::int64_t>(size[0]);
   const auto genes = static_cast<std::int64_t>(spots.GetPreprocessing().Genes.size());
   try
   {
+    std::string description;
+    m_ColourDifference = this->ColourDifference(description);
+    if (m_ColourDifference > ColourDifferenceWarningLevel)
+    {
+      itkWarningMacro(<< description
+                      << ". If the patches were normalised otherwise than the model's tiles, the synthetic "
+                         "pairs will carry the model's colours: extract them with its stain normalisation and target. "
+                         "A different tissue composition alone also moves the mean.");
+    }
     torchcore::SetTorchThreads(static_cast<int>(m_NumberOfTorchThreads));
     const auto & settings = m_TrainingSettings;
     const auto   device = torchcore::ResolveDevice(settings.Device);
