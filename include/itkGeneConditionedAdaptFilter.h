@@ -43,9 +43,10 @@ namespace itk
  * dropout so that classifier-free guidance works. Defaults follow the paper (10,000 steps, batch 32,
  * gradient accumulation 8, warm-up over 3 %, EMA 0.999, min-SNR 5).
  *
- * The patches must be those the central model draws: of its size, at its pixel size when both state one,
- * and of much the colours of its training patches when it records them (DiffusionModel::GetPatchColourMean):
- * the largest difference of the mean R, G or B is measured (GetColourDifference); above 20 grey levels
+ * The patches must be those the central model draws: of its size, and at its pixel size when both state
+ * one. Their colours are compared with its training patches' where the model records them
+ * (DiffusionModel::GetPatchColourMean): the largest difference of the mean R, G or B is measured
+ * (GetColourDifference); above ColourDifferenceWarningLevel (20 grey levels)
  * the filter warns (patches stain-normalised otherwise than the model's tiles, or tissue of another
  * composition), and above MaximumColourDifference, when set, it refuses.
  *
