@@ -65,7 +65,8 @@ struct SpatialTranscriptomics_EXPORT PipelineSettings
 
   /** Patch extraction, preprocessing and the split (fraction = spots for adaptation and training). */
   ExtractionStepSettings Extraction;
-  /** A given central model, or pretraining on the slide's unlabeled tissue tiles. */
+  /** A given central model, or pretraining on the slide's unlabeled tissue tiles: from a fresh
+   * U-Net, or continuing the model Pretraining.InitialModel names (the config's pretraining.init). */
   std::string             CentralModel;
   unsigned int            Tiles{ 2000 };
   PretrainingStepSettings Pretraining;

@@ -100,6 +100,21 @@ LineChart(const std::string & output, const std::string & title, const std::stri
            { "y_label", yLabel },    { "series", series } };
 }
 
+/** Where the study's shared central model comes from, in the report's words. */
+std::string
+CentralModelOrigin(const itk::PipelineSettings & config)
+{
+  if (!config.CentralModel.empty())
+  {
+    return "(" + config.CentralModel + ")";
+  }
+  if (!config.Pretraining.InitialModel.empty())
+  {
+    return "(" + config.Pretraining.InitialModel + ", continued once, by the first run, on unlabeled tissue tiles)";
+  }
+  return "(pretrained once, by the first run, on unlabeled tissue tiles)";
+}
+
 std::string
 WriteStudyReport(const itk::PipelineSettings & config, const fs::path & folder,
                  const std::vector<itk::FractionStudyRun> & runs)
@@ -129,9 +144,7 @@ WriteStudyReport(const itk::PipelineSettings & config, const fs::path & folder,
     ". The whole pipeline ran once per sampling fraction: that share of the spots (drawn with the "
     "extraction seed) was used for adaptation and regressor training, the other spots are that run's test "
     "spots, so each row is measured on its own held-out spots. The central model is shared by every run " +
-    (config.CentralModel.empty() ? std::string("(pretrained once, by the first run, on unlabeled tissue tiles)")
-                                 : "(" + config.CentralModel + ")") +
-    ". Errors are on the preprocessed scale (library size normalisation and log1p).");
+    CentralModelOrigin(config) + ". Errors are on the preprocessed scale (library size normalisation and log1p).");
   if (!renderProblem.empty())
   {
     document.AddParagraph("**The figures could not be rendered**: " + renderProblem +

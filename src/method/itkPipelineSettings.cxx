@@ -189,6 +189,7 @@ PipelineSettings::Parse(const std::string & text, const std::string & baseFolder
   const json pretrainingObject = top.Object("pretraining");
   Section    pretraining(pretrainingObject, "pretraining");
   pretraining.Read("tiles", c.Tiles);
+  pretraining.Read("init", c.Pretraining.InitialModel);
   pretraining.Read("base_channels", c.Pretraining.Training.BaseChannels);
   pretraining.Read("scales", c.Pretraining.Training.NumberOfScales);
   pretraining.Read("layers_per_block", c.Pretraining.Training.LayersPerBlock);
@@ -269,6 +270,7 @@ PipelineSettings::Parse(const std::string & text, const std::string & baseFolder
   c.Spots = Resolve(c.Spots, baseFolder);
   c.Output = Resolve(c.Output, baseFolder);
   c.CentralModel = Resolve(c.CentralModel, baseFolder);
+  c.Pretraining.InitialModel = Resolve(c.Pretraining.InitialModel, baseFolder);
   c.Extraction.Target = Resolve(c.Extraction.Target, baseFolder);
   c.Extraction.TargetParameters = Resolve(c.Extraction.TargetParameters, baseFolder);
   c.Regressor.Training.BackboneFileName = Resolve(c.Regressor.Training.BackboneFileName, baseFolder);
@@ -299,6 +301,14 @@ PipelineSettings::Validate() const
   RequireExisting(Slide, "slide");
   RequireExisting(Spots, "spots");
   RequireExisting(CentralModel, "central_model");
+  RequireExisting(Pretraining.InitialModel, "pretraining.init");
+  if (!CentralModel.empty() && !Pretraining.InitialModel.empty())
+  {
+    itkGenericExceptionMacro(
+      << "Both central_model and pretraining.init are set: central_model adapts that model as it "
+         "is (no pretraining), pretraining.init continues it on the slide's tiles first; "
+         "keep one");
+  }
   RequireExisting(Extraction.Target, "extraction.target");
   RequireExisting(Extraction.TargetParameters, "extraction.target_params");
   RequireExisting(Regressor.Training.BackboneFileName, "regressor.backbone");
@@ -378,6 +388,7 @@ PipelineSettings::ToJSON() const
                          { "seed", Extraction.Seed },
                          { "skip_partial", Extraction.SkipPartial } };
   root["pretraining"] = { { "tiles", Tiles },
+                          { "init", Pretraining.InitialModel },
                           { "base_channels", Pretraining.Training.BaseChannels },
                           { "scales", Pretraining.Training.NumberOfScales },
                           { "layers_per_block", Pretraining.Training.LayersPerBlock },

@@ -127,6 +127,7 @@ SamplingFractionStudy::Update()
     {
       // Pretraining sees the slide's unlabeled tiles, never the split: one central model serves all.
       run.CentralModel = (folder / FolderName(m_Fractions.front()) / "central.safetensors").string();
+      run.Pretraining.InitialModel.clear(); // that model was continued from it already
     }
     m_Pipeline->SetSettings(run);
     m_Pipeline->SetForce(m_Force);

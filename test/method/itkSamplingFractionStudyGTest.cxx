@@ -83,6 +83,31 @@ TEST_F(SamplingFractionStudy, RunsEachFractionAndSharesTheCentralModel)
   EXPECT_EQ(results[1]["regressors"][0]["label"], study->GetRuns()[1].Results.Regressors[0].Label);
 }
 
+TEST_F(SamplingFractionStudy, AGivenInitialModelIsContinuedOnceForAllRuns)
+{
+  auto first = TinySettings();
+  first.Output = Path("first");
+  auto study = itk::SamplingFractionStudy::New();
+  study->SetSettings(first);
+  study->SetFractions({ 0.25 });
+  study->Update();
+
+  // Continuing that model: the first run continues it on the tiles, the second adapts the result
+  // (a run given both central_model and pretraining.init would be refused).
+  auto settings = TinySettings();
+  settings.Output = Path("study");
+  settings.Pretraining.InitialModel = Path("first/fraction-25/central.safetensors");
+  study->SetSettings(settings);
+  study->SetFractions({ 0.25, 0.5 });
+  study->Update();
+  ASSERT_EQ(study->GetRuns().size(), 2u);
+  EXPECT_TRUE(fs::exists(Path("study/fraction-25/central.safetensors")));
+  EXPECT_FALSE(fs::exists(Path("study/fraction-50/central.safetensors")));
+  const auto secondRun = itk::PipelineSettings::Read(Path("study/fraction-50/pipeline.json"));
+  EXPECT_EQ(secondRun.CentralModel, Path("study/fraction-25/central.safetensors"));
+  EXPECT_TRUE(secondRun.Pretraining.InitialModel.empty());
+}
+
 TEST_F(SamplingFractionStudy, RefusesFractionsThatCannotWork)
 {
   auto settings = TinySettings();

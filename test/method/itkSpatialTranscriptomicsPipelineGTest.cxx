@@ -16,6 +16,7 @@
  *
  *=========================================================================*/
 
+#include "itkDiffusionModel.h"
 #include "itkResultsFolderLock.h"
 #include "itkSpatialTranscriptomicsPipeline.h"
 
@@ -121,6 +122,25 @@ TEST_F(SpatialTranscriptomicsPipeline, OtherSettingsNeedForceAndRerunOnlyFromWha
   EXPECT_NE(m_Messages.find("[adapt] finished in an earlier run: kept"), std::string::npos) << m_Messages;
   EXPECT_NE(m_Messages.find("[regress-real]\n"), std::string::npos) << m_Messages;
   EXPECT_EQ(pipeline->GetNumberOfStagesRun(), 6u); // the three regressors, the two fold regressors, the evaluation
+}
+
+TEST_F(SpatialTranscriptomicsPipeline, PretrainingContinuesTheModelItIsGiven)
+{
+  Observed(TinySettings())->Update();
+  const std::string given = Path("given.safetensors");
+  fs::copy_file(Path("run/central.safetensors"), given);
+  auto settings = TinySettings();
+  settings.Output = Path("continued");
+  settings.Pretraining.InitialModel = given;
+  settings.Pretraining.Training.BaseChannels = 16; // not used: the given model's U-Net (8 channels) is kept
+  Observed(settings)->Update();
+  EXPECT_NE(m_Messages.find("starting from " + given), std::string::npos) << m_Messages;
+
+  auto continued = itk::DiffusionModel::New();
+  continued->Load(Path("continued/central.safetensors"));
+  auto initial = itk::DiffusionModel::New();
+  initial->Load(given);
+  EXPECT_EQ(continued->GetUNetConfiguration(), initial->GetUNetConfiguration());
 }
 
 TEST_F(SpatialTranscriptomicsPipeline, AnAbortStopsTheRunAndUpdateResumesIt)

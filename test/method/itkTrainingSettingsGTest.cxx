@@ -256,6 +256,18 @@ TEST(TrainingSettings, PipelineSettingsRefuseWhatTheStepWould)
   EXPECT_NE(refusal(R"("adaptation": {"max_colour_difference": -2})").find("MaximumColourDifference"),
             std::string::npos);
 
+  // pretraining.init: relative to the config's folder, written back, refused when missing or when
+  // central_model is given too (that one skips pretraining).
+  std::ofstream((folder / "given.safetensors").string()) << "x";
+  const auto init = itk::PipelineSettings::Read(configFor(R"("pretraining": {"init": "given.safetensors"})"));
+  EXPECT_EQ(init.Pretraining.InitialModel, (folder / "given.safetensors").string());
+  EXPECT_EQ(itk::PipelineSettings::Parse(init.ToJSON(), "/elsewhere").Pretraining.InitialModel,
+            init.Pretraining.InitialModel);
+  EXPECT_NE(refusal(R"("pretraining": {"init": "missing.safetensors"})").find("pretraining.init"), std::string::npos);
+  EXPECT_NE(
+    refusal(R"("central_model": "given.safetensors", "pretraining": {"init": "given.safetensors"})").find("keep one"),
+    std::string::npos);
+
   // The imputation section: read, written back, and refused where it cannot work.
   EXPECT_TRUE(read.Imputation.Enabled);
   EXPECT_EQ(read.Imputation.Folds, 4u);
