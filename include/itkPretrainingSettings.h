@@ -74,6 +74,16 @@ struct PretrainingSettings
   /** "cpu", "cuda" or "cuda:N". */
   std::string Device{ "cpu" };
 
+  /** The paper's settings, for GPUs: the defaults above. */
+  static PretrainingSettings
+  PaperRecipe();
+  /** The recipe measured on a 2-core CPU, with which the committed central model was trained
+   * (Documentation/CentralModel.md, "A recipe for the CPU"): a 3-scale U-Net of 32 base channels
+   * with one ResNet per scale, 5,500 steps of batch 32 at 5e-4 after a 2 % warm-up, then cosine;
+   * the rest as the paper's. */
+  static PretrainingSettings
+  CPURecipe();
+
   /** What is wrong with these settings and what to do about it, or "" when they are valid. Checks
    * values only, not files. */
   std::string

@@ -32,8 +32,22 @@ namespace c2l
 void
 AddPretrainCommand(CLI::App & app)
 {
-  auto   options = std::make_shared<itk::PretrainingStepSettings>();
+  auto options = std::make_shared<itk::PretrainingStepSettings>();
+  options->Training = itk::PretrainingSettings::CPURecipe();
   auto * command = app.add_subcommand("pretrain", DescriptionOf("pretrain"));
+  // Defined first: CLI11 applies options in the order they are defined, so the recipe is set before
+  // the options below change single settings of it.
+  command
+    ->add_option_function<std::string>(
+      "--recipe",
+      [options](const std::string & recipe) {
+        options->Training =
+          recipe == "paper" ? itk::PretrainingSettings::PaperRecipe() : itk::PretrainingSettings::CPURecipe();
+      },
+      "Starting settings, which the options below change: cpu (default; measured on 2 CPU cores: width 32, "
+      "3 scales, 1 ResNet per scale, 5500 steps of batch 32 at lr 5e-4, warm-up 0.02) or paper (for GPUs: width "
+      "64, 4 scales, 2 ResNets per scale, 1000 steps of batch 16 at lr 1e-4, warm-up 0.03)")
+    ->check(CLI::IsMember({ "cpu", "paper" }));
   command
     ->add_option("--data", options->Data, "Patch datasets (.h5, as written by c2l extract, or HEST-1k patch files)")
     ->required();
@@ -43,18 +57,22 @@ AddPretrainCommand(CLI::App & app)
                       "Continue training this central model (its U-Net and schedule; the --base-channels, --scales "
                       "and --layers-per-block options are then not used)");
   command->add_option("--image-size", options->Training.ImageSize, "Patch side in pixels (default: the datasets')");
-  command->add_option("--base-channels", options->Training.BaseChannels, "U-Net width at full resolution (default 64)");
   command->add_option(
-    "--scales", options->Training.NumberOfScales, "U-Net scales (default 4; attention at the two coarsest)");
-  command->add_option("--layers-per-block", options->Training.LayersPerBlock, "ResNet blocks per scale (default 2)");
-  command->add_option("--steps", options->Training.NumberOfSteps, "Optimizer steps (default 1000)");
-  command->add_option("--batch", options->Training.BatchSize, "Patches per micro-batch (default 16)");
+    "--base-channels", options->Training.BaseChannels, "U-Net width at full resolution (recipe cpu 32, paper 64)");
+  command->add_option("--scales",
+                      options->Training.NumberOfScales,
+                      "U-Net scales (recipe cpu 3, paper 4; attention at the two coarsest)");
+  command->add_option(
+    "--layers-per-block", options->Training.LayersPerBlock, "ResNet blocks per scale (recipe cpu 1, paper 2)");
+  command->add_option("--steps", options->Training.NumberOfSteps, "Optimizer steps (recipe cpu 5500, paper 1000)");
+  command->add_option("--batch", options->Training.BatchSize, "Patches per micro-batch (recipe cpu 32, paper 16)");
   command->add_option(
     "--grad-accum", options->Training.GradientAccumulation, "Micro-batches per optimizer step (default 1)");
+  command->add_option("--lr",
+                      options->Training.LearningRate,
+                      "Peak learning rate of AdamW (recipe cpu 5e-4, paper 1e-4; cosine after warm-up)");
   command->add_option(
-    "--lr", options->Training.LearningRate, "Peak learning rate of AdamW (default 1e-4; cosine after warm-up)");
-  command->add_option(
-    "--warmup", options->Training.WarmupFraction, "Warm-up as a fraction of the steps (default 0.03)");
+    "--warmup", options->Training.WarmupFraction, "Warm-up as a fraction of the steps (recipe cpu 0.02, paper 0.03)");
   command->add_option("--ema", options->Training.EmaDecay, "EMA decay of the weights, every step (default 0.999)");
   command->add_option("--snr-gamma", options->Training.SnrGamma, "Min-SNR-gamma loss weighting (default 5; 0 = off)");
   command->add_option("--prediction", options->Training.PredictionType, "epsilon (default) or v_prediction");

@@ -24,6 +24,26 @@
 namespace itk
 {
 
+PretrainingSettings
+PretrainingSettings::PaperRecipe()
+{
+  return PretrainingSettings();
+}
+
+PretrainingSettings
+PretrainingSettings::CPURecipe()
+{
+  PretrainingSettings recipe;
+  recipe.BaseChannels = 32;
+  recipe.NumberOfScales = 3;
+  recipe.LayersPerBlock = 1;
+  recipe.NumberOfSteps = 5500;
+  recipe.BatchSize = 32;
+  recipe.LearningRate = 5e-4;
+  recipe.WarmupFraction = 0.02;
+  return recipe;
+}
+
 std::string
 PretrainingSettings::Problem() const
 {

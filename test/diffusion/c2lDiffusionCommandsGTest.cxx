@@ -27,6 +27,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <unistd.h>
 
 namespace
@@ -172,6 +173,36 @@ TEST_F(C2LDiffusionCommands, PretrainResumeAndSample)
   ExpectOneLineError(Run("sample --model " + Path("absent.safetensors") + " --out " + Path("a")), "does not exist");
   std::ofstream(Path("bad.safetensors"), std::ios::binary) << "garbage bytes";
   ExpectOneLineError(Run("sample --model " + Path("bad.safetensors") + " --out " + Path("b")), "safetensors");
+}
+
+TEST_F(C2LDiffusionCommands, PretrainStartsFromARecipeThatTheOtherOptionsChange)
+{
+  ASSERT_EQ(Run("synth-slide --spots 24 --seed 3 --out " + Path("slide")).exitCode, 0);
+  ASSERT_EQ(Run("extract --slide " + Path("slide/image.tif") + " --spots " + Path("slide/outs") +
+                " --genes 10 --patch-px 16 --out " + Path("data.h5"))
+              .exitCode,
+            0);
+  const auto settingsOf = [this](const std::string & model) {
+    const auto metadata = SafeTensorsMetadata(Path(model));
+    const auto unet = nlohmann::json::parse(metadata.value("unet_config", "{}"));
+    const auto trainer = nlohmann::json::parse(metadata.value("trainer_options", "{}"));
+    return std::make_tuple(unet.value("block_out_channels", std::vector<int>()),
+                           unet.value("layers_per_block", 0),
+                           trainer.value("learning_rate", 0.0),
+                           trainer.value("total_steps", 0));
+  };
+  // By default the CPU recipe (PretrainingSettings::CPURecipe), with --steps and --batch changed.
+  const auto cpu = Run("pretrain --data " + Path("data.h5") + " --out " + Path("cpu.safetensors") +
+                       " --steps 1 --batch 2 --threads 1");
+  ASSERT_EQ(cpu.exitCode, 0) << cpu.output;
+  EXPECT_EQ(settingsOf("cpu.safetensors"), std::make_tuple(std::vector<int>{ 32, 64, 128 }, 1, 5e-4, 1));
+  // The paper's recipe, one option away; options change it wherever they stand on the line.
+  const auto paper = Run("pretrain --data " + Path("data.h5") + " --out " + Path("paper.safetensors") +
+                         " --lr 1e-3 --base-channels 16 --recipe paper --steps 1 --batch 2 --threads 1");
+  ASSERT_EQ(paper.exitCode, 0) << paper.output;
+  EXPECT_EQ(settingsOf("paper.safetensors"), std::make_tuple(std::vector<int>{ 16, 32, 64, 64 }, 2, 1e-3, 1));
+  ExpectOneLineError(Run("pretrain --data " + Path("data.h5") + " --out " + Path("x.safetensors") + " --recipe gpu"),
+                     "--recipe");
 }
 
 TEST_F(C2LDiffusionCommands, DiffusersFoldersServeAsCentralModels)
