@@ -65,8 +65,10 @@ def main(program):
                      and list(spots.GetExpression()) == list(python_spots.GetExpression()),
                      dataset.GetNumberOfPatches(), "patches")
 
-    # Pretraining: DiffusionPretrainFilter in memory against c2l pretrain.
-    c2l(program, "pretrain", "--data", path("data.h5"), "--out", path("central.safetensors"), "--base-channels", "8",
+    # Pretraining: DiffusionPretrainFilter in memory against c2l pretrain (from the paper's recipe,
+    # the settings type's defaults; c2l's own default is the CPU recipe).
+    c2l(program, "pretrain", "--recipe", "paper", "--data", path("data.h5"), "--out", path("central.safetensors"),
+        "--base-channels", "8",
         "--scales", "2", "--layers-per-block", "1", "--steps", "4", "--batch", "4", "--threads", "1")
     pretraining = itk.PretrainingSettings()
     pretraining.ImageSize = 16
