@@ -25,15 +25,31 @@
 
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 namespace c2l
 {
 
+namespace
+{
+/** "(recipe cpu A, paper B)" for one setting of the two recipes, so the help follows the code. */
+template <typename TValue>
+std::string
+RecipeValues(TValue itk::PretrainingSettings::*field)
+{
+  std::ostringstream text;
+  text << "(recipe cpu " << itk::PretrainingSettings::CPURecipe().*field << ", paper "
+       << itk::PretrainingSettings::PaperRecipe().*field << ")";
+  return text.str();
+}
+} // namespace
+
 void
 AddPretrainCommand(CLI::App & app)
 {
+  using Settings = itk::PretrainingSettings;
   auto options = std::make_shared<itk::PretrainingStepSettings>();
-  options->Training = itk::PretrainingSettings::CPURecipe();
+  options->Training = Settings::CPURecipe();
   auto * command = app.add_subcommand("pretrain", DescriptionOf("pretrain"));
   // Defined first: CLI11 applies options in the order they are defined, so the recipe is set before
   // the options below change single settings of it.
@@ -41,12 +57,10 @@ AddPretrainCommand(CLI::App & app)
     ->add_option_function<std::string>(
       "--recipe",
       [options](const std::string & recipe) {
-        options->Training =
-          recipe == "paper" ? itk::PretrainingSettings::PaperRecipe() : itk::PretrainingSettings::CPURecipe();
+        options->Training = recipe == "paper" ? Settings::PaperRecipe() : Settings::CPURecipe();
       },
-      "Starting settings, which the options below change: cpu (default; measured on 2 CPU cores: width 32, "
-      "3 scales, 1 ResNet per scale, 5500 steps of batch 32 at lr 5e-4, warm-up 0.02) or paper (for GPUs: width "
-      "64, 4 scales, 2 ResNets per scale, 1000 steps of batch 16 at lr 1e-4, warm-up 0.03)")
+      "Starting settings, which the options below change: cpu (default; measured on 2 CPU cores, "
+      "Documentation/CentralModel.md) or paper (the paper's, for GPUs)")
     ->check(CLI::IsMember({ "cpu", "paper" }));
   command
     ->add_option("--data", options->Data, "Patch datasets (.h5, as written by c2l extract, or HEST-1k patch files)")
@@ -57,25 +71,37 @@ AddPretrainCommand(CLI::App & app)
                       "Continue training this central model (its U-Net and schedule; the --base-channels, --scales "
                       "and --layers-per-block options are then not used)");
   command->add_option("--image-size", options->Training.ImageSize, "Patch side in pixels (default: the datasets')");
-  command->add_option(
-    "--base-channels", options->Training.BaseChannels, "U-Net width at full resolution (recipe cpu 32, paper 64)");
+  command->add_option("--base-channels",
+                      options->Training.BaseChannels,
+                      "U-Net width at full resolution " + RecipeValues(&Settings::BaseChannels));
   command->add_option("--scales",
                       options->Training.NumberOfScales,
-                      "U-Net scales (recipe cpu 3, paper 4; attention at the two coarsest)");
+                      "U-Net scales " + RecipeValues(&Settings::NumberOfScales) + "; attention at the two coarsest");
+  command->add_option("--layers-per-block",
+                      options->Training.LayersPerBlock,
+                      "ResNet blocks per scale " + RecipeValues(&Settings::LayersPerBlock));
   command->add_option(
-    "--layers-per-block", options->Training.LayersPerBlock, "ResNet blocks per scale (recipe cpu 1, paper 2)");
-  command->add_option("--steps", options->Training.NumberOfSteps, "Optimizer steps (recipe cpu 5500, paper 1000)");
-  command->add_option("--batch", options->Training.BatchSize, "Patches per micro-batch (recipe cpu 32, paper 16)");
+    "--steps", options->Training.NumberOfSteps, "Optimizer steps " + RecipeValues(&Settings::NumberOfSteps));
   command->add_option(
-    "--grad-accum", options->Training.GradientAccumulation, "Micro-batches per optimizer step (default 1)");
+    "--batch", options->Training.BatchSize, "Patches per micro-batch " + RecipeValues(&Settings::BatchSize));
+  command->add_option("--grad-accum",
+                      options->Training.GradientAccumulation,
+                      "Micro-batches per optimizer step " + RecipeValues(&Settings::GradientAccumulation));
   command->add_option("--lr",
                       options->Training.LearningRate,
-                      "Peak learning rate of AdamW (recipe cpu 5e-4, paper 1e-4; cosine after warm-up)");
+                      "Peak learning rate of AdamW " + RecipeValues(&Settings::LearningRate) +
+                        "; cosine after warm-up");
+  command->add_option("--warmup",
+                      options->Training.WarmupFraction,
+                      "Warm-up as a fraction of the steps " + RecipeValues(&Settings::WarmupFraction));
   command->add_option(
-    "--warmup", options->Training.WarmupFraction, "Warm-up as a fraction of the steps (recipe cpu 0.02, paper 0.03)");
-  command->add_option("--ema", options->Training.EmaDecay, "EMA decay of the weights, every step (default 0.999)");
-  command->add_option("--snr-gamma", options->Training.SnrGamma, "Min-SNR-gamma loss weighting (default 5; 0 = off)");
-  command->add_option("--prediction", options->Training.PredictionType, "epsilon (default) or v_prediction");
+    "--ema", options->Training.EmaDecay, "EMA decay of the weights, every step " + RecipeValues(&Settings::EmaDecay));
+  command->add_option("--snr-gamma",
+                      options->Training.SnrGamma,
+                      "Min-SNR-gamma loss weighting " + RecipeValues(&Settings::SnrGamma) + "; 0 = off");
+  command->add_option("--prediction",
+                      options->Training.PredictionType,
+                      "epsilon or v_prediction " + RecipeValues(&Settings::PredictionType));
   command->add_option(
     "--checkpoint", options->Training.CheckpointFileName, "Checkpoint file (default: OUT.checkpoint)");
   command->add_option(
@@ -84,8 +110,9 @@ AddPretrainCommand(CLI::App & app)
   command->add_option("--snapshot-every",
                       options->SnapshotInterval,
                       "Also write the model every N steps, as OUT-step-N.safetensors (default: never)");
-  command->add_option(
-    "--schedule", options->Training.Schedule, "Learning rate after warm-up: cosine (default) or constant");
+  command->add_option("--schedule",
+                      options->Training.Schedule,
+                      "Learning rate after warm-up: cosine or constant " + RecipeValues(&Settings::Schedule));
   command->add_flag("--half-precision", options->HalfPrecision, "Store the model's weights as float16 (half the size)");
   command->add_flag(
     "--resume", options->Training.Resume, "Continue from the checkpoint (ends as an uninterrupted run would)");
