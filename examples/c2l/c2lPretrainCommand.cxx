@@ -23,6 +23,10 @@
 #include "c2lCommands.h"
 #include "c2lStepRunner.h"
 
+#include "itkDiffusionModel.h"
+
+#include <nlohmann/json.hpp>
+
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -68,8 +72,8 @@ AddPretrainCommand(CLI::App & app)
   command->add_option("--out", options->Output, "Model file to write (.safetensors)")->required();
   command->add_option("--init",
                       options->InitialModel,
-                      "Continue training this central model (its U-Net and schedule; the --base-channels, --scales "
-                      "and --layers-per-block options are then not used)");
+                      "Continue training this central model (its U-Net, schedule and, unless --prediction is given, "
+                      "prediction type; --base-channels, --scales and --layers-per-block are then not used)");
   command->add_option("--image-size", options->Training.ImageSize, "Patch side in pixels (default: the datasets')");
   command->add_option("--base-channels",
                       options->Training.BaseChannels,
@@ -129,7 +133,15 @@ AddPretrainCommand(CLI::App & app)
   command->add_option("--collective-timeout",
                       *timeout,
                       "Data parallel: seconds a rank waits for the others before failing (default 120)");
-  command->callback([options, rendezvousFile, timeout]() {
+  command->callback([options, rendezvousFile, timeout, command]() {
+    if (!options->InitialModel.empty() && command->count("--prediction") == 0)
+    {
+      // Continuing a model: its prediction type unless one is asked for (which must then be its own).
+      auto initial = itk::DiffusionModel::New();
+      initial->Load(options->InitialModel);
+      options->Training.PredictionType =
+        nlohmann::json::parse(initial->GetSchedulerConfiguration()).value("prediction_type", "epsilon");
+    }
     // Data parallel when a launcher (c2l launch, torchrun, a SLURM script) set RANK and WORLD_SIZE.
     options->DataParallel = itk::DataParallelSettings::FromEnvironment();
     options->DataParallel.RendezvousFile = *rendezvousFile;

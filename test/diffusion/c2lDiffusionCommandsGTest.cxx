@@ -203,6 +203,19 @@ TEST_F(C2LDiffusionCommands, PretrainStartsFromARecipeThatTheOtherOptionsChange)
   EXPECT_EQ(settingsOf("paper.safetensors"), std::make_tuple(std::vector<int>{ 16, 32, 64, 64 }, 2, 1e-3, 1));
   ExpectOneLineError(Run("pretrain --data " + Path("data.h5") + " --out " + Path("x.safetensors") + " --recipe gpu"),
                      "--recipe");
+
+  // Continuing a model takes its prediction type unless --prediction asks for one.
+  ASSERT_EQ(Run("pretrain --data " + Path("data.h5") + " --out " + Path("v.safetensors") +
+                " --recipe paper --base-channels 8 --scales 2 --layers-per-block 1 --prediction v_prediction --steps 1 "
+                "--batch 2 --threads 1")
+              .exitCode,
+            0);
+  const auto continued = Run("pretrain --data " + Path("data.h5") + " --init " + Path("v.safetensors") + " --out " +
+                             Path("v2.safetensors") + " --steps 1 --batch 2 --threads 1");
+  ASSERT_EQ(continued.exitCode, 0) << continued.output;
+  EXPECT_EQ(nlohmann::json::parse(SafeTensorsMetadata(Path("v2.safetensors")).value("scheduler_config", "{}"))
+              .value("prediction_type", ""),
+            "v_prediction");
 }
 
 TEST_F(C2LDiffusionCommands, DiffusersFoldersServeAsCentralModels)
