@@ -77,10 +77,10 @@ struct PretrainingSettings
   /** The paper's settings, for GPUs: the defaults above. */
   static PretrainingSettings
   PaperRecipe();
-  /** The recipe measured on a 2-core CPU, with which the committed central model was trained
-   * (Documentation/CentralModel.md, "A recipe for the CPU"): a 3-scale U-Net of 32 base channels
-   * with one ResNet per scale, 5,500 steps of batch 32 at 5e-4 after a 2 % warm-up, then cosine;
-   * the rest as the paper's. */
+  /** The recipe chosen by measurement on a 2-core CPU (Documentation/CentralModel.md, "A recipe
+   * for the CPU"): a 3-scale U-Net of 32 base channels with one ResNet per scale, v-prediction,
+   * 2,500 steps of batch 32 at 5e-4 after a 2 % warm-up, then cosine; the rest as the paper's.
+   * (The committed central model was trained before, with epsilon prediction and more steps.) */
   static PretrainingSettings
   CPURecipe();
 

@@ -37,7 +37,8 @@ PretrainingSettings::CPURecipe()
   recipe.BaseChannels = 32;
   recipe.NumberOfScales = 3;
   recipe.LayersPerBlock = 1;
-  recipe.NumberOfSteps = 5500;
+  recipe.PredictionType = "v_prediction";
+  recipe.NumberOfSteps = 2500;
   recipe.BatchSize = 32;
   recipe.LearningRate = 5e-4;
   recipe.WarmupFraction = 0.02;

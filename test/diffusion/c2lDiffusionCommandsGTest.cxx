@@ -69,8 +69,9 @@ TEST_F(C2LDiffusionCommands, PretrainResumeAndSample)
                              " --genes 10 --patch-px 16 --out " + Path("data.h5"));
   ASSERT_EQ(extracted.exitCode, 0) << extracted.output;
 
-  const std::string tiny = " --base-channels 16 --scales 2 --layers-per-block 1 --batch 4 --threads 1 --seed 1";
-  const auto        trained = Run("pretrain --data " + Path("data.h5") + " --out " + Path("m.safetensors") + tiny +
+  const std::string tiny =
+    " --base-channels 16 --scales 2 --layers-per-block 1 --prediction epsilon --batch 4 --threads 1 --seed 1";
+  const auto trained = Run("pretrain --data " + Path("data.h5") + " --out " + Path("m.safetensors") + tiny +
                            " --steps 4 --checkpoint-every 3 --loss-log " + Path("loss.tsv"));
   ASSERT_EQ(trained.exitCode, 0) << trained.output;
   EXPECT_NE(trained.output.find("trained 4 steps"), std::string::npos) << trained.output;
@@ -186,8 +187,10 @@ TEST_F(C2LDiffusionCommands, PretrainStartsFromARecipeThatTheOtherOptionsChange)
     const auto metadata = SafeTensorsMetadata(Path(model));
     const auto unet = nlohmann::json::parse(metadata.value("unet_config", "{}"));
     const auto trainer = nlohmann::json::parse(metadata.value("trainer_options", "{}"));
+    const auto scheduler = nlohmann::json::parse(metadata.value("scheduler_config", "{}"));
     return std::make_tuple(unet.value("block_out_channels", std::vector<int>()),
                            unet.value("layers_per_block", 0),
+                           scheduler.value("prediction_type", std::string()),
                            trainer.value("learning_rate", 0.0),
                            trainer.value("total_steps", 0));
   };
@@ -195,12 +198,14 @@ TEST_F(C2LDiffusionCommands, PretrainStartsFromARecipeThatTheOtherOptionsChange)
   const auto cpu = Run("pretrain --data " + Path("data.h5") + " --out " + Path("cpu.safetensors") +
                        " --steps 1 --batch 2 --threads 1");
   ASSERT_EQ(cpu.exitCode, 0) << cpu.output;
-  EXPECT_EQ(settingsOf("cpu.safetensors"), std::make_tuple(std::vector<int>{ 32, 64, 128 }, 1, 5e-4, 1));
+  EXPECT_EQ(settingsOf("cpu.safetensors"),
+            std::make_tuple(std::vector<int>{ 32, 64, 128 }, 1, std::string("v_prediction"), 5e-4, 1));
   // The paper's recipe, one option away; options change it wherever they stand on the line.
   const auto paper = Run("pretrain --data " + Path("data.h5") + " --out " + Path("paper.safetensors") +
                          " --lr 1e-3 --base-channels 16 --recipe paper --steps 1 --batch 2 --threads 1");
   ASSERT_EQ(paper.exitCode, 0) << paper.output;
-  EXPECT_EQ(settingsOf("paper.safetensors"), std::make_tuple(std::vector<int>{ 16, 32, 64, 64 }, 2, 1e-3, 1));
+  EXPECT_EQ(settingsOf("paper.safetensors"),
+            std::make_tuple(std::vector<int>{ 16, 32, 64, 64 }, 2, std::string("epsilon"), 1e-3, 1));
   ExpectOneLineError(Run("pretrain --data " + Path("data.h5") + " --out " + Path("x.safetensors") + " --recipe gpu"),
                      "--recipe");
 

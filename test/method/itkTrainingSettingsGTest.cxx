@@ -104,21 +104,23 @@ TEST(TrainingSettings, DefaultsAreThePapersAndSharedByEveryUser)
   EXPECT_EQ(itk::PretrainingStepSettings().Training, pretraining);
   EXPECT_EQ(itk::PipelineSettings().Pretraining.Training, pretraining);
 
-  // The named recipes: the paper's is the defaults; the CPU's changes the U-Net's size and the
-  // optimisation's length, batch and rate only (c2l pretrain starts from it).
+  // The named recipes: the paper's is the defaults; the CPU's changes the U-Net's size, the
+  // prediction type and the optimisation's length, batch and rate only (c2l pretrain starts from it).
   EXPECT_EQ(itk::PretrainingSettings::PaperRecipe(), pretraining);
   auto cpu = itk::PretrainingSettings::CPURecipe();
   EXPECT_EQ(cpu.Problem(), "");
   EXPECT_EQ(cpu.BaseChannels, 32u);
   EXPECT_EQ(cpu.NumberOfScales, 3u);
   EXPECT_EQ(cpu.LayersPerBlock, 1u);
-  EXPECT_EQ(cpu.NumberOfSteps, 5500u);
+  EXPECT_EQ(cpu.PredictionType, "v_prediction");
+  EXPECT_EQ(cpu.NumberOfSteps, 2500u);
   EXPECT_EQ(cpu.BatchSize, 32u);
   EXPECT_EQ(cpu.LearningRate, 5e-4);
   EXPECT_EQ(cpu.WarmupFraction, 0.02);
   cpu.BaseChannels = pretraining.BaseChannels;
   cpu.NumberOfScales = pretraining.NumberOfScales;
   cpu.LayersPerBlock = pretraining.LayersPerBlock;
+  cpu.PredictionType = pretraining.PredictionType;
   cpu.NumberOfSteps = pretraining.NumberOfSteps;
   cpu.BatchSize = pretraining.BatchSize;
   cpu.LearningRate = pretraining.LearningRate;
