@@ -2,10 +2,10 @@
 # Issue 14's pretraining recipe study: sample quality against wall-clock time for the settings that
 # matter, on her2st-C2's tiles at 64 um / 32 px, on this machine. Resumable (run it again after a kill).
 #   bash test/benchmarks/run_recipe_study.sh [BUILD_DIR] [WORK_DIR] [SETTING ...]
-# Every setting is c2l pretrain's CPU recipe, the committed model's (width 32, 3 scales, one ResNet
-# per scale, batch 32, AdamW 5e-4 after a 2 % warm-up then cosine, epsilon prediction, min-SNR 5,
-# EMA 0.999), with one change. Each trains STEPS steps with a snapshot every STEPS / 4; every
-# snapshot's samples (SAMPLES, DDIM 50, seed 0) are measured against the held-out tiles.
+# Every setting is c2l pretrain's CPU recipe (width 32, 3 scales, one ResNet per scale, batch 32,
+# AdamW 5e-4 after a 2 % warm-up then cosine, v-prediction, min-SNR 5, EMA 0.999) with one change;
+# "epsilon" is the committed model's recipe. Each trains STEPS steps with a snapshot every STEPS / 4;
+# every snapshot's samples (SAMPLES, DDIM 50, seed 0) are measured against the held-out tiles.
 # recipe-study.tsv: setting, step, training seconds as the run went, the same at the setting's
 # seconds per step measured alone (step-seconds.tsv: 30 steps of every setting one after the other
 # before the long runs, the median step of the last 25; the long runs may share the machine),
@@ -24,14 +24,14 @@ export OMP_WAIT_POLICY=passive
 declare -A change=(
   [base]=""
   [lr2e-4]="--lr 2e-4"
-  [v-prediction]="--prediction v_prediction"
+  [epsilon]="--prediction epsilon"
   [no-min-snr]="--snr-gamma 0"
   [batch16]="--batch 16"
   [ema0.9999]="--ema 0.9999"
   [width64]="--base-channels 64"
 )
 settings=("$@")
-[ ${#settings[@]} -gt 0 ] || settings=(base lr2e-4 v-prediction no-min-snr batch16 ema0.9999 width64)
+[ ${#settings[@]} -gt 0 ] || settings=(base epsilon lr2e-4 no-min-snr batch16 ema0.9999 width64)
 mkdir -p "$work" && cd "$work"
 
 bash "$here/extract_her2st_tiles.sh" "$c2l" "$data" .
