@@ -110,6 +110,12 @@ public:
   std::size_t
   GetNumberOfUNetParameters() const;
 
+  /** What the U-Net predicts: "epsilon" (the noise) or "v_prediction" (diffusers' names; "" until
+   * loaded). Continuing a central model's training (DiffusionPretrainFilter::SetInitialModel) must
+   * keep it. */
+  std::string
+  GetPredictionType() const;
+
   /** diffusers' JSON of the U-Net and of the scheduler. */
   std::string
   GetUNetConfiguration() const;

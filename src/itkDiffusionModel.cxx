@@ -235,6 +235,12 @@ DiffusionModel::GetUNetConfiguration() const
 }
 
 std::string
+DiffusionModel::GetPredictionType() const
+{
+  return IsLoaded() ? m_Internals->model.schedule->Config().predictionType : std::string();
+}
+
+std::string
 DiffusionModel::GetSchedulerConfiguration() const
 {
   return IsLoaded() ? m_Internals->model.schedule->Config().ToJson() : std::string();
@@ -336,6 +342,7 @@ DiffusionModel::PrintSelf(std::ostream & os, Indent indent) const
       os << ' ' << channel;
     }
     os << (GetPatchColourMean().empty() ? " (not stated)" : "") << std::endl;
+    os << indent << "PredictionType: " << GetPredictionType() << std::endl;
     os << indent << "UNetConfiguration: " << GetUNetConfiguration() << std::endl;
     os << indent << "SchedulerConfiguration: " << GetSchedulerConfiguration() << std::endl;
   }

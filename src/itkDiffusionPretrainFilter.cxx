@@ -336,7 +336,7 @@ DiffusionPretrainFilter::VerifyInitialModel(const DiffusionModel & initial, unsi
   {
     itkExceptionMacro(<< "PredictionType is " << m_TrainingSettings.PredictionType << " but " << name << " predicts "
                       << modelPrediction << ": set PredictionType to the model's (c2l: --prediction " << modelPrediction
-                      << ")");
+                      << " or leave it out; a pipeline config: leave pretraining.prediction out)");
   }
   const auto * patches = dynamic_cast<const PatchStackType *>(this->GetInput(0)); // other inputs are refused below
   const double patchPixelSize = patches == nullptr ? 0.0 : patches->GetSpacing()[0];

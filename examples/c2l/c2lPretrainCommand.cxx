@@ -25,8 +25,6 @@
 
 #include "itkDiffusionModel.h"
 
-#include <nlohmann/json.hpp>
-
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -139,8 +137,7 @@ AddPretrainCommand(CLI::App & app)
       // Continuing a model: its prediction type unless one is asked for (which must then be its own).
       auto initial = itk::DiffusionModel::New();
       initial->Load(options->InitialModel);
-      options->Training.PredictionType =
-        nlohmann::json::parse(initial->GetSchedulerConfiguration()).value("prediction_type", "epsilon");
+      options->Training.PredictionType = initial->GetPredictionType();
     }
     // Data parallel when a launcher (c2l launch, torchrun, a SLURM script) set RANK and WORLD_SIZE.
     options->DataParallel = itk::DataParallelSettings::FromEnvironment();

@@ -17,6 +17,7 @@
  *=========================================================================*/
 #include "itkPipelineSettings.h"
 
+#include "itkDiffusionModel.h"
 #include "itkMacro.h"
 #include "itkReadableFile.h"
 
@@ -277,6 +278,15 @@ PipelineSettings::Parse(const std::string & text, const std::string & baseFolder
   c.Imputation.NaturalImages = Resolve(c.Imputation.NaturalImages, baseFolder);
 
   c.Validate();
+  const auto statedPrediction = pretrainingObject.find("prediction");
+  if (!c.Pretraining.InitialModel.empty() &&
+      (statedPrediction == pretrainingObject.end() || statedPrediction->is_null()))
+  {
+    // Continuing a model trains what it predicts, unless the config asks for another (refused then).
+    const auto initial = DiffusionModel::New();
+    initial->Load(c.Pretraining.InitialModel);
+    c.Pretraining.Training.PredictionType = initial->GetPredictionType();
+  }
   return c;
 }
 

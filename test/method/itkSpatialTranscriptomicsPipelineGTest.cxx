@@ -22,6 +22,8 @@
 
 #include "itkMethodTestSlide.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -126,13 +128,20 @@ TEST_F(SpatialTranscriptomicsPipeline, OtherSettingsNeedForceAndRerunOnlyFromWha
 
 TEST_F(SpatialTranscriptomicsPipeline, PretrainingContinuesTheModelItIsGiven)
 {
-  Observed(TinySettings())->Update();
+  auto first = TinySettings();
+  first.Pretraining.Training.PredictionType = "v_prediction"; // not the settings' default
+  Observed(first)->Update();
   const std::string given = Path("given.safetensors");
   fs::copy_file(Path("run/central.safetensors"), given);
   auto settings = TinySettings();
   settings.Output = Path("continued");
   settings.Pretraining.InitialModel = given;
   settings.Pretraining.Training.BaseChannels = 16; // not used: the given model's U-Net (8 channels) is kept
+  // A config that continues a model and states no prediction type trains the model's.
+  auto config = nlohmann::json::parse(settings.ToJSON());
+  config["pretraining"].erase("prediction");
+  settings = itk::PipelineSettings::Parse(config.dump(), Path(""));
+  EXPECT_EQ(settings.Pretraining.Training.PredictionType, "v_prediction");
   Observed(settings)->Update();
   EXPECT_NE(m_Messages.find("starting from " + given), std::string::npos) << m_Messages;
 
@@ -141,6 +150,22 @@ TEST_F(SpatialTranscriptomicsPipeline, PretrainingContinuesTheModelItIsGiven)
   auto initial = itk::DiffusionModel::New();
   initial->Load(given);
   EXPECT_EQ(continued->GetUNetConfiguration(), initial->GetUNetConfiguration());
+  EXPECT_EQ(continued->GetPredictionType(), "v_prediction");
+
+  // One that states another is refused, naming the model's.
+  config["pretraining"]["prediction"] = "epsilon";
+  settings = itk::PipelineSettings::Parse(config.dump(), Path(""));
+  settings.Output = Path("refused");
+  try
+  {
+    Observed(settings)->Update();
+    ADD_FAILURE() << "continuing a v_prediction model as epsilon was accepted";
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    EXPECT_NE(std::string(e.GetDescription()).find("predicts v_prediction"), std::string::npos) << e.GetDescription();
+  }
+  EXPECT_FALSE(fs::exists(Path("refused/central.safetensors")));
 }
 
 TEST_F(SpatialTranscriptomicsPipeline, AnAbortStopsTheRunAndUpdateResumesIt)

@@ -280,9 +280,11 @@ TEST(TrainingSettings, PipelineSettingsRefuseWhatTheStepWould)
             std::string::npos);
 
   // pretraining.init: relative to the config's folder, written back, refused when missing or when
-  // central_model is given too (that one skips pretraining).
+  // central_model is given too (that one skips pretraining). (Without "prediction" the model's
+  // prediction type is read: SpatialTranscriptomicsPipeline.PretrainingContinuesTheModelItIsGiven.)
   std::ofstream((folder / "given.safetensors").string()) << "x";
-  const auto init = itk::PipelineSettings::Read(configFor(R"("pretraining": {"init": "given.safetensors"})"));
+  const auto init =
+    itk::PipelineSettings::Read(configFor(R"("pretraining": {"init": "given.safetensors", "prediction": "epsilon"})"));
   EXPECT_EQ(init.Pretraining.InitialModel, (folder / "given.safetensors").string());
   EXPECT_EQ(itk::PipelineSettings::Parse(init.ToJSON(), "/elsewhere").Pretraining.InitialModel,
             init.Pretraining.InitialModel);
