@@ -19,7 +19,7 @@
 // CentralModelMeasures REAL.h5 SOURCE [N] [STEPS] [SEED] [GRID.png] [SAMPLER]: the measures that colour cannot
 // fool, for a set of patches against real tiles the model never saw (e.g. c2l extract --tiles
 // --holdout-blocks 4 --part heldout). SOURCE is one of
-//   a model (.safetensors or diffusers folder): N samples (default: as many as REAL), STEPS steps
+//   a model (.safetensors or diffusers folder): N samples (default or 0: as many as REAL), STEPS steps
 //     (default 50) of SAMPLER (default ddim; dpmsolver++, unipc, ddpm), seed SEED;
 //   a patch dataset (.h5): its patches (e.g. the training tiles: the measures of real tissue);
 //   "colour-noise": patches whose pixels are drawn at random from REAL's pixels.
@@ -84,14 +84,16 @@ main(int argc, char * argv[])
   if (argc < 3)
   {
     std::cerr << "usage: " << argv[0]
-              << " REAL.h5 MODEL|DATASET.h5|colour-noise [N] [STEPS] [SEED] [GRID.png] [SAMPLER]\n";
+              << " REAL.h5 MODEL|DATASET.h5|colour-noise [N] [STEPS] [SEED] [GRID.png] [SAMPLER]\n"
+              << "  N: samples of a MODEL (default or 0: one per real patch)\n";
     return 2;
   }
   try
   {
     const auto         real = itk::SpotPatchDataset::Read(argv[1]);
     const std::string  source = argv[2];
-    const std::size_t  count = argc > 3 ? std::stoul(argv[3]) : real->GetNumberOfPatches();
+    const std::size_t  asked = argc > 3 ? std::stoul(argv[3]) : 0;
+    const std::size_t  count = asked > 0 ? asked : real->GetNumberOfPatches();
     StackType::Pointer other;
     if (source == "colour-noise")
     {
