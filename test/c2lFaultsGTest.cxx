@@ -48,11 +48,14 @@ struct StageTiming
   double      seconds;
 };
 
-/** Where to kill a run: when \p stage has run for \p delay seconds (0: as it starts). */
+/** Where to kill a run: when \p stage has run for \p delay seconds (0: as it starts), or, should
+ * the run get further first, as the next stage starts. \p later: the stages after \p stage in an
+ * uninterrupted run (one of them starting means the run is past \p stage). */
 struct KillPoint
 {
-  std::string stage;
-  double      delay;
+  std::string              stage;
+  double                   delay;
+  std::vector<std::string> later;
 };
 
 /** What became of a run the test started. */
@@ -142,6 +145,12 @@ RunC2l(const std::vector<std::string> & arguments, const std::optional<KillPoint
         {
           killAt = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(kill->delay));
         }
+        else if (kill && (killAt || std::count(kill->later.begin(), kill->later.end(), line) > 0))
+        {
+          // The stage ended sooner than in the reference run (which may have shared the machine),
+          // or had ended in an earlier run: kill as the next one starts, not somewhere further on.
+          killAt = now;
+        }
       }
     }
     if (killAt && Clock::now() >= *killAt && !killSent)
@@ -193,9 +202,9 @@ protected:
 };
 
 // The run is killed at two points of every stage (as it starts, and at a seeded random fraction of
-// the time the stage took in an uninterrupted run), 28 kills in all, each followed by a new run
-// that resumes; the last run finishes. Every model, dataset, prediction table and metric then
-// equals the uninterrupted run's, and no partial file is left.
+// the time the stage took in an uninterrupted run, or as the next stage starts should it end
+// sooner), 28 kills in all, each followed by a new run that resumes; the last run finishes. Every model, dataset,
+// prediction table and metric then equals the uninterrupted run's, and no partial file is left.
 TEST_F(C2LFaults, KilledTwiceInEveryStageThenResumedEqualsAnUninterruptedRun)
 {
   ASSERT_EQ(Run("synth-slide --spots 60 --seed 3 --out " + Path("slide")).exitCode, 0);
@@ -212,10 +221,13 @@ TEST_F(C2LFaults, KilledTwiceInEveryStageThenResumedEqualsAnUninterruptedRun)
   std::mt19937                           random(7);
   std::uniform_real_distribution<double> fraction(0.1, 0.9);
   std::vector<KillPoint>                 points;
-  for (const auto & stage : reference.stages)
+  for (auto stage = reference.stages.begin(); stage != reference.stages.end(); ++stage)
   {
-    points.push_back({ stage.name, 0.0 });
-    points.push_back({ stage.name, fraction(random) * stage.seconds });
+    std::vector<std::string> later;
+    std::transform(
+      stage + 1, reference.stages.end(), std::back_inserter(later), [](const StageTiming & next) { return next.name; });
+    points.push_back({ stage->name, 0.0, later });
+    points.push_back({ stage->name, fraction(random) * stage->seconds, later });
   }
   std::size_t kills = 0;
   std::string history;
@@ -235,7 +247,8 @@ TEST_F(C2LFaults, KilledTwiceInEveryStageThenResumedEqualsAnUninterruptedRun)
       ASSERT_EQ(outcome.exitCode, 0) << history << outcome.output;
     }
   }
-  EXPECT_GE(kills, 20u) << history;
+  // Only the last stage's second point may find its stage done before it (the run then finishes).
+  EXPECT_GE(kills, points.size() - 1) << history;
   const auto last = RunC2l(run, std::nullopt);
   ASSERT_EQ(last.exitCode, 0) << history << last.output;
 
