@@ -93,7 +93,9 @@ struct SpatialTranscriptomics_EXPORT PipelineSettings
   /** Reads and validates a config file; relative paths are taken from the file's folder. */
   static PipelineSettings
   Read(const std::string & fileName);
-  /** Parses a config; \p baseFolder resolves relative input paths. Throws ExceptionObject. */
+  /** Parses a config; \p baseFolder resolves relative input paths. A config that continues a
+   * central model (pretraining.init) without stating pretraining.prediction trains the model's
+   * prediction type (read from the file). Throws ExceptionObject. */
   static PipelineSettings
   Parse(const std::string & text, const std::string & baseFolder);
   /** The full config, every default written out (kept beside the results). */
