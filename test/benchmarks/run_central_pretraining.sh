@@ -38,11 +38,12 @@ measure() { # OUTPUT SOURCE [N] [STEPS] [SEED] [GRID] [SAMPLER]: CentralModelMea
   fi
   cat "$1"
 }
-measure measures_training.tsv tiles_training.h5 0 0 0 grid_training.png
-measure measures_noise.tsv colour-noise 0 0 0 grid_noise.png
-for seed in 0 1 2; do
-  measure "measures_central_ddim50_seed$seed.tsv" central.safetensors 0 50 "$seed" "grid_central_ddim50_seed$seed.png"
-done
+measure measures_central_ddim50_seed0.tsv central.safetensors 0 50 0 grid_central_ddim50_seed0.png
 measure measures_central_dpmsolver20_seed0.tsv central.safetensors 0 20 0 grid_central_dpmsolver20_seed0.png \
   dpmsolver++
+for seed in 1 2; do
+  measure "measures_central_ddim50_seed$seed.tsv" central.safetensors 0 50 "$seed" "grid_central_ddim50_seed$seed.png"
+done
+measure measures_training.tsv tiles_training.h5 0 0 0 grid_training.png
+measure measures_noise.tsv colour-noise 0 0 0 grid_noise.png
 /usr/bin/python3 "$here/loss_curve_figures.py" . central loss.tsv
