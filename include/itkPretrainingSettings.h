@@ -80,7 +80,7 @@ struct PretrainingSettings
   /** The recipe chosen by measurement on a 2-core CPU (Documentation/CentralModel.md, "A recipe
    * for the CPU"): a 3-scale U-Net of 32 base channels with one ResNet per scale, v-prediction,
    * 2,500 steps of batch 32 at 5e-4 after a 2 % warm-up, then cosine; the rest as the paper's.
-   * (The committed central model was trained before, with epsilon prediction and more steps.) */
+   * (models/ holds a 9,000-step run of it, and the epsilon model the demo continues.) */
   static PretrainingSettings
   CPURecipe();
 
