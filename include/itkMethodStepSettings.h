@@ -76,6 +76,11 @@ struct SpatialTranscriptomics_EXPORT PretrainingStepSettings
   /** How to pretrain; ImageSize 0 takes the datasets' patch size, and an empty CheckpointFileName
    * means Output + ".checkpoint". */
   PretrainingSettings Training;
+  /** With an InitialModel: true (the default) trains the prediction type that model was trained
+   * with, in place of Training.PredictionType; false trains Training.PredictionType, which the
+   * pretraining filter refuses unless it is the model's (what c2l's --prediction and a pipeline
+   * config's pretraining.prediction ask for). Without an InitialModel it has no effect. */
+  bool PredictionTypeOfInitialModel{ true };
   /** This process's place in a data-parallel run (c2l pretrain: DataParallelSettings::FromEnvironment()). */
   DataParallelSettings DataParallel;
   std::string          LossLog;

@@ -82,7 +82,8 @@ struct SpatialTranscriptomics_EXPORT PipelineSettings
   PipelineImputationSettings Imputation;
 
   /** The paper's defaults, and the pipeline's own where a step's default differs (the split's
-   * fraction 0.25; synthesis by DPM-Solver++ at 20 steps with guidance 3). */
+   * fraction 0.25; pretraining by PretrainingSettings::CPURecipe(), as `c2l pretrain`; synthesis by
+   * DPM-Solver++ at 20 steps with guidance 3). */
   PipelineSettings();
 
   /** Throws itk::ExceptionObject naming the first setting that cannot work (a missing input file,
@@ -93,9 +94,10 @@ struct SpatialTranscriptomics_EXPORT PipelineSettings
   /** Reads and validates a config file; relative paths are taken from the file's folder. */
   static PipelineSettings
   Read(const std::string & fileName);
-  /** Parses a config; \p baseFolder resolves relative input paths. A config that continues a
+  /** Parses a config; \p baseFolder resolves relative input paths. pretraining.recipe ("cpu", the
+   * default, or "paper") gives the pretraining settings the config leaves out. A config that continues a
    * central model (pretraining.init) without stating pretraining.prediction trains the model's
-   * prediction type (read from the file). Throws ExceptionObject. */
+   * prediction type (PretrainingStepSettings::PredictionTypeOfInitialModel). Throws ExceptionObject. */
   static PipelineSettings
   Parse(const std::string & text, const std::string & baseFolder);
   /** The full config, every default written out (kept beside the results). */

@@ -23,7 +23,6 @@
 #include "c2lCommands.h"
 #include "c2lStepRunner.h"
 
-#include "itkDiffusionModel.h"
 
 #include <iostream>
 #include <memory>
@@ -132,13 +131,8 @@ AddPretrainCommand(CLI::App & app)
                       *timeout,
                       "Data parallel: seconds a rank waits for the others before failing (default 120)");
   command->callback([options, rendezvousFile, timeout, command]() {
-    if (!options->InitialModel.empty() && command->count("--prediction") == 0)
-    {
-      // Continuing a model: its prediction type unless one is asked for (which must then be its own).
-      auto initial = itk::DiffusionModel::New();
-      initial->Load(options->InitialModel);
-      options->Training.PredictionType = initial->GetPredictionType();
-    }
+    // Continuing a model: its prediction type unless one is asked for (which must then be its own).
+    options->PredictionTypeOfInitialModel = command->count("--prediction") == 0;
     // Data parallel when a launcher (c2l launch, torchrun, a SLURM script) set RANK and WORLD_SIZE.
     options->DataParallel = itk::DataParallelSettings::FromEnvironment();
     options->DataParallel.RendezvousFile = *rendezvousFile;

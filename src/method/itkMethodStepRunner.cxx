@@ -159,8 +159,12 @@ MethodStepRunner::Pretrain(const PretrainingStepSettings & o)
     auto initial = DiffusionModel::New();
     initial->Load(o.InitialModel);
     filter->SetInitialModel(initial);
+    if (o.PredictionTypeOfInitialModel)
+    {
+      training.PredictionType = initial->GetPredictionType();
+    }
     summary << "starting from " << o.InitialModel << " (" << initial->GetImageSize() << " px, "
-            << initial->GetNumberOfUNetParameters() << " U-Net parameters)\n";
+            << initial->GetNumberOfUNetParameters() << " U-Net parameters, " << initial->GetPredictionType() << ")\n";
   }
   for (const auto & path : o.Data)
   {

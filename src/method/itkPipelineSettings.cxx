@@ -17,7 +17,6 @@
  *=========================================================================*/
 #include "itkPipelineSettings.h"
 
-#include "itkDiffusionModel.h"
 #include "itkMacro.h"
 #include "itkReadableFile.h"
 
@@ -49,15 +48,16 @@ public:
     }
   }
 
+  /** Reads key into value if the section gives it (null counts as not given); says whether it did. */
   template <typename T>
-  void
+  bool
   Read(const char * key, T & value)
   {
     m_Known.insert(key);
     const auto found = m_Object.find(key);
     if (found == m_Object.end() || found->is_null())
     {
-      return;
+      return false;
     }
     try
     {
@@ -68,6 +68,7 @@ public:
       itkGenericExceptionMacro(<< "The pipeline config's " << m_Name << "." << key << " has the wrong type ("
                                << found->dump() << ")");
     }
+    return true;
   }
 
   /** A sub-object ("{}" when absent). */
@@ -120,6 +121,17 @@ RequireExisting(const std::string & path, const char * what)
   {
     itkGenericExceptionMacro(<< "The pipeline config's " << what << " " << path << " does not exist");
   }
+}
+
+/** The prediction type as a config states it: null where continuing a model trains that model's own. */
+json
+StatedPredictionType(const PretrainingStepSettings & pretraining)
+{
+  if (!pretraining.InitialModel.empty() && pretraining.PredictionTypeOfInitialModel)
+  {
+    return nullptr;
+  }
+  return pretraining.Training.PredictionType;
 }
 
 /** Block names as the config writes them: one comma-separated string (AdaptationSettings::ParseBlockList
@@ -189,6 +201,17 @@ PipelineSettings::Parse(const std::string & text, const std::string & baseFolder
 
   const json pretrainingObject = top.Object("pretraining");
   Section    pretraining(pretrainingObject, "pretraining");
+  // The recipe first: it gives every pretraining setting the keys below leave out.
+  std::string recipe = "cpu";
+  if (pretraining.Read("recipe", recipe))
+  {
+    if (recipe != "cpu" && recipe != "paper")
+    {
+      itkGenericExceptionMacro(<< "The pipeline config's pretraining.recipe is \"" << recipe
+                               << "\": use \"cpu\" (the default, for a few CPU cores) or \"paper\" (for GPUs)");
+    }
+    c.Pretraining.Training = recipe == "paper" ? PretrainingSettings::PaperRecipe() : PretrainingSettings::CPURecipe();
+  }
   pretraining.Read("tiles", c.Tiles);
   pretraining.Read("init", c.Pretraining.InitialModel);
   pretraining.Read("base_channels", c.Pretraining.Training.BaseChannels);
@@ -201,7 +224,8 @@ PipelineSettings::Parse(const std::string & text, const std::string & baseFolder
   pretraining.Read("warmup", c.Pretraining.Training.WarmupFraction);
   pretraining.Read("ema", c.Pretraining.Training.EmaDecay);
   pretraining.Read("snr_gamma", c.Pretraining.Training.SnrGamma);
-  pretraining.Read("prediction", c.Pretraining.Training.PredictionType);
+  // Continuing a model trains what it predicts unless the config states a type (refused if another).
+  c.Pretraining.PredictionTypeOfInitialModel = !pretraining.Read("prediction", c.Pretraining.Training.PredictionType);
   pretraining.Read("seed", c.Pretraining.Training.Seed);
   pretraining.Read("checkpoint_every", c.Pretraining.Training.CheckpointInterval);
   pretraining.RejectUnknownKeys();
@@ -278,21 +302,15 @@ PipelineSettings::Parse(const std::string & text, const std::string & baseFolder
   c.Imputation.NaturalImages = Resolve(c.Imputation.NaturalImages, baseFolder);
 
   c.Validate();
-  const auto statedPrediction = pretrainingObject.find("prediction");
-  if (!c.Pretraining.InitialModel.empty() &&
-      (statedPrediction == pretrainingObject.end() || statedPrediction->is_null()))
-  {
-    // Continuing a model trains what it predicts, unless the config asks for another (refused then).
-    const auto initial = DiffusionModel::New();
-    initial->Load(c.Pretraining.InitialModel);
-    c.Pretraining.Training.PredictionType = initial->GetPredictionType();
-  }
   return c;
 }
 
 PipelineSettings::PipelineSettings()
 {
   Extraction.Fraction = 0.25; // the paper's: a quarter of the spots for adaptation and training
+  // Pretraining as `c2l pretrain` does by default: the recipe measured on 2 CPU cores (the paper's
+  // is for GPUs: the config's pretraining.recipe "paper"). Documentation/CentralModel.md.
+  Pretraining.Training = PretrainingSettings::CPURecipe();
   // DPM-Solver++ at 20 steps, not the paper's DDIM at 250: 12x cheaper and, on the her2st central
   // model, samples nearer real tissue (Documentation/Diffusion.md, "Sampler accuracy and cost").
   Synthesis.Sampler = "dpmsolver++";
@@ -409,7 +427,7 @@ PipelineSettings::ToJSON() const
                           { "warmup", Pretraining.Training.WarmupFraction },
                           { "ema", Pretraining.Training.EmaDecay },
                           { "snr_gamma", Pretraining.Training.SnrGamma },
-                          { "prediction", Pretraining.Training.PredictionType },
+                          { "prediction", StatedPredictionType(Pretraining) },
                           { "seed", Pretraining.Training.Seed },
                           { "checkpoint_every", Pretraining.Training.CheckpointInterval } };
   root["adaptation"] = { { "steps", Adaptation.Training.NumberOfSteps },

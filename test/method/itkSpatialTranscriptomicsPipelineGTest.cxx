@@ -129,7 +129,7 @@ TEST_F(SpatialTranscriptomicsPipeline, OtherSettingsNeedForceAndRerunOnlyFromWha
 TEST_F(SpatialTranscriptomicsPipeline, PretrainingContinuesTheModelItIsGiven)
 {
   auto first = TinySettings();
-  first.Pretraining.Training.PredictionType = "v_prediction"; // not the settings' default
+  first.Pretraining.Training.PredictionType = "epsilon"; // not the settings' default (the CPU recipe's v_prediction)
   Observed(first)->Update();
   const std::string given = Path("given.safetensors");
   fs::copy_file(Path("run/central.safetensors"), given);
@@ -141,7 +141,8 @@ TEST_F(SpatialTranscriptomicsPipeline, PretrainingContinuesTheModelItIsGiven)
   auto config = nlohmann::json::parse(settings.ToJSON());
   config["pretraining"].erase("prediction");
   settings = itk::PipelineSettings::Parse(config.dump(), Path(""));
-  EXPECT_EQ(settings.Pretraining.Training.PredictionType, "v_prediction");
+  EXPECT_TRUE(settings.Pretraining.PredictionTypeOfInitialModel);
+  EXPECT_TRUE(nlohmann::json::parse(settings.ToJSON())["pretraining"]["prediction"].is_null()); // written as read
   Observed(settings)->Update();
   EXPECT_NE(m_Messages.find("starting from " + given), std::string::npos) << m_Messages;
 
@@ -150,20 +151,20 @@ TEST_F(SpatialTranscriptomicsPipeline, PretrainingContinuesTheModelItIsGiven)
   auto initial = itk::DiffusionModel::New();
   initial->Load(given);
   EXPECT_EQ(continued->GetUNetConfiguration(), initial->GetUNetConfiguration());
-  EXPECT_EQ(continued->GetPredictionType(), "v_prediction");
+  EXPECT_EQ(continued->GetPredictionType(), "epsilon");
 
   // One that states another is refused, naming the model's.
-  config["pretraining"]["prediction"] = "epsilon";
+  config["pretraining"]["prediction"] = "v_prediction";
   settings = itk::PipelineSettings::Parse(config.dump(), Path(""));
   settings.Output = Path("refused");
   try
   {
     Observed(settings)->Update();
-    ADD_FAILURE() << "continuing a v_prediction model as epsilon was accepted";
+    ADD_FAILURE() << "continuing an epsilon model as v_prediction was accepted";
   }
   catch (const itk::ExceptionObject & e)
   {
-    EXPECT_NE(std::string(e.GetDescription()).find("predicts v_prediction"), std::string::npos) << e.GetDescription();
+    EXPECT_NE(std::string(e.GetDescription()).find("predicts epsilon"), std::string::npos) << e.GetDescription();
   }
   EXPECT_FALSE(fs::exists(Path("refused/central.safetensors")));
 }

@@ -102,7 +102,8 @@ TEST(TrainingSettings, DefaultsAreThePapersAndSharedByEveryUser)
   EXPECT_EQ(itk::PipelineSettings().Adaptation.Training, adaptation);
   EXPECT_EQ(itk::DiffusionPretrainFilter::New()->GetTrainingSettings(), pretraining);
   EXPECT_EQ(itk::PretrainingStepSettings().Training, pretraining);
-  EXPECT_EQ(itk::PipelineSettings().Pretraining.Training, pretraining);
+  // The pipeline pretrains as c2l pretrain does: by the CPU recipe (below).
+  EXPECT_EQ(itk::PipelineSettings().Pretraining.Training, itk::PretrainingSettings::CPURecipe());
 
   // The named recipes: the paper's is the defaults; the CPU's changes the U-Net's size, the
   // prediction type and the optimisation's length, batch and rate only (c2l pretrain starts from it).
@@ -279,15 +280,32 @@ TEST(TrainingSettings, PipelineSettingsRefuseWhatTheStepWould)
   EXPECT_NE(refusal(R"("adaptation": {"max_colour_difference": -2})").find("MaximumColourDifference"),
             std::string::npos);
 
+  // pretraining.recipe: the CPU recipe unless "paper" is asked for; the other keys change one setting
+  // of it; written back as the settings it gave; refused when neither.
+  EXPECT_EQ(read.Pretraining.Training, itk::PretrainingSettings::CPURecipe());
+  const auto paper = itk::PipelineSettings::Read(configFor(R"("pretraining": {"lr": 3e-4, "recipe": "paper"})"));
+  auto       expectedPaper = itk::PretrainingSettings::PaperRecipe();
+  expectedPaper.LearningRate = 3e-4;
+  EXPECT_EQ(paper.Pretraining.Training, expectedPaper);
+  EXPECT_EQ(itk::PipelineSettings::Parse(paper.ToJSON(), folder.string()).Pretraining.Training, expectedPaper);
+  EXPECT_NE(refusal(R"("pretraining": {"recipe": "gpu"})").find("pretraining.recipe is \"gpu\""), std::string::npos);
+
   // pretraining.init: relative to the config's folder, written back, refused when missing or when
-  // central_model is given too (that one skips pretraining). (Without "prediction" the model's
-  // prediction type is read: SpatialTranscriptomicsPipeline.PretrainingContinuesTheModelItIsGiven.)
+  // central_model is given too (that one skips pretraining). Without "prediction" the pretraining
+  // trains the model's own prediction type (SpatialTranscriptomicsPipeline.PretrainingContinuesTheModelItIsGiven);
+  // stated, the type is kept (and refused by the pretraining if it is not the model's).
   std::ofstream((folder / "given.safetensors").string()) << "x";
-  const auto init =
-    itk::PipelineSettings::Read(configFor(R"("pretraining": {"init": "given.safetensors", "prediction": "epsilon"})"));
+  const auto init = itk::PipelineSettings::Read(configFor(R"("pretraining": {"init": "given.safetensors"})"));
   EXPECT_EQ(init.Pretraining.InitialModel, (folder / "given.safetensors").string());
-  EXPECT_EQ(itk::PipelineSettings::Parse(init.ToJSON(), "/elsewhere").Pretraining.InitialModel,
-            init.Pretraining.InitialModel);
+  EXPECT_TRUE(init.Pretraining.PredictionTypeOfInitialModel);
+  const auto reread = itk::PipelineSettings::Parse(init.ToJSON(), "/elsewhere");
+  EXPECT_EQ(reread.Pretraining.InitialModel, init.Pretraining.InitialModel);
+  EXPECT_TRUE(reread.Pretraining.PredictionTypeOfInitialModel);
+  const auto stated =
+    itk::PipelineSettings::Read(configFor(R"("pretraining": {"init": "given.safetensors", "prediction": "epsilon"})"));
+  EXPECT_FALSE(stated.Pretraining.PredictionTypeOfInitialModel);
+  EXPECT_EQ(stated.Pretraining.Training.PredictionType, "epsilon");
+  EXPECT_FALSE(itk::PipelineSettings::Parse(stated.ToJSON(), "/elsewhere").Pretraining.PredictionTypeOfInitialModel);
   EXPECT_NE(refusal(R"("pretraining": {"init": "missing.safetensors"})").find("pretraining.init"), std::string::npos);
   EXPECT_NE(
     refusal(R"("central_model": "given.safetensors", "pretraining": {"init": "given.safetensors"})").find("keep one"),
