@@ -23,7 +23,6 @@
 #include "c2lCommands.h"
 #include "c2lStepRunner.h"
 
-
 #include <iostream>
 #include <memory>
 #include <sstream>
